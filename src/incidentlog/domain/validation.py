@@ -1,0 +1,216 @@
+"""Validation rules of DESIGN §2: one message per field, in words a user can act on.
+
+``clean_*`` returns the record as it will be stored (white space trimmed, empty
+text absent, tags de-duplicated); ``check_*`` raises ``ValidationError`` with
+every problem found, not only the first, so a form can mark each field.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+
+from incidentlog.domain.countries import is_country_code
+from incidentlog.domain.enums import CountQualifier
+from incidentlog.domain.errors import ValidationError
+from incidentlog.domain.records import Count, Incident, Quote, Source, clean_text
+from incidentlog.domain.urls import is_http_url
+from incidentlog.domain.when import from_utc_text, is_zone
+
+MAX_TITLE = 500
+MAX_TEXT = 100_000
+MAX_SHORT = 500
+REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
+LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+
+_INCIDENT_TEXT = (
+    "title",
+    "summary",
+    "ref",
+    "place",
+    "admin1",
+    "event_type",
+    "weapons",
+    "perpetrator",
+    "target",
+)
+_SOURCE_TEXT = (
+    "title",
+    "url",
+    "outlet",
+    "author",
+    "handle",
+    "archive_url",
+    "excerpt",
+    "language",
+    "sha256",
+    "notes",
+    "accessed_at",
+)
+_QUOTE_TEXT = ("text", "speaker", "speaker_role", "speaker_org", "language", "context")
+
+
+def _cleaned(record, names):  # type: ignore[no-untyped-def]
+    return replace(record, **{name: clean_text(getattr(record, name)) for name in names})
+
+
+def clean_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Trimmed, lower-cased, de-duplicated, sorted: tags compare the way people mean them."""
+    return tuple(sorted({" ".join(tag.split()).lower() for tag in tags if tag and tag.strip()}))
+
+
+def clean_incident(incident: Incident) -> Incident:
+    cleaned: Incident = _cleaned(incident, _INCIDENT_TEXT)
+    country = cleaned.country.strip().upper() if cleaned.country else None
+    return replace(cleaned, country=country or None, tags=clean_tags(cleaned.tags))
+
+
+def clean_source(source: Source) -> Source:
+    cleaned: Source = _cleaned(source, _SOURCE_TEXT)
+    handle = cleaned.handle
+    if handle and not handle.startswith("@") and " " not in handle:
+        handle = "@" + handle
+    sha = cleaned.sha256.lower() if cleaned.sha256 else None
+    return replace(cleaned, handle=handle, sha256=sha)
+
+
+def clean_quote(quote: Quote) -> Quote:
+    return _cleaned(quote, _QUOTE_TEXT)
+
+
+def _check_length(errors: dict[str, str], name: str, value: str | None, limit: int) -> None:
+    if value is not None and len(value) > limit:
+        errors[name] = f"is {len(value):,} characters long; at most {limit:,} are allowed"
+
+
+def _check_count(errors: dict[str, str], name: str, count: Count) -> None:
+    if count.qualifier is CountQualifier.UNKNOWN:
+        if count.value is not None:
+            errors[name] = "has a number but is marked unknown"
+    elif count.value is None:
+        errors[name] = f"is marked {count.qualifier.label} but has no number"
+    elif count.value < 0:
+        errors[name] = "cannot be negative"
+
+
+def _check_language(errors: dict[str, str], value: str | None) -> None:
+    if value is not None and not LANGUAGE_PATTERN.match(value):
+        errors["language"] = f"{value!r} is not a language code such as en, ar or fa"
+
+
+def incident_errors(incident: Incident) -> dict[str, str]:
+    """Every problem of a cleaned incident, keyed by field name."""
+    errors: dict[str, str] = {}
+    if not incident.title:
+        errors["title"] = "is required"
+    _check_length(errors, "title", incident.title, MAX_TITLE)
+    _check_length(errors, "summary", incident.summary, MAX_TEXT)
+    for name in ("place", "admin1", "event_type", "weapons", "perpetrator", "target"):
+        _check_length(errors, name, getattr(incident, name), MAX_SHORT)
+    if incident.occurred is None:
+        errors["occurred_at"] = "is required: when did it happen?"
+    elif not is_zone(incident.occurred.tz):
+        errors["tz"] = f"{incident.occurred.tz!r} is not an IANA time zone such as Asia/Baghdad"
+    if incident.ref is not None and not REF_PATTERN.match(incident.ref):
+        errors["ref"] = "use letters, digits and - _ . / only (at most 40), e.g. IQ-2024-0007"
+    if incident.country is not None and not is_country_code(incident.country):
+        errors["country"] = f"{incident.country!r} is not an ISO 3166-1 alpha-2 country code"
+    lat, lon = incident.latitude, incident.longitude
+    if (lat is None) != (lon is None):
+        missing = "longitude" if lon is None else "latitude"
+        errors[missing] = "give both latitude and longitude, or neither"
+    if lat is not None and (not math.isfinite(lat) or not -90 <= lat <= 90):
+        errors["latitude"] = f"{lat} is out of range (-90 to 90)"
+    if lon is not None and (not math.isfinite(lon) or not -180 <= lon <= 180):
+        errors["longitude"] = f"{lon} is out of range (-180 to 180)"
+    for name in ("launched", "intercepted"):
+        value = getattr(incident, name)
+        if value is not None and value < 0:
+            errors[name] = "cannot be negative"
+    if (
+        incident.launched is not None
+        and incident.intercepted is not None
+        and incident.intercepted > incident.launched
+        and "intercepted" not in errors
+    ):
+        errors["intercepted"] = (
+            f"{incident.intercepted} intercepted is more than the {incident.launched} launched"
+        )
+    _check_count(errors, "killed", incident.killed)
+    _check_count(errors, "injured", incident.injured)
+    if incident.confidence is not None and not 1 <= incident.confidence <= 6:
+        errors["confidence"] = "must be 1 (confirmed) to 6 (cannot be judged)"
+    for tag in incident.tags:
+        if len(tag) > 100:
+            errors["tags"] = f"the tag {tag[:20]!r}… is longer than 100 characters"
+    return errors
+
+
+def source_errors(source: Source) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not (source.title or source.url or source.excerpt):
+        errors["title"] = "give at least a title, a URL or the text of the post"
+    _check_length(errors, "title", source.title, MAX_TITLE)
+    for name in ("url", "archive_url"):
+        value = getattr(source, name)
+        if value is not None and not is_http_url(value):
+            errors[name] = f"{value!r} is not a web address starting with http:// or https://"
+        _check_length(errors, name, value, 4000)
+    for name in ("outlet", "author", "handle"):
+        _check_length(errors, name, getattr(source, name), MAX_SHORT)
+    _check_length(errors, "excerpt", source.excerpt, MAX_TEXT)
+    _check_length(errors, "notes", source.notes, MAX_TEXT)
+    if source.published is not None and not is_zone(source.published.tz):
+        errors["published_at"] = f"{source.published.tz!r} is not an IANA time zone"
+    if source.accessed_at is not None:
+        try:
+            from_utc_text(source.accessed_at)
+        except ValueError:
+            errors["accessed_at"] = f"{source.accessed_at!r} is not a date and time in UTC"
+    _check_language(errors, source.language)
+    if source.sha256 is not None and not SHA256_PATTERN.match(source.sha256):
+        errors["sha256"] = "must be 64 hexadecimal digits"
+    return errors
+
+
+def quote_errors(quote: Quote) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not quote.text:
+        errors["text"] = "is required: what was said?"
+    if not quote.speaker:
+        errors["speaker"] = "is required: who said it?"
+    _check_length(errors, "text", quote.text, MAX_TEXT)
+    _check_length(errors, "context", quote.context, MAX_TEXT)
+    for name in ("speaker", "speaker_role", "speaker_org"):
+        _check_length(errors, name, getattr(quote, name), MAX_SHORT)
+    if quote.said is not None and not is_zone(quote.said.tz):
+        errors["said_at"] = f"{quote.said.tz!r} is not an IANA time zone"
+    _check_language(errors, quote.language)
+    return errors
+
+
+def checked_incident(incident: Incident) -> Incident:
+    """The cleaned incident, or ``ValidationError`` naming every bad field."""
+    cleaned = clean_incident(incident)
+    errors = incident_errors(cleaned)
+    if errors:
+        raise ValidationError(errors, record=f"incident {cleaned.label}")
+    return cleaned
+
+
+def checked_source(source: Source) -> Source:
+    cleaned = clean_source(source)
+    errors = source_errors(cleaned)
+    if errors:
+        raise ValidationError(errors, record=f"source {cleaned.label}")
+    return cleaned
+
+
+def checked_quote(quote: Quote) -> Quote:
+    cleaned = clean_quote(quote)
+    errors = quote_errors(cleaned)
+    if errors:
+        raise ValidationError(errors, record=f"quote {cleaned.label}")
+    return cleaned

@@ -1,0 +1,38 @@
+"""Use cases over an open database; built once by the composition root and passed in."""
+
+from __future__ import annotations
+
+import getpass
+
+from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
+from incidentlog.services.queries import IncidentQuery, QuoteQuery, SourceQuery
+from incidentlog.services.records import IncidentService, QuoteService, SourceService
+from incidentlog.store.database import Database
+
+__all__ = ["Changes", "Outcome", "Services", "default_actor"]
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (containers, some services)
+        return "unknown"
+
+
+class Services:
+    """Every use case over one database, for one user (the audit log's "who")."""
+
+    def __init__(self, database: Database, actor: str | None = None) -> None:
+        self.database = database
+        self.actor = actor or default_actor()
+        self.notifier = ChangeNotifier()
+        self.incidents = IncidentService(database, self.actor, self.notifier)
+        self.sources = SourceService(database, self.actor, self.notifier)
+        self.quotes = QuoteService(database, self.actor, self.notifier)
+        self.incident_query = IncidentQuery(database)
+        self.source_query = SourceQuery(database)
+        self.quote_query = QuoteQuery(database)
+
+    @property
+    def read_only(self) -> bool:
+        return self.database.read_only

@@ -1,0 +1,66 @@
+"""What a use case changed, so each view redraws only what concerns it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """Uids touched per record kind; ``rows_changed`` when rows appeared or vanished."""
+
+    incidents: frozenset[str] = frozenset()
+    sources: frozenset[str] = frozenset()
+    quotes: frozenset[str] = frozenset()
+    periods: frozenset[str] = frozenset()
+    rows_changed: bool = False
+    vocabulary: bool = False
+
+    def __or__(self, other: Changes) -> Changes:
+        return Changes(
+            self.incidents | other.incidents,
+            self.sources | other.sources,
+            self.quotes | other.quotes,
+            self.periods | other.periods,
+            self.rows_changed or other.rows_changed,
+            self.vocabulary or other.vocabulary,
+        )
+
+    @property
+    def empty(self) -> bool:
+        return self == Changes()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[T]):
+    """The record as stored after a use case, and what the use case changed."""
+
+    record: T
+    changes: Changes = field(default_factory=Changes)
+    reused: bool = False  # a source that already existed was returned instead of a new one
+
+
+Listener = Callable[[Changes], None]
+
+
+class ChangeNotifier:
+    """Plain-Python observer: the GUI turns each notification into one Qt signal."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
+    def notify(self, changes: Changes) -> None:
+        if changes.empty:
+            return
+        for listener in list(self._listeners):
+            listener(changes)

@@ -1,0 +1,569 @@
+"""Use cases on incidents, sources and quotes: one transaction each.
+
+Each validates, writes the change and its audit entry in the same
+transaction, detects stale versions (optimistic locking), and returns an
+``Outcome`` with the stored record and what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from incidentlog.domain.enums import STATUS_TRANSITIONS, AuditAction, RecordKind, Status
+from incidentlog.domain.errors import ConflictError, NotFoundError, ValidationError
+from incidentlog.domain.records import Incident, Quote, Source, SourceLink
+from incidentlog.domain.urls import InvalidUrl, normalize_url
+from incidentlog.domain.validation import checked_incident, checked_quote, checked_source
+from incidentlog.domain.when import utc_now
+from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
+from incidentlog.store import audit
+from incidentlog.store import records as rows
+from incidentlog.store.database import Database, new_uid
+from incidentlog.store.schema import (
+    incident_source_table,
+    incident_table,
+    incident_tag_table,
+    quote_table,
+    source_table,
+)
+
+R = TypeVar("R", Incident, Source, Quote)
+
+
+def _stamp() -> str:
+    return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Fields whose value differs: ``{field: [old, new]}``."""
+    return {key: [old.get(key), value] for key, value in new.items() if old.get(key) != value}
+
+
+class RecordService(Generic[R]):
+    """What every record kind shares: read, soft delete, restore, purge, conflict checks."""
+
+    kind: RecordKind
+    table: Any
+
+    def __init__(self, database: Database, actor: str, notifier: ChangeNotifier) -> None:
+        self._db = database
+        self._actor = actor
+        self._notifier = notifier
+
+    # subclasses provide these
+    def _load(self, connection: Connection, uid: str) -> R | None:
+        raise NotImplementedError
+
+    def _changes(self, uid: str, rows_changed: bool) -> Changes:
+        field_name = {
+            RecordKind.INCIDENT: "incidents",
+            RecordKind.SOURCE: "sources",
+            RecordKind.QUOTE: "quotes",
+        }[self.kind]
+        return Changes(**{field_name: frozenset({uid})}, rows_changed=rows_changed)
+
+    def _audit(
+        self,
+        connection: Connection,
+        action: AuditAction,
+        uid: str,
+        label: str | None,
+        changes: Mapping[str, Any],
+        at: str,
+    ) -> None:
+        audit.append(
+            connection,
+            at=at,
+            actor=self._actor,
+            action=action.value,
+            kind=self.kind.value,
+            uid=uid,
+            label=label,
+            changes=changes,
+        )
+
+    def _require(self, connection: Connection, uid: str) -> R:
+        record = self._load(connection, uid)
+        if record is None:
+            raise NotFoundError(self.kind.label, uid)
+        return record
+
+    def _finish(self, outcome: Outcome[R]) -> Outcome[R]:
+        self._notifier.notify(outcome.changes)
+        return outcome
+
+    def _check_version(self, current: R, expected: int | None) -> None:
+        if expected is not None and current.meta.version != expected:
+            raise ConflictError(
+                self.kind.label,
+                current.meta.uid or "",
+                current.label,
+                expected,
+                current.meta.version,
+                current.meta.updated_by,
+                current.meta.updated_at,
+            )
+
+    def _bump(
+        self, connection: Connection, current: R, expected: int | None, values: Mapping[str, Any]
+    ) -> None:
+        uid = current.meta.uid or ""
+        if not rows.versioned_update(connection, self.table, uid, expected, values):
+            fresh = self._require(connection, uid)
+            self._check_version(fresh, expected)
+
+    def get(self, uid: str) -> R:
+        with self._db.read() as connection:
+            return self._require(connection, uid)
+
+    def find(self, uid: str) -> R | None:
+        with self._db.read() as connection:
+            return self._load(connection, uid)
+
+    def delete(self, uid: str, expected_version: int | None = None) -> Outcome[R]:
+        """Move to the trash (soft delete): hidden from the log, restorable."""
+        at = _stamp()
+        with self._db.write() as connection:
+            current = self._require(connection, uid)
+            self._check_version(current, expected_version)
+            if current.meta.deleted_at is not None:
+                return Outcome(current)
+            self._bump(
+                connection,
+                current,
+                expected_version,
+                {"deleted_at": at, "updated_at": at, "updated_by": self._actor},
+            )
+            self._audit(
+                connection, AuditAction.DELETE, uid, current.label, {"deleted_at": [None, at]}, at
+            )
+            stored = self._require(connection, uid)
+        return self._finish(Outcome(stored, self._changes(uid, True)))
+
+    def restore(self, uid: str) -> Outcome[R]:
+        at = _stamp()
+        with self._db.write() as connection:
+            current = self._require(connection, uid)
+            if current.meta.deleted_at is None:
+                return Outcome(current)
+            self._bump(
+                connection,
+                current,
+                None,
+                {"deleted_at": None, "updated_at": at, "updated_by": self._actor},
+            )
+            self._audit(
+                connection,
+                AuditAction.RESTORE,
+                uid,
+                current.label,
+                {"deleted_at": [current.meta.deleted_at, None]},
+                at,
+            )
+            stored = self._require(connection, uid)
+        return self._finish(Outcome(stored, self._changes(uid, True)))
+
+    def purge(self, uid: str) -> Outcome[None]:
+        """Delete for good a record that is in the trash (emptying the trash on purpose)."""
+        at = _stamp()
+        with self._db.write() as connection:
+            current = self._require(connection, uid)
+            if current.meta.deleted_at is None:
+                raise ValidationError(
+                    {"deleted_at": "move it to the trash first; only the trash can be emptied"},
+                    record=f"{self.kind.label} {current.label}",
+                )
+            connection.execute(delete(self.table).where(self.table.c.uid == uid))
+            self._audit(connection, AuditAction.PURGE, uid, current.label, {}, at)
+        changes = self._changes(uid, True)
+        self._notifier.notify(changes)
+        return Outcome(None, changes)
+
+    def empty_trash(self) -> Outcome[int]:
+        at = _stamp()
+        with self._db.write() as connection:
+            doomed = (
+                connection.execute(
+                    select(self.table.c.uid).where(self.table.c.deleted_at.is_not(None))
+                )
+                .scalars()
+                .all()
+            )
+            for uid in doomed:
+                current = self._require(connection, uid)
+                self._audit(connection, AuditAction.PURGE, uid, current.label, {}, at)
+            connection.execute(delete(self.table).where(self.table.c.deleted_at.is_not(None)))
+        field_name = {
+            RecordKind.INCIDENT: "incidents",
+            RecordKind.SOURCE: "sources",
+            RecordKind.QUOTE: "quotes",
+        }[self.kind]
+        changes = Changes(**{field_name: frozenset(doomed)}, rows_changed=bool(doomed))
+        self._notifier.notify(changes)
+        return Outcome(len(doomed), changes)
+
+
+def _new_meta(actor: str, at: str, uid: str | None = None) -> dict[str, Any]:
+    return {
+        "uid": uid or new_uid(),
+        "version": 1,
+        "created_at": at,
+        "created_by": actor,
+        "updated_at": at,
+        "updated_by": actor,
+        "deleted_at": None,
+    }
+
+
+def _creation_audit(values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    return {key: [None, value] for key, value in values.items() if value not in (None, False)}
+
+
+class IncidentService(RecordService[Incident]):
+    kind = RecordKind.INCIDENT
+    table = incident_table
+
+    def _load(self, connection: Connection, uid: str) -> Incident | None:
+        return rows.load_incident(connection, uid)
+
+    def create(self, incident: Incident) -> Outcome[Incident]:
+        incident = checked_incident(incident)
+        at = _stamp()
+        with self._db.write() as connection:
+            assert incident.occurred is not None
+            if incident.ref is None:
+                year = incident.occurred.local().year
+                incident = replace(incident, ref=rows.next_ref(connection, incident.country, year))
+            elif rows.ref_exists(connection, incident.ref):
+                raise ValidationError(
+                    {"ref": f"{incident.ref} is already used by another incident"},
+                    record=f"incident {incident.ref}",
+                )
+            values = rows.incident_values(incident)
+            meta = _new_meta(self._actor, at)
+            incident_id = connection.execute(
+                insert(incident_table).values(**values, **meta)
+            ).inserted_primary_key[0]
+            rows.replace_tags(connection, incident_id, incident.tags)
+            audited = _creation_audit(values) | (
+                {"tags": [None, list(incident.tags)]} if incident.tags else {}
+            )
+            self._audit(connection, AuditAction.CREATE, meta["uid"], incident.ref, audited, at)
+            stored = self._require(connection, meta["uid"])
+        return self._finish(Outcome(stored, self._changes(meta["uid"], True)))
+
+    def update(self, incident: Incident, *, force: bool = False) -> Outcome[Incident]:
+        """Save an edited incident; ``force`` saves over a newer version (the user chose so)."""
+        uid = incident.meta.uid
+        if uid is None:
+            raise ValueError("update() needs a stored incident; use create()")
+        incident = checked_incident(incident)
+        expected = None if force else incident.meta.version
+        at = _stamp()
+        with self._db.write() as connection:
+            current = self._require(connection, uid)
+            self._check_version(current, expected)
+            if incident.ref is None:
+                incident = replace(incident, ref=current.ref)
+            elif rows.ref_exists(connection, incident.ref, except_uid=uid):
+                raise ValidationError(
+                    {"ref": f"{incident.ref} is already used by another incident"},
+                    record=f"incident {incident.ref}",
+                )
+            if incident.status != current.status:
+                _check_transition(current, incident.status)
+            old_values = rows.incident_values(current)
+            new_values = rows.incident_values(incident)
+            changed = diff(old_values, new_values)
+            if current.tags != incident.tags:
+                changed["tags"] = [list(current.tags), list(incident.tags)]
+            if not changed:
+                return Outcome(current)
+            self._bump(
+                connection,
+                current,
+                expected,
+                {**new_values, "updated_at": at, "updated_by": self._actor},
+            )
+            if current.tags != incident.tags:
+                rows.replace_tags(connection, current.meta.id or 0, incident.tags)
+            action = AuditAction.STATUS if set(changed) == {"status"} else AuditAction.UPDATE
+            self._audit(connection, action, uid, incident.ref, changed, at)
+            stored = self._require(connection, uid)
+        return self._finish(Outcome(stored, self._changes(uid, False)))
+
+    def set_status(
+        self, uid: str, status: Status, expected_version: int | None = None
+    ) -> Outcome[Incident]:
+        """Review actions: submit for review, verify, dispute, archive, re-open."""
+        at = _stamp()
+        with self._db.write() as connection:
+            current = self._require(connection, uid)
+            self._check_version(current, expected_version)
+            if current.status == status:
+                return Outcome(current)
+            _check_transition(current, status)
+            self._bump(
+                connection,
+                current,
+                expected_version,
+                {"status": status.value, "updated_at": at, "updated_by": self._actor},
+            )
+            self._audit(
+                connection,
+                AuditAction.STATUS,
+                uid,
+                current.ref,
+                {"status": [current.status.value, status.value]},
+                at,
+            )
+            stored = self._require(connection, uid)
+        return self._finish(Outcome(stored, self._changes(uid, False)))
+
+    def links(self, uid: str) -> list[SourceLink]:
+        with self._db.read() as connection:
+            current = self._require(connection, uid)
+            return rows.links_of(connection, current.meta.id or 0)
+
+    def link_source(
+        self, incident_uid: str, source_uid: str, note: str | None = None
+    ) -> Outcome[SourceLink]:
+        """Cite a source (or change the note of an existing citation)."""
+        note = note.strip() or None if note else None
+        at = _stamp()
+        with self._db.write() as connection:
+            incident = self._require(connection, incident_uid)
+            source_row = rows.get_source_row(connection, source_uid)
+            if source_row is None:
+                raise NotFoundError("source", source_uid)
+            key = {"incident_id": incident.meta.id, "source_id": source_row["id"]}
+            existing = connection.execute(
+                select(incident_source_table.c.note).where(
+                    incident_source_table.c.incident_id == key["incident_id"],
+                    incident_source_table.c.source_id == key["source_id"],
+                )
+            ).first()
+            if existing is None:
+                connection.execute(insert(incident_source_table).values(**key, note=note))
+                changed = {"source": [None, source_uid], "note": [None, note]}
+            elif existing[0] != note:
+                connection.execute(
+                    update(incident_source_table)
+                    .where(
+                        incident_source_table.c.incident_id == key["incident_id"],
+                        incident_source_table.c.source_id == key["source_id"],
+                    )
+                    .values(note=note)
+                )
+                changed = {"source": [source_uid, source_uid], "note": [existing[0], note]}
+            else:
+                return Outcome(SourceLink(source_uid, note))
+            self._audit(connection, AuditAction.LINK, incident_uid, incident.ref, changed, at)
+        changes = Changes(incidents=frozenset({incident_uid}), sources=frozenset({source_uid}))
+        self._notifier.notify(changes)
+        return Outcome(SourceLink(source_uid, note), changes)
+
+    def unlink_source(self, incident_uid: str, source_uid: str) -> Outcome[SourceLink | None]:
+        at = _stamp()
+        with self._db.write() as connection:
+            incident = self._require(connection, incident_uid)
+            source_row = rows.get_source_row(connection, source_uid)
+            if source_row is None:
+                raise NotFoundError("source", source_uid)
+            condition = (incident_source_table.c.incident_id == incident.meta.id) & (
+                incident_source_table.c.source_id == source_row["id"]
+            )
+            note = connection.execute(select(incident_source_table.c.note).where(condition)).first()
+            if note is None:
+                return Outcome(None)
+            connection.execute(delete(incident_source_table).where(condition))
+            self._audit(
+                connection,
+                AuditAction.UNLINK,
+                incident_uid,
+                incident.ref,
+                {"source": [source_uid, None], "note": [note[0], None]},
+                at,
+            )
+        changes = Changes(incidents=frozenset({incident_uid}), sources=frozenset({source_uid}))
+        self._notifier.notify(changes)
+        return Outcome(SourceLink(source_uid, note[0]), changes)
+
+    def tags_in_use(self) -> list[str]:
+        with self._db.read() as connection:
+            return list(
+                connection.execute(
+                    select(incident_tag_table.c.tag).distinct().order_by(incident_tag_table.c.tag)
+                ).scalars()
+            )
+
+
+def _check_transition(current: Incident, status: Status) -> None:
+    if status not in STATUS_TRANSITIONS[current.status]:
+        allowed = ", ".join(sorted(s.label for s in STATUS_TRANSITIONS[current.status]))
+        raise ValidationError(
+            {
+                "status": f"cannot go from {current.status.label} to {status.label} "
+                f"(possible: {allowed})"
+            },
+            record=f"incident {current.label}",
+        )
+
+
+class SourceService(RecordService[Source]):
+    kind = RecordKind.SOURCE
+    table = source_table
+
+    def _load(self, connection: Connection, uid: str) -> Source | None:
+        row = rows.get_source_row(connection, uid)
+        return rows.source_from_row(row) if row else None
+
+    def duplicates_of(self, url: str | None, *, except_uid: str | None = None) -> list[Source]:
+        """Live sources whose normalized URL is that of ``url``."""
+        if not url:
+            return []
+        try:
+            key = normalize_url(url)
+        except InvalidUrl:
+            return []
+        with self._db.read() as connection:
+            return [
+                s for s in rows.find_sources_by_url(connection, key) if s.meta.uid != except_uid
+            ]
+
+    def create(self, source: Source, *, distinct: bool = False) -> Outcome[Source]:
+        """Add a source, or return the existing one with the same normalized URL.
+
+        ``distinct=True`` is the officer saying "not a duplicate": a new row is
+        made even though the URL is known.
+        """
+        source = checked_source(source)
+        at = _stamp()
+        with self._db.write() as connection:
+            values = rows.source_values(source)
+            if not distinct and values["url_normalized"]:
+                existing = rows.find_sources_by_url(connection, values["url_normalized"])
+                if existing:
+                    return Outcome(existing[0], Changes(), reused=True)
+            meta = _new_meta(self._actor, at)
+            connection.execute(insert(source_table).values(**values, **meta))
+            self._audit(
+                connection,
+                AuditAction.CREATE,
+                meta["uid"],
+                source.label,
+                _creation_audit(values),
+                at,
+            )
+            stored = self._require(connection, meta["uid"])
+        return self._finish(Outcome(stored, self._changes(meta["uid"], True)))
+
+    def update(self, source: Source, *, force: bool = False) -> Outcome[Source]:
+        uid = source.meta.uid
+        if uid is None:
+            raise ValueError("update() needs a stored source; use create()")
+        source = checked_source(source)
+        expected = None if force else source.meta.version
+        at = _stamp()
+        with self._db.write() as connection:
+            current = self._require(connection, uid)
+            self._check_version(current, expected)
+            changed = diff(rows.source_values(current), rows.source_values(source))
+            if not changed:
+                return Outcome(current)
+            self._bump(
+                connection,
+                current,
+                expected,
+                {**rows.source_values(source), "updated_at": at, "updated_by": self._actor},
+            )
+            self._audit(connection, AuditAction.UPDATE, uid, source.label, changed, at)
+            stored = self._require(connection, uid)
+        return self._finish(Outcome(stored, self._changes(uid, False)))
+
+    def citing(self, uid: str) -> list[tuple[str, str, str]]:
+        """(uid, ref, title) of the live incidents that cite this source."""
+        from incidentlog.store.queries import citing_incidents
+
+        with self._db.read() as connection:
+            current = self._require(connection, uid)
+            return citing_incidents(connection, current.meta.id or 0)
+
+
+class QuoteService(RecordService[Quote]):
+    kind = RecordKind.QUOTE
+    table = quote_table
+
+    def _load(self, connection: Connection, uid: str) -> Quote | None:
+        row = rows.get_quote_row(connection, uid)
+        return rows.quote_from_row(row) if row else None
+
+    def _values(self, connection: Connection, quote: Quote) -> dict[str, Any]:
+        values = rows.quote_values(connection, quote)
+        errors = {}
+        if quote.incident_uid and values["incident_id"] is None:
+            errors["incident"] = f"there is no incident {quote.incident_uid}"
+        if quote.source_uid and values["source_id"] is None:
+            errors["source"] = f"there is no source {quote.source_uid}"
+        if errors:
+            raise ValidationError(errors, record=f"quote {quote.label}")
+        return values
+
+    @staticmethod
+    def _audited(values: Mapping[str, Any], quote: Quote) -> dict[str, Any]:
+        # Audit by uid: row ids mean nothing outside this file.
+        audited = {k: v for k, v in values.items() if k not in ("incident_id", "source_id")}
+        return audited | {"incident": quote.incident_uid, "source": quote.source_uid}
+
+    def create(self, quote: Quote) -> Outcome[Quote]:
+        quote = checked_quote(quote)
+        at = _stamp()
+        with self._db.write() as connection:
+            values = self._values(connection, quote)
+            meta = _new_meta(self._actor, at)
+            connection.execute(insert(quote_table).values(**values, **meta))
+            self._audit(
+                connection,
+                AuditAction.CREATE,
+                meta["uid"],
+                quote.label,
+                _creation_audit(self._audited(values, quote)),
+                at,
+            )
+            stored = self._require(connection, meta["uid"])
+        changes = self._changes(meta["uid"], True)
+        if quote.incident_uid:
+            changes |= Changes(incidents=frozenset({quote.incident_uid}))
+        return self._finish(Outcome(stored, changes))
+
+    def update(self, quote: Quote, *, force: bool = False) -> Outcome[Quote]:
+        uid = quote.meta.uid
+        if uid is None:
+            raise ValueError("update() needs a stored quote; use create()")
+        quote = checked_quote(quote)
+        expected = None if force else quote.meta.version
+        at = _stamp()
+        with self._db.write() as connection:
+            current = self._require(connection, uid)
+            self._check_version(current, expected)
+            values = self._values(connection, quote)
+            changed = diff(
+                self._audited(rows.quote_values(connection, current), current),
+                self._audited(values, quote),
+            )
+            if not changed:
+                return Outcome(current)
+            self._bump(
+                connection,
+                current,
+                expected,
+                {**values, "updated_at": at, "updated_by": self._actor},
+            )
+            self._audit(connection, AuditAction.UPDATE, uid, quote.label, changed, at)
+            stored = self._require(connection, uid)
+        return self._finish(Outcome(stored, self._changes(uid, False)))

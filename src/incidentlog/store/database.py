@@ -1,0 +1,364 @@
+"""Opening, creating, migrating and closing an incidentlog database.
+
+``open_database`` inspects an existing file through a read-only SQLite
+connection before anything can write to it, so that a file that is not ours,
+is newer than this application, or is damaged is refused and left
+byte-for-byte as it was. An older schema is backed up (verified) and migrated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import orjson
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from incidentlog.domain.errors import ReadOnlyError, StorageError
+from incidentlog.store.backend import APPLICATION_ID, SQLITE_HEADER, Backend, SqliteBackend
+from incidentlog.store.schema import vocabulary_table
+
+#: Below this size the whole file is checked on open (``PRAGMA quick_check``);
+#: above it only the header and schema, since a full check of a million
+#: incidents takes seconds. ``incidentlog check`` always checks everything.
+QUICK_CHECK_LIMIT_BYTES = 64 * 1024 * 1024
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(_alembic_config())
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+@dataclass
+class FileState:
+    """What a read-only look at an existing file found."""
+
+    revision: str | None
+    application_id: int
+    tables: set[str] = field(default_factory=set)
+
+
+@contextlib.contextmanager
+def translate_errors(path: str | None = None) -> Iterator[None]:
+    """Turn SQLite's errors into ones a user can act on; let bugs through."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise storage_error(exc.orig, path) from exc
+    except sqlite3.DatabaseError as exc:
+        raise storage_error(exc, path) from exc
+
+
+def storage_error(exc: BaseException | None, path: str | None) -> Exception:
+    text = str(exc).lower()
+    where = f" ({path})" if path else ""
+    if "readonly" in text or "read-only" in text or "query_only" in text:
+        return ReadOnlyError(f"The database{where}")
+    if "locked" in text or "busy" in text:
+        return StorageError(
+            f"The database{where} is busy: another program is writing to it. "
+            "Nothing was changed; try again in a moment.",
+            path,
+        )
+    if "full" in text:
+        return StorageError(
+            f"The disk holding the database{where} is full. Nothing was changed; "
+            "free some space and try again.",
+            path,
+        )
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return StorageError(
+            f"The database file{where} is damaged ({exc}). It was not changed; "
+            "restore a backup or run 'incidentlog check'.",
+            path,
+        )
+    if "unable to open" in text or "disk i/o" in text:
+        return StorageError(f"The database file{where} cannot be read or written ({exc}).", path)
+    if isinstance(exc, sqlite3.IntegrityError):
+        return StorageError(f"The database refused the change: {exc}.", path)
+    return StorageError(f"The database{where} reported an error: {exc}.", path)
+
+
+class Database:
+    """An open incidentlog database: its engine, where it is, and whether it is writable."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        backend: Backend,
+        *,
+        path: Path | None,
+        read_only: bool,
+    ) -> None:
+        self.engine = engine
+        self.backend = backend
+        self.path = path
+        self.read_only = read_only
+        self._write_engine = engine.execution_options(write=True)
+
+    @property
+    def location(self) -> str:
+        return str(self.path) if self.path else self.engine.url.render_as_string()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection in a read transaction (a consistent snapshot)."""
+        with (
+            translate_errors(self.location),
+            self.engine.connect() as connection,
+            connection.begin(),
+        ):
+            yield connection
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: takes the write lock first, commits or rolls back whole."""
+        if self.read_only:
+            raise ReadOnlyError(f"The database {self.location}")
+        with (
+            translate_errors(self.location),
+            self._write_engine.connect() as connection,
+            connection.begin(),
+        ):
+            yield connection
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _sqlite_url(path: Path, *, read_only: bool) -> str:
+    if read_only:
+        return f"sqlite+pysqlite:///file:{path}?mode=ro&uri=true"
+    return f"sqlite+pysqlite:///{path}"
+
+
+def _make_engine(path: Path, *, read_only: bool) -> tuple[Engine, SqliteBackend]:
+    engine = create_engine(
+        _sqlite_url(path, read_only=read_only),
+        poolclass=NullPool if read_only else None,
+        connect_args={"check_same_thread": False, "timeout": 10},
+    )
+    backend = SqliteBackend()
+    backend.configure(engine, read_only=read_only)
+    return engine, backend
+
+
+def inspect_file(path: Path) -> FileState:
+    """Look at an existing file without any chance of writing to it.
+
+    Raises ``StorageError`` for a file that is not an SQLite database, not
+    ours, newer than this application, or damaged.
+    """
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except OSError as exc:
+        raise StorageError(f"{path} cannot be read: {exc.strerror}.", str(path)) from exc
+    if len(header) < 100 or not header.startswith(SQLITE_HEADER):
+        raise StorageError(
+            f"{path} is not an incidentlog database (it is not an SQLite file at all). "
+            "It was left unchanged.",
+            str(path),
+        )
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    except sqlite3.Error as exc:
+        raise storage_error(exc, str(path)) from exc
+    try:
+        application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+        tables = {
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if application_id != APPLICATION_ID:
+            raise StorageError(
+                f"{path} is an SQLite database of another application, not of incidentlog. "
+                "It was left unchanged.",
+                str(path),
+            )
+        revision = None
+        if "alembic_version" in tables:
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = row[0] if row else None
+        if path.stat().st_size <= QUICK_CHECK_LIMIT_BYTES:
+            result = connection.execute("PRAGMA quick_check").fetchall()
+            if [tuple(r) for r in result] != [("ok",)]:
+                raise StorageError(
+                    f"{path} is damaged ({result[0][0]}). It was left unchanged; restore a backup.",
+                    str(path),
+                )
+    except sqlite3.DatabaseError as exc:
+        raise storage_error(exc, str(path)) from exc
+    finally:
+        connection.close()
+    if revision is not None and revision not in known_revisions():
+        raise StorageError(
+            f"{path} was written by a newer version of incidentlog (schema {revision}). "
+            "Update incidentlog to open it; the file was left unchanged.",
+            str(path),
+        )
+    return FileState(revision=revision, application_id=application_id, tables=tables)
+
+
+def default_vocabularies() -> dict[str, list[str]]:
+    data = resources.files("incidentlog.resources").joinpath("vocabularies.json").read_bytes()
+    loaded: dict[str, list[str]] = orjson.loads(data)
+    return loaded
+
+
+def _upgrade(connection: Connection) -> None:
+    config = _alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _create(path: Path) -> None:
+    """Create a new database at ``path`` atomically: built aside, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        raw = sqlite3.connect(temp)
+        raw.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        raw.execute("PRAGMA journal_mode = WAL")
+        raw.close()
+        engine, _backend = _make_engine(temp, read_only=False)
+        try:
+            with (
+                engine.execution_options(write=True).connect() as connection,
+                connection.begin(),
+            ):
+                _upgrade(connection)
+                rows = [
+                    {"kind": kind, "value": value}
+                    for kind, values in default_vocabularies().items()
+                    for value in values
+                ]
+                connection.execute(insert(vocabulary_table), rows)
+            with engine.connect() as connection:
+                # Fold the WAL into the file before it is renamed into place.
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            engine.dispose()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{temp}{suffix}").unlink(missing_ok=True)
+        temp.replace(path)
+    except BaseException:
+        for leftover in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):
+            leftover.unlink(missing_ok=True)
+        raise
+
+
+def open_database(
+    target: str | os.PathLike[str],
+    *,
+    read_only: bool = False,
+    backup_dir: Path | None = None,
+) -> Database:
+    """Open (creating or migrating as needed) the SQLite database at ``target``.
+
+    - a path that does not exist is created at the latest schema (not when
+      ``read_only``);
+    - an older schema is backed up to ``backup_dir`` (verified) and migrated;
+    - a newer schema, a file that is not ours or a damaged file raises
+      ``StorageError`` and is not modified;
+    - ``read_only`` opens the file read-only: every write raises ``ReadOnlyError``.
+    """
+    path = Path(target).expanduser().absolute()
+    exists = path.exists() and path.stat().st_size > 0
+    if path.is_dir():
+        raise StorageError(f"{path} is a folder, not a database file.", str(path))
+    if not exists:
+        if read_only:
+            raise StorageError(f"There is no database at {path}.", str(path))
+        try:
+            if path.exists():
+                path.unlink()  # an empty file holds nothing: make it a database
+            _create(path)
+        except OSError as exc:
+            raise StorageError(
+                f"A database cannot be created at {path}: {exc.strerror or exc}.", str(path)
+            ) from exc
+        except SQLAlchemyError as exc:
+            raise storage_error(getattr(exc, "orig", exc), str(path)) from exc
+    else:
+        state = inspect_file(path)
+        if state.revision != head_revision():
+            if read_only:
+                raise StorageError(
+                    f"{path} was made by an older incidentlog and must be upgraded before use; "
+                    "open it once without --read-only (a backup is made first).",
+                    str(path),
+                )
+            if not os.access(path, os.W_OK):
+                raise StorageError(
+                    f"{path} must be upgraded to this version of incidentlog but cannot be "
+                    "written. It was left unchanged.",
+                    str(path),
+                )
+            _migrate(path, backup_dir)
+    if not read_only and not os.access(path, os.W_OK):
+        read_only = True  # a file the user cannot write is opened read-only (issue 3, §8)
+    engine, backend = _make_engine(path, read_only=read_only)
+    database = Database(engine, backend, path=path, read_only=read_only)
+    # Touch the file now so that a failure to open is reported here, not at first use.
+    with database.read() as connection:
+        connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one()
+    return database
+
+
+def _migrate(path: Path, backup_dir: Path | None) -> None:
+    from incidentlog.store.backup import backup_database
+
+    backup_database(path, backup_dir=backup_dir, reason="pre-migration")
+    engine, _backend = _make_engine(path, read_only=False)
+    try:
+        with (
+            translate_errors(str(path)),
+            engine.execution_options(write=True).connect() as connection,
+            connection.begin(),
+        ):
+            _upgrade(connection)
+    finally:
+        engine.dispose()
+
+
+def new_uid() -> str:
+    return str(uuid.uuid4())
+
+
+def row_dict(row: Any) -> dict[str, Any]:
+    return dict(row._mapping)

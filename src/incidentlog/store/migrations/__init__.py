@@ -1,0 +1,1 @@
+"""incidentlog.store.migrations."""

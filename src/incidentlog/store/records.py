@@ -1,0 +1,359 @@
+"""Rows ↔ domain records, and the single-record reads and writes the services use.
+
+Every function takes an open ``Connection`` inside the caller's transaction;
+none commits. Bulk paths (export, import) live in ``store/bulk.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from incidentlog.domain.enums import (
+    Attribution,
+    CountQualifier,
+    GeoPrecision,
+    Reliability,
+    SourceKind,
+    Status,
+)
+from incidentlog.domain.records import Count, Incident, Quote, RecordMeta, Source, SourceLink
+from incidentlog.domain.urls import InvalidUrl, normalize_url
+from incidentlog.domain.when import Moment, to_utc_text
+from incidentlog.store.schema import (
+    incident_source_table,
+    incident_table,
+    incident_tag_table,
+    quote_table,
+    source_table,
+)
+
+META_COLUMNS = (
+    "id",
+    "uid",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "deleted_at",
+)
+
+
+def _meta(row: Mapping[str, Any]) -> RecordMeta:
+    return RecordMeta(**{name: row[name] for name in META_COLUMNS})
+
+
+def _moment(
+    at: str | None, precision: str | None, tz: str | None, approximate: bool = False
+) -> Moment | None:
+    if at is None:
+        return None
+    return Moment.from_stored(at, precision or "minute", tz, bool(approximate))
+
+
+def _count(value: int | None, qualifier: str) -> Count:
+    return Count(value, CountQualifier(qualifier))
+
+
+# --- incidents -------------------------------------------------------------
+
+
+def incident_values(incident: Incident) -> dict[str, Any]:
+    """The columns of an incident row, except identity and bookkeeping."""
+    assert incident.occurred is not None, "validate before storing"
+    start, end = incident.occurred.interval()
+    return {
+        "ref": incident.ref,
+        "title": incident.title,
+        "summary": incident.summary,
+        "occurred_at": to_utc_text(start),
+        "occurred_end": to_utc_text(end),
+        "time_precision": incident.occurred.precision.value,
+        "tz": incident.occurred.tz,
+        "approximate": incident.occurred.approximate,
+        "place": incident.place,
+        "admin1": incident.admin1,
+        "country": incident.country,
+        "latitude": incident.latitude,
+        "longitude": incident.longitude,
+        "geo_precision": incident.geo_precision.value if incident.geo_precision else None,
+        "event_type": incident.event_type,
+        "weapons": incident.weapons,
+        "launched": incident.launched,
+        "intercepted": incident.intercepted,
+        "perpetrator": incident.perpetrator,
+        "attribution": incident.attribution.value,
+        "target": incident.target,
+        "killed": incident.killed.value if incident.killed.known else None,
+        "killed_qualifier": incident.killed.qualifier.value,
+        "injured": incident.injured.value if incident.injured.known else None,
+        "injured_qualifier": incident.injured.qualifier.value,
+        "status": incident.status.value,
+        "confidence": incident.confidence,
+    }
+
+
+def incident_from_row(row: Mapping[str, Any], tags: Sequence[str] = ()) -> Incident:
+    return Incident(
+        ref=row["ref"],
+        title=row["title"],
+        summary=row["summary"],
+        occurred=_moment(row["occurred_at"], row["time_precision"], row["tz"], row["approximate"]),
+        place=row["place"],
+        admin1=row["admin1"],
+        country=row["country"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        geo_precision=GeoPrecision(row["geo_precision"]) if row["geo_precision"] else None,
+        event_type=row["event_type"],
+        weapons=row["weapons"],
+        launched=row["launched"],
+        intercepted=row["intercepted"],
+        perpetrator=row["perpetrator"],
+        attribution=Attribution(row["attribution"]),
+        target=row["target"],
+        killed=_count(row["killed"], row["killed_qualifier"]),
+        injured=_count(row["injured"], row["injured_qualifier"]),
+        status=Status(row["status"]),
+        confidence=row["confidence"],
+        tags=tuple(tags),
+        meta=_meta(row),
+    )
+
+
+def tags_of(connection: Connection, incident_ids: Iterable[int]) -> dict[int, list[str]]:
+    ids = list(incident_ids)
+    found: dict[int, list[str]] = {incident_id: [] for incident_id in ids}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = connection.execute(
+            select(incident_tag_table.c.incident_id, incident_tag_table.c.tag)
+            .where(incident_tag_table.c.incident_id.in_(chunk))
+            .order_by(incident_tag_table.c.incident_id, incident_tag_table.c.tag)
+        )
+        for incident_id, tag in rows:
+            found[incident_id].append(tag)
+    return found
+
+
+def get_incident_row(connection: Connection, uid: str) -> Mapping[str, Any] | None:
+    row = connection.execute(select(incident_table).where(incident_table.c.uid == uid)).first()
+    return row._mapping if row else None
+
+
+def load_incident(connection: Connection, uid: str) -> Incident | None:
+    row = get_incident_row(connection, uid)
+    if row is None:
+        return None
+    return incident_from_row(row, tags_of(connection, [row["id"]])[row["id"]])
+
+
+def load_incidents(connection: Connection, ids: Sequence[int]) -> dict[int, Incident]:
+    """Incidents by row id (for a page of the table)."""
+    found: dict[int, Incident] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        rows = [
+            r._mapping
+            for r in connection.execute(
+                select(incident_table).where(incident_table.c.id.in_(chunk))
+            )
+        ]
+        tags = tags_of(connection, [row["id"] for row in rows])
+        for row in rows:
+            found[row["id"]] = incident_from_row(row, tags[row["id"]])
+    return found
+
+
+def replace_tags(connection: Connection, incident_id: int, tags: Sequence[str]) -> None:
+    connection.execute(
+        delete(incident_tag_table).where(incident_tag_table.c.incident_id == incident_id)
+    )
+    if tags:
+        connection.execute(
+            insert(incident_tag_table), [{"incident_id": incident_id, "tag": tag} for tag in tags]
+        )
+
+
+def next_ref(connection: Connection, country: str | None, year: int) -> str:
+    """The next free reference ``CC-YYYY-NNNN`` (``XX`` when the country is unknown)."""
+    prefix = f"{country or 'XX'}-{year}-"
+    last = connection.execute(
+        select(func.max(incident_table.c.ref)).where(
+            incident_table.c.ref.like(f"{prefix}%"),
+            func.length(incident_table.c.ref) == len(prefix) + 4,
+        )
+    ).scalar_one_or_none()
+    number = int(last.rsplit("-", 1)[1]) + 1 if last and last[-4:].isdigit() else 1
+    ref = f"{prefix}{number:04d}"
+    while ref_exists(connection, ref):  # after 9999, or refs typed by hand
+        number += 1
+        ref = f"{prefix}{number:04d}"
+    return ref
+
+
+def ref_exists(connection: Connection, ref: str, except_uid: str | None = None) -> bool:
+    condition = incident_table.c.ref == ref
+    if except_uid:
+        condition = and_(condition, incident_table.c.uid != except_uid)
+    return connection.execute(select(incident_table.c.id).where(condition)).first() is not None
+
+
+def links_of(connection: Connection, incident_id: int) -> list[SourceLink]:
+    rows = connection.execute(
+        select(source_table.c.uid, incident_source_table.c.note)
+        .join(source_table, source_table.c.id == incident_source_table.c.source_id)
+        .where(incident_source_table.c.incident_id == incident_id)
+        .order_by(source_table.c.uid)
+    )
+    return [SourceLink(uid, note) for uid, note in rows]
+
+
+# --- sources ---------------------------------------------------------------
+
+
+def normalized_or_none(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return normalize_url(url)
+    except InvalidUrl:
+        return None
+
+
+def source_values(source: Source) -> dict[str, Any]:
+    published = source.published
+    return {
+        "kind": source.kind.value,
+        "title": source.title,
+        "url": source.url,
+        "url_normalized": normalized_or_none(source.url),
+        "outlet": source.outlet,
+        "author": source.author,
+        "handle": source.handle,
+        "published_at": to_utc_text(published.interval()[0]) if published else None,
+        "published_precision": published.precision.value if published else None,
+        "published_tz": published.tz if published else None,
+        "accessed_at": source.accessed_at,
+        "archive_url": source.archive_url,
+        "excerpt": source.excerpt,
+        "language": source.language,
+        "reliability": source.reliability.value if source.reliability else None,
+        "sha256": source.sha256,
+        "notes": source.notes,
+    }
+
+
+def source_from_row(row: Mapping[str, Any]) -> Source:
+    return Source(
+        kind=SourceKind(row["kind"]),
+        title=row["title"],
+        url=row["url"],
+        outlet=row["outlet"],
+        author=row["author"],
+        handle=row["handle"],
+        published=_moment(row["published_at"], row["published_precision"], row["published_tz"]),
+        accessed_at=row["accessed_at"],
+        archive_url=row["archive_url"],
+        excerpt=row["excerpt"],
+        language=row["language"],
+        reliability=Reliability(row["reliability"]) if row["reliability"] else None,
+        sha256=row["sha256"],
+        notes=row["notes"],
+        meta=_meta(row),
+    )
+
+
+def get_source_row(connection: Connection, uid: str) -> Mapping[str, Any] | None:
+    row = connection.execute(select(source_table).where(source_table.c.uid == uid)).first()
+    return row._mapping if row else None
+
+
+def find_sources_by_url(connection: Connection, normalized: str) -> list[Source]:
+    rows = connection.execute(
+        select(source_table)
+        .where(source_table.c.url_normalized == normalized, source_table.c.deleted_at.is_(None))
+        .order_by(source_table.c.id)
+    )
+    return [source_from_row(row._mapping) for row in rows]
+
+
+# --- quotes ----------------------------------------------------------------
+
+
+def _id_of(connection: Connection, table: Any, uid: str | None) -> int | None:
+    if uid is None:
+        return None
+    return connection.execute(select(table.c.id).where(table.c.uid == uid)).scalar_one_or_none()
+
+
+def quote_values(connection: Connection, quote: Quote) -> dict[str, Any]:
+    said = quote.said
+    return {
+        "text": quote.text,
+        "speaker": quote.speaker,
+        "speaker_role": quote.speaker_role,
+        "speaker_org": quote.speaker_org,
+        "said_at": to_utc_text(said.interval()[0]) if said else None,
+        "said_precision": said.precision.value if said else None,
+        "said_tz": said.tz if said else None,
+        "language": quote.language,
+        "context": quote.context,
+        "incident_id": _id_of(connection, incident_table, quote.incident_uid),
+        "source_id": _id_of(connection, source_table, quote.source_uid),
+    }
+
+
+QUOTE_SELECT = select(
+    quote_table,
+    incident_table.c.uid.label("incident_uid"),
+    source_table.c.uid.label("source_uid"),
+).select_from(
+    quote_table.outerjoin(
+        incident_table, incident_table.c.id == quote_table.c.incident_id
+    ).outerjoin(source_table, source_table.c.id == quote_table.c.source_id)
+)
+
+
+def quote_from_row(row: Mapping[str, Any]) -> Quote:
+    return Quote(
+        text=row["text"],
+        speaker=row["speaker"],
+        speaker_role=row["speaker_role"],
+        speaker_org=row["speaker_org"],
+        said=_moment(row["said_at"], row["said_precision"], row["said_tz"]),
+        language=row["language"],
+        context=row["context"],
+        incident_uid=row["incident_uid"],
+        source_uid=row["source_uid"],
+        meta=_meta(row),
+    )
+
+
+def get_quote_row(connection: Connection, uid: str) -> Mapping[str, Any] | None:
+    row = connection.execute(QUOTE_SELECT.where(quote_table.c.uid == uid)).first()
+    return row._mapping if row else None
+
+
+# --- shared ------------------------------------------------------------------
+
+
+def versioned_update(
+    connection: Connection,
+    table: Any,
+    uid: str,
+    expected_version: int | None,
+    values: Mapping[str, Any],
+) -> bool:
+    """UPDATE one row if its version is still ``expected_version`` (None: any)."""
+    condition = table.c.uid == uid
+    if expected_version is not None:
+        condition = and_(condition, table.c.version == expected_version)
+    result = connection.execute(
+        update(table).where(condition).values(**values, version=table.c.version + 1)
+    )
+    return result.rowcount == 1

@@ -257,8 +257,13 @@ class IncidentService(RecordService[Incident]):
             stored = self._require(connection, meta["uid"])
         return self._finish(Outcome(stored, self._changes(meta["uid"], True)))
 
-    def update(self, incident: Incident, *, force: bool = False) -> Outcome[Incident]:
-        """Save an edited incident; ``force`` saves over a newer version (the user chose so)."""
+    def update(
+        self, incident: Incident, *, force: bool = False, check_transition: bool = True
+    ) -> Outcome[Incident]:
+        """Save an edited incident; ``force`` saves over a newer version (the user chose so).
+
+        ``check_transition=False`` lets undo put back a status the workflow would refuse.
+        """
         uid = incident.meta.uid
         if uid is None:
             raise ValueError("update() needs a stored incident; use create()")
@@ -275,7 +280,7 @@ class IncidentService(RecordService[Incident]):
                     {"ref": f"{incident.ref} is already used by another incident"},
                     record=f"incident {incident.ref}",
                 )
-            if incident.status != current.status:
+            if check_transition and incident.status != current.status:
                 _check_transition(current, incident.status)
             old_values = rows.incident_values(current)
             new_values = rows.incident_values(incident)
@@ -298,16 +303,26 @@ class IncidentService(RecordService[Incident]):
         return self._finish(Outcome(stored, self._changes(uid, False)))
 
     def set_status(
-        self, uid: str, status: Status, expected_version: int | None = None
+        self,
+        uid: str,
+        status: Status,
+        expected_version: int | None = None,
+        *,
+        check_transition: bool = True,
     ) -> Outcome[Incident]:
-        """Review actions: submit for review, verify, dispute, archive, re-open."""
+        """Review actions: submit for review, verify, dispute, archive, re-open.
+
+        ``check_transition=False`` is for undo, which returns to the previous
+        status even where the review workflow has no such step.
+        """
         at = _stamp()
         with self._db.write() as connection:
             current = self._require(connection, uid)
             self._check_version(current, expected_version)
             if current.status == status:
                 return Outcome(current)
-            _check_transition(current, status)
+            if check_transition:
+                _check_transition(current, status)
             self._bump(
                 connection,
                 current,

@@ -98,12 +98,13 @@ def _add_one(start: datetime, precision: TimePrecision) -> datetime:
 
 
 def _wall_to_utc(wall: datetime, tz: ZoneInfo) -> datetime:
-    """Local wall time → UTC; in a DST gap or fold, the earliest real instant."""
-    aware = wall.replace(tzinfo=tz, fold=0)
-    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
-        # Wall time does not exist (spring-forward gap): take the instant the gap ends.
-        aware = wall.replace(tzinfo=tz, fold=1)
-    return aware.astimezone(UTC)
+    """Local wall time → UTC.
+
+    An ambiguous wall time (the autumn fold) is its first occurrence; one that
+    does not exist (the spring gap) moves forward by the gap, as clocks do
+    (02:30 in Paris on the spring change is 03:30 summer time).
+    """
+    return wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

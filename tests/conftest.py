@@ -9,10 +9,10 @@ from pathlib import Path
 # Before anything imports Qt: the suite runs with no display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
-from incidentlog.services import Services  # noqa: E402
-from incidentlog.store.database import Database, open_database  # noqa: E402
+from incidentlog.services import Services
+from incidentlog.store.database import Database, open_database
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from incidentlog.domain.enums import Status
 from incidentlog.domain.errors import ConflictError, NotFoundError, StorageError, ValidationError
 from incidentlog.domain.records import Count, Incident, Quote, Source
@@ -166,7 +167,7 @@ def test_quotes_resolve_their_incident_and_source(services: Services) -> None:
         services.quotes.create(Quote(text="x", speaker="y",
                                      incident_uid="00000000-0000-4000-8000-000000000000"))
     edited = services.quotes.update(replace(quote, speaker_role="combatant command")).record
-    entry = [e for e in services.incident_query.history(quote.meta.uid)][-1]
+    entry = list(services.incident_query.history(quote.meta.uid))[-1]
     assert entry.kind == "quote" and entry.changes == {"speaker_role": [None, "combatant command"]}
     services.quotes.delete(edited.meta.uid, edited.meta.version)
     assert services.quote_query.list() == []

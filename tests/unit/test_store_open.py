@@ -216,3 +216,19 @@ def test_backup_never_overwrites_its_source(db_path: Path) -> None:
         pass
     with pytest.raises(StorageError, match="cannot overwrite"):
         backup_database(db_path, out=db_path)
+
+
+def test_the_daily_backup_is_made_only_when_due(db_path: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from incidentlog.store.backup import backup_if_due
+
+    with open_database(db_path):
+        pass
+    folder = tmp_path / "daily"
+    first = backup_if_due(db_path, backup_dir=folder)
+    assert first is not None and first.exists()
+    assert backup_if_due(db_path, backup_dir=folder) is None
+    later = datetime.now(UTC) + timedelta(days=1, minutes=1)
+    assert backup_if_due(db_path, backup_dir=folder, now=later) is not None
+    assert len(list_backups(db_path, folder)) == 2

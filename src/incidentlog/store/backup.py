@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from incidentlog.domain.errors import StorageError
@@ -136,3 +136,29 @@ def _rotate(folder: Path, stem: str, reason: str, keep: int) -> None:
     ]
     for old in backups[max(keep, 1) :]:
         old.path.unlink(missing_ok=True)
+
+
+#: How many backups of each automatic kind are kept (daily, pre-import, pre-migration).
+DEFAULT_KEEP = 7
+#: An automatic backup on open is made when the newest one is older than this.
+DAILY = timedelta(days=1)
+
+
+def backup_if_due(
+    database: Path,
+    *,
+    backup_dir: Path | None = None,
+    keep: int = DEFAULT_KEEP,
+    max_age: timedelta = DAILY,
+    now: datetime | None = None,
+) -> Path | None:
+    """The rotating daily backup: made when the newest backup is older than ``max_age``.
+
+    Returns the new backup, or None when a recent one exists. Run it off the
+    GUI thread: on a large log a backup takes seconds.
+    """
+    current = now or datetime.now(UTC)
+    newest = next(iter(list_backups(database, backup_dir)), None)
+    if newest is not None and current - newest.made_at < max_age:
+        return None
+    return backup_database(database, backup_dir=backup_dir, reason="daily", keep=keep)

@@ -341,9 +341,9 @@ def open_database(
 
 
 def _migrate(path: Path, backup_dir: Path | None) -> None:
-    from incidentlog.store.backup import backup_database
+    from incidentlog.store.backup import DEFAULT_KEEP, backup_database
 
-    backup_database(path, backup_dir=backup_dir, reason="pre-migration")
+    backup_database(path, backup_dir=backup_dir, reason="pre-migration", keep=DEFAULT_KEEP)
     engine, _backend = _make_engine(path, read_only=False)
     try:
         with (

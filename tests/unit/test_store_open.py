@@ -232,3 +232,25 @@ def test_the_daily_backup_is_made_only_when_due(db_path: Path, tmp_path: Path) -
     later = datetime.now(UTC) + timedelta(days=1, minutes=1)
     assert backup_if_due(db_path, backup_dir=folder, now=later) is not None
     assert len(list_backups(db_path, folder)) == 2
+
+
+def test_a_damaged_file_can_be_replaced_by_its_newest_good_backup(db_path: Path,
+                                                                  tmp_path: Path) -> None:
+    from incidentlog.store.backup import backup_counts, newest_good_backup, restore_backup
+
+    folder = tmp_path / "bk"
+    with open_database(db_path) as db:
+        add_incident(Services(db))
+    good = backup_database(db_path, backup_dir=folder, reason="daily")
+    bad = backup_database(db_path, backup_dir=folder, reason="daily")
+    bad.write_bytes(b"garbage" * 100)  # the newest backup is itself damaged
+    db_path.write_bytes(db_path.read_bytes()[:5000])  # and so is the database
+    with pytest.raises(StorageError):
+        open_database(db_path)
+    offer = newest_good_backup(db_path, folder)
+    assert offer is not None and offer.path == good
+    assert backup_counts(good)["incident"] == 1
+    aside = restore_backup(good, db_path)
+    assert aside is not None and aside.exists() and aside.stat().st_size == 5000
+    with open_database(db_path) as db:
+        assert Services(db).incident_query.count() == 1

@@ -7,6 +7,7 @@ a backup that exists is a good one. Old automatic backups are rotated.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -162,3 +163,55 @@ def backup_if_due(
     if newest is not None and current - newest.made_at < max_age:
         return None
     return backup_database(database, backup_dir=backup_dir, reason="daily", keep=keep)
+
+
+def backup_counts(path: Path) -> dict[str, int]:
+    """Record counts of a backup (incidents, sources, quotes, audit entries), read-only."""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return _counts(connection)
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"The backup {path} cannot be read: {exc}.") from exc
+
+
+def newest_good_backup(database: Path, backup_dir: Path | None = None) -> BackupInfo | None:
+    """The newest backup that passes its check: what to offer for a damaged file."""
+    for info in list_backups(database, backup_dir):
+        try:
+            verify_backup(info.path)
+        except StorageError:
+            continue
+        return info
+    return None
+
+
+def restore_backup(backup: Path, database: Path) -> Path | None:
+    """Put ``backup`` in place of ``database``; the current file is set aside, not deleted.
+
+    Returns where the current file was set aside (None if there was none).
+    The database must be closed. The backup is verified first; the copy is
+    made beside the target and renamed over it, so an interruption leaves
+    either the old file or the restored one.
+    """
+    verify_backup(backup)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside: Path | None = None
+    temp = database.with_name(f".{database.name}.restoring")
+    try:
+        shutil.copyfile(backup, temp)
+        verify_backup(temp)
+        if database.exists():
+            aside = database.with_name(f"{database.stem}.set-aside-{stamp}{database.suffix}")
+            database.replace(aside)
+            for suffix in ("-wal", "-shm"):
+                journal = Path(f"{database}{suffix}")
+                if journal.exists():
+                    journal.replace(Path(f"{aside}{suffix}"))
+        temp.replace(database)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise StorageError(f"The backup cannot be restored to {database}: {exc}.") from exc
+    return aside

@@ -1,0 +1,1 @@
+"""Benchmarks of incidentlog and the generator of realistic logs they run on."""

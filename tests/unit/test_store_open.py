@@ -254,3 +254,32 @@ def test_a_damaged_file_can_be_replaced_by_its_newest_good_backup(db_path: Path,
     assert aside is not None and aside.exists() and aside.stat().st_size == 5000
     with open_database(db_path) as db:
         assert Services(db).incident_query.count() == 1
+
+
+def test_a_database_of_the_first_schema_is_backed_up_and_migrated_with_its_data(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """0001 (no periods) → head: the data stays, a verified backup of the old file exists."""
+    from alembic import command
+
+    from incidentlog.store.database import _alembic_config, _make_engine
+
+    with open_database(db_path) as db:
+        uid = add_incident(Services(db))
+    engine, _ = _make_engine(db_path, read_only=False)
+    with engine.execution_options(write=True).connect() as connection, connection.begin():
+        config = _alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    engine.dispose()
+    with sqlite3.connect(db_path) as raw:
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    backups = tmp_path / "bk"
+    with open_database(db_path, backup_dir=backups) as db:
+        services = Services(db)
+        assert services.incidents.get(uid).country == "IQ"
+        assert services.periods.list() == []
+    [made] = list_backups(db_path, backups)
+    with sqlite3.connect(made.path) as old:
+        assert old.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        assert old.execute("SELECT count(*) FROM incident").fetchone() == (1,)

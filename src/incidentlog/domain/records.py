@@ -183,6 +183,30 @@ class Quote:
         return f"{self.speaker or 'unknown speaker'}: “{short}”"
 
 
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A named span of time shown as a shaded band on the timeline.
+
+    E.g. "campaign of 17 Oct 2023 – 4 Feb 2024": from the start of ``start``'s
+    interval to the end of ``end``'s, so two day-precision moments include both days.
+    """
+
+    name: str | None = None
+    start: Moment | None = None
+    end: Moment | None = None
+    color: str | None = None  # "#RRGGBB"
+    notes: str | None = None
+    meta: RecordMeta = field(default_factory=RecordMeta)
+
+    @property
+    def uid(self) -> str | None:
+        return self.meta.uid
+
+    @property
+    def label(self) -> str:
+        return self.name or "unnamed period"
+
+
 def clean_text(value: str | None) -> str | None:
     """Strip surrounding white space; empty becomes None (absent, not '')."""
     if value is None:

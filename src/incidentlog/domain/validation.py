@@ -14,7 +14,7 @@ from dataclasses import replace
 from incidentlog.domain.countries import is_country_code
 from incidentlog.domain.enums import CountQualifier
 from incidentlog.domain.errors import ValidationError
-from incidentlog.domain.records import Count, Incident, Quote, Source, clean_text
+from incidentlog.domain.records import Count, Incident, Period, Quote, Source, clean_text
 from incidentlog.domain.urls import is_http_url
 from incidentlog.domain.when import from_utc_text, is_zone
 
@@ -213,4 +213,34 @@ def checked_quote(quote: Quote) -> Quote:
     errors = quote_errors(cleaned)
     if errors:
         raise ValidationError(errors, record=f"quote {cleaned.label}")
+    return cleaned
+
+
+COLOR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def period_errors(period: Period) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not period.name:
+        errors["name"] = "is required"
+    _check_length(errors, "name", period.name, MAX_TITLE)
+    _check_length(errors, "notes", period.notes, MAX_TEXT)
+    if period.start is None:
+        errors["start"] = "is required"
+    if period.end is None:
+        errors["end"] = "is required"
+    if period.start is not None and period.end is not None and (
+        period.end.interval()[1] <= period.start.interval()[0]
+    ):
+        errors["end"] = "must not be before the start"
+    if period.color is not None and not COLOR_PATTERN.match(period.color):
+        errors["color"] = f"{period.color!r} is not a colour like #1f77b4"
+    return errors
+
+
+def checked_period(period: Period) -> Period:
+    cleaned: Period = _cleaned(period, ("name", "color", "notes"))
+    errors = period_errors(cleaned)
+    if errors:
+        raise ValidationError(errors, record=f"period {cleaned.label}")
     return cleaned

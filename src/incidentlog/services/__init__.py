@@ -6,7 +6,12 @@ import getpass
 
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
 from incidentlog.services.queries import IncidentQuery, QuoteQuery, SourceQuery
-from incidentlog.services.records import IncidentService, QuoteService, SourceService
+from incidentlog.services.records import (
+    IncidentService,
+    PeriodService,
+    QuoteService,
+    SourceService,
+)
 from incidentlog.store.database import Database
 
 __all__ = ["Changes", "Outcome", "Services", "default_actor"]
@@ -29,6 +34,7 @@ class Services:
         self.incidents = IncidentService(database, self.actor, self.notifier)
         self.sources = SourceService(database, self.actor, self.notifier)
         self.quotes = QuoteService(database, self.actor, self.notifier)
+        self.periods = PeriodService(database, self.actor, self.notifier)
         self.incident_query = IncidentQuery(database)
         self.source_query = SourceQuery(database)
         self.quote_query = QuoteQuery(database)

@@ -16,9 +16,14 @@ from sqlalchemy.engine import Connection
 
 from incidentlog.domain.enums import STATUS_TRANSITIONS, AuditAction, RecordKind, Status
 from incidentlog.domain.errors import ConflictError, NotFoundError, ValidationError
-from incidentlog.domain.records import Incident, Quote, Source, SourceLink
+from incidentlog.domain.records import Incident, Period, Quote, Source, SourceLink
 from incidentlog.domain.urls import InvalidUrl, normalize_url
-from incidentlog.domain.validation import checked_incident, checked_quote, checked_source
+from incidentlog.domain.validation import (
+    checked_incident,
+    checked_period,
+    checked_quote,
+    checked_source,
+)
 from incidentlog.domain.when import utc_now
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
 from incidentlog.store import audit
@@ -28,11 +33,20 @@ from incidentlog.store.schema import (
     incident_source_table,
     incident_table,
     incident_tag_table,
+    period_table,
     quote_table,
     source_table,
 )
 
-R = TypeVar("R", Incident, Source, Quote)
+R = TypeVar("R", Incident, Source, Quote, Period)
+
+#: Which field of ``Changes`` names the records of each kind.
+CHANGES_FIELD = {
+    RecordKind.INCIDENT: "incidents",
+    RecordKind.SOURCE: "sources",
+    RecordKind.QUOTE: "quotes",
+    RecordKind.PERIOD: "periods",
+}
 
 
 def _stamp() -> str:
@@ -60,12 +74,7 @@ class RecordService(Generic[R]):
         raise NotImplementedError
 
     def _changes(self, uid: str, rows_changed: bool) -> Changes:
-        field_name = {
-            RecordKind.INCIDENT: "incidents",
-            RecordKind.SOURCE: "sources",
-            RecordKind.QUOTE: "quotes",
-        }[self.kind]
-        return Changes(**{field_name: frozenset({uid})}, rows_changed=rows_changed)
+        return Changes(**{CHANGES_FIELD[self.kind]: frozenset({uid})}, rows_changed=rows_changed)
 
     def _audit(
         self,
@@ -198,12 +207,9 @@ class RecordService(Generic[R]):
                 current = self._require(connection, uid)
                 self._audit(connection, AuditAction.PURGE, uid, current.label, {}, at)
             connection.execute(delete(self.table).where(self.table.c.deleted_at.is_not(None)))
-        field_name = {
-            RecordKind.INCIDENT: "incidents",
-            RecordKind.SOURCE: "sources",
-            RecordKind.QUOTE: "quotes",
-        }[self.kind]
-        changes = Changes(**{field_name: frozenset(doomed)}, rows_changed=bool(doomed))
+        changes = Changes(
+            **{CHANGES_FIELD[self.kind]: frozenset(doomed)}, rows_changed=bool(doomed)
+        )
         self._notifier.notify(changes)
         return Outcome(len(doomed), changes)
 
@@ -580,5 +586,67 @@ class QuoteService(RecordService[Quote]):
                 {**values, "updated_at": at, "updated_by": self._actor},
             )
             self._audit(connection, AuditAction.UPDATE, uid, quote.label, changed, at)
+            stored = self._require(connection, uid)
+        return self._finish(Outcome(stored, self._changes(uid, False)))
+
+
+class PeriodService(RecordService[Period]):
+    """Named periods shown as bands on the timeline; stored, audited, exported."""
+
+    kind = RecordKind.PERIOD
+    table = period_table
+
+    def _load(self, connection: Connection, uid: str) -> Period | None:
+        row = rows.get_period_row(connection, uid)
+        return rows.period_from_row(row) if row else None
+
+    def list(self) -> list[Period]:
+        with self._db.read() as connection:
+            result = connection.execute(
+                select(period_table)
+                .where(period_table.c.deleted_at.is_(None))
+                .order_by(period_table.c.starts_at, period_table.c.id)
+            )
+            return [rows.period_from_row(row._mapping) for row in result]
+
+    def create(self, period: Period) -> Outcome[Period]:
+        period = checked_period(period)
+        at = _stamp()
+        with self._db.write() as connection:
+            values = rows.period_values(period)
+            meta = _new_meta(self._actor, at)
+            connection.execute(insert(period_table).values(**values, **meta))
+            self._audit(
+                connection,
+                AuditAction.CREATE,
+                meta["uid"],
+                period.label,
+                _creation_audit(values),
+                at,
+            )
+            stored = self._require(connection, meta["uid"])
+        return self._finish(Outcome(stored, self._changes(meta["uid"], True)))
+
+    def update(self, period: Period, *, force: bool = False) -> Outcome[Period]:
+        uid = period.meta.uid
+        if uid is None:
+            raise ValueError("update() needs a stored period; use create()")
+        period = checked_period(period)
+        expected = None if force else period.meta.version
+        at = _stamp()
+        with self._db.write() as connection:
+            current = self._require(connection, uid)
+            self._check_version(current, expected)
+            values = rows.period_values(period)
+            changed = diff(rows.period_values(current), values)
+            if not changed:
+                return Outcome(current)
+            self._bump(
+                connection,
+                current,
+                expected,
+                {**values, "updated_at": at, "updated_by": self._actor},
+            )
+            self._audit(connection, AuditAction.UPDATE, uid, period.label, changed, at)
             stored = self._require(connection, uid)
         return self._finish(Outcome(stored, self._changes(uid, False)))

@@ -20,13 +20,22 @@ from incidentlog.domain.enums import (
     SourceKind,
     Status,
 )
-from incidentlog.domain.records import Count, Incident, Quote, RecordMeta, Source, SourceLink
+from incidentlog.domain.records import (
+    Count,
+    Incident,
+    Period,
+    Quote,
+    RecordMeta,
+    Source,
+    SourceLink,
+)
 from incidentlog.domain.urls import InvalidUrl, normalize_url
 from incidentlog.domain.when import Moment, to_utc_text
 from incidentlog.store.schema import (
     incident_source_table,
     incident_table,
     incident_tag_table,
+    period_table,
     quote_table,
     source_table,
 )
@@ -357,3 +366,36 @@ def versioned_update(
         update(table).where(condition).values(**values, version=table.c.version + 1)
     )
     return result.rowcount == 1
+
+
+# --- periods -----------------------------------------------------------------
+
+
+def period_values(period: Period) -> dict[str, Any]:
+    assert period.start is not None and period.end is not None, "validate before storing"
+    return {
+        "name": period.name,
+        "starts_at": to_utc_text(period.start.interval()[0]),
+        "start_precision": period.start.precision.value,
+        "ends_at": to_utc_text(period.end.interval()[0]),
+        "end_precision": period.end.precision.value,
+        "tz": period.start.tz,
+        "color": period.color,
+        "notes": period.notes,
+    }
+
+
+def period_from_row(row: Mapping[str, Any]) -> Period:
+    return Period(
+        name=row["name"],
+        start=_moment(row["starts_at"], row["start_precision"], row["tz"]),
+        end=_moment(row["ends_at"], row["end_precision"], row["tz"]),
+        color=row["color"],
+        notes=row["notes"],
+        meta=_meta(row),
+    )
+
+
+def get_period_row(connection: Connection, uid: str) -> Mapping[str, Any] | None:
+    row = connection.execute(select(period_table).where(period_table.c.uid == uid)).first()
+    return row._mapping if row else None

@@ -197,6 +197,23 @@ class QuoteRow(_Record, Base):
     )
 
 
+class PeriodRow(_Record, Base):
+    """A named span shown as a band on the timeline (added by migration 0002)."""
+
+    __tablename__ = "period"
+
+    name: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[str] = mapped_column(UTC_TEXT)
+    start_precision: Mapped[str] = mapped_column(String(10))
+    ends_at: Mapped[str] = mapped_column(UTC_TEXT)
+    end_precision: Mapped[str] = mapped_column(String(10))
+    tz: Mapped[str] = mapped_column(String(64))
+    color: Mapped[str | None] = mapped_column(String(7))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (_live_index("ix_period_starts", "starts_at", "id"),)
+
+
 class VocabularyRow(Base):
     """User-extensible word lists: event types, weapons, perpetrators, tags."""
 
@@ -234,4 +251,5 @@ source_table = SourceRow.__table__
 incident_source_table = IncidentSourceRow.__table__
 quote_table = QuoteRow.__table__
 vocabulary_table = VocabularyRow.__table__
+period_table = PeriodRow.__table__
 audit_table = AuditRow.__table__

@@ -7,11 +7,20 @@ from alembic import context
 from incidentlog.store.schema import Base
 
 connection = context.config.attributes["connection"]
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool,
+                   compare_to: object) -> bool:
+    # The FTS5 tables are created in SQL by the migrations, not mapped.
+    return not (type_ == "table" and name is not None and name.startswith("incident_fts"))
+
+
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
     compare_type=True,
+    include_object=include_object,
 )
 with context.begin_transaction():
     context.run_migrations()

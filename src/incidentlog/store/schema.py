@@ -34,6 +34,7 @@ NAMING_CONVENTION = {
 
 UTC_TEXT = String(20)
 LIVE = text("deleted_at IS NULL")
+TRASH = text("deleted_at IS NOT NULL")
 
 
 def _live_index(name: str, *columns: str) -> Index:
@@ -115,7 +116,9 @@ class IncidentRow(_Record, Base):
         _live_index("ix_incident_perpetrator", "perpetrator", "id"),
         _live_index("ix_incident_place", "place", "id"),
         _live_index("ix_incident_updated", "updated_at", "id"),
-        Index("ix_incident_deleted", "deleted_at"),
+        # The trash only: a full index on deleted_at would tempt SQLite to answer
+        # "deleted_at IS NULL" with it and then sort every live row.
+        Index("ix_incident_trash", "deleted_at", sqlite_where=TRASH, postgresql_where=TRASH),
     )
 
 

@@ -108,7 +108,13 @@ def upgrade() -> None:
             sqlite_where=sa.text("deleted_at IS NULL"),
             postgresql_where=sa.text("deleted_at IS NULL"),
         )
-        batch_op.create_index("ix_incident_deleted", ["deleted_at"], unique=False)
+        batch_op.create_index(
+            "ix_incident_trash",
+            ["deleted_at"],
+            unique=False,
+            sqlite_where=sa.text("deleted_at IS NOT NULL"),
+            postgresql_where=sa.text("deleted_at IS NOT NULL"),
+        )
         batch_op.create_index(
             "ix_incident_event_type",
             ["event_type", "occurred_at"],
@@ -437,7 +443,7 @@ def downgrade() -> None:
             sqlite_where=sa.text("deleted_at IS NULL"),
             postgresql_where=sa.text("deleted_at IS NULL"),
         )
-        batch_op.drop_index("ix_incident_deleted")
+        batch_op.drop_index("ix_incident_trash")
         batch_op.drop_index(
             "ix_incident_country",
             sqlite_where=sa.text("deleted_at IS NULL"),

@@ -1,0 +1,808 @@
+"""The incident form: every field of DESIGN §2, with its quotes, sources and history.
+
+It is the pane beside the table and also works as a whole window: it assumes
+nothing about its parent, talks to the rest of the app only through the
+``AppContext`` (services, shared selection, change bus, undo stack,
+settings), and follows the shared current incident.
+
+Edits of the Details tab are kept in the widgets until Save (Ctrl+S), which
+validates with the domain rules, shows each problem beside its field, and
+pushes one undoable command. Links, quotes and review actions are separate
+records and act at once, each one undoable.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from incidentlog.domain.enums import (
+    CONFIDENCE_MEANING,
+    STATUS_TRANSITIONS,
+    Attribution,
+    GeoPrecision,
+    Status,
+    TimePrecision,
+)
+from incidentlog.domain.errors import ConflictError, IncidentLogError, ValidationError
+from incidentlog.domain.records import Incident
+from incidentlog.domain.validation import clean_incident, incident_errors
+from incidentlog.domain.when import zone_label
+from incidentlog.gui.context import AppContext
+from incidentlog.gui.history import HistoryView
+from incidentlog.gui.incident_links import IncidentQuotesTab, IncidentSourcesTab
+from incidentlog.gui.undo import (
+    CreateRecordCommand,
+    SetStatusCommand,
+    UpdateRecordCommand,
+    push_command,
+)
+from incidentlog.gui.widgets import (
+    LAST_TZ_KEY,
+    CountEdit,
+    CountryCombo,
+    FormBase,
+    MomentEdit,
+    NoticeBar,
+    OptionalFloatEdit,
+    OptionalIntEdit,
+    TimeZoneCombo,
+    hint_label,
+    name_field,
+    plain_text_edit,
+    report_error,
+    section_header,
+    set_completions,
+    split_list,
+)
+from incidentlog.services import Changes
+from incidentlog.services.vocabulary import VocabularyQuery
+
+#: Badge colours of the statuses: readable at a glance, and never the only cue (the text is).
+_STATUS_COLOURS = {
+    Status.DRAFT: ("#5f6368", "#eceff1"),
+    Status.IN_REVIEW: ("#0b57d0", "#e8f0fe"),
+    Status.VERIFIED: ("#137333", "#e6f4ea"),
+    Status.DISPUTED: ("#b3261e", "#fce8e6"),
+    Status.ARCHIVED: ("#3c4043", "#dadce0"),
+}
+
+DETAILS_TAB, SOURCES_TAB, QUOTES_TAB, HISTORY_TAB = range(4)
+
+
+class IncidentForm(FormBase):
+    """View and edit one incident; follows the shared current incident."""
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.setObjectName("incidentForm")
+        self.setAccessibleName(self.tr("Incident form"))
+        self._services = context.services
+        self._vocabulary = VocabularyQuery(context.services.database)
+        self._incident: Incident | None = None
+        self._saving = False
+        self._following = False
+        self._status_labels = {
+            Status.DRAFT: self.tr("draft"),
+            Status.IN_REVIEW: self.tr("in review"),
+            Status.VERIFIED: self.tr("verified"),
+            Status.DISPUTED: self.tr("disputed"),
+            Status.ARCHIVED: self.tr("archived"),
+        }
+        self._stale_completions: set[QLineEdit] = set()
+        self._build()
+        for edit in self._completing_edits():
+            edit.installEventFilter(self)
+        self._refresh_completions()
+        context.state.currentIncidentChanged.connect(self._on_current_incident_changed)
+        context.bus.changed.connect(self._on_changes)
+        self.dirtyChanged.connect(lambda _dirty: self._update_header())
+        if context.read_only:
+            self._read_only = True
+        self._show(self._services.incidents.find(context.state.current_incident)
+                   if context.state.current_incident else None)
+
+    # --- building -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(0, 0, 0, 0)
+        root.setSpacing(4)
+        self.header = QLabel(self)
+        self.header.setObjectName("incidentHeader")
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.TextFormat.PlainText)
+        self.header.setContentsMargins(8, 6, 8, 0)
+        font = self.header.font()
+        font.setBold(True)
+        font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.1)
+        self.header.setFont(font)
+        root.addWidget(self.header)
+        self.notice = NoticeBar(self)
+        root.addWidget(self.notice)
+
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("incidentTabs")
+        self.tabs.setDocumentMode(True)
+        root.addWidget(self.tabs, 1)
+
+        scroll = QScrollArea(self.tabs)
+        scroll.setObjectName("detailsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget(scroll)
+        content.setObjectName("details")
+        self._details = content
+        form = QFormLayout(content)
+        form.setContentsMargins(8, 6, 8, 8)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        form.setFormAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        form.setVerticalSpacing(6)
+        scroll.setWidget(content)
+        self._build_fields(form, content)
+
+        self.sources_tab = IncidentSourcesTab(self._context, self._ensure_saved, self.tabs)
+        self.quotes_tab = IncidentQuotesTab(self._context, self._ensure_saved, self.tabs)
+        self.history = HistoryView(self._context, self.tabs)
+        self.tabs.addTab(scroll, self.tr("Details"))
+        self.tabs.addTab(self.sources_tab, self.tr("Sources"))
+        self.tabs.addTab(self.quotes_tab, self.tr("Quotes"))
+        self.tabs.addTab(self.history, self.tr("History"))
+        self.sources_tab.countChanged.connect(
+            lambda n: self._set_tab_count(SOURCES_TAB, self.tr("Sources"), n))
+        self.quotes_tab.countChanged.connect(
+            lambda n: self._set_tab_count(QUOTES_TAB, self.tr("Quotes"), n))
+
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(8, 0, 8, 8)
+        self.revert_button = QPushButton(self.tr("Revert"), self)
+        self.revert_button.setObjectName("revertButton")
+        self.revert_button.setToolTip(self.tr("Drop the unsaved changes"))
+        self.revert_button.clicked.connect(self.revert)
+        self.save_button = QPushButton(self.tr("Save"), self)
+        self.save_button.setObjectName("saveButton")
+        self.save_button.setToolTip(self.tr("Save ({0})").format(
+            QKeySequence(QKeySequence.StandardKey.Save).toString(
+                QKeySequence.SequenceFormat.NativeText)))
+        self.save_button.clicked.connect(lambda: self.save())
+        self.save_button.setDefault(False)
+        buttons.addWidget(self.revert_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.save_button)
+        root.addLayout(buttons)
+
+        order = [
+            self.title, self.ref, self.occurred.edit, self.occurred.precision, self.tz,
+            self.approximate, self.place, self.admin1, self.country, self.latitude,
+            self.longitude, self.geo_precision, self.event_type, self.weapons, self.launched,
+            self.intercepted, self.summary, self.perpetrator, self.attribution, self.target,
+            self.killed.qualifier, self.killed.number, self.injured.qualifier,
+            self.injured.number, self.confidence, self.tags, *self._review_buttons.values(),
+            self.revert_button, self.save_button,
+        ]
+        for first, second in itertools.pairwise(order):
+            QWidget.setTabOrder(first, second)
+
+    def _build_fields(self, form: QFormLayout, content: QWidget) -> None:
+        self.title = QLineEdit(content)
+        self.title.setPlaceholderText(self.tr("What happened, where — in one line"))
+        self.ref = QLineEdit(content)
+        self.ref.setMaxLength(40)
+        self.ref.setPlaceholderText(self.tr("given when saved, e.g. IQ-2024-0007"))
+        self.occurred = MomentEdit(content)
+        self.utc_hint = hint_label("", content)
+        self.utc_hint.setObjectName("utcHint")
+        self.tz = TimeZoneCombo(content)
+        self.approximate = QCheckBox(self.tr("&Approximate — the report said “about”"), content)
+        self.place = QLineEdit(content)
+        self.place.setPlaceholderText(self.tr("e.g. al-Assad Airbase"))
+        self.admin1 = QLineEdit(content)
+        self.admin1.setPlaceholderText(self.tr("province or state, e.g. Al Anbar"))
+        self.country = CountryCombo(content)
+        self.latitude = OptionalFloatEdit(content)
+        self.latitude.setPlaceholderText(self.tr("e.g. 33.7856 (WGS84)"))
+        self.longitude = OptionalFloatEdit(content)
+        self.longitude.setPlaceholderText(self.tr("e.g. 42.4412 (WGS84)"))
+        self.geo_precision = QComboBox(content)
+        self.geo_precision.addItem(self.tr("— not given —"), None)
+        geo_labels = {
+            GeoPrecision.SITE: self.tr("site — the exact place"),
+            GeoPrecision.NEAR: self.tr("near — close to the place"),
+            GeoPrecision.REGION: self.tr("region — somewhere in the province"),
+            GeoPrecision.COUNTRY: self.tr("country — only the country is known"),
+        }
+        for precision in GeoPrecision:
+            self.geo_precision.addItem(geo_labels[precision], precision.value)
+        self.event_type = QLineEdit(content)
+        self.event_type.setPlaceholderText(self.tr("e.g. ballistic missile attack"))
+        self.weapons = QLineEdit(content)
+        self.weapons.setPlaceholderText(self.tr("comma-separated, e.g. ballistic missiles, "
+                                                "rockets"))
+        self.launched = OptionalIntEdit(content)
+        self.intercepted = OptionalIntEdit(content)
+        self.summary = plain_text_edit(content, lines=5)
+        self.summary.setPlaceholderText(self.tr("What the sources report, in your words"))
+        self.perpetrator = QLineEdit(content)
+        self.attribution = QComboBox(content)
+        for attribution in Attribution:
+            self.attribution.addItem(attribution.label, attribution.value)
+        self.target = QLineEdit(content)
+        self.target.setPlaceholderText(self.tr("e.g. U.S. and coalition forces"))
+        self.killed = CountEdit(content)
+        self.injured = CountEdit(content)
+        self.confidence = QComboBox(content)
+        self.confidence.addItem(self.tr("— not assessed —"), None)
+        for level, meaning in CONFIDENCE_MEANING.items():
+            self.confidence.addItem(f"{level} – {self.tr(meaning)}", level)
+        self.tags = QLineEdit(content)
+        self.tags.setPlaceholderText(self.tr("comma-separated, e.g. escalation, injuries"))
+        width = self.fontMetrics().horizontalAdvance("0")
+        for narrow, digits in ((self.launched, 14), (self.intercepted, 14), (self.latitude, 22),
+                               (self.longitude, 22), (self.ref, 26)):
+            narrow.setMaximumWidth(width * digits + 24)
+
+        status_cell = QWidget(content)
+        status_box = QVBoxLayout(status_cell)
+        status_box.setContentsMargins(0, 0, 0, 0)
+        self.status = QLabel(status_cell)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        status_box.addWidget(self.status)
+        self._review_grid = QGridLayout()
+        self._review_grid.setContentsMargins(0, 0, 0, 0)
+        self._review_buttons: dict[Status, QPushButton] = {}
+        for status, caption, name in (
+            (Status.IN_REVIEW, self.tr("Submit for review"), "submitForReviewButton"),
+            (Status.VERIFIED, self.tr("Verify"), "verifyButton"),
+            (Status.DISPUTED, self.tr("Dispute"), "disputeButton"),
+            (Status.ARCHIVED, self.tr("Archive"), "archiveButton"),
+            (Status.DRAFT, self.tr("Re-open"), "reopenButton"),
+        ):
+            button = QPushButton(caption, status_cell)
+            button.setObjectName(name)
+            button.setAutoDefault(False)
+            button.clicked.connect(lambda _=False, s=status: self.set_status(s))
+            self._review_buttons[status] = button
+        self._review_grid.setColumnStretch(3, 1)
+        status_box.addLayout(self._review_grid)
+        self.meta = hint_label("", content)
+        self.meta.setObjectName("recordInfo")
+
+        for widget, name in (
+            (self.title, "title"), (self.ref, "ref"), (self.occurred.edit, "occurred_at"),
+            (self.occurred.precision, "time_precision"), (self.tz, "tz"),
+            (self.approximate, "approximate"), (self.place, "place"), (self.admin1, "admin1"),
+            (self.country, "country"), (self.latitude, "latitude"),
+            (self.longitude, "longitude"), (self.geo_precision, "geo_precision"),
+            (self.event_type, "event_type"), (self.weapons, "weapons"),
+            (self.launched, "launched"), (self.intercepted, "intercepted"),
+            (self.summary, "summary"), (self.perpetrator, "perpetrator"),
+            (self.attribution, "attribution"), (self.target, "target"),
+            (self.killed, "killed"), (self.injured, "injured"), (self.status, "status"),
+            (self.confidence, "confidence"), (self.tags, "tags"),
+        ):
+            name_field(widget, name)
+
+        self.add_field(form, "title", self.tr("Tit&le"), self.title)
+        self.add_field(form, "ref", self.tr("Reference"), self.ref)
+        form.addRow(section_header(self.tr("When"), content))
+        self.add_field(form, "occurred_at", self.tr("&Occurred"), self.occurred,
+                       marks=self.occurred.inputs(), buddy=self.occurred.edit,
+                       extra=self.utc_hint)
+        self.alias_field("time_precision", "occurred_at")
+        self.add_field(form, "tz", self.tr("Time &zone"), self.tz)
+        self.add_field(form, "approximate", "", self.approximate)
+        form.addRow(section_header(self.tr("Where"), content))
+        self.add_field(form, "place", self.tr("&Place"), self.place)
+        self.add_field(form, "admin1", self.tr("Provi&nce"), self.admin1)
+        self.add_field(form, "country", self.tr("&Country"), self.country)
+        self.add_field(form, "latitude", self.tr("Latitude"), self.latitude)
+        self.add_field(form, "longitude", self.tr("Longitude"), self.longitude)
+        self.add_field(form, "geo_precision", self.tr("Location precision"),
+                       self.geo_precision)
+        form.addRow(section_header(self.tr("What"), content))
+        self.add_field(form, "event_type", self.tr("Event t&ype"), self.event_type)
+        self.add_field(form, "weapons", self.tr("&Weapons"), self.weapons)
+        self.add_field(form, "launched", self.tr("La&unched"), self.launched)
+        self.add_field(form, "intercepted", self.tr("Intercepted"), self.intercepted)
+        self.add_field(form, "summary", self.tr("Su&mmary"), self.summary, label_on_top=True)
+        form.addRow(section_header(self.tr("Who"), content))
+        self.add_field(form, "perpetrator", self.tr("Perpet&rator"), self.perpetrator)
+        self.add_field(form, "attribution", self.tr("Attri&bution"), self.attribution)
+        self.add_field(form, "target", self.tr("Target"), self.target)
+        form.addRow(section_header(self.tr("Harm"), content))
+        self.add_field(form, "killed", self.tr("&Killed"), self.killed,
+                       marks=self.killed.inputs(), buddy=self.killed.qualifier)
+        self.add_field(form, "injured", self.tr("In&jured"), self.injured,
+                       marks=self.injured.inputs(), buddy=self.injured.qualifier)
+        form.addRow(section_header(self.tr("Review"), content))
+        self.add_field(form, "confidence", self.tr("Confidence"), self.confidence)
+        self.add_field(form, "tags", self.tr("Ta&gs"), self.tags)
+        self.add_field(form, "status", self.tr("Status"), status_cell, marks=(self.status,),
+                       buddy=self.status, label_on_top=True)
+        form.addRow(self.meta)
+
+        self.track(
+            self.title, self.ref, self.occurred, self.tz, self.approximate, self.place,
+            self.admin1, self.country, self.latitude, self.longitude, self.geo_precision,
+            self.event_type, self.weapons, self.launched, self.intercepted, self.summary,
+            self.perpetrator, self.attribution, self.target, self.killed, self.injured,
+            self.confidence, self.tags,
+        )
+
+    def _set_tab_count(self, index: int, title: str, count: int) -> None:
+        self.tabs.setTabText(index, f"{title} ({count})" if count else title)
+
+    def _edit_buttons(self) -> list[QAbstractButton]:
+        return [self.save_button, self.revert_button]
+
+    def _completion_values(self, edit: QLineEdit) -> list[str]:
+        """The vocabulary of a field plus the values the log already uses in it."""
+        vocabulary = self._vocabulary.vocabulary
+        in_use = self._services.incident_query.distinct
+        if edit is self.event_type:
+            return [*vocabulary("event_type"), *in_use("event_type")]
+        if edit is self.weapons:
+            return vocabulary("weapon")
+        if edit is self.perpetrator:
+            return [*vocabulary("perpetrator"), *in_use("perpetrator")]
+        if edit is self.tags:
+            return sorted({t.lower() for t in vocabulary("tag")}
+                          | set(self._services.incidents.tags_in_use()))
+        return in_use(edit.objectName())  # place, admin1, target
+
+    def _completing_edits(self) -> tuple[QLineEdit, ...]:
+        return (self.event_type, self.weapons, self.perpetrator, self.target, self.place,
+                self.admin1, self.tags)
+
+    def _refresh_completions(self) -> None:
+        """Mark the completion lists stale; each is read when its field is next entered.
+
+        Reading them all up front would cost a grouping query per field over the
+        whole log each time the form is built — seconds on a million incidents.
+        """
+        self._stale_completions = set(self._completing_edits())
+        focus = QApplication.focusWidget()
+        if isinstance(focus, QLineEdit) and focus in self._stale_completions:
+            self._load_completions(focus)
+
+    def _load_completions(self, edit: QLineEdit) -> None:
+        self._stale_completions.discard(edit)
+        try:
+            values = self._completion_values(edit)
+        except IncidentLogError:  # completion is a help; a busy file must not stop the form
+            return
+        set_completions(edit, values, multiple=edit in (self.weapons, self.tags))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        if (event.type() == QEvent.Type.FocusIn and isinstance(watched, QLineEdit)
+                and watched in self._stale_completions):
+            self._load_completions(watched)
+        return super().eventFilter(watched, event)
+
+    # --- state --------------------------------------------------------------------------------
+
+    def uid(self) -> str | None:
+        return self._incident.uid if self._incident else None
+
+    def incident(self) -> Incident | None:
+        """The incident as last loaded or saved (None while a new one is being entered)."""
+        return self._incident
+
+    def record_label(self) -> str:
+        if self._incident is None:
+            return self.tr("The new incident")
+        return self.tr("Incident {0}").format(self._incident.label)
+
+    def _effectively_read_only(self) -> bool:
+        trashed = self._incident is not None and self._incident.meta.deleted_at is not None
+        return self._read_only or trashed
+
+    def set_read_only(self, read_only: bool) -> None:
+        super().set_read_only(read_only)
+        self._update_review()
+
+    def _apply_read_only(self) -> None:
+        super()._apply_read_only()
+        read_only = self._effectively_read_only()
+        self.sources_tab.set_read_only(read_only)
+        self.quotes_tab.set_read_only(read_only)
+
+    def _set_state_current(self, uid: str | None) -> None:
+        self._following = True
+        try:
+            self._context.state.set_current_incident(uid)
+        finally:
+            self._following = False
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def new_incident(self) -> None:
+        """A blank incident: last used time zone, minute precision, draft."""
+        if not self.maybe_leave():
+            return
+        self._show(None)
+        self._set_state_current(None)
+        self.tabs.setCurrentIndex(DETAILS_TAB)
+        self.title.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def load(self, uid: str | None) -> None:
+        """Show incident ``uid`` (None: a new one); asks first if there are unsaved edits."""
+        if uid is None:
+            self.new_incident()
+            return
+        if uid != self.uid() and not self.maybe_leave():
+            return
+        incident = self._services.incidents.find(uid)
+        if incident is None:
+            self._show(None)
+            self.notice.show_notice(self.tr("That incident no longer exists."))
+            return
+        self._show(incident)
+
+    def reload(self) -> None:
+        """Show the stored version, dropping unsaved edits."""
+        uid = self.uid()
+        self._show(self._services.incidents.find(uid) if uid else None)
+
+    def revert(self) -> None:
+        self._show(self._incident)
+
+    def _last_zone(self) -> str:
+        return str(self._context.settings.value(LAST_TZ_KEY, "UTC") or "UTC")
+
+    def _show(self, incident: Incident | None) -> None:
+        self._incident = incident
+        record = incident or Incident()
+        self._loading += 1
+        try:
+            self.title.setText(record.title or "")
+            self.ref.setText(record.ref or "")
+            if record.occurred is not None:
+                self.occurred.set_moment(record.occurred)
+                self.tz.set_zone(record.occurred.tz)
+                self.approximate.setChecked(record.occurred.approximate)
+            else:
+                self.occurred.set_wall(None, TimePrecision.MINUTE)
+                self.tz.set_zone(self._last_zone())
+                self.approximate.setChecked(False)
+            self.place.setText(record.place or "")
+            self.admin1.setText(record.admin1 or "")
+            self.country.set_code(record.country)
+            self.latitude.set_value(record.latitude)
+            self.longitude.set_value(record.longitude)
+            self.geo_precision.setCurrentIndex(max(self.geo_precision.findData(
+                record.geo_precision.value), 0) if record.geo_precision else 0)
+            self.event_type.setText(record.event_type or "")
+            self.weapons.setText(record.weapons or "")
+            self.launched.set_value(record.launched)
+            self.intercepted.set_value(record.intercepted)
+            self.summary.setPlainText(record.summary or "")
+            self.perpetrator.setText(record.perpetrator or "")
+            self.attribution.setCurrentIndex(list(Attribution).index(record.attribution))
+            self.target.setText(record.target or "")
+            self.killed.set_value(record.killed)
+            self.injured.set_value(record.injured)
+            self.confidence.setCurrentIndex(max(self.confidence.findData(record.confidence), 0)
+                                            if record.confidence else 0)
+            self.tags.setText(", ".join(record.tags))
+        finally:
+            self._loading -= 1
+        self.clear_errors()
+        self.notice.clear()
+        self._mark_clean()
+        uid = record.uid
+        self.sources_tab.set_incident(uid)
+        self.quotes_tab.set_incident(uid)
+        self.history.set_uid(uid)
+        if record.meta.deleted_at is not None:
+            self.notice.show_notice(self.tr("This incident is in the trash: restore it (Undo, "
+                                            "or from the trash) to edit it."))
+        self._apply_read_only()
+        self._update_header()
+        self._update_review()
+        self._update_hint()
+        self._update_meta()
+
+    def _update_header(self) -> None:
+        if self._incident is None:
+            text = self.tr("New incident")
+        else:
+            text = " · ".join(p for p in (self._incident.ref, self._incident.title) if p)
+        if self.is_dirty():
+            text += self.tr(" — unsaved changes")
+        self.header.setText(text)
+
+    def _update_review(self) -> None:
+        record = self._incident or Incident()
+        status = record.status
+        foreground, background = _STATUS_COLOURS[status]
+        self.status.setText(self._status_labels[status])
+        self.status.setStyleSheet(
+            f"color: {foreground}; background: {background}; border-radius: 8px; "
+            f"padding: 2px 10px; font-weight: 600; border: 1px solid {foreground};")
+        self.status.setAccessibleDescription(self.tr("Status: {0}").format(
+            self._status_labels[status]))
+        allowed = STATUS_TRANSITIONS[status] if self._incident is not None else frozenset()
+        editable = not self._effectively_read_only()
+        # Only the steps the workflow allows from here, three to a row so that a
+        # narrow pane never cuts a button off.
+        for button in self._review_buttons.values():
+            self._review_grid.removeWidget(button)
+        shown = [b for s, b in self._review_buttons.items() if s in allowed]
+        for index, button in enumerate(shown):
+            self._review_grid.addWidget(button, index // 3, index % 3)
+        for target, button in self._review_buttons.items():
+            button.setVisible(target in allowed)
+            button.setEnabled(editable)
+
+    def _after_edit(self) -> None:
+        self._update_hint()
+
+    def _update_hint(self) -> None:
+        """The UTC instant the local time stands for, so a wrong zone shows at once."""
+        try:
+            tz = self.tz.zone_name()
+            moment = self.occurred.moment(tz, self.approximate.isChecked()) if (
+                self.tz.is_valid()) else None
+        except ValueError:
+            moment = None
+        if moment is None:
+            self.utc_hint.setText(self.tr("Local time of the report, in the time zone below."))
+            return
+        start, end = moment.interval()
+        utc = start.strftime("%Y-%m-%d %H:%M UTC")
+        if moment.precision in (TimePrecision.MINUTE, TimePrecision.HOUR):
+            self.utc_hint.setText(self.tr("= {0} · {1}").format(utc, moment.display()))
+        else:
+            self.utc_hint.setText(self.tr("= {0} to {1} · {2} {3}").format(
+                utc, end.strftime("%Y-%m-%d %H:%M UTC"), moment.display(), zone_label(tz)))
+
+    def _update_meta(self) -> None:
+        meta = self._incident.meta if self._incident else None
+        if meta is None or meta.created_at is None:
+            self.meta.setText("")
+            return
+        def when(text: str | None) -> str:
+            return (text or "?").replace("T", " ").replace(":00Z", " UTC").replace("Z", " UTC")
+
+        self.meta.setText(self.tr("Created {0} by {1}\nLast saved {2} by {3} · version {4}")
+                          .format(when(meta.created_at), meta.created_by,
+                                  when(meta.updated_at), meta.updated_by, meta.version))
+
+    # --- following the shared state -----------------------------------------------------------
+
+    def _on_current_incident_changed(self, uid: object) -> None:
+        if self._following or uid == self.uid():
+            return
+        self._following = True
+        try:
+            leave = self.maybe_leave()
+            if not leave:
+                self._context.state.set_current_incident(self.uid())
+                return
+        finally:
+            self._following = False
+        if uid is None:
+            self._show(None)
+        else:
+            self.load(str(uid))
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.vocabulary:
+            self._refresh_completions()
+        uid = self.uid()
+        if uid is None or self._saving or uid not in changes.incidents:
+            return
+        stored = self._services.incidents.find(uid)
+        self.history.refresh()
+        loaded = self._incident
+        if stored is None or loaded is None:
+            self.notice.show_notice(self.tr("This incident was deleted for good elsewhere."))
+            return
+        if (stored.meta.version == loaded.meta.version
+                and stored.meta.deleted_at == loaded.meta.deleted_at):
+            return  # a link or a quote changed: the tabs refresh themselves
+        if not self.is_dirty():
+            tab = self.tabs.currentIndex()
+            self._show(stored)
+            self.tabs.setCurrentIndex(tab)
+            return
+        self.notice.show_notice(
+            self.tr("This incident was changed by {0} at {1} — your edits are not saved.")
+            .format(stored.meta.updated_by or self.tr("someone else"),
+                    (stored.meta.updated_at or "?").replace("T", " ")),
+            [(self.tr("Reload"), self.reload), (self.tr("Keep editing"), self.notice.clear)],
+        )
+
+    # --- saving -------------------------------------------------------------------------------
+
+    def _collect(self) -> tuple[Incident, dict[str, str]]:
+        errors: dict[str, str] = {}
+        tz = self.tz.zone_name()
+        if not self.tz.is_valid():
+            errors["tz"] = self.zone_problem(tz)
+        occurred = None
+        try:
+            occurred = self.occurred.moment(tz if self.tz.is_valid() else "UTC",
+                                            self.approximate.isChecked())
+        except ValueError as exc:
+            errors["occurred_at"] = str(exc)
+        country_text = self.country.raw_text()
+        country = self.country.code()
+        if country_text and country is None:
+            errors["country"] = self.tr("“{0}” is not a country; type a name or an ISO code, "
+                                        "e.g. Iraq or IQ").format(country_text)
+        coordinates: dict[str, float | None] = {}
+        for name, edit in (("latitude", self.latitude), ("longitude", self.longitude)):
+            try:
+                coordinates[name] = edit.value()
+            except ValueError as exc:
+                errors[name] = str(exc)
+                coordinates[name] = None
+        geo = self.geo_precision.currentData()
+        base = self._incident or Incident()
+        incident = replace(
+            base,
+            title=self.title.text(),
+            ref=self.ref.text(),
+            occurred=occurred,
+            summary=self.summary.toPlainText(),
+            place=self.place.text(),
+            admin1=self.admin1.text(),
+            country=country,
+            latitude=coordinates["latitude"],
+            longitude=coordinates["longitude"],
+            geo_precision=GeoPrecision(geo) if geo else None,
+            event_type=self.event_type.text(),
+            weapons=", ".join(split_list(self.weapons.text())),
+            launched=self.launched.value(),
+            intercepted=self.intercepted.value(),
+            perpetrator=self.perpetrator.text(),
+            attribution=Attribution(self.attribution.currentData()),
+            target=self.target.text(),
+            killed=self.killed.value(),
+            injured=self.injured.value(),
+            confidence=self.confidence.currentData(),
+            tags=split_list(self.tags.text()),
+        )
+        cleaned = clean_incident(incident)
+        domain = incident_errors(cleaned)
+        if "latitude" in errors or "longitude" in errors:
+            # "give both" would only repeat the real problem: the number is not a number.
+            for name in ("latitude", "longitude"):
+                if domain.get(name, "").startswith("give both"):
+                    domain.pop(name)
+        return cleaned, {**domain, **errors}
+
+    def save(self, *, force: bool = False) -> bool:
+        """Validate, then create or update through the undo stack; ``saved(uid)`` on success.
+
+        ``force`` saves over a newer stored version (the user chose "Keep mine").
+        """
+        if self._effectively_read_only():
+            return False
+        self.tz.resolve()
+        self.country.resolve()
+        incident, errors = self._collect()
+        if errors:
+            self._live_validation = True
+            stray = self.show_errors(errors)
+            if stray:
+                self.notice.show_notice("\n".join(stray))
+            self.tabs.setCurrentIndex(DETAILS_TAB)
+            self.focus_first_error(errors)
+            return False
+        self.clear_errors()
+        creating = self._incident is None
+        if self._incident is None:
+            command: CreateRecordCommand | UpdateRecordCommand = CreateRecordCommand(
+                self._services.incidents, incident,
+                self.tr("New incident “{0}”").format(incident.title))
+        else:
+            if not self.is_dirty() and not force:
+                return True
+            before = self._incident
+            if force:
+                before = self._services.incidents.find(self._incident.uid or "") or before
+            command = UpdateRecordCommand(
+                self._services.incidents, before, incident,
+                self.tr("Edit incident {0}").format(self._incident.label), force=force)
+        self._saving = True
+        try:
+            error = push_command(self._context.undo_stack, command)
+        finally:
+            self._saving = False
+        if error is not None:
+            self._handle_error(error)
+            return False
+        stored: Incident = command.result
+        if stored.occurred is not None:
+            self._context.settings.setValue(LAST_TZ_KEY, stored.occurred.tz)
+        tab = self.tabs.currentIndex()
+        self._show(stored)
+        self.tabs.setCurrentIndex(tab)
+        self._refresh_completions()
+        if creating and not self._following:
+            self._set_state_current(stored.uid)
+        self.saved.emit(stored.uid or "")
+        return True
+
+    def _handle_error(self, error: IncidentLogError) -> None:
+        if isinstance(error, ValidationError):
+            self._live_validation = True
+            stray = self.show_errors(error.fields)
+            if stray:
+                self.notice.show_notice("\n".join(stray))
+            self.tabs.setCurrentIndex(DETAILS_TAB)
+            self.focus_first_error(error.fields)
+        elif isinstance(error, ConflictError):
+            self._conflict_notice(self.notice, error, self.reload)
+        else:
+            report_error(self, error, self.tr("Could not save the incident"))
+
+    def _ensure_saved(self) -> str | None:
+        """For the Sources and Quotes tabs: a new incident is saved before anything links to it."""
+        if self._incident is not None:
+            return self._incident.uid
+        if self.save():
+            return self.uid()
+        self.tabs.setCurrentIndex(DETAILS_TAB)
+        return None
+
+    # --- review -------------------------------------------------------------------------------
+
+    def set_status(self, status: Status) -> bool:
+        """A review action (submit, verify, dispute, archive, re-open), recorded in the audit log.
+
+        Unsaved edits are saved first, so the status never applies to a
+        version the reviewer did not see.
+        """
+        if self._effectively_read_only() or self._incident is None:
+            return False
+        if self.is_dirty() and not self.save():
+            return False
+        incident = self._incident
+        captions = {s: b.text() for s, b in self._review_buttons.items()}
+        command = SetStatusCommand(self._services, incident, status,
+                                   self.tr("{0} {1}").format(captions[status], incident.label))
+        self._saving = True
+        try:
+            error = push_command(self._context.undo_stack, command)
+        finally:
+            self._saving = False
+        if error is not None:
+            if isinstance(error, ValidationError):
+                self.show_errors(error.fields)
+            elif isinstance(error, ConflictError):
+                self.notice.show_notice(error.message, [(self.tr("Reload"), self.reload)])
+            else:
+                report_error(self, error, self.tr("Could not change the status"))
+            return False
+        tab = self.tabs.currentIndex()
+        self._show(command.result)
+        self.tabs.setCurrentIndex(tab)
+        return True

@@ -1,0 +1,683 @@
+"""The Sources and Quotes tabs of the incident form.
+
+Links and quotes are their own records with their own undo commands, so
+these tabs act at once (each action is one entry on the undo stack) instead
+of waiting for the incident's Save. An incident that was never saved is
+saved first (the ``ensure_incident`` callback), since a link needs its uid.
+
+Dialogs are opened with ``open()``: window-modal, never blocking the event
+loop, and ``active_dialog`` lets the window (and the tests) reach them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from incidentlog.domain.citation import CitationGuess, parse_citation
+from incidentlog.domain.errors import IncidentLogError
+from incidentlog.domain.query import TextFilter
+from incidentlog.domain.records import Quote, Source
+from incidentlog.gui.context import AppContext
+from incidentlog.gui.quote_form import QuoteDialog
+from incidentlog.gui.source_form import SourceDialog
+from incidentlog.gui.undo import (
+    DeleteRecordCommand,
+    LinkSourceCommand,
+    UnlinkSourceCommand,
+    push_command,
+)
+from incidentlog.gui.widgets import (
+    hint_label,
+    name_field,
+    report_error,
+    source_caption,
+    source_details,
+)
+from incidentlog.services import Changes
+
+EnsureIncident = Callable[[], str | None]
+SOURCE_UID_ROLE = Qt.ItemDataRole.UserRole + 1
+MAX_SEARCH_RESULTS = 200
+LEFT_MIDDLE = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+
+def _published(source: Source) -> str:
+    return source.published.display(with_zone=False) if source.published else ""
+
+
+class WrappingTable(QTableWidget):
+    """A table whose rows grow to show wrapped text at whatever width the pane has."""
+
+    def __init__(self, rows: int, columns: int, parent: QWidget | None = None) -> None:
+        super().__init__(rows, columns, parent)
+        self.setWordWrap(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.horizontalHeader().sectionResized.connect(lambda *_: self.resizeRowsToContents())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
+        super().resizeEvent(event)
+        self.resizeRowsToContents()
+
+    def sizeHintForRow(self, row: int) -> int:  # Qt override: a little air between rows
+        return super().sizeHintForRow(row) + 8
+
+
+class _ListKeys(QObject):
+    """Up/Down/PageUp/PageDown typed in a search box move the result list (keyboard-first)."""
+
+    def __init__(self, target: QListWidget, parent: QObject) -> None:
+        super().__init__(parent)
+        self._target = target
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        moves = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
+        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() in moves):
+            QCoreApplication.sendEvent(self._target, QKeyEvent(
+                event.type(), event.key(), event.modifiers(), event.text()))
+            return True
+        return False
+
+
+class LinkSourceDialog(QDialog):
+    """Find an existing source by words of its title, outlet, URL, handle or text."""
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None, *,
+                 link_to: str = "") -> None:
+        super().__init__(parent)
+        self.setObjectName("linkSourceDialog")
+        self.setWindowTitle(self.tr("Link an existing source"))
+        self._context = context
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.search = QLineEdit(self)
+        name_field(self.search, "sourceSearch")
+        self.search.setPlaceholderText(self.tr("words of the title, outlet, URL or handle"))
+        self.search.setClearButtonEnabled(True)
+        label = QLabel(self.tr("&Find:"), self)
+        label.setBuddy(self.search)
+        form.addRow(label, self.search)
+        layout.addLayout(form)
+        self.results = QListWidget(self)
+        name_field(self.results, "sourceResults")
+        self.results.setAlternatingRowColors(True)
+        self.results.setWordWrap(True)
+        layout.addWidget(self.results, 1)
+        self.search.installEventFilter(_ListKeys(self.results, self))
+        note_form = QFormLayout()
+        self.note = QLineEdit(self)
+        name_field(self.note, "linkNote")
+        self.note.setPlaceholderText(self.tr("what this source supports, e.g. time, casualties"))
+        note_label = QLabel(self.tr("&Note for {0}:").format(link_to) if link_to
+                            else self.tr("&Note:"), self)
+        note_label.setBuddy(self.note)
+        note_form.addRow(note_label, self.note)
+        layout.addLayout(note_form)
+        self.button_box = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        ok = self.button_box.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText(self.tr("&Link"))
+        self.button_box.accepted.connect(self._accept_if_chosen)
+        self.button_box.rejected.connect(self.reject)
+        layout.addWidget(self.button_box)
+        self.results.itemActivated.connect(lambda _item: self._accept_if_chosen())
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(150)
+        self._timer.timeout.connect(self.search_now)
+        self.search.textChanged.connect(lambda _text: self._timer.start())
+        self.resize(520, 460)
+        self.search_now()
+
+    def search_now(self) -> None:
+        """Run the search (also called by the debounce timer)."""
+        self._timer.stop()
+        text = self.search.text().strip() or None
+        try:
+            found = self._context.services.source_query.list(TextFilter(text=text))
+        except IncidentLogError as exc:
+            report_error(self, exc)
+            return
+        self.results.clear()
+        for source in found[:MAX_SEARCH_RESULTS]:
+            item = QListWidgetItem(f"{source_caption(source)}\n{source_details(source)}",
+                                   self.results)
+            item.setData(SOURCE_UID_ROLE, source.uid)
+            item.setToolTip(source.url or source.label)
+        if self.results.count():
+            self.results.setCurrentRow(0)
+
+    def chosen_uid(self) -> str | None:
+        item = self.results.currentItem()
+        return item.data(SOURCE_UID_ROLE) if item is not None else None
+
+    def note_text(self) -> str | None:
+        return self.note.text().strip() or None
+
+    def _accept_if_chosen(self) -> None:
+        if self.chosen_uid():
+            self.accept()
+
+
+class CitationDialog(QDialog):
+    """Paste a citation (clipboard by default) and see what will be filled before going on."""
+
+    def __init__(self, parent: QWidget | None = None, *, text: str | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("citationDialog")
+        self.setWindowTitle(self.tr("Paste a citation"))
+        layout = QVBoxLayout(self)
+        explanation = QLabel(self.tr(
+            "Paste a post's attribution line (— U.S. Central Command (@CENTCOM) January 20, "
+            "2024), a whole embedded post, a headline or a URL."), self)
+        explanation.setWordWrap(True)
+        layout.addWidget(explanation)
+        self.text = QPlainTextEdit(self)
+        self.text.setTabChangesFocus(True)
+        name_field(self.text, "citationText")
+        layout.addWidget(self.text, 1)
+        self.preview = QLabel(self)
+        self.preview.setObjectName("citationPreview")
+        self.preview.setWordWrap(True)
+        self.preview.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.preview)
+        self.button_box = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.button_box.button(QDialogButtonBox.StandardButton.Ok).setText(
+            self.tr("&Continue…"))
+        self.button_box.accepted.connect(self.accept)
+        self.button_box.rejected.connect(self.reject)
+        layout.addWidget(self.button_box)
+        self.text.textChanged.connect(self._update_preview)
+        if text is None:
+            text = QGuiApplication.clipboard().text()
+        self.text.setPlainText(text or "")
+        self.text.selectAll()
+        self.resize(520, 360)
+
+    def guess(self) -> CitationGuess:
+        return parse_citation(self.text.toPlainText())
+
+    def _update_preview(self) -> None:
+        guess = self.guess()
+        parts = [
+            (self.tr("kind"), guess.kind.label if guess.kind else None),
+            (self.tr("title"), guess.title),
+            (self.tr("outlet"), guess.outlet),
+            (self.tr("handle"), guess.handle),
+            (self.tr("published"), guess.published.display(with_zone=False)
+             if guess.published else None),
+            (self.tr("URL"), guess.url),
+        ]
+        found = [f"{name}: {value}" for name, value in parts if value]
+        self.preview.setText(
+            self.tr("Recognised — {0}").format("; ".join(found)) if found
+            else self.tr("Nothing recognised yet; you can still fill the source by hand."))
+
+
+class _TabBase(QWidget):
+    countChanged = Signal(int)
+
+    def __init__(self, context: AppContext, ensure_incident: EnsureIncident,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._services = context.services
+        self._ensure_incident = ensure_incident
+        self._uid: str | None = None
+        self._read_only = False
+        self.active_dialog: QDialog | None = None
+        context.bus.changed.connect(self._on_changes)
+
+    def set_incident(self, uid: str | None) -> None:
+        self._uid = uid
+        self.refresh()
+
+    def incident_uid(self) -> str | None:
+        return self._uid
+
+    def refresh(self) -> None:
+        raise NotImplementedError
+
+    def _on_changes(self, changes: Changes) -> None:
+        raise NotImplementedError
+
+    def set_read_only(self, read_only: bool) -> None:
+        self._read_only = read_only
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        raise NotImplementedError
+
+    def _incident_label(self) -> str:
+        incident = self._services.incidents.find(self._uid) if self._uid else None
+        return incident.label if incident else self.tr("this incident")
+
+    def _require_incident(self) -> str | None:
+        """The incident's uid, saving a new incident first; None if it cannot be saved."""
+        if self._read_only:
+            return None
+        uid = self._ensure_incident()
+        if uid and uid != self._uid:
+            self._uid = uid
+        return uid
+
+    def _push(self, command: object) -> bool:
+        error = push_command(self._context.undo_stack, command)  # type: ignore[arg-type]
+        if error is not None:
+            report_error(self, error)
+            return False
+        return True
+
+    def _open(self, dialog: QDialog, on_accept: Callable[[QDialog], None]) -> QDialog:
+        """Open ``dialog`` window-modal without blocking; run ``on_accept`` when accepted."""
+        self.active_dialog = dialog
+
+        def finished(result: int) -> None:
+            if self.active_dialog is dialog:
+                self.active_dialog = None
+            if result == QDialog.DialogCode.Accepted:
+                on_accept(dialog)
+            dialog.deleteLater()
+
+        dialog.finished.connect(finished)
+        dialog.open()
+        return dialog
+
+
+class IncidentSourcesTab(_TabBase):
+    """The incident's sources, each with the note of what it supports."""
+
+    COLUMNS = ("source", "note")
+
+    def __init__(self, context: AppContext, ensure_incident: EnsureIncident,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(context, ensure_incident, parent)
+        self.setObjectName("incidentSources")
+        self.setAccessibleName(self.tr("Sources of the incident"))
+        self._filling = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        self.table = WrappingTable(0, len(self.COLUMNS), self)
+        name_field(self.table, "sourceLinks", self.tr("Linked sources"))
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("Source"), self.tr("Note — what it supports")])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        self.table.setColumnWidth(1, 170)
+        self.table.itemChanged.connect(self._item_changed)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.installEventFilter(self)
+        layout.addWidget(self.table, 1)
+        self.hint = hint_label(self.tr("Type in the Note column (or press F2) to say what a "
+                                       "source supports; Enter opens it; Delete unlinks."), self)
+        layout.addWidget(self.hint)
+
+        buttons = QGridLayout()
+        self.link_button = QPushButton(self.tr("&Link existing…"), self)
+        self.new_button = QPushButton(self.tr("&New source…"), self)
+        self.paste_button = QPushButton(self.tr("&Paste citation…"), self)
+        self.edit_button = QPushButton(self.tr("Edit s&ource…"), self)
+        self.unlink_button = QPushButton(self.tr("&Unlink"), self)
+        for index, (button, name, action) in enumerate((
+            (self.link_button, "linkSourceButton", self.link_existing),
+            (self.new_button, "newSourceButton", self.new_source),
+            (self.paste_button, "pasteCitationButton", self.paste_citation),
+            (self.edit_button, "editSourceButton", self.edit_source),
+            (self.unlink_button, "unlinkSourceButton", self.unlink_selected),
+        )):
+            button.setObjectName(name)
+            button.setAutoDefault(False)
+            button.clicked.connect(lambda _=False, act=action: act())
+            buttons.addWidget(button, index // 3, index % 3)
+        buttons.setColumnStretch(3, 1)
+        layout.addLayout(buttons)
+        self._update_buttons()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        if (watched is self.table and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent)
+                and self.table.state() != QAbstractItemView.State.EditingState):
+            if event.matches(QKeySequence.StandardKey.Delete):
+                self.unlink_selected()
+                return True
+            note = self.COLUMNS.index("note")
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
+                    self.table.currentColumn() != note):
+                self.edit_source()
+                return True
+            plain = not event.modifiers() & (Qt.KeyboardModifier.ControlModifier
+                                             | Qt.KeyboardModifier.AltModifier)
+            typing = event.key() == Qt.Key.Key_F2 or (plain and event.text().isprintable()
+                                                       and event.text().strip() != "")
+            if typing and self.table.currentRow() >= 0 and self.table.currentColumn() != note:
+                # Only the note is editable: typing on a row writes its note.
+                self.table.setCurrentCell(self.table.currentRow(), note)
+        return super().eventFilter(watched, event)
+
+    # --- display ------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self._filling = True
+        try:
+            current = self.selected_source()
+            self.table.setRowCount(0)
+            links = self._services.incidents.links(self._uid) if self._uid else []
+            for link in links:
+                source = self._services.sources.find(link.source_uid)
+                if source is None:
+                    continue
+                row = self.table.rowCount()
+                self.table.insertRow(row)
+                details = source_details(source)
+                caption = source_caption(source)
+                cells = [f"{caption}\n{details}" if details else caption, link.note or ""]
+                for column, text in enumerate(cells):
+                    item = QTableWidgetItem(text)
+                    item.setData(SOURCE_UID_ROLE, source.uid)
+                    item.setTextAlignment(LEFT_MIDDLE)
+                    if column != self.COLUMNS.index("note"):
+                        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                        item.setToolTip(source.url or source.label)
+                    self.table.setItem(row, column, item)
+                if source.uid == current:
+                    self.table.selectRow(row)
+            self.table.resizeRowsToContents()
+        finally:
+            self._filling = False
+        self._update_buttons()
+        self.countChanged.emit(self.table.rowCount())
+
+    def rows(self) -> list[tuple[str, str | None]]:
+        """(first line of the source cell, note) of each linked source as shown."""
+        return [
+            (self.table.item(r, 0).text().split("\n", 1)[0], self.table.item(r, 1).text() or None)
+            for r in range(self.table.rowCount())
+        ]
+
+    def selected_source(self) -> str | None:
+        items = self.table.selectedItems()
+        return items[0].data(SOURCE_UID_ROLE) if items else None
+
+    def _update_buttons(self) -> None:
+        editable = not self._read_only
+        selected = self.selected_source() is not None
+        for button in (self.link_button, self.new_button, self.paste_button):
+            button.setEnabled(editable)
+        self.edit_button.setEnabled(selected)
+        self.edit_button.setText(self.tr("Edit s&ource…") if editable
+                                 else self.tr("&Open source…"))
+        self.unlink_button.setEnabled(editable and selected)
+        triggers = (QAbstractItemView.EditTrigger.NoEditTriggers if self._read_only else
+                    QAbstractItemView.EditTrigger.DoubleClicked
+                    | QAbstractItemView.EditTrigger.EditKeyPressed
+                    | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.table.setEditTriggers(triggers)
+
+    def _on_changes(self, changes: Changes) -> None:
+        if self._uid and (self._uid in changes.incidents or changes.sources):
+            self.refresh()
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def _item_changed(self, item: QTableWidgetItem) -> None:
+        if self._filling or item.column() != self.COLUMNS.index("note") or not self._uid:
+            return
+        self.set_note(item.data(SOURCE_UID_ROLE), item.text())
+
+    def set_note(self, source_uid: str, note: str | None) -> bool:
+        """Change what a linked source supports (one undoable step)."""
+        if not self._uid or self._read_only:
+            return False
+        note = (note or "").strip() or None
+        current = {link.source_uid: link.note for link in self._services.incidents.links(self._uid)}
+        if current.get(source_uid, "\0") == note:
+            return True
+        return self._push(LinkSourceCommand(
+            self._services, self._uid, source_uid, note,
+            self.tr("Note on a source of {0}").format(self._incident_label())))
+
+    def link(self, source_uid: str, note: str | None = None) -> bool:
+        """Cite ``source_uid`` (or update its note); nothing happens when already so."""
+        uid = self._require_incident()
+        if not uid:
+            return False
+        current = {link.source_uid: link.note for link in self._services.incidents.links(uid)}
+        if source_uid in current and (note is None or current[source_uid] == note):
+            self._select(source_uid)
+            return True
+        source = self._services.sources.find(source_uid)
+        label = source.label if source else source_uid
+        ok = self._push(LinkSourceCommand(
+            self._services, uid, source_uid, note,
+            self.tr("Link “{0}” to {1}").format(label, self._incident_label())))
+        self.refresh()
+        self._select(source_uid)
+        return ok
+
+    def _select(self, source_uid: str) -> None:
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 0).data(SOURCE_UID_ROLE) == source_uid:
+                self.table.selectRow(row)
+                self.table.setCurrentCell(row, 0)
+                return
+
+    def link_existing(self) -> QDialog | None:
+        if not self._require_incident():
+            return None
+        dialog = LinkSourceDialog(self._context, self, link_to=self._incident_label())
+
+        def accepted(d: QDialog) -> None:
+            assert isinstance(d, LinkSourceDialog)
+            uid = d.chosen_uid()
+            if uid:
+                self.link(uid, d.note_text())
+
+        return self._open(dialog, accepted)
+
+    def new_source(self, guess: CitationGuess | None = None) -> QDialog | None:
+        """Create a source in a dialog (prefilled from a citation) and link it."""
+        if not self._require_incident():
+            return None
+        dialog = SourceDialog(self._context, self, link_to=self._incident_label())
+        dialog.setWindowTitle(self.tr("New source"))
+        if guess is not None:
+            dialog.form.fill_from_guess(guess)
+
+        def accepted(d: QDialog) -> None:
+            assert isinstance(d, SourceDialog)
+            if d.source_uid:
+                self.link(d.source_uid, d.note())
+
+        return self._open(dialog, accepted)
+
+    def paste_citation(self, text: str | None = None) -> QDialog | None:
+        """Parse a pasted citation (the clipboard unless ``text``), then go on to the source."""
+        if not self._require_incident():
+            return None
+        dialog = CitationDialog(self, text=text)
+
+        def accepted(d: QDialog) -> None:
+            assert isinstance(d, CitationDialog)
+            self.new_source(d.guess())
+
+        return self._open(dialog, accepted)
+
+    def edit_source(self) -> QDialog | None:
+        uid = self.selected_source()
+        if not uid:
+            return None
+        dialog = SourceDialog(self._context, self)
+        dialog.setWindowTitle(self.tr("Edit source"))
+        dialog.form.load(uid)
+        if self._read_only:
+            dialog.form.set_read_only(True)
+        return self._open(dialog, lambda _d: self.refresh())
+
+    def unlink_selected(self) -> bool:
+        uid = self.selected_source()
+        if not uid or not self._uid or self._read_only:
+            return False
+        source = self._services.sources.find(uid)
+        return self._push(UnlinkSourceCommand(
+            self._services, self._uid, uid,
+            self.tr("Unlink “{0}” from {1}").format(source.label if source else uid,
+                                                   self._incident_label())))
+
+
+class IncidentQuotesTab(_TabBase):
+    """What was said about the incident: add, edit and remove quotes."""
+
+    def __init__(self, context: AppContext, ensure_incident: EnsureIncident,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(context, ensure_incident, parent)
+        self.setObjectName("incidentQuotes")
+        self.setAccessibleName(self.tr("Quotes of the incident"))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        self.table = WrappingTable(0, 2, self)
+        name_field(self.table, "quoteList", self.tr("Quotes"))
+        self.table.setHorizontalHeaderLabels([self.tr("Who, when"), self.tr("Quote")])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(0, 170)
+        self.table.itemActivated.connect(lambda _item: self.edit_selected())
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.installEventFilter(self)
+        layout.addWidget(self.table, 1)
+        buttons = QHBoxLayout()
+        self.add_button = QPushButton(self.tr("&Add quote…"), self)
+        self.edit_button = QPushButton(self.tr("Edit q&uote…"), self)
+        self.remove_button = QPushButton(self.tr("&Remove"), self)
+        for button, name, action in (
+            (self.add_button, "addQuoteButton", self.add_quote),
+            (self.edit_button, "editQuoteButton", self.edit_selected),
+            (self.remove_button, "removeQuoteButton", self.remove_selected),
+        ):
+            button.setObjectName(name)
+            button.setAutoDefault(False)
+            button.clicked.connect(lambda _=False, act=action: act())
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self._quotes: list[Quote] = []
+        self._update_buttons()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        if (watched is self.table and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent)
+                and event.matches(QKeySequence.StandardKey.Delete)):
+            self.remove_selected()
+            return True
+        return super().eventFilter(watched, event)
+
+    def refresh(self) -> None:
+        current = self.selected_quote()
+        self._quotes = (self._services.quote_query.list(TextFilter(incident_uid=self._uid))
+                        if self._uid else [])
+        self.table.setRowCount(0)
+        for quote in self._quotes:
+            row = self.table.rowCount()
+            self.table.insertRow(row)
+            who = [quote.speaker or "", quote.speaker_role or quote.speaker_org,
+                   quote.said.display() if quote.said else None]
+            for column, text in enumerate(("\n".join(p for p in who if p),
+                                           f"“{quote.text or ''}”")):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(LEFT_MIDDLE)
+                item.setData(Qt.ItemDataRole.UserRole, quote.uid)
+                item.setToolTip(quote.text or "")
+                self.table.setItem(row, column, item)
+            if quote.uid == current:
+                self.table.selectRow(row)
+        self.table.resizeRowsToContents()
+        self._update_buttons()
+        self.countChanged.emit(len(self._quotes))
+
+    def quotes(self) -> list[Quote]:
+        return list(self._quotes)
+
+    def selected_quote(self) -> str | None:
+        items = self.table.selectedItems()
+        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
+
+    def _update_buttons(self) -> None:
+        selected = self.selected_quote() is not None
+        self.add_button.setEnabled(not self._read_only)
+        self.edit_button.setEnabled(selected)
+        self.edit_button.setText(self.tr("&Open quote…") if self._read_only else
+                                 self.tr("Edit q&uote…"))
+        self.remove_button.setEnabled(selected and not self._read_only)
+
+    def _on_changes(self, changes: Changes) -> None:
+        if self._uid and (changes.quotes or self._uid in changes.incidents):
+            self.refresh()
+
+    def add_quote(self) -> QDialog | None:
+        uid = self._require_incident()
+        if not uid:
+            return None
+        dialog = QuoteDialog(self._context, self)
+        dialog.setWindowTitle(self.tr("New quote"))
+        dialog.form.new_quote(uid)
+        return self._open(dialog, lambda _d: self.refresh())
+
+    def edit_selected(self) -> QDialog | None:
+        uid = self.selected_quote()
+        if not uid:
+            return None
+        dialog = QuoteDialog(self._context, self)
+        dialog.setWindowTitle(self.tr("Edit quote"))
+        dialog.form.load(uid)
+        if self._read_only:
+            dialog.form.set_read_only(True)
+        return self._open(dialog, lambda _d: self.refresh())
+
+    def remove_selected(self) -> bool:
+        uid = self.selected_quote()
+        if not uid or self._read_only:
+            return False
+        quote = next((q for q in self._quotes if q.uid == uid), None)
+        if quote is None:
+            return False
+        return self._push(DeleteRecordCommand(
+            self._services.quotes, uid, quote.meta.version,
+            self.tr("Remove quote {0}").format(quote.label)))

@@ -1,0 +1,391 @@
+"""The quote form: what someone said, who, when, and where it was reported.
+
+A quote may concern one incident or the whole conflict (no incident), and may
+name the source that carries it; the source list offers the sources the
+incident cites, since that is where a desk officer found the statement.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from incidentlog.domain.enums import TimePrecision
+from incidentlog.domain.errors import ConflictError, IncidentLogError, ValidationError
+from incidentlog.domain.records import Quote
+from incidentlog.domain.validation import clean_quote, quote_errors
+from incidentlog.gui.context import AppContext
+from incidentlog.gui.undo import CreateRecordCommand, UpdateRecordCommand, push_command
+from incidentlog.gui.widgets import (
+    LAST_TZ_KEY,
+    FormBase,
+    IncidentPicker,
+    MomentEdit,
+    NoticeBar,
+    TimeZoneCombo,
+    name_field,
+    plain_text_edit,
+    report_error,
+    section_header,
+)
+from incidentlog.services import Changes
+
+
+class QuoteForm(FormBase):
+    """Edit one quote; embeddable in a pane, a dialog or a full window."""
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.setObjectName("quoteForm")
+        self.setAccessibleName(self.tr("Quote form"))
+        self._services = context.services
+        self._quote: Quote | None = None
+        self._saving = False
+        self._build()
+        context.bus.changed.connect(self._on_changes)
+        self.new_quote()
+        if context.read_only:
+            self.set_read_only(True)
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(0, 0, 0, 0)
+        self.header = QLabel(self)
+        self.header.setObjectName("quoteHeader")
+        self.header.setWordWrap(True)
+        font = self.header.font()
+        font.setBold(True)
+        self.header.setFont(font)
+        self.header.setContentsMargins(6, 4, 6, 0)
+        root.addWidget(self.header)
+        self.notice = NoticeBar(self)
+        root.addWidget(self.notice)
+
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget(scroll)
+        form = QFormLayout(content)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        scroll.setWidget(content)
+        root.addWidget(scroll, 1)
+
+        self.text = plain_text_edit(content, lines=5)
+        self.text.setPlaceholderText(self.tr("The words as reported, without quotation marks"))
+        self.speaker = QLineEdit(content)
+        self.speaker.setPlaceholderText(self.tr("e.g. U.S. Central Command, Joe Biden"))
+        self.speaker_role = QLineEdit(content)
+        self.speaker_role.setPlaceholderText(self.tr("e.g. President of the United States"))
+        self.speaker_org = QLineEdit(content)
+        self.said = MomentEdit(content, optional=True)
+        self.said_tz = TimeZoneCombo(content)
+        self.language = QLineEdit(content)
+        self.language.setPlaceholderText(self.tr("e.g. en, ar, fa"))
+        self.language.setMaxLength(20)
+        self.context_edit = plain_text_edit(content, lines=3)
+        self.context_edit.setPlaceholderText(self.tr("Where and why it was said"))
+        self.incident = IncidentPicker(self._services, content)
+        self.incident.changed.connect(self._incident_changed)
+        self.source = QComboBox(content)
+        self.source.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source.setMinimumContentsLength(16)
+
+        for widget, name in (
+            (self.text, "text"), (self.speaker, "speaker"), (self.speaker_role, "speaker_role"),
+            (self.speaker_org, "speaker_org"), (self.said.edit, "said_at"),
+            (self.said.precision, "said_precision"), (self.said_tz, "said_tz"),
+            (self.language, "language"), (self.context_edit, "context"),
+            (self.incident, "incident"), (self.source, "source"),
+        ):
+            name_field(widget, name)
+
+        form.addRow(section_header(self.tr("Statement"), content))
+        self.add_field(form, "text", self.tr("Te&xt"), self.text, label_on_top=True)
+        self.add_field(form, "speaker", self.tr("S&peaker"), self.speaker)
+        self.add_field(form, "speaker_role", self.tr("&Role"), self.speaker_role)
+        self.add_field(form, "speaker_org", self.tr("&Organisation"), self.speaker_org)
+        form.addRow(section_header(self.tr("When"), content))
+        self.add_field(form, "said_at", self.tr("S&aid"), self.said, marks=self.said.inputs(),
+                       buddy=self.said.edit)
+        self.add_field(form, "said_tz", self.tr("Time &zone"), self.said_tz)
+        form.addRow(section_header(self.tr("Context"), content))
+        self.add_field(form, "language", self.tr("&Language"), self.language)
+        self.add_field(form, "context", self.tr("&Context"), self.context_edit,
+                       label_on_top=True)
+        self.add_field(form, "incident", self.tr("I&ncident"), self.incident)
+        self.add_field(form, "source", self.tr("So&urce"), self.source)
+        self.track(
+            self.text, self.speaker, self.speaker_role, self.speaker_org, self.said,
+            self.said_tz, self.language, self.context_edit, self.incident, self.source,
+        )
+
+        self.buttons = QWidget(self)
+        buttons = QHBoxLayout(self.buttons)
+        buttons.setContentsMargins(6, 4, 6, 6)
+        self.revert_button = QPushButton(self.tr("Revert"), self.buttons)
+        self.revert_button.setObjectName("revertButton")
+        self.revert_button.clicked.connect(self.revert)
+        self.save_button = QPushButton(self.tr("Save"), self.buttons)
+        self.save_button.setObjectName("saveButton")
+        self.save_button.clicked.connect(lambda: self.save())
+        buttons.addWidget(self.revert_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.save_button)
+        root.addWidget(self.buttons)
+        order = [
+            self.text, self.speaker, self.speaker_role, self.speaker_org, self.said.edit,
+            self.said.precision, self.said_tz, self.language, self.context_edit, self.incident,
+            self.source, self.revert_button, self.save_button,
+        ]
+        for first, second in itertools.pairwise(order):
+            QWidget.setTabOrder(first, second)
+
+    def _edit_buttons(self) -> list[QAbstractButton]:
+        return [self.save_button, self.revert_button]
+
+    def set_buttons_visible(self, visible: bool) -> None:
+        self.buttons.setVisible(visible)
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def uid(self) -> str | None:
+        return self._quote.uid if self._quote else None
+
+    def quote(self) -> Quote | None:
+        return self._quote
+
+    def record_label(self) -> str:
+        if self._quote is None:
+            return self.tr("The new quote")
+        return self.tr("The quote {0}").format(self._quote.label)
+
+    def new_quote(self, incident_uid: str | None = None) -> None:
+        self._show(Quote(incident_uid=incident_uid), new=True)
+        self.text.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def load(self, uid: str | None) -> None:
+        if uid is None:
+            self.new_quote()
+            return
+        quote = self._services.quotes.find(uid)
+        if quote is None:
+            self.new_quote()
+            self.notice.show_notice(self.tr("That quote no longer exists."))
+            return
+        self._show(quote)
+
+    def _default_tz(self, incident_uid: str | None) -> str:
+        incident = self._services.incidents.find(incident_uid) if incident_uid else None
+        if incident is not None and incident.occurred is not None:
+            return incident.occurred.tz
+        return str(self._context.settings.value(LAST_TZ_KEY, "UTC") or "UTC")
+
+    def _show(self, quote: Quote, *, new: bool = False) -> None:
+        self._quote = None if new else quote
+        self._loading += 1
+        try:
+            self.text.setPlainText(quote.text or "")
+            self.speaker.setText(quote.speaker or "")
+            self.speaker_role.setText(quote.speaker_role or "")
+            self.speaker_org.setText(quote.speaker_org or "")
+            self.said.set_moment(quote.said, TimePrecision.DAY)
+            self.said_tz.set_zone(quote.said.tz if quote.said else
+                                  self._default_tz(quote.incident_uid))
+            self.language.setText(quote.language or "")
+            self.context_edit.setPlainText(quote.context or "")
+            self.incident.set_uid(quote.incident_uid)
+            self._fill_sources(quote.incident_uid, quote.source_uid)
+        finally:
+            self._loading -= 1
+        self.clear_errors()
+        self.notice.clear()
+        self._mark_clean()
+        self.header.setText(self.tr("New quote") if self._quote is None else quote.label)
+        self._apply_read_only()
+
+    def _fill_sources(self, incident_uid: str | None, keep: str | None) -> None:
+        """The sources the incident cites, plus the quote's own source if it is elsewhere."""
+        self.source.blockSignals(True)
+        try:
+            self.source.clear()
+            self.source.addItem(self.tr("— none —"), None)
+            uids = [link.source_uid for link in
+                    self._services.incidents.links(incident_uid)] if incident_uid else []
+            if keep and keep not in uids:
+                uids.append(keep)
+            for uid in uids:
+                source = self._services.sources.find(uid)
+                if source is not None:
+                    self.source.addItem(source.label, uid)
+            index = self.source.findData(keep) if keep else 0
+            self.source.setCurrentIndex(max(index, 0))
+        finally:
+            self.source.blockSignals(False)
+
+    def _incident_changed(self) -> None:
+        self._fill_sources(self.incident.uid(), self.source.currentData())
+        self._edited()
+
+    # --- saving -------------------------------------------------------------------------------
+
+    def _collect(self) -> tuple[Quote, dict[str, str]]:
+        errors: dict[str, str] = {}
+        tz = self.said_tz.zone_name() or "UTC"
+        if not self.said_tz.is_valid():
+            errors["said_tz"] = self.zone_problem(self.said_tz.zone_name())
+            tz = "UTC"
+        said = None
+        try:
+            said = self.said.moment(tz, self._quote.said.approximate
+                                    if self._quote and self._quote.said else False)
+        except ValueError as exc:
+            errors["said_at"] = str(exc)
+        if not self.incident.is_valid():
+            errors["incident"] = self.tr("no incident has the ref “{0}”; type a ref or words "
+                                         "of a title and pick one").format(
+                                             self.incident.text().strip())
+        base = self._quote or Quote()
+        quote = replace(
+            base,
+            text=self.text.toPlainText(),
+            speaker=self.speaker.text(),
+            speaker_role=self.speaker_role.text(),
+            speaker_org=self.speaker_org.text(),
+            said=said,
+            language=self.language.text(),
+            context=self.context_edit.toPlainText(),
+            incident_uid=self.incident.uid(),
+            source_uid=self.source.currentData(),
+        )
+        cleaned = clean_quote(quote)
+        return cleaned, {**quote_errors(cleaned), **errors}
+
+    def save(self, *, force: bool = False) -> bool:
+        if self._effectively_read_only():
+            return False
+        self.said_tz.resolve()
+        self.incident.resolve()
+        quote, errors = self._collect()
+        if errors:
+            self._live_validation = True
+            stray = self.show_errors(errors)
+            if stray:
+                self.notice.show_notice("\n".join(stray))
+            self.focus_first_error(errors)
+            return False
+        self.clear_errors()
+        if self._quote is None:
+            command: CreateRecordCommand | UpdateRecordCommand = CreateRecordCommand(
+                self._services.quotes, quote, self.tr("New quote {0}").format(quote.label))
+        else:
+            if not self.is_dirty() and not force:
+                return True
+            before = self._quote
+            if force:
+                before = self._services.quotes.find(self._quote.uid or "") or before
+            command = UpdateRecordCommand(self._services.quotes, before, quote,
+                                          self.tr("Edit quote {0}").format(quote.label),
+                                          force=force)
+        self._saving = True
+        try:
+            error = push_command(self._context.undo_stack, command)
+        finally:
+            self._saving = False
+        if error is not None:
+            self._handle_error(error)
+            return False
+        stored: Quote = command.result
+        if stored.said is not None:
+            self._context.settings.setValue(LAST_TZ_KEY, stored.said.tz)
+        self._show(stored)
+        self.saved.emit(stored.uid or "")
+        return True
+
+    def _handle_error(self, error: IncidentLogError) -> None:
+        if isinstance(error, ValidationError):
+            self._live_validation = True
+            stray = self.show_errors(error.fields)
+            if stray:
+                self.notice.show_notice("\n".join(stray))
+        elif isinstance(error, ConflictError):
+            self._conflict_notice(self.notice, error, self.reload)
+        else:
+            report_error(self, error, self.tr("Could not save the quote"))
+
+    def reload(self) -> None:
+        self.load(self.uid())
+
+    def revert(self) -> None:
+        if self._quote is None:
+            self._show(Quote(incident_uid=self.incident.uid()), new=True)
+        else:
+            self._show(self._quote)
+
+    def _on_changes(self, changes: Changes) -> None:
+        uid = self.uid()
+        if self._saving or uid is None or self._quote is None or uid not in changes.quotes:
+            return
+        stored = self._services.quotes.find(uid)
+        if stored is None or stored.meta.version == self._quote.meta.version:
+            return
+        if not self.is_dirty():
+            self._show(stored)
+        else:
+            self.notice.show_notice(
+                self.tr("This quote was changed by {0} — your edits are not saved.").format(
+                    stored.meta.updated_by or self.tr("someone else")),
+                [(self.tr("Reload"), self.reload)],
+            )
+
+
+
+class QuoteDialog(QDialog):
+    """A ``QuoteForm`` in a dialog (Save / Cancel), opened with ``open()``."""
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("quoteDialog")
+        self.setWindowTitle(self.tr("Quote"))
+        self.quote_uid: str | None = None
+        layout = QVBoxLayout(self)
+        self.form = QuoteForm(context, self)
+        self.form.set_buttons_visible(False)
+        self.form.save_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        layout.addWidget(self.form, 1)
+        self.button_box = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        self.button_box.accepted.connect(lambda: self.form.save())
+        self.button_box.rejected.connect(self.reject)
+        layout.addWidget(self.button_box)
+        self.form.saved.connect(self._saved)
+        self.resize(540, 640)
+
+    def _saved(self, uid: str) -> None:
+        self.quote_uid = uid
+        self.accept()
+
+    def reject(self) -> None:
+        if self.quote_uid is None and not self.form.maybe_leave():
+            return
+        if self.quote_uid is None:
+            super().reject()

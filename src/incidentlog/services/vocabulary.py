@@ -1,0 +1,32 @@
+"""The user-extensible vocabularies (DESIGN §2) that completers and filters read.
+
+The ``vocabulary`` table ships with the defaults of ``resources/vocabularies.json``
+(kinds ``event_type``, ``weapon``, ``perpetrator``, ``tag``) and grows as users
+extend it. Reading it is all the forms need; editing it belongs elsewhere.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from incidentlog.store.database import Database
+from incidentlog.store.schema import vocabulary_table
+
+#: The kinds the table holds.
+VOCABULARY_KINDS = ("event_type", "weapon", "perpetrator", "tag")
+
+
+class VocabularyQuery:
+    """Read one vocabulary, sorted the way a person scans a list (case-insensitive)."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def vocabulary(self, kind: str) -> list[str]:
+        """The values of ``kind`` (e.g. ``event_type``); empty for an unknown kind."""
+        v = vocabulary_table
+        with self._db.read() as connection:
+            rows = connection.execute(
+                select(v.c.value).where(v.c.kind == kind).order_by(func.lower(v.c.value))
+            )
+            return [row[0] for row in rows]

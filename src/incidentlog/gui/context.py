@@ -8,12 +8,13 @@ signal carrying a ``Changes`` record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QUndoStack
 
 from incidentlog.domain.query import IncidentFilter
+from incidentlog.gui.workers import TaskRunner
 from incidentlog.services import Changes, Services
 
 
@@ -33,6 +34,11 @@ class ChangeBus(QObject):
 
     def _forward(self, changes: Changes) -> None:
         self.changed.emit(changes)
+
+    def announce(self, changes: Changes) -> None:
+        """Tell every view about changes made outside the services' use cases (an import)."""
+        if not changes.empty:
+            self.changed.emit(changes)
 
     def detach(self) -> None:
         self._services.notifier.unsubscribe(self._forward)
@@ -88,7 +94,16 @@ class AppContext:
     bus: ChangeBus
     undo_stack: QUndoStack
     settings: QSettings
+    #: Where long work runs; tests hand in an ``ImmediateRunner`` or ``ManualRunner``.
+    runner: TaskRunner = field(default_factory=TaskRunner)
 
     @property
     def read_only(self) -> bool:
         return self.services.read_only
+
+    def close(self) -> None:
+        """Let running work finish, stop listening, close the database (switching files)."""
+        self.runner.wait()
+        self.bus.detach()
+        self.undo_stack.clear()
+        self.services.database.close()

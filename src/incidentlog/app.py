@@ -1,0 +1,107 @@
+"""Composition root of the desktop application: arguments → database → services → window.
+
+Everything is built here, once, and handed down; nothing below reaches for a
+global (STYLE: no god objects). ``build_main_window`` builds the whole
+application for a command line without entering the event loop (tests and
+the screenshot script use it); ``main`` adds the ``QApplication``, the
+exception hook and the event loop.
+
+Opening failures. When the database cannot be opened (not ours, too new,
+damaged, locked, missing for ``--read-only``), the message says what happened
+and what to do, and the window opens anyway with no database, on a page that
+offers to open another file or create a new one: the user is never left with
+a traceback or a window that vanished, and the file is left untouched.
+
+First start. When no ``--db`` is given and the default database does not
+exist yet, it is created in the data folder and, once the window is shown,
+the user is offered the demo data set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QApplication
+
+import incidentlog
+from incidentlog import paths
+from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
+from incidentlog.gui.errors import install_excepthook
+from incidentlog.gui.main_window import MainWindow
+from incidentlog.gui.settings import open_settings
+from incidentlog.gui.workers import TaskRunner
+from incidentlog.services import Services
+from incidentlog.store.database import open_database
+
+ORGANIZATION = "incidentlog"
+APPLICATION = "incidentlog"
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="incidentlog", add_help=False)
+    parser.add_argument("--db", type=Path, default=None, metavar="PATH")
+    parser.add_argument("--read-only", action="store_true")
+    args, _unknown = parser.parse_known_args(list(argv))  # Qt's own (-style …) pass through
+    return args
+
+
+def open_context(path: Path, read_only: bool, *, settings: QSettings,
+                 runner: TaskRunner | None = None, actor: str | None = None) -> AppContext:
+    """Open ``path`` and build everything a window needs on it; raises ``StorageError``."""
+    database = open_database(path, read_only=read_only)
+    services = Services(database, actor=actor)
+    return AppContext(
+        services=services,
+        state=SelectionState(),
+        bus=ChangeBus(services),
+        undo_stack=QUndoStack(),
+        settings=settings,
+        runner=runner or TaskRunner(),
+    )
+
+
+def build_main_window(argv: list[str], *, settings: QSettings | None = None,
+                      runner: TaskRunner | None = None) -> MainWindow:
+    """The whole application for ``argv`` (``[--db PATH] [--read-only]``), not yet shown.
+
+    A ``QApplication`` must exist. ``settings`` and ``runner`` default to the
+    application's (an INI file in the data folder, a thread pool); tests pass
+    their own.
+    """
+    args = parse_arguments(argv)
+    qsettings = settings if settings is not None else open_settings()
+    default = paths.default_database_path()
+    path = (args.db or default).expanduser()
+    first_start = args.db is None and not default.exists()
+
+    def opener(target: Path, read_only: bool) -> AppContext:
+        return open_context(target, read_only, settings=qsettings, runner=runner)
+
+    window = MainWindow(qsettings, opener)
+    window.restore_window_state()
+    opened = window.open_database_file(path, read_only=args.read_only)
+    window.first_start = opened and first_start and not args.read_only
+    return window
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start the desktop application; returns the exit status."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    app = QApplication.instance() or QApplication([sys.argv[0], *arguments])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("incidentlog")
+    app.setApplicationVersion(incidentlog.__version__)
+    app.setDesktopFileName("incidentlog")
+    window = build_main_window(arguments)
+    previous_hook = install_excepthook(lambda: window)
+    try:
+        window.show()
+        return int(app.exec())
+    finally:
+        sys.excepthook = previous_hook

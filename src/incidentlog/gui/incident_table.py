@@ -1,0 +1,480 @@
+"""The incident table: a lazy model over ``services.incident_query`` and its view.
+
+The model holds the sorted row ids and a cache of loaded rows (see
+``lazy_model``); the filter comes from the shared ``SelectionState`` and
+sorting is SQL. The view publishes its current row and selection to that
+state and follows the current incident when another part (the form, the
+timeline) changes it. Cells read the way a reviewer thinks: dates in the
+report's local time with the UTC instant in the tooltip, "unknown" counts
+greyed (never 0), the status as a coloured badge and the confidence with a
+coloured mark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent, QPainter, QPalette, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QMenu,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
+
+from incidentlog.domain.columns import INCIDENT_COLUMNS, Column
+from incidentlog.domain.countries import country_name
+from incidentlog.domain.enums import CONFIDENCE_MEANING, Status
+from incidentlog.domain.query import IncidentFilter, Sort
+from incidentlog.domain.records import Incident
+from incidentlog.gui.context import AppContext
+from incidentlog.gui.lazy_model import RECORD_ROLE, UID_ROLE, LazyRecordModel, Loader
+from incidentlog.gui.settings import Settings
+from incidentlog.gui.workers import TaskRunner
+from incidentlog.services import Changes
+from incidentlog.services.queries import IncidentQuery
+
+Index = QModelIndex | QPersistentModelIndex
+
+#: Background of the status badge (the foreground is ``STATUS_COLOURS``).
+BADGE_ROLE = Qt.ItemDataRole.UserRole + 10
+
+#: (text, badge background) per status: readable on light and dark palettes.
+STATUS_COLOURS: dict[Status, tuple[str, str]] = {
+    Status.DRAFT: ("#374151", "#e5e7eb"),
+    Status.IN_REVIEW: ("#92400e", "#fde68a"),
+    Status.VERIFIED: ("#166534", "#bbf7d0"),
+    Status.DISPUTED: ("#991b1b", "#fecaca"),
+    Status.ARCHIVED: ("#334155", "#cbd5e1"),
+}
+
+#: Mark beside the confidence grade: 1 (confirmed) green … 5 (improbable) red, 6 grey.
+CONFIDENCE_COLOURS = {
+    1: "#15803d",
+    2: "#65a30d",
+    3: "#ca8a04",
+    4: "#ea580c",
+    5: "#dc2626",
+    6: "#9ca3af",
+}
+
+#: The confidence grade in one word, so the table reads at a glance (the tooltip has
+#: the full meaning of the Admiralty scale).
+CONFIDENCE_WORDS = {1: "confirmed", 2: "probable", 3: "possible", 4: "doubtful",
+                    5: "improbable", 6: "not judged"}
+
+UNKNOWN_COLOUR = "#8a8f98"
+
+COLUMN_HELP = {
+    "ref": "Short reference of the incident, unique in this database",
+    "occurred": "When it happened, in the local time the report used; the tooltip gives UTC",
+    "country": "Country (ISO 3166-1); the tooltip gives the code",
+    "killed": "Killed: a count with its qualifier, or unknown (unknown is not zero)",
+    "injured": "Injured: a count with its qualifier, or unknown (unknown is not zero)",
+    "status": "Review status: draft, in review, verified, disputed or archived",
+    "confidence": "Information credibility on the Admiralty scale: "
+                  "1 confirmed by other sources … 6 truth cannot be judged",
+    "attribution": "Who is said to be responsible: claimed, attributed, suspected or unknown",
+}
+
+#: Shown at first start; the rest can be turned on from the header's menu.
+#: In this order; the title takes what the others leave (see ``_fit_title``).
+DEFAULT_VISIBLE = ("ref", "occurred", "title", "country", "status", "confidence",
+                   "killed", "injured")
+DEFAULT_WIDTHS = {"ref": 100, "occurred": 186, "title": 300, "place": 150, "country": 72,
+                  "event_type": 135, "killed": 70, "injured": 84, "status": 96,
+                  "confidence": 112, "summary": 300, "tags": 180, "perpetrator": 160,
+                  "target": 150}
+MIN_TITLE_WIDTH = 160
+DEFAULT_SORT = Sort("occurred_at", descending=True)
+SELECT_ROW = (QItemSelectionModel.SelectionFlag.ClearAndSelect
+              | QItemSelectionModel.SelectionFlag.Rows)
+
+
+def date_tooltip(incident: Incident) -> str | None:
+    moment = incident.occurred
+    if moment is None:
+        return None
+    start, end = moment.interval()
+    lines = [f"{start:%Y-%m-%d %H:%M} UTC"]
+    if moment.precision.value != "minute":
+        lines[0] = f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
+    lines.append(f"local: {moment.local_text()} ({moment.tz})")
+    lines.append(f"precision: {moment.precision.label}"
+                 + (", approximate" if moment.approximate else ""))
+    return "\n".join(lines)
+
+
+class IncidentTableModel(LazyRecordModel):
+    """Incidents matching a filter, sorted in SQL; only the rows on screen are loaded."""
+
+    context_name = "IncidentTableModel"
+
+    def __init__(self, query: IncidentQuery, flt: IncidentFilter = IncidentFilter(),
+                 sort: Sort = DEFAULT_SORT, parent: Any = None,
+                 columns: Sequence[Column[Incident]] = INCIDENT_COLUMNS,
+                 runner: TaskRunner | None = None) -> None:
+        super().__init__(columns, sort, parent, descriptions=COLUMN_HELP, runner=runner)
+        self._query = query
+        self._filter = flt
+        self.reload()
+
+    @property
+    def filter(self) -> IncidentFilter:
+        return self._filter
+
+    def set_filter(self, flt: IncidentFilter) -> None:
+        if flt != self._filter:
+            self._filter = flt
+            self.reload()
+
+    def handle_changes(self, changes: Changes) -> None:
+        """Reload the ids when incidents appeared or vanished; else repaint the changed ones."""
+        if changes.rows_changed and (changes.incidents or not (
+                changes.sources or changes.quotes or changes.periods)):
+            self.reload()
+        elif changes.incidents:
+            self.refresh(changes.incidents)
+
+    # --- LazyRecordModel hooks --------------------------------------------------
+    def loader(self, sort: Sort) -> Loader:
+        query, flt = self._query, self._filter
+        everything = IncidentFilter(deleted=flt.deleted)
+
+        def load() -> tuple[Sequence[int], int]:
+            return query.ids(flt, sort), query.count(everything)
+
+        return load
+
+    def provisional_rows(self) -> list[Any] | None:
+        # Keyset paging on the sort column's index: the first screen in milliseconds.
+        return list(self._query.page(self._filter, self._sort, limit=self.PAGE_SIZE))
+
+    def fetch_rows(self, ids: Sequence[int]) -> dict[int, Any]:
+        return self._query.by_ids(ids)
+
+    def id_of_uid(self, uid: str) -> int | None:
+        incident = self._query.get(uid)
+        return incident.meta.id if incident is not None else None
+
+    def cell(self, column: Column[Any], record: Any, role: int) -> Any:
+        incident: Incident = record
+        key = column.key
+        if role == Qt.ItemDataRole.DisplayRole:
+            if key == "country" and incident.country:
+                return country_name(incident.country)
+            if key == "confidence" and incident.confidence in CONFIDENCE_WORDS:
+                return f"{incident.confidence} {CONFIDENCE_WORDS[incident.confidence]}"
+            return column.text(incident)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(key, incident)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if key in ("killed", "injured") and not getattr(incident, key).known:
+                return QBrush(QColor(UNKNOWN_COLOUR))
+            if key == "status":
+                return QBrush(QColor(STATUS_COLOURS[incident.status][0]))
+            return None
+        if role == BADGE_ROLE and key == "status":
+            return QColor(STATUS_COLOURS[incident.status][1])
+        if role == Qt.ItemDataRole.FontRole:
+            if key in ("killed", "injured") and not getattr(incident, key).known:
+                font = QFont()
+                font.setItalic(True)
+                return font
+            return None
+        if role == Qt.ItemDataRole.DecorationRole and key == "confidence":
+            if incident.confidence in CONFIDENCE_COLOURS:
+                return QColor(CONFIDENCE_COLOURS[incident.confidence])
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            numeric = column.numeric or key in ("killed", "injured")
+            return int((Qt.AlignmentFlag.AlignRight if numeric else Qt.AlignmentFlag.AlignLeft)
+                       | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return column.text(incident)
+        return None
+
+    @staticmethod
+    def _tooltip(key: str, incident: Incident) -> str | None:
+        if key == "occurred":
+            return date_tooltip(incident)
+        if key == "country" and incident.country:
+            return f"{country_name(incident.country)} ({incident.country})"
+        if key == "confidence" and incident.confidence:
+            return f"{incident.confidence}: {CONFIDENCE_MEANING.get(incident.confidence, '')}"
+        if key in ("killed", "injured") and not getattr(incident, key).known:
+            return "unknown: the reports give no figure (not zero)"
+        if key == "title" and incident.summary:
+            summary = incident.summary
+            return summary if len(summary) <= 400 else summary[:399] + "…"
+        return None
+
+
+class StatusBadgeDelegate(QStyledItemDelegate):
+    """Paints the status as a rounded, coloured badge readable at a glance."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        badge = index.data(BADGE_ROLE)
+        if not isinstance(badge, QColor):
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text = opt.text
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        metrics = opt.fontMetrics
+        width = metrics.horizontalAdvance(text) + 16
+        height = min(opt.rect.height() - 6, metrics.height() + 4)
+        rect = QRect(opt.rect.left() + 6, opt.rect.center().y() - height // 2 + 1,
+                     min(width, opt.rect.width() - 12), height)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(badge)
+        painter.drawRoundedRect(rect, height / 2, height / 2)
+        foreground = index.data(Qt.ItemDataRole.ForegroundRole)
+        painter.setPen(foreground.color() if isinstance(foreground, QBrush)
+                       else opt.palette.color(QPalette.ColorRole.Text))
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        size = super().sizeHint(option, index)
+        return QSize(size.width() + 24, size.height())
+
+
+class IncidentTable(QTableView):
+    """The incident list: shares the filter, the current incident and the selection."""
+
+    openRequested = Signal(str)  # uid: Enter or double-click
+
+    HEADER_KEY = "incidentHeader"
+    MAX_SELECTION = 20_000  # beyond this, "export selection" should use the filter
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._settings = Settings(context.settings)
+        self._following = False
+        self._title_to_fit = False
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_title)
+        self.setObjectName("incidentTable")
+        self.setAccessibleName(self.tr("Incidents"))
+        self.setAccessibleDescription(self.tr(
+            "The incidents that match the filter. Enter opens the selected incident."))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setTabKeyNavigation(False)
+        vertical = self.verticalHeader()
+        vertical.setVisible(False)
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 12)
+
+        self.incident_model = IncidentTableModel(context.services.incident_query,
+                                                 context.state.filter, parent=self,
+                                                 runner=context.runner)
+        self.setModel(self.incident_model)
+        self._status_delegate = StatusBadgeDelegate(self)
+        self.setItemDelegateForColumn(self.incident_model.column_index("status"),
+                                      self._status_delegate)
+
+        header = self.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
+        self.restore_layout()
+        self.setSortingEnabled(True)  # sorts by the restored indicator: one SQL reload
+
+        self._selection_timer = QTimer(self)
+        self._selection_timer.setSingleShot(True)
+        self._selection_timer.setInterval(0)
+        self._selection_timer.timeout.connect(self._publish_selection)
+        selection = self.selectionModel()
+        selection.selectionChanged.connect(self._selection_changed)
+        selection.currentRowChanged.connect(self._current_row_changed)
+        self.doubleClicked.connect(self._open_index)
+        self.incident_model.modelReset.connect(self._after_reset)
+        context.state.filterChanged.connect(self.incident_model.set_filter)
+        context.state.currentIncidentChanged.connect(self.show_incident)
+        context.bus.changed.connect(self.incident_model.handle_changes)
+        if context.state.current_incident:
+            self.show_incident(context.state.current_incident)
+        elif self.incident_model.rowCount():
+            # Open on the newest incident, so the form beside shows a record, not a blank.
+            self.selectionModel().setCurrentIndex(
+                self.incident_model.index(0, self._first_visible_column()), SELECT_ROW)
+
+    # --- layout (remembered) ------------------------------------------------------
+    def restore_layout(self) -> None:
+        header = self.horizontalHeader()
+        saved = self._settings.state(self.HEADER_KEY)
+        if saved is not None and header.restoreState(saved) \
+                and header.count() == self.incident_model.columnCount():
+            return
+        self.reset_layout()
+
+    def reset_layout(self) -> None:
+        header = self.horizontalHeader()
+        model = self.incident_model
+        keys = [column.key for column in model.columns]
+        ordered = [*DEFAULT_VISIBLE, *(k for k in keys if k not in DEFAULT_VISIBLE)]
+        for visual, key in enumerate(ordered):
+            number = keys.index(key)
+            header.moveSection(header.visualIndex(number), visual)
+            header.setSectionHidden(number, key not in DEFAULT_VISIBLE)
+            header.resizeSection(number, DEFAULT_WIDTHS.get(key, 110))
+        date_column = model.column_of_sort(DEFAULT_SORT.column) or 0
+        header.setSortIndicator(date_column, Qt.SortOrder.DescendingOrder)
+        self._title_to_fit = True
+        self._fit_timer.start()
+
+    def _fit_title(self) -> None:
+        """After a reset, give the title the width the other columns leave (once shown)."""
+        if not self._title_to_fit or not self.isVisible() or self.viewport().width() < 100:
+            return
+        self._title_to_fit = False
+        header = self.horizontalHeader()
+        title = self.incident_model.column_index("title")
+        others = sum(header.sectionSize(n) for n in range(header.count())
+                     if n != title and not header.isSectionHidden(n))
+        header.resizeSection(title, max(MIN_TITLE_WIDTH, self.viewport().width() - others - 2))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._title_to_fit:
+            self._fit_timer.start()  # once the window's layout has settled
+
+    def save_layout(self) -> None:
+        self._settings.set_state(self.HEADER_KEY, self.horizontalHeader().saveState())
+
+    def _header_menu(self, pos: QPoint) -> None:
+        header = self.horizontalHeader()
+        menu = QMenu(self)
+        menu.setAccessibleName(self.tr("Columns"))
+        visible = [n for n in range(header.count()) if not header.isSectionHidden(n)]
+        for visual in range(header.count()):
+            number = header.logicalIndex(visual)
+            title = self.incident_model.headerData(number, Qt.Orientation.Horizontal)
+            action = menu.addAction(str(title))
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(number))
+            action.setEnabled(not (len(visible) == 1 and number in visible))
+            action.toggled.connect(
+                lambda shown, n=number: header.setSectionHidden(n, not shown))
+        menu.addSeparator()
+        menu.addAction(self.tr("Reset columns"), self.reset_layout)
+        menu.popup(header.mapToGlobal(pos))
+
+    # --- shared state -------------------------------------------------------------
+    def current_uid(self) -> str | None:
+        index = self.currentIndex()
+        return index.data(UID_ROLE) if index.isValid() else None
+
+    def current_incident(self) -> Incident | None:
+        index = self.currentIndex()
+        return index.data(RECORD_ROLE) if index.isValid() else None
+
+    def selected_rows(self) -> list[int]:
+        rows: list[int] = []
+        for selected in self.selectionModel().selection():
+            rows.extend(range(selected.top(), selected.bottom() + 1))
+        return sorted(set(rows))
+
+    def selected_uids(self) -> tuple[str, ...]:
+        rows = self.selected_rows()[: self.MAX_SELECTION]
+        return tuple(self.incident_model.uids_of_rows(rows))
+
+    def show_incident(self, uid: str | None) -> None:
+        """Follow the shared current incident: select it and scroll to it."""
+        if uid is None or uid == self.current_uid():
+            return
+        row = self.incident_model.row_of_uid(uid)
+        self._following = True
+        try:
+            if row is None:
+                self.selectionModel().clearCurrentIndex()
+                self.clearSelection()
+                return
+            index = self.incident_model.index(row, self._first_visible_column())
+            self.selectionModel().setCurrentIndex(index, SELECT_ROW)
+            self.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
+        finally:
+            self._following = False
+        self._publish_selection()
+
+    def _first_visible_column(self) -> int:
+        header = self.horizontalHeader()
+        for visual in range(header.count()):
+            number = header.logicalIndex(visual)
+            if not header.isSectionHidden(number):
+                return number
+        return 0
+
+    def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._following:
+            return
+        uid = current.data(UID_ROLE) if current.isValid() else None
+        if uid is not None:
+            self._context.state.set_current_incident(uid)
+
+    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self._selection_timer.start()
+
+    def _publish_selection(self) -> None:
+        self._context.state.set_selected_incidents(self.selected_uids())
+
+    def _after_reset(self) -> None:
+        uid = self._context.state.current_incident
+        if uid is not None:
+            self.show_incident(uid)
+        if not self.currentIndex().isValid():
+            self._publish_selection()
+
+    # --- opening --------------------------------------------------------------------
+    def _open_index(self, index: QModelIndex) -> None:
+        uid = index.data(UID_ROLE) if index.isValid() else None
+        if uid:
+            self._context.state.set_current_incident(uid)
+            self.openRequested.emit(uid)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
+                event.modifiers() in (Qt.KeyboardModifier.NoModifier,
+                                      Qt.KeyboardModifier.KeypadModifier):
+            self._open_index(self.currentIndex())
+            event.accept()
+            return
+        super().keyPressEvent(event)
+

@@ -1,0 +1,312 @@
+"""A table model that holds row ids and a small cache of rows, never the whole table.
+
+The shape of Anki's browser model: the sorted ids of every matching row come
+from one SQL query (8 bytes a row: a million incidents in 8 MB), and the
+records themselves are fetched a page at a time, around the row a view asks
+for, into a least-recently-used cache. Sorting and filtering reload the ids
+in SQL; a change to a few records only drops those from the cache.
+
+The incident, source and quote models differ only in their query, their
+columns (``incidentlog.domain.columns``, shared with the CSV export, so the
+screen and the spreadsheet agree) and how a cell looks; they subclass
+``LazyRecordModel``.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from incidentlog.domain.columns import Column
+from incidentlog.domain.query import Sort
+from incidentlog.gui.workers import Task, TaskRunner
+
+Index = QModelIndex | QPersistentModelIndex
+
+UID_ROLE = Qt.ItemDataRole.UserRole + 1
+RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
+SORT_KEY_ROLE = Qt.ItemDataRole.UserRole + 3
+
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+
+#: Computes ``(ids, total)`` from plain values captured when it was made: safe to
+#: run on a worker thread (the SQLAlchemy engine is; no Qt object is touched).
+Loader = Callable[[], tuple[Sequence[int], int]]
+
+
+class LazyRecordModel(QAbstractTableModel):
+    """Ids of the matching rows in SQL order, plus an LRU cache of loaded records.
+
+    With a ``runner`` (the application's), the ids are loaded off the GUI
+    thread: on a large log a sort or a search takes seconds in SQL, and the
+    window must stay responsive meanwhile. A model may first show a
+    provisional first page (``provisional_rows``), which the full id list then
+    extends without a reset, so the first screen appears at once. Without a
+    runner (the tests of a model alone), loading is synchronous.
+    """
+
+    #: rows shown, rows in the whole log (for "N of M" in the status bar)
+    countsChanged = Signal(int, int)
+    loadingChanged = Signal(bool)
+    loadFailed = Signal(object)  # the exception of a background load
+
+    PAGE_SIZE = 200
+    CACHE_SIZE = 2_000
+    context_name = "LazyRecordModel"  # translation context of the headers
+
+    def __init__(self, columns: Sequence[Column[Any]], sort: Sort, parent: Any = None,
+                 *, descriptions: Mapping[str, str] | None = None,
+                 runner: TaskRunner | None = None) -> None:
+        super().__init__(parent)
+        self.columns: tuple[Column[Any], ...] = tuple(columns)
+        self._descriptions = dict(descriptions or {})
+        self._sort = sort
+        self._runner = runner
+        self._ids: Sequence[int] = ()
+        self._cache: OrderedDict[int, Any] = OrderedDict()
+        self._total = 0
+        self._generation = 0
+        self._provisional = False
+        self.loading = False
+        self.fetches = 0  # round trips to the database, for tests and the benchmark
+
+    # --- what subclasses provide ------------------------------------------------
+    def loader(self, sort: Sort) -> Loader:
+        """A function computing ``(ids in order, rows in the whole log)`` for ``sort``."""
+        raise NotImplementedError
+
+    def fetch_rows(self, ids: Sequence[int]) -> dict[int, Any]:
+        raise NotImplementedError
+
+    def provisional_rows(self) -> list[Any] | None:
+        """The first page in order, fetched quickly while the ids load (None: no such thing)."""
+        return None
+
+    def cell(self, column: Column[Any], record: Any, role: int) -> Any:
+        """A cell's value for ``role``; the default shows the column's text."""
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.text(record)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(RIGHT if column.numeric else LEFT)
+        return None
+
+    # --- loading ----------------------------------------------------------------
+    @property
+    def sort_order(self) -> Sort:
+        return self._sort
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    def reload(self) -> None:
+        """Ask SQL for the ids again (filter, sort or rows changed) and drop the cache."""
+        self._generation += 1
+        generation = self._generation
+        load = self.loader(self._sort)
+        if self._runner is None:
+            self._loaded((generation, *load()))
+            return
+        first = self.provisional_rows()
+        if first is not None:
+            self.beginResetModel()
+            self._ids = array("q", [record.meta.id for record in first])
+            self._cache = OrderedDict((record.meta.id, record) for record in first)
+            self._provisional = True
+            self.endResetModel()
+        self.loading = True
+        self.loadingChanged.emit(True)
+        task = Task(lambda _progress, _cancelled: (generation, *load()))
+        task.succeeded.connect(self._loaded)
+        task.failed.connect(self._load_failed)
+        self._runner.submit(task)
+
+    def _loaded(self, result: tuple[int, Sequence[int], int]) -> None:
+        generation, ids, total = result
+        if generation != self._generation:
+            return  # a newer sort or filter was asked for meanwhile
+        old = self._ids
+        if self._provisional and len(ids) >= len(old) and list(ids[:len(old)]) == list(old):
+            # The first page is on screen already: add the rest below it, keeping
+            # the selection, the scroll position and the cached rows.
+            if len(ids) > len(old):
+                self.beginInsertRows(QModelIndex(), len(old), len(ids) - 1)
+                self._ids = ids
+                self.endInsertRows()
+            else:
+                self._ids = ids
+        else:
+            self.beginResetModel()
+            self._ids = ids
+            self._cache.clear()
+            self.endResetModel()
+        self._provisional = False
+        self._total = total
+        self._finish_loading()
+        self.countsChanged.emit(len(self._ids), self._total)
+
+    def _load_failed(self, error: BaseException) -> None:
+        self._finish_loading()
+        self.loadFailed.emit(error)
+
+    def _finish_loading(self) -> None:
+        if self.loading:
+            self.loading = False
+            self.loadingChanged.emit(False)
+
+    def refresh(self, uids: Iterable[str]) -> None:
+        """Records that changed in place: drop them from the cache and repaint their rows."""
+        wanted = set(uids)
+        stale = [row_id for row_id, record in self._cache.items()
+                 if getattr(record, "uid", None) in wanted]
+        last_column = self.columnCount() - 1
+        for row_id in stale:
+            del self._cache[row_id]
+            row = self.row_of_id(row_id)
+            if row is not None:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, last_column))
+
+    def record_at(self, row: int) -> Any:
+        """The record shown in ``row`` (loading its page if needed), or None."""
+        if not 0 <= row < len(self._ids):
+            return None
+        row_id = self._ids[row]
+        record = self._cache.get(row_id)
+        if record is not None:
+            self._cache.move_to_end(row_id)
+            return record
+        self._load_page_around(row)
+        return self._cache.get(row_id)
+
+    def _load_page_around(self, row: int) -> None:
+        start = max(0, row - self.PAGE_SIZE // 4)
+        stop = min(len(self._ids), start + self.PAGE_SIZE)
+        missing = [row_id for row_id in self._ids[start:stop] if row_id not in self._cache]
+        if not missing:
+            return
+        self.fetches += 1
+        found = self.fetch_rows(missing)
+        for row_id in missing:
+            record = found.get(row_id)
+            if record is not None:
+                self._cache[row_id] = record
+        while len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    def uid_at(self, row: int) -> str | None:
+        record = self.record_at(row)
+        return getattr(record, "uid", None) if record is not None else None
+
+    def uids_of_rows(self, rows: Iterable[int]) -> list[str]:
+        """Uids of many rows without flooding the cache (a large selection)."""
+        wanted = [row for row in rows if 0 <= row < len(self._ids)]
+        uids: dict[int, str] = {}
+        missing: list[int] = []
+        for row in wanted:
+            record = self._cache.get(self._ids[row])
+            if record is not None:
+                uids[row] = record.uid
+            else:
+                missing.append(row)
+        for start in range(0, len(missing), 1000):
+            chunk = missing[start:start + 1000]
+            found = self.fetch_rows([self._ids[row] for row in chunk])
+            for row in chunk:
+                record = found.get(self._ids[row])
+                if record is not None:
+                    uids[row] = record.uid
+        return [uids[row] for row in wanted if row in uids]
+
+    def row_of_id(self, row_id: int) -> int | None:
+        try:
+            return self._ids.index(row_id)  # C speed on an array: ~1 ms per 100,000 rows
+        except ValueError:
+            return None
+
+    def row_of_uid(self, uid: str) -> int | None:
+        for row_id, record in self._cache.items():
+            if record.uid == uid:
+                return self.row_of_id(row_id)
+        row_id = self.id_of_uid(uid)
+        return None if row_id is None else self.row_of_id(row_id)
+
+    def id_of_uid(self, uid: str) -> int | None:
+        """The row id of a record not in the cache (subclasses ask their query)."""
+        return None
+
+    # --- QAbstractTableModel ----------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.column() >= len(self.columns):
+            return None
+        record = self.record_at(index.row())
+        if record is None:
+            return None
+        if role == UID_ROLE:
+            return record.uid
+        if role == RECORD_ROLE:
+            return record
+        return self.cell(self.columns[index.column()], record, role)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+            return None
+        column = self.columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return QCoreApplication.translate(self.context_name, column.header)
+        if role == Qt.ItemDataRole.ToolTipRole and column.key in self._descriptions:
+            return QCoreApplication.translate(self.context_name,
+                                              self._descriptions[column.key])
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(RIGHT if column.numeric else LEFT)
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorting is SQL: reload the ids ordered by the column's database column."""
+        if not 0 <= column < len(self.columns) or self.columns[column].sort is None:
+            return
+        wanted = Sort(self.columns[column].sort or "",
+                      order == Qt.SortOrder.DescendingOrder)
+        if wanted == self._sort and self._ids:
+            return
+        self._sort = wanted
+        # A reset, not a layout change: no persistent index can follow a re-sort
+        # of a million rows cheaply; the views re-select the current record from
+        # the shared state instead.
+        self.reload()
+
+    def column_of_sort(self, sort_column: str) -> int | None:
+        for number, column in enumerate(self.columns):
+            if column.sort == sort_column:
+                return number
+        return None
+
+    def column_index(self, key: str) -> int:
+        for number, column in enumerate(self.columns):
+            if column.key == key:
+                return number
+        raise KeyError(key)

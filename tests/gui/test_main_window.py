@@ -1,0 +1,373 @@
+"""The main window as ``build_main_window`` builds it, driven like a user would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QWidget,
+)
+from sample_data import DialogRecorder, build_window, make_database
+
+from incidentlog import paths
+from incidentlog.domain.enums import Status
+from incidentlog.gui.main_window import MainWindow
+from incidentlog.gui.settings import open_settings
+
+# The offscreen platform warns once per shown top-level window; that says
+# nothing about incidentlog.
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+VIEW_NAMES = ("incidentTable", "sourceTable", "quoteTable", "incidentForm", "filterBar",
+              "searchBox")
+ACTION_NAMES = ("actionNewIncident", "actionSave", "actionDelete", "actionUndo", "actionRedo",
+                "actionImport", "actionExport", "actionOpenReadOnly")
+
+
+@pytest.fixture
+def dialogs(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
+    return DialogRecorder().install(monkeypatch)
+
+
+@pytest.fixture
+def window(qtbot, db_path: Path, dialogs: DialogRecorder) -> MainWindow:  # type: ignore[no-untyped-def]
+    make_database(db_path)
+    return build_window(qtbot, ["--db", str(db_path)])  # type: ignore[return-value]
+
+
+def action(window: MainWindow, name: str) -> QAction:
+    found = window.findChild(QAction, name)
+    assert found is not None, name
+    return found
+
+
+def test_object_names_and_accessible_names(window: MainWindow) -> None:
+    for name in VIEW_NAMES:
+        widget = window.findChild(QWidget, name)
+        assert widget is not None, name
+        assert widget.accessibleName(), f"{name} has no accessible name"
+    for name in ACTION_NAMES:
+        assert action(window, name).text()
+    unnamed = [w.objectName() or type(w).__name__
+               for w in window.findChildren(QLineEdit) + window.findChildren(QTableView)
+               if not w.accessibleName() and w.isVisibleTo(window)
+               and not w.objectName().startswith("qt_")
+               and not isinstance(w.parentWidget(), QComboBox)]  # the combo is named
+    assert unnamed == []
+
+
+def test_standard_shortcuts(window: MainWindow) -> None:
+    key = QKeySequence.StandardKey
+    for name, standard in (("actionNewIncident", key.New), ("actionSave", key.Save),
+                           ("actionFind", key.Find), ("actionUndo", key.Undo),
+                           ("actionRedo", key.Redo), ("actionDelete", key.Delete)):
+        assert action(window, name).shortcuts() == QKeySequence.keyBindings(standard), name
+    quit_keys = QKeySequence.keyBindings(key.Quit) or [QKeySequence("Ctrl+Q")]
+    assert action(window, "actionQuit").shortcuts() == quit_keys
+
+
+def test_status_bar_counts_and_database(qtbot, window: MainWindow, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    count = window.findChild(QLabel, "statusCount")
+    assert count.text() == "5 of 5 incidents"
+    assert str(db_path) in window.findChild(QLabel, "statusDatabase").text()
+    assert not window.findChild(QLabel, "readOnlyBadge").isVisibleTo(window)
+    window.findChild(QLineEdit, "searchBox").setText("Tower")
+    qtbot.waitUntil(lambda: count.text() == "1 of 5 incidents", timeout=2000)
+    window.show_view(1)
+    assert count.text() == "2 of 2 sources"
+    window.show_view(2)
+    assert count.text() == "2 of 2 quotes"
+
+
+def test_find_focuses_the_search_box(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    action(window, "actionFind").trigger()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.findChild(QLineEdit,
+                                                                           "searchBox"))
+    window.show_view(1)
+    action(window, "actionFind").trigger()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.workspace.sources_view.search_box)
+
+
+def test_edit_menu_undo_texts_are_readable(window: MainWindow, dialogs: DialogRecorder) -> None:
+    table = window.workspace.incident_table
+    table.selectRow(0)
+    uid = table.current_uid()
+    incident = window.context.services.incident_query.get(uid)
+    assert incident.status is Status.DRAFT
+    assert window.set_status(Status.IN_REVIEW)
+    undo = action(window, "actionUndo")
+    assert undo.isEnabled()
+    assert f"Mark {incident.ref} in review" in undo.text()
+    undo.trigger()
+    assert window.context.services.incident_query.get(uid).status is Status.DRAFT
+    redo = action(window, "actionRedo")
+    assert f"Mark {incident.ref} in review" in redo.text()
+    redo.trigger()
+    assert window.context.services.incident_query.get(uid).status is Status.IN_REVIEW
+
+
+def test_a_refused_status_step_is_explained(window: MainWindow, dialogs: DialogRecorder) -> None:
+    table = window.workspace.incident_table
+    table.selectRow(0)  # a draft cannot become verified at once
+    assert not window.set_status(Status.VERIFIED)
+    assert dialogs.of("warning") and "cannot go from draft" in dialogs.of("warning")[0][2]
+
+
+def test_delete_asks_then_moves_to_trash_and_undo_restores(window: MainWindow,
+                                                           dialogs: DialogRecorder) -> None:
+    table = window.workspace.incident_table
+    model = table.incident_model
+    table.selectRow(1)
+    uid = table.current_uid()
+    action(window, "actionDelete").trigger()
+    assert dialogs.of("question"), "delete must ask first"
+    assert model.row_of_uid(uid) is None
+    assert window.context.services.incidents.get(uid).meta.deleted_at is not None
+    assert window.context.state.current_incident != uid  # the next row became current
+    action(window, "actionUndo").trigger()
+    assert model.row_of_uid(uid) is not None
+
+
+def test_delete_cancelled_changes_nothing(window: MainWindow, dialogs: DialogRecorder) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    window.workspace.incident_table.selectRow(0)
+    action(window, "actionDelete").trigger()
+    assert window.workspace.incident_table.incident_model.rowCount() == 5
+
+
+def test_table_follows_the_current_incident_set_elsewhere(window: MainWindow) -> None:
+    model = window.workspace.incident_table.incident_model
+    last = model.uid_at(model.rowCount() - 1)
+    window.context.state.set_current_incident(last)
+    assert window.workspace.incident_table.current_uid() == last
+    assert window.context.state.selected_incidents == (last,)
+
+
+def test_recent_databases_and_settings_are_remembered(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                      dialogs: DialogRecorder) -> None:
+    first, second = tmp_path / "first.sqlite3", tmp_path / "second.sqlite3"
+    make_database(first)
+    make_database(second, sample=False)
+    window = build_window(qtbot, ["--db", str(first)])
+    assert window.open_database_file(second)
+    assert window.findChild(QLabel, "statusCount").text() == "0 of 0 incidents"
+    header = window.workspace.incident_table.horizontalHeader()
+    ref = window.workspace.incident_table.incident_model.column_index("ref")
+    header.resizeSection(ref, 132)
+    header.setSectionHidden(window.workspace.incident_table.incident_model.column_index("tags"),
+                            False)
+    window.resize(701, 503)
+    window.show_view(2)
+    window.close()
+
+    settings = open_settings()
+    assert settings.value("files/recent")[:2] == [str(second), str(first)]
+    again = build_window(qtbot, [])  # no --db: the default database, created now
+    again.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+    window_menu = again.recent_menu
+    window_menu.aboutToShow.emit()
+    recent = [a.data() for a in window_menu.actions() if a.data()]
+    assert recent[:3] == [str(paths.default_database_path()), str(second), str(first)]
+    assert again.size().width() == 701
+    assert again.workspace.currentIndex() == 2
+    header = again.workspace.incident_table.horizontalHeader()
+    model = again.workspace.incident_table.incident_model
+    assert header.sectionSize(model.column_index("ref")) == 132
+    assert not header.isSectionHidden(model.column_index("tags"))
+
+
+def test_first_start_creates_the_default_database_and_offers_demo_data(
+        qtbot, dialogs: DialogRecorder) -> None:  # type: ignore[no-untyped-def]
+    assert not paths.default_database_path().exists()
+    window = build_window(qtbot, [])
+    assert paths.default_database_path().exists()
+    assert window.first_start
+    assert window.offer_demo_data()
+    assert "demo" in dialogs.of("question")[0][2]
+    model = window.workspace.incident_table.incident_model
+    qtbot.waitUntil(lambda: model.rowCount() == 5, timeout=5000)
+
+
+def test_a_file_that_is_not_ours_is_explained_and_the_window_still_opens(
+        qtbot, tmp_path: Path, dialogs: DialogRecorder) -> None:  # type: ignore[no-untyped-def]
+    bogus = tmp_path / "notes.sqlite3"
+    bogus.write_bytes(b"just some text, not a database" * 10)
+    before = bogus.read_bytes()
+    window = build_window(qtbot, ["--db", str(bogus)])
+    assert window.context is None
+    assert dialogs.of("warning") and "not an incidentlog database" in dialogs.of("warning")[0][2]
+    assert window.findChild(QWidget, "welcomePage").isVisibleTo(window)
+    assert not action(window, "actionNewIncident").isEnabled()
+    assert action(window, "actionOpen").isEnabled()
+    assert bogus.read_bytes() == before
+
+
+def test_switching_databases_closes_the_old_one(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                dialogs: DialogRecorder) -> None:
+    first, second = tmp_path / "a.sqlite3", tmp_path / "b.sqlite3"
+    make_database(first)
+    make_database(second, sample=False)
+    window = build_window(qtbot, ["--db", str(first)])
+    old = window.context
+    closed: list[bool] = []
+    old.services.database.close = lambda: closed.append(True)  # type: ignore[method-assign]
+    assert window.open_database_file(second)
+    assert closed == [True]
+    assert window.context is not old
+    assert window.undo_group.activeStack() is window.context.undo_stack
+    assert window.windowTitle().startswith("b.sqlite3")
+
+
+def test_settings_file_lives_in_the_data_folder() -> None:
+    settings = open_settings()
+    assert Path(settings.fileName()).parent == paths.data_dir()
+    assert settings.format() == QSettings.Format.IniFormat
+
+
+def test_user_guide_and_about(qtbot, window: MainWindow, dialogs: DialogRecorder) -> None:  # type: ignore[no-untyped-def]
+    dialog = window.show_user_guide()
+    if dialog is not None:
+        qtbot.addWidget(dialog)
+        assert "user guide" in dialog.windowTitle().lower()
+        dialog.close()
+    action(window, "actionAbout").trigger()
+    assert dialogs.of("about")
+
+
+def test_the_delete_key_deletes_in_the_table_but_not_in_a_text_field(
+        qtbot, window: MainWindow, dialogs: DialogRecorder) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    search = window.findChild(QLineEdit, "searchBox")
+    search.setFocus()
+    search.setText("abc")
+    search.setCursorPosition(0)
+    qtbot.keyClick(search, Qt.Key.Key_Delete)
+    assert search.text() == "bc"
+    assert not dialogs.of("question")
+    table = window.workspace.incident_table
+    table.setFocus()
+    qtbot.waitUntil(table.hasFocus)
+    table.selectRow(0)
+    qtbot.keyClick(table, Qt.Key.Key_Delete)
+    assert len(dialogs.of("question")) == 1
+
+
+def test_enter_in_the_table_opens_the_incident_in_the_form(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window.show()
+    qtbot.waitExposed(window)
+    table = window.workspace.incident_table
+    table.setFocus()
+    table.selectRow(2)
+    with qtbot.waitSignal(table.openRequested) as opened:
+        qtbot.keyClick(table, Qt.Key.Key_Return)
+    assert opened.args == [table.current_uid()]
+    assert window.context.state.current_incident == table.current_uid()
+
+
+def test_main_shows_the_window_and_runs_the_event_loop(
+        qtbot, monkeypatch: pytest.MonkeyPatch, db_path: Path,  # type: ignore[no-untyped-def]
+        dialogs: DialogRecorder) -> None:
+    import sys
+
+    from incidentlog.app import main
+
+    make_database(db_path)
+    hook = sys.excepthook
+    seen: list[MainWindow] = []
+
+    def fake_exec(_app: QApplication) -> int:
+        # Running the real loop (and quitting it) would leave the shared test
+        # QApplication in a state later tests notice; look at what it would show.
+        window = next(w for w in QApplication.topLevelWidgets()
+                      if isinstance(w, MainWindow) and w.isVisible())
+        seen.append(window)
+        assert sys.excepthook is not hook  # errors become dialogs while it runs
+        window.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", fake_exec)
+    assert main(["--db", str(db_path)]) == 0
+    assert seen and seen[0].context is None  # closed: the database was closed too
+    assert QApplication.applicationName() == "incidentlog"
+    assert sys.excepthook is hook  # restored after the loop
+
+
+def test_an_unexpected_error_becomes_a_dialog_not_only_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, dialogs: DialogRecorder) -> None:
+    import sys
+
+    from incidentlog.domain.errors import StorageError
+    from incidentlog.gui import errors
+
+    shown: list[str] = []
+    monkeypatch.setattr(errors, "show_unexpected",
+                        lambda _parent, kind, exc, _tb: shown.append(f"{kind.__name__}: {exc}"))
+    printed: list[type[BaseException]] = []
+    # stand-in for the hook underneath (pytest-qt's here, Python's printer in the app)
+    monkeypatch.setattr(sys, "excepthook", lambda kind, _exc, _tb: printed.append(kind))
+    previous = errors.install_excepthook(lambda: None)
+    try:
+        try:
+            raise KeyError("boom")
+        except KeyError as exc:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+        try:
+            raise StorageError("The disk is full. Nothing was changed.")
+        except StorageError as exc:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+    finally:
+        sys.excepthook = previous
+    assert shown == ["KeyError: 'boom'"]
+    assert printed == [KeyError, StorageError]  # still on stderr for the log
+    assert dialogs.of("warning")[0][1] == "Database problem"
+    assert "The disk is full" in dialogs.of("warning")[0][2]
+
+
+@pytest.mark.parametrize("choice", ["keep_mine", "reload"])
+def test_a_status_conflict_offers_reload_or_keep_mine(
+        monkeypatch: pytest.MonkeyPatch, window: MainWindow, choice: str) -> None:
+    from incidentlog.domain.errors import ConflictError
+    from incidentlog.gui import errors
+    from incidentlog.gui.errors import ConflictChoice
+
+    services = window.context.services
+    table = window.workspace.incident_table
+    table.selectRow(0)
+    uid = table.current_uid()
+    real = services.incidents.set_status
+    calls: list[int] = []
+
+    def someone_else_was_faster(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConflictError("incident", uid, "IQ-2024-0002", 1, 2, "colleague", None)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services.incidents, "set_status", someone_else_was_faster)
+    asked: list[str] = []
+    monkeypatch.setattr(errors, "ask_conflict",
+                        lambda _parent, error: asked.append(error.changed_by or "")
+                        or ConflictChoice(choice))
+    result = window.set_status(Status.IN_REVIEW)
+    assert asked == ["colleague"]
+    expected = Status.IN_REVIEW if choice == "keep_mine" else Status.DRAFT
+    assert services.incident_query.get(uid).status is expected
+    assert result is (choice == "keep_mine")

@@ -73,6 +73,7 @@ from incidentlog.gui.widgets import (
     report_error,
     section_header,
     set_completions,
+    show_from_top,
     split_list,
 )
 from incidentlog.services import Changes
@@ -146,7 +147,7 @@ class IncidentForm(FormBase):
         self.tabs.setDocumentMode(True)
         root.addWidget(self.tabs, 1)
 
-        scroll = QScrollArea(self.tabs)
+        self._scroll = scroll = QScrollArea(self.tabs)
         scroll.setObjectName("detailsScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -518,6 +519,7 @@ class IncidentForm(FormBase):
         self.sources_tab.set_incident(uid)
         self.quotes_tab.set_incident(uid)
         self.history.set_uid(uid)
+        show_from_top(self._scroll)
         if record.meta.deleted_at is not None:
             self.notice.show_notice(self.tr("This incident is in the trash: restore it (Undo, "
                                             "or from the trash) to edit it."))

@@ -49,6 +49,7 @@ from incidentlog.gui.widgets import (
     plain_text_edit,
     report_error,
     section_header,
+    show_from_top,
     source_caption,
 )
 from incidentlog.services import Changes
@@ -121,7 +122,7 @@ class SourceForm(FormBase):
         root.addWidget(self.duplicate_notice)
         root.addWidget(self.notice)
 
-        scroll = QScrollArea(self)
+        self._scroll = scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -315,6 +316,7 @@ class SourceForm(FormBase):
         self._refresh_cited_by()
         self._update_header()
         self._apply_read_only()
+        show_from_top(self._scroll)
 
     def _update_header(self) -> None:
         if self._source is None:

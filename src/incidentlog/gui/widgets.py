@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSpinBox,
     QVBoxLayout,
@@ -1189,3 +1190,13 @@ class FormBase(QWidget):
                 (self.tr("Keep mine"), lambda: self.save(force=True)),
             ],
         )
+
+
+def show_from_top(scroll: QScrollArea) -> None:
+    """After loading a record: scrolled to the top, every line showing its start.
+
+    A long title left with the cursor at its end shows only its tail.
+    """
+    for line in scroll.findChildren(QLineEdit):
+        line.setCursorPosition(0)
+    scroll.verticalScrollBar().setValue(0)

@@ -205,3 +205,15 @@ def test_the_database_enforces_its_own_checks(services: Services) -> None:
         conn.exec_driver_sql("UPDATE incident SET launched = 1, intercepted = 5")
     with pytest.raises(StorageError, match="FOREIGN KEY"), services.database.write() as conn:
         conn.exec_driver_sql("INSERT INTO incident_source (incident_id, source_id) VALUES (1, 99)")
+
+
+def test_vocabularies_grow_with_use(services: Services) -> None:
+    assert "camel attack" not in services.vocabulary.vocabulary("event_type")
+    outcome = services.incidents.create(replace(
+        AL_ASSAD, event_type="camel attack", weapons="rockets, slingshots", tags=("odd",)))
+    assert outcome.changes.vocabulary
+    assert "camel attack" in services.vocabulary.vocabulary("event_type")
+    assert {"rockets", "slingshots"} <= set(services.vocabulary.vocabulary("weapon"))
+    assert "odd" in services.vocabulary.vocabulary("tag")
+    again = services.incidents.create(replace(AL_ASSAD, event_type="camel attack"))
+    assert not again.changes.vocabulary

@@ -77,7 +77,6 @@ from incidentlog.gui.widgets import (
     split_list,
 )
 from incidentlog.services import Changes
-from incidentlog.services.vocabulary import VocabularyQuery
 
 #: Badge colours of the statuses: readable at a glance, and never the only cue (the text is).
 _STATUS_COLOURS = {
@@ -99,7 +98,7 @@ class IncidentForm(FormBase):
         self.setObjectName("incidentForm")
         self.setAccessibleName(self.tr("Incident form"))
         self._services = context.services
-        self._vocabulary = VocabularyQuery(context.services.database)
+        self._vocabulary = context.services.vocabulary
         self._incident: Incident | None = None
         self._saving = False
         self._following = False

@@ -12,6 +12,7 @@ from incidentlog.services.records import (
     QuoteService,
     SourceService,
 )
+from incidentlog.services.vocabulary import VocabularyQuery
 from incidentlog.store.database import Database
 
 __all__ = ["Changes", "Outcome", "Services", "default_actor"]
@@ -38,6 +39,7 @@ class Services:
         self.incident_query = IncidentQuery(database)
         self.source_query = SourceQuery(database)
         self.quote_query = QuoteQuery(database)
+        self.vocabulary = VocabularyQuery(database)
 
     @property
     def read_only(self) -> bool:

@@ -256,12 +256,14 @@ class IncidentService(RecordService[Incident]):
                 insert(incident_table).values(**values, **meta)
             ).inserted_primary_key[0]
             rows.replace_tags(connection, incident_id, incident.tags)
+            grew = rows.extend_vocabulary(connection, rows.incident_vocabulary(incident))
             audited = _creation_audit(values) | (
                 {"tags": [None, list(incident.tags)]} if incident.tags else {}
             )
             self._audit(connection, AuditAction.CREATE, meta["uid"], incident.ref, audited, at)
             stored = self._require(connection, meta["uid"])
-        return self._finish(Outcome(stored, self._changes(meta["uid"], True)))
+        changes = self._changes(meta["uid"], True)
+        return self._finish(Outcome(stored, replace(changes, vocabulary=grew)))
 
     def update(
         self, incident: Incident, *, force: bool = False, check_transition: bool = True
@@ -303,10 +305,11 @@ class IncidentService(RecordService[Incident]):
             )
             if current.tags != incident.tags:
                 rows.replace_tags(connection, current.meta.id or 0, incident.tags)
+            grew = rows.extend_vocabulary(connection, rows.incident_vocabulary(incident))
             action = AuditAction.STATUS if set(changed) == {"status"} else AuditAction.UPDATE
             self._audit(connection, action, uid, incident.ref, changed, at)
             stored = self._require(connection, uid)
-        return self._finish(Outcome(stored, self._changes(uid, False)))
+        return self._finish(Outcome(stored, replace(self._changes(uid, False), vocabulary=grew)))
 
     def set_status(
         self,

@@ -38,6 +38,7 @@ from incidentlog.store.schema import (
     period_table,
     quote_table,
     source_table,
+    vocabulary_table,
 )
 
 META_COLUMNS = (
@@ -399,3 +400,36 @@ def period_from_row(row: Mapping[str, Any]) -> Period:
 def get_period_row(connection: Connection, uid: str) -> Mapping[str, Any] | None:
     row = connection.execute(select(period_table).where(period_table.c.uid == uid)).first()
     return row._mapping if row else None
+
+
+# --- vocabularies ------------------------------------------------------------
+
+def extend_vocabulary(connection: Connection, entries: Iterable[tuple[str, str]]) -> bool:
+    """Add the ``(kind, value)`` pairs not yet known; True when any was added.
+
+    Vocabularies grow with use (DESIGN §2): a new event type typed in a form is
+    offered by the completers and filters from then on.
+    """
+    wanted = {(kind, value) for kind, value in entries if value}
+    if not wanted:
+        return False
+    rows = connection.execute(
+        select(vocabulary_table.c.kind, vocabulary_table.c.value).where(
+            vocabulary_table.c.value.in_([value for _, value in wanted])
+        )
+    )
+    known = {(kind, value) for kind, value in rows}
+    missing = wanted - known
+    if missing:
+        connection.execute(
+            insert(vocabulary_table), [{"kind": k, "value": v} for k, v in sorted(missing)]
+        )
+    return bool(missing)
+
+
+def incident_vocabulary(incident: Incident) -> list[tuple[str, str]]:
+    """The vocabulary entries an incident uses."""
+    entries = [("event_type", incident.event_type), ("perpetrator", incident.perpetrator)]
+    entries += [("weapon", w.strip()) for w in (incident.weapons or "").split(",")]
+    entries += [("tag", tag) for tag in incident.tags]
+    return [(kind, value) for kind, value in entries if value]

@@ -217,6 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the copy to write, or a folder to put it in "
         "(default: a dated file in the database's backups folder)",
     )
+    commands.add_parser(  # no --db: it works in a folder of its own
+        "self-test",
+        help="check that this installation works",
+        description="check that this installation works: create a database in a temporary "
+        "folder, load the demo data, export JSON and CSV, check them, open the main window",
+    )
     return parser
 
 
@@ -486,6 +492,12 @@ def cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_self_test(args: argparse.Namespace, out: TextIO) -> int:
+    from incidentlog.selftest import run
+
+    return run(out)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "init": cmd_init,
     "demo": cmd_demo,
@@ -493,6 +505,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "export": cmd_export,
     "check": cmd_check,
     "backup": cmd_backup,
+    "self-test": cmd_self_test,
 }
 
 

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Build incidentlog as a one-folder program with PyInstaller, then smoke-test what was built.
+#
+#   bash packaging/build.sh           # reuses build/packaging-venv if an earlier run made it
+#   bash packaging/build.sh --fresh   # a new venv first (a clean clone gets one anyway)
+#
+# From a checkout: makes its own venv under build/, installs the project (pip install .,
+# not editable: the build must hold what a wheel holds) and the pinned PyInstaller of
+# packaging/requirements.txt, builds into dist/incidentlog/, then runs the built program
+# from an empty folder with a clean environment and no display:
+#   dist/incidentlog/incidentlog --version     must print "incidentlog <version>"
+#   dist/incidentlog/incidentlog self-test     must exit 0 (database, demo data, exports,
+#                                              schema, check, main window offscreen)
+# (the self-test again on X11 under Xvfb when xvfb-run is installed), and checks that no
+# unused Qt library (QML, Quick, PDF, network, WebEngine) was collected.
+# Prints the build time and size. Any failure stops it with a message and exit status 1.
+#
+# PYTHON chooses the interpreter of the build venv (default: python3; 3.11 or newer).
+set -euo pipefail
+
+fail() {
+    echo "build.sh: FAILED: $*" >&2
+    exit 1
+}
+step() { printf '\n==> %s\n' "$*"; }
+trap 'fail "line $LINENO: $BASH_COMMAND exited with status $?"' ERR
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-python3}"
+VENV="$ROOT/build/packaging-venv"
+WORK="$ROOT/build/pyinstaller"
+DIST="$ROOT/dist"
+APP="$DIST/incidentlog"
+STARTED=$SECONDS
+
+case "$(uname -s)" in
+    MINGW* | MSYS* | CYGWIN*) BIN="$VENV/Scripts" EXE_SUFFIX=".exe" ;;
+    *) BIN="$VENV/bin" EXE_SUFFIX="" ;;
+esac
+PROGRAM="$APP/incidentlog$EXE_SUFFIX"
+
+if [[ "${1:-}" == "--fresh" ]]; then
+    rm -rf "$VENV"
+elif [[ -n "${1:-}" ]]; then
+    fail "unknown option $1 (usage: bash packaging/build.sh [--fresh])"
+fi
+
+step "build environment ($VENV)"
+if [[ ! -x "$BIN/python$EXE_SUFFIX" ]]; then
+    "$PYTHON" -m venv "$VENV" || fail "cannot create a venv with $PYTHON (on Debian: apt-get install python3-venv)"
+fi
+# setuptools builds the wheel in build/lib and never removes what src/ no longer has:
+# start it empty so that a deleted module cannot reappear in the program.
+rm -rf "$ROOT/build/lib" "$ROOT"/build/bdist.*
+"$BIN/python" -m pip install --quiet --disable-pip-version-check -r packaging/requirements.txt "$ROOT"
+"$BIN/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$ROOT"
+VERSION="$("$BIN/python" -c 'import incidentlog; print(incidentlog.__version__)')"
+"$BIN/python" - <<'EOF'
+import sys
+import PySide6
+import PyInstaller
+
+print(f"Python {sys.version.split()[0]}, PySide6 {PySide6.__version__}, "
+      f"PyInstaller {PyInstaller.__version__}")
+if sys.version_info[:2] == (3, 11) and PySide6.__version__.startswith("6.12.0"):
+    sys.exit("PySide6 6.12.0 on Python 3.11 leaks references and aborts (see README); "
+             "the pyproject pin should have prevented it")
+EOF
+
+step "PyInstaller (one-folder build into $APP)"
+BUILD_STARTED=$SECONDS
+rm -rf "$APP" "$DIST/IncidentLog.app"
+"$BIN/python" -m PyInstaller --noconfirm --clean --log-level WARN \
+    --distpath "$DIST" --workpath "$WORK" packaging/incidentlog.spec
+BUILD_SECONDS=$((SECONDS - BUILD_STARTED))
+[[ -x "$PROGRAM" ]] || fail "PyInstaller did not produce $PROGRAM"
+
+step "contents"
+INTERNAL="$APP/_internal"
+for file in incidentlog/store/migrations/env.py incidentlog/store/migrations/script.py.mako \
+    incidentlog/resources/schema/incidentlog-export-1.schema.json \
+    incidentlog/resources/demo/demo.json incidentlog/resources/icons/app/incidentlog-256.png; do
+    [[ -f "$INTERNAL/$file" ]] || fail "$file is missing from the build"
+done
+ls "$INTERNAL"/incidentlog/store/migrations/versions/0*.py >/dev/null 2>&1 ||
+    fail "the Alembic migrations (versions/*.py) are missing from the build"
+UNUSED_QT="$(find "$APP" \( -iname '*Qt6Qml*' -o -iname '*Qt6Quick*' -o -iname '*Qt6Pdf*' \
+    -o -iname '*Qt6Network*' -o -iname '*Qt6WebEngine*' -o -iname '*Qt6Multimedia*' \
+    -o -iname '*Qt63D*' -o -iname '*Qt6VirtualKeyboard*' -o -iname '*Qt6Designer*' \) -print)"
+[[ -z "$UNUSED_QT" ]] || fail "unused Qt libraries were collected (exclude the plugin that needs them in the spec):
+$UNUSED_QT"
+echo "migrations, resources present; no unused Qt library"
+
+step "smoke test (no display, empty folder, clean environment)"
+SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/incidentlog-smoke-XXXXXX")"
+trap 'rm -rf "$SCRATCH"' EXIT
+run_built() {
+    (cd "$SCRATCH" && env -u PYTHONPATH -u PYTHONHOME -u DISPLAY -u WAYLAND_DISPLAY \
+        QT_QPA_PLATFORM=offscreen INCIDENTLOG_DATA_DIR="$SCRATCH/data" "$PROGRAM" "$@")
+}
+echo "\$ incidentlog --version"
+VERSION_OUTPUT="$(run_built --version)" || fail "incidentlog --version exited with status $?"
+echo "$VERSION_OUTPUT"
+[[ "$VERSION_OUTPUT" == "incidentlog $VERSION" ]] ||
+    fail "incidentlog --version printed '$VERSION_OUTPUT', expected 'incidentlog $VERSION'"
+echo "\$ incidentlog self-test"
+status=0
+SELF_TEST_OUTPUT="$(run_built self-test 2>&1)" || status=$?
+echo "$SELF_TEST_OUTPUT"
+[[ $status -eq 0 ]] || fail "incidentlog self-test exited with status $status"
+grep -q "(packaged build)" <<<"$SELF_TEST_OUTPUT" || fail "the self-test did not run the packaged build"
+grep -qx "self-test passed" <<<"$SELF_TEST_OUTPUT" || fail "the self-test did not report success"
+
+if command -v xvfb-run >/dev/null 2>&1; then
+    # With a display the self-test loads the real platform plugin (xcb) instead of offscreen:
+    # the one a user's desktop uses, with its system libraries (libxcb-cursor0 and co.).
+    echo "\$ xvfb-run incidentlog self-test   (X11 platform)"
+    status=0
+    X11_OUTPUT="$(cd "$SCRATCH" && env -u QT_QPA_PLATFORM -u WAYLAND_DISPLAY \
+        INCIDENTLOG_DATA_DIR="$SCRATCH/data" xvfb-run -a -s "-screen 0 1280x800x24" \
+        "$PROGRAM" self-test 2>&1)" || status=$?
+    echo "$X11_OUTPUT"
+    [[ $status -eq 0 ]] || fail "incidentlog self-test on X11 (Xvfb) exited with status $status"
+    grep -q "platform xcb" <<<"$X11_OUTPUT" || fail "the X11 self-test did not use the xcb platform"
+else
+    echo "(xvfb-run is not installed: the X11 platform plugin was not tried; apt-get install xvfb)"
+fi
+
+step "figures"
+SIZE="$(du -sh "$APP" | cut -f1)"
+FILES="$(find "$APP" -type f | wc -l | tr -d ' ')"
+echo "largest files:"
+find "$APP" -type f -printf '%s\t%P\n' 2>/dev/null | sort -rn | head -8 |
+    awk -F'\t' '{ printf "  %6.1f MB  %s\n", $1 / 1048576, $2 }' || true
+echo "build.sh: OK: $APP ($SIZE, $FILES files), incidentlog $VERSION;" \
+    "PyInstaller ${BUILD_SECONDS} s, total $((SECONDS - STARTED)) s"

@@ -32,6 +32,7 @@ import incidentlog
 from incidentlog import paths
 from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
 from incidentlog.gui.errors import install_excepthook
+from incidentlog.gui.icons import app_icon
 from incidentlog.gui.main_window import MainWindow
 from incidentlog.gui.settings import open_settings
 from incidentlog.gui.workers import TaskRunner
@@ -97,7 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("incidentlog")
     app.setApplicationVersion(incidentlog.__version__)
-    app.setDesktopFileName("incidentlog")
+    # The .desktop file's id, so Wayland docks match the window to its icon.
+    app.setDesktopFileName("org.incidentlog.IncidentLog")
+    app.setWindowIcon(app_icon())
     window = build_main_window(arguments)
     previous_hook = install_excepthook(lambda: window)
     try:

@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QStyle,
     QTabWidget,
     QTextBrowser,
     QToolBar,
@@ -52,6 +51,7 @@ from incidentlog.gui import errors as errors_module
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.errors import ConflictChoice, show_error
 from incidentlog.gui.filter_bar import FilterBar
+from incidentlog.gui.icons import action_icon, app_icon
 from incidentlog.gui.incident_form import IncidentForm
 from incidentlog.gui.incident_table import IncidentTable
 from incidentlog.gui.quotes_view import QuotesView
@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
         self.welcome = self._build_welcome()
         self.stack.addWidget(self.welcome)
         self.setCentralWidget(self.stack)
+        self.setWindowIcon(app_icon())
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -179,7 +180,7 @@ class MainWindow(QMainWindow):
     # --- construction --------------------------------------------------------------
     def _action(self, name: str, text: str, slot: Callable[[], Any] | None = None, *,
                 shortcut: QKeySequence.StandardKey | str | None = None,
-                icon: QStyle.StandardPixmap | None = None, tip: str = "",
+                icon: str | None = None, tip: str = "",
                 window_wide: bool = True) -> QAction:
         action = QAction(text, self)
         action.setObjectName(name)
@@ -189,7 +190,7 @@ class MainWindow(QMainWindow):
         elif shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         if icon is not None:
-            action.setIcon(self.style().standardIcon(icon))
+            action.setIcon(action_icon(icon, self.palette()))
         if tip:
             action.setStatusTip(tip)
             action.setToolTip(tip)
@@ -202,27 +203,26 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        sp = QStyle.StandardPixmap
         key = QKeySequence.StandardKey
         self.actionNewDatabase = self._action(
             "actionNewDatabase", self.tr("&New database…"), self.new_database_dialog,
             tip=self.tr("Create an empty incident log in a new file"))
         self.actionOpen = self._action(
             "actionOpen", self.tr("&Open…"), self.open_dialog, shortcut=key.Open,
-            icon=sp.SP_DialogOpenButton, tip=self.tr("Open another incident log"))
+            icon="open", tip=self.tr("Open another incident log"))
         self.actionOpenReadOnly = self._action(
             "actionOpenReadOnly", self.tr("Open &read-only…"),
-            lambda: self.open_dialog(read_only=True),
+            lambda: self.open_dialog(read_only=True), icon="read-only",
             tip=self.tr("Open a log to review it without any chance of changing it"))
         self.actionImport = self._action(
             "actionImport", self.tr("&Import…"), self.import_dialog,
-            icon=sp.SP_ArrowDown, tip=self.tr("Merge a JSON export into this log"))
+            icon="import", tip=self.tr("Merge a JSON export into this log"))
         self.actionExport = self._action(
             "actionExport", self.tr("&Export…"), self.export_dialog,
-            icon=sp.SP_ArrowUp, tip=self.tr("Write the log, the filter or the selection "
+            icon="export", tip=self.tr("Write the log, the filter or the selection "
                                             "to CSV or JSON"))
         self.actionBackup = self._action(
-            "actionBackup", self.tr("&Backup…"), self.backup_dialog,
+            "actionBackup", self.tr("&Backup…"), self.backup_dialog, icon="backup",
             tip=self.tr("Write a verified copy of this database"))
         self.actionQuit = self._action("actionQuit", self.tr("&Quit"), self.close,
                                        shortcut=key.Quit)
@@ -233,32 +233,32 @@ class MainWindow(QMainWindow):
         self.actionUndo = self.undo_group.createUndoAction(self, self.tr("&Undo"))
         self.actionUndo.setObjectName("actionUndo")
         self.actionUndo.setShortcuts(key.Undo)
-        self.actionUndo.setIcon(self.style().standardIcon(sp.SP_ArrowBack))
+        self.actionUndo.setIcon(action_icon("undo", self.palette()))
         self.actionRedo = self.undo_group.createRedoAction(self, self.tr("&Redo"))
         self.actionRedo.setObjectName("actionRedo")
         self.actionRedo.setShortcuts(key.Redo)
-        self.actionRedo.setIcon(self.style().standardIcon(sp.SP_ArrowForward))
+        self.actionRedo.setIcon(action_icon("redo", self.palette()))
         self.actionNewIncident = self._action(
             "actionNewIncident", self.tr("New &incident"), self.new_incident, shortcut=key.New,
-            icon=sp.SP_FileIcon, tip=self.tr("Log a new incident"))
+            icon="new-incident", tip=self.tr("Log a new incident"))
         self.actionNewSource = self._action(
-            "actionNewSource", self.tr("New &source"), self.new_source,
+            "actionNewSource", self.tr("New &source"), self.new_source, icon="new-source",
             tip=self.tr("Add a source (article, post, video…)"))
         self.actionNewQuote = self._action(
-            "actionNewQuote", self.tr("New &quote"), self.new_quote,
+            "actionNewQuote", self.tr("New &quote"), self.new_quote, icon="new-quote",
             tip=self.tr("Add what someone said"))
         self.actionSave = self._action(
             "actionSave", self.tr("&Save"), self.save_current, shortcut=key.Save,
-            icon=sp.SP_DialogSaveButton, tip=self.tr("Save the open form"))
+            icon="save", tip=self.tr("Save the open form"))
         self.actionRevert = self._action(
             "actionRevert", self.tr("Re&vert"), self.revert_current,
             tip=self.tr("Throw away the unsaved changes of the open form"))
         self.actionDelete = self._action(
             "actionDelete", self.tr("&Delete"), self.delete_selected, shortcut=key.Delete,
-            icon=sp.SP_TrashIcon, tip=self.tr("Move the selected records to the trash"),
+            icon="delete", tip=self.tr("Move the selected records to the trash"),
             window_wide=False)  # Delete in a text field or a form's list is theirs
         self.actionFind = self._action(
-            "actionFind", self.tr("&Find"), self.focus_search, shortcut=key.Find,
+            "actionFind", self.tr("&Find"), self.focus_search, shortcut=key.Find, icon="find",
             tip=self.tr("Search the current view"))
         self.status_actions: dict[Status, QAction] = {}
         for status in Status:

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication
 
@@ -47,6 +47,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="incidentlog", add_help=False)
     parser.add_argument("--db", type=Path, default=None, metavar="PATH")
     parser.add_argument("--read-only", action="store_true")
+    # Set by ``incidentlog FILE`` (the desktop opening an export): offer to import it.
+    parser.add_argument("--import-file", type=Path, default=None, metavar="FILE")
     args, _unknown = parser.parse_known_args(list(argv))  # Qt's own (-style …) pass through
     return args
 
@@ -87,6 +89,7 @@ def build_main_window(argv: list[str], *, settings: QSettings | None = None,
     window.restore_window_state()
     opened = window.open_database_file(path, read_only=args.read_only)
     window.first_start = opened and first_start and not args.read_only
+    window.pending_import = args.import_file if opened else None
     return window
 
 
@@ -105,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous_hook = install_excepthook(lambda: window)
     try:
         window.show()
+        if window.pending_import is not None:
+            pending = window.pending_import
+            QTimer.singleShot(0, lambda: window.import_dialog(pending))
         return int(app.exec())
     finally:
         sys.excepthook = previous_hook

@@ -233,6 +233,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the exit status (the console script exits with it)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     ours, qt_options = split_qt_options(arguments)
+    opened = _file_to_open(ours)
+    if opened is not None:
+        # ``incidentlog FILE``: the desktop's "open with" on an export (the .desktop
+        # file's Exec=incidentlog %f) — the application offers to import it.
+        rest = [token for token in arguments if token != opened]
+        try:
+            return _run_application([*rest, "--import-file", opened])
+        except IncidentLogError as exc:
+            _fail(exc.message)
+            return 1
     try:
         args = build_parser().parse_args(ours)
     except SystemExit as exc:  # argparse: --help, --version, usage errors
@@ -261,6 +271,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # a file the user named: missing, unreadable, unwritable
         _fail(_os_error_sentence(exc))
         return 1
+
+
+def _file_to_open(ours: Sequence[str]) -> str | None:
+    """The export named as the first argument (not a command), if it is a file."""
+    first = next((token for token in ours if not token.startswith("-")), None)
+    if first is None or first in COMMANDS or first == "help":
+        return None
+    index = list(ours).index(first)
+    if index > 0 and ours[index - 1] in ("--db",):
+        return None
+    return first if Path(first).is_file() else None
 
 
 def split_qt_options(arguments: Sequence[str]) -> tuple[list[str], list[str]]:

@@ -371,3 +371,28 @@ def test_a_status_conflict_offers_reload_or_keep_mine(
     expected = Status.IN_REVIEW if choice == "keep_mine" else Status.DRAFT
     assert services.incident_query.get(uid).status is expected
     assert result is (choice == "keep_mine")
+
+
+def test_an_export_given_on_the_command_line_is_offered_for_import(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``incidentlog FILE`` (the desktop opening an export): checked, then offered."""
+    from incidentlog.cli import _file_to_open
+    from incidentlog.exchange import export_json
+    from incidentlog.services import Services
+    from incidentlog.store.database import open_database
+
+    colleague = tmp_path / "colleague.sqlite3"
+    make_database(colleague)
+    export = tmp_path / "log.incidentlog.json"
+    with open_database(colleague) as database:
+        export_json(Services(database, actor="colleague"), export)
+    assert _file_to_open([str(export)]) == str(export)
+    assert _file_to_open(["export", str(export)]) is None
+    assert _file_to_open(["--db", str(export)]) is None
+    window = build_window(qtbot, ["--db", str(tmp_path / "mine.sqlite3"),
+                                  "--import-file", str(export)])
+    assert window.pending_import == export
+    dialog = window.import_dialog(window.pending_import)
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.apply_button.isEnabled(), timeout=10_000)
+    assert "add" in dialog.report_view.toPlainText().lower()
+    dialog.reject()

@@ -163,6 +163,8 @@ class MainWindow(QMainWindow):
         self.context: AppContext | None = None
         self.workspace: Workspace | None = None
         self.first_start = False
+        #: An export the desktop asked to open (``incidentlog FILE``): offered for import.
+        self.pending_import: Path | None = None
         self.undo_group = QUndoGroup(self)
 
         self.stack = QStackedWidget(self)
@@ -911,13 +913,17 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def import_dialog(self) -> QDialog | None:
+    def import_dialog(self, path: Path | None = None) -> QDialog | None:
+        """The import dialog; with ``path``, that file is checked at once (dry run)."""
         if self.context is None or self.read_only:
             return None
         from incidentlog.gui.exchange_dialogs import ImportDialog
 
         dialog = ImportDialog(self.context, self)
         dialog.open()
+        if path is not None:
+            dialog.file_edit.setText(str(path))
+            dialog.check()
         return dialog
 
     def backup_dialog(self) -> None:

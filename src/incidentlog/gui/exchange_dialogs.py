@@ -390,7 +390,12 @@ class ImportDialog(QDialog):
 
         def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
             from incidentlog.exchange import import_json
+            from incidentlog.store.backup import DEFAULT_KEEP, backup_database
 
+            database = services.database.path
+            if not dry_run and database is not None:
+                # DESIGN §5: a verified backup before every import.
+                backup_database(database, reason="pre-import", keep=DEFAULT_KEEP)
             return import_json(services, path, dry_run=dry_run, progress=progress,
                                cancel=cancelled)
 

@@ -48,6 +48,7 @@ from incidentlog.domain.enums import STATUS_TRANSITIONS, Status
 from incidentlog.domain.errors import ConflictError, IncidentLogError, StorageError
 from incidentlog.domain.records import Incident
 from incidentlog.gui import errors as errors_module
+from incidentlog.gui.backups import RestoreDialog, offer_good_backup, restore, start_daily_backup
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.errors import ConflictChoice, show_error
 from incidentlog.gui.filter_bar import FilterBar
@@ -60,6 +61,7 @@ from incidentlog.gui.settings import Settings
 from incidentlog.gui.sources_view import SourcesView
 from incidentlog.gui.undo import DeleteRecordCommand, SetStatusCommand, push_command
 from incidentlog.services import Changes
+from incidentlog.store.location import storage_warnings
 
 #: Opens a database file into a fresh context; raises ``StorageError`` when it cannot.
 ContextOpener = Callable[[Path, bool], AppContext]
@@ -226,6 +228,9 @@ class MainWindow(QMainWindow):
         self.actionBackup = self._action(
             "actionBackup", self.tr("&Backup…"), self.backup_dialog, icon="backup",
             tip=self.tr("Write a verified copy of this database"))
+        self.actionRestore = self._action(
+            "actionRestore", self.tr("&Restore from backup…"), self.restore_dialog,
+            tip=self.tr("Put a backup in place of this database (the current file is kept)"))
         self.actionQuit = self._action("actionQuit", self.tr("&Quit"), self.close,
                                        shortcut=key.Quit)
         if self.actionQuit.shortcut().isEmpty():  # some platforms bind no Quit key
@@ -292,6 +297,7 @@ class MainWindow(QMainWindow):
         self.edit_actions: list[QAction] = [
             self.actionNewIncident, self.actionNewSource, self.actionNewQuote,
             self.actionSave, self.actionRevert, self.actionDelete, self.actionImport,
+            self.actionRestore,
             self.actionUndo, self.actionRedo, *self.status_actions.values()]
         #: Need an open database, even a read-only one.
         self.database_actions: list[QAction] = [
@@ -307,7 +313,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.setObjectName("menuRecent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
-        file_menu.addActions([self.actionImport, self.actionExport, self.actionBackup])
+        file_menu.addActions([self.actionImport, self.actionExport, self.actionBackup,
+                              self.actionRestore])
         file_menu.addSeparator()
         file_menu.addAction(self.actionQuit)
 
@@ -399,13 +406,50 @@ class MainWindow(QMainWindow):
         try:
             context = self._opener(Path(path), read_only)
         except IncidentLogError as exc:
+            if isinstance(exc, StorageError) and offer_good_backup(
+                    self, Path(path).expanduser().absolute(), exc):
+                return self.open_database_file(path, read_only=read_only)
             show_error(self, exc)
             if isinstance(exc, StorageError):
                 self.settings.remove_recent_database(str(Path(path).expanduser().absolute()))
             return False
         self.set_context(context)
         self.settings.add_recent_database(path)
+        location = context.services.database.path
+        if location is not None:
+            for warning in storage_warnings(location):
+                QMessageBox.warning(self, self.tr("Where this database is"), warning)
+        start_daily_backup(context, lambda text: self.statusBar().showMessage(
+            self.tr("The daily backup failed: {0}").format(text), 15_000))
         return True
+
+    def restore_dialog(self) -> QDialog | None:
+        """File ▸ Restore from backup: pick a backup; the current file is set aside."""
+        if self.context is None or self.context.services.database.path is None:
+            return None
+        database = self.context.services.database.path
+        dialog = RestoreDialog(database, self)
+
+        def restore_chosen() -> None:
+            backup = dialog.chosen()
+            if backup is None or not self.maybe_leave_forms():
+                return
+            read_only = self.read_only
+            self.set_context(None)  # the file must be closed to be replaced
+            try:
+                aside = restore(database, backup)
+            except IncidentLogError as exc:
+                show_error(self, exc)
+            else:
+                if aside is not None:
+                    self.statusBar().showMessage(self.tr(
+                        "Restored; the previous file was set aside as {0}").format(aside.name),
+                        30_000)
+            self.open_database_file(database, read_only=read_only)
+
+        dialog.accepted.connect(restore_chosen)
+        dialog.open()
+        return dialog
 
     def set_context(self, context: AppContext | None) -> None:
         """Show the views of ``context``; close the previous database cleanly."""

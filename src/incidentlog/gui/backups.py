@@ -1,0 +1,127 @@
+"""File ▸ Restore from backup, the newest good backup offered for a damaged file,
+and the daily backup made in the background after a database opens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QMessageBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from incidentlog.domain.errors import StorageError
+from incidentlog.gui.context import AppContext
+from incidentlog.store.backup import (
+    BackupInfo,
+    backup_counts,
+    backup_if_due,
+    list_backups,
+    newest_good_backup,
+    restore_backup,
+)
+
+
+def _describe(info: BackupInfo) -> tuple[str, str, str]:
+    try:
+        counts = backup_counts(info.path)
+        held = f"{counts.get('incident', 0):,} incidents, {counts.get('source', 0):,} sources, " \
+               f"{counts.get('quote', 0):,} quotes"
+    except StorageError:
+        held = "cannot be read"
+    return info.made_at.strftime("%Y-%m-%d %H:%M UTC"), info.reason.replace("-", " "), held
+
+
+class RestoreDialog(QDialog):
+    """The backups of a database, newest first, with their dates and record counts."""
+
+    def __init__(self, database: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("restoreDialog")
+        self.setWindowTitle(self.tr("Restore from backup"))
+        self.setAccessibleName(self.tr("Restore from backup"))
+        self.backups = list_backups(database)
+        self.list = QTreeWidget(self)
+        self.list.setObjectName("backupList")
+        self.list.setAccessibleName(self.tr("Backups"))
+        self.list.setRootIsDecorated(False)
+        self.list.setHeaderLabels([self.tr("Made"), self.tr("Why"), self.tr("Holds")])
+        for info in self.backups:
+            item = QTreeWidgetItem(list(_describe(info)))
+            item.setData(0, Qt.ItemDataRole.UserRole, str(info.path))
+            item.setToolTip(0, str(info.path))
+            self.list.addTopLevelItem(item)
+        for column in range(3):
+            self.list.resizeColumnToContents(column)
+        if self.backups:
+            self.list.setCurrentItem(self.list.topLevelItem(0))
+        explain = QLabel(self.tr(
+            "Restoring puts the chosen backup in place of {0}. The current file is not "
+            "deleted: it is set aside beside it, renamed with the date.").format(database.name),
+            self)
+        explain.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.restore_button = buttons.addButton(self.tr("&Restore"),
+                                                QDialogButtonBox.ButtonRole.AcceptRole)
+        self.restore_button.setEnabled(bool(self.backups))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        if not self.backups:
+            layout.addWidget(QLabel(self.tr("There are no backups of this database yet."), self))
+        layout.addWidget(self.list, 1)
+        layout.addWidget(explain)
+        layout.addWidget(buttons)
+        self.resize(620, 360)
+
+    def chosen(self) -> Path | None:
+        item = self.list.currentItem()
+        return Path(item.data(0, Qt.ItemDataRole.UserRole)) if item is not None else None
+
+
+def restore(database: Path, backup: Path) -> Path | None:
+    """Put ``backup`` in place of ``database`` (which must be closed); returns the set-aside."""
+    return restore_backup(backup, database)
+
+
+def offer_good_backup(parent: QWidget, database: Path, error: StorageError) -> bool:
+    """After a refused open: offer the newest good backup. True when one was restored."""
+    if not database.exists() or "newer version" in error.message:
+        return False  # a newer incidentlog's file is fine; an older backup would lose work
+    info = newest_good_backup(database)
+    if info is None:
+        return False
+    made, _why, held = _describe(info)
+    answer = QMessageBox.question(
+        parent, parent.tr("Restore the newest good backup?"), parent.tr(
+            "{0}\n\nA good backup of this database exists, made {1} ({2}).\n\n"
+            "Restore it? The current file is not deleted: it is set aside beside it.").format(
+            error.message, made, held),
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No)
+    if answer != QMessageBox.StandardButton.Yes:
+        return False
+    restore(database, info.path)
+    return True
+
+
+def start_daily_backup(context: AppContext, on_failure: Callable[[str], None]) -> None:
+    """The rotating daily backup, off the GUI thread; silent unless it fails."""
+    database = context.services.database.path
+    if database is None or context.read_only:
+        return
+
+    def work(_progress: object, _cancelled: object) -> Path | None:
+        return backup_if_due(database)
+
+    task = context.runner.start(work)  # type: ignore[arg-type]
+    task.failed.connect(lambda error: on_failure(
+        getattr(error, "message", str(error))))

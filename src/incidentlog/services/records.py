@@ -126,6 +126,69 @@ class RecordService(Generic[R]):
             fresh = self._require(connection, uid)
             self._check_version(fresh, expected)
 
+    def _checked(self, record: R) -> R:
+        """The cleaned record, or ``ValidationError`` (per kind)."""
+        raise NotImplementedError
+
+    def _row_values(self, connection: Connection, record: R) -> dict[str, Any]:
+        """The stored columns of ``record``, except identity and bookkeeping."""
+        raise NotImplementedError
+
+    def _audit_values(self, record: R, values: dict[str, Any]) -> dict[str, Any]:
+        """What the audit log records of those columns (quotes: uids, not row ids)."""
+        return values
+
+    def _insert(self, connection: Connection, record: R, values: dict[str, Any], at: str) -> str:
+        """INSERT a new row and its "create" audit entry; returns the new uid."""
+        meta = _new_meta(self._actor, at)
+        connection.execute(insert(self.table).values(**values, **meta))
+        self._audit(
+            connection,
+            AuditAction.CREATE,
+            meta["uid"],
+            record.label,
+            _creation_audit(self._audit_values(record, values)),
+            at,
+        )
+        return str(meta["uid"])
+
+    def _create(self, record: R, also: Changes | None = None) -> Outcome[R]:
+        """Validate and insert; ``also`` adds what else the new row changes for the views."""
+        record = self._checked(record)
+        at = _stamp()
+        with self._db.write() as connection:
+            uid = self._insert(connection, record, self._row_values(connection, record), at)
+            stored = self._require(connection, uid)
+        return self._finish(Outcome(stored, self._changes(uid, True) | (also or Changes())))
+
+    def _update(self, record: R, *, force: bool) -> Outcome[R]:
+        """Save an edit: version-checked (unless ``force``), audited field by field."""
+        uid = record.meta.uid
+        if uid is None:
+            raise ValueError(f"update() needs a stored {self.kind.label}; use create()")
+        record = self._checked(record)
+        expected = None if force else record.meta.version
+        at = _stamp()
+        with self._db.write() as connection:
+            current = self._require(connection, uid)
+            self._check_version(current, expected)
+            values = self._row_values(connection, record)
+            changed = diff(
+                self._audit_values(current, self._row_values(connection, current)),
+                self._audit_values(record, values),
+            )
+            if not changed:
+                return Outcome(current)
+            self._bump(
+                connection,
+                current,
+                expected,
+                {**values, "updated_at": at, "updated_by": self._actor},
+            )
+            self._audit(connection, AuditAction.UPDATE, uid, record.label, changed, at)
+            stored = self._require(connection, uid)
+        return self._finish(Outcome(stored, self._changes(uid, False)))
+
     def get(self, uid: str) -> R:
         with self._db.read() as connection:
             return self._require(connection, uid)
@@ -474,41 +537,18 @@ class SourceService(RecordService[Source]):
                 existing = rows.find_sources_by_url(connection, values["url_normalized"])
                 if existing:
                     return Outcome(existing[0], Changes(), reused=True)
-            meta = _new_meta(self._actor, at)
-            connection.execute(insert(source_table).values(**values, **meta))
-            self._audit(
-                connection,
-                AuditAction.CREATE,
-                meta["uid"],
-                source.label,
-                _creation_audit(values),
-                at,
-            )
-            stored = self._require(connection, meta["uid"])
-        return self._finish(Outcome(stored, self._changes(meta["uid"], True)))
+            uid = self._insert(connection, source, values, at)
+            stored = self._require(connection, uid)
+        return self._finish(Outcome(stored, self._changes(uid, True)))
 
     def update(self, source: Source, *, force: bool = False) -> Outcome[Source]:
-        uid = source.meta.uid
-        if uid is None:
-            raise ValueError("update() needs a stored source; use create()")
-        source = checked_source(source)
-        expected = None if force else source.meta.version
-        at = _stamp()
-        with self._db.write() as connection:
-            current = self._require(connection, uid)
-            self._check_version(current, expected)
-            changed = diff(rows.source_values(current), rows.source_values(source))
-            if not changed:
-                return Outcome(current)
-            self._bump(
-                connection,
-                current,
-                expected,
-                {**rows.source_values(source), "updated_at": at, "updated_by": self._actor},
-            )
-            self._audit(connection, AuditAction.UPDATE, uid, source.label, changed, at)
-            stored = self._require(connection, uid)
-        return self._finish(Outcome(stored, self._changes(uid, False)))
+        return self._update(source, force=force)
+
+    def _checked(self, record: Source) -> Source:
+        return checked_source(record)
+
+    def _row_values(self, connection: Connection, record: Source) -> dict[str, Any]:
+        return rows.source_values(record)
 
     def citing(self, uid: str) -> list[tuple[str, str, str]]:
         """(uid, ref, title) of the live incidents that cite this source."""
@@ -527,70 +567,34 @@ class QuoteService(RecordService[Quote]):
         row = rows.get_quote_row(connection, uid)
         return rows.quote_from_row(row) if row else None
 
-    def _values(self, connection: Connection, quote: Quote) -> dict[str, Any]:
-        values = rows.quote_values(connection, quote)
+    def _checked(self, record: Quote) -> Quote:
+        return checked_quote(record)
+
+    def _row_values(self, connection: Connection, record: Quote) -> dict[str, Any]:
+        values = rows.quote_values(connection, record)
         errors = {}
-        if quote.incident_uid and values["incident_id"] is None:
-            errors["incident"] = f"there is no incident {quote.incident_uid}"
-        if quote.source_uid and values["source_id"] is None:
-            errors["source"] = f"there is no source {quote.source_uid}"
+        if record.incident_uid and values["incident_id"] is None:
+            errors["incident"] = f"there is no incident {record.incident_uid}"
+        if record.source_uid and values["source_id"] is None:
+            errors["source"] = f"there is no source {record.source_uid}"
         if errors:
-            raise ValidationError(errors, record=f"quote {quote.label}")
+            raise ValidationError(errors, record=f"quote {record.label}")
         return values
 
-    @staticmethod
-    def _audited(values: Mapping[str, Any], quote: Quote) -> dict[str, Any]:
+    def _audit_values(self, record: Quote, values: dict[str, Any]) -> dict[str, Any]:
         # Audit by uid: row ids mean nothing outside this file.
         audited = {k: v for k, v in values.items() if k not in ("incident_id", "source_id")}
-        return audited | {"incident": quote.incident_uid, "source": quote.source_uid}
+        return audited | {"incident": record.incident_uid, "source": record.source_uid}
 
     def create(self, quote: Quote) -> Outcome[Quote]:
-        quote = checked_quote(quote)
-        at = _stamp()
-        with self._db.write() as connection:
-            values = self._values(connection, quote)
-            meta = _new_meta(self._actor, at)
-            connection.execute(insert(quote_table).values(**values, **meta))
-            self._audit(
-                connection,
-                AuditAction.CREATE,
-                meta["uid"],
-                quote.label,
-                _creation_audit(self._audited(values, quote)),
-                at,
-            )
-            stored = self._require(connection, meta["uid"])
-        changes = self._changes(meta["uid"], True)
-        if quote.incident_uid:
-            changes |= Changes(incidents=frozenset({quote.incident_uid}))
-        return self._finish(Outcome(stored, changes))
+        # The incident's Quotes tab changes too.
+        incident = (
+            Changes(incidents=frozenset({quote.incident_uid})) if quote.incident_uid else None
+        )
+        return self._create(quote, incident)
 
     def update(self, quote: Quote, *, force: bool = False) -> Outcome[Quote]:
-        uid = quote.meta.uid
-        if uid is None:
-            raise ValueError("update() needs a stored quote; use create()")
-        quote = checked_quote(quote)
-        expected = None if force else quote.meta.version
-        at = _stamp()
-        with self._db.write() as connection:
-            current = self._require(connection, uid)
-            self._check_version(current, expected)
-            values = self._values(connection, quote)
-            changed = diff(
-                self._audited(rows.quote_values(connection, current), current),
-                self._audited(values, quote),
-            )
-            if not changed:
-                return Outcome(current)
-            self._bump(
-                connection,
-                current,
-                expected,
-                {**values, "updated_at": at, "updated_by": self._actor},
-            )
-            self._audit(connection, AuditAction.UPDATE, uid, quote.label, changed, at)
-            stored = self._require(connection, uid)
-        return self._finish(Outcome(stored, self._changes(uid, False)))
+        return self._update(quote, force=force)
 
 
 class PeriodService(RecordService[Period]):
@@ -612,44 +616,14 @@ class PeriodService(RecordService[Period]):
             )
             return [rows.period_from_row(row._mapping) for row in result]
 
+    def _checked(self, record: Period) -> Period:
+        return checked_period(record)
+
+    def _row_values(self, connection: Connection, record: Period) -> dict[str, Any]:
+        return rows.period_values(record)
+
     def create(self, period: Period) -> Outcome[Period]:
-        period = checked_period(period)
-        at = _stamp()
-        with self._db.write() as connection:
-            values = rows.period_values(period)
-            meta = _new_meta(self._actor, at)
-            connection.execute(insert(period_table).values(**values, **meta))
-            self._audit(
-                connection,
-                AuditAction.CREATE,
-                meta["uid"],
-                period.label,
-                _creation_audit(values),
-                at,
-            )
-            stored = self._require(connection, meta["uid"])
-        return self._finish(Outcome(stored, self._changes(meta["uid"], True)))
+        return self._create(period)
 
     def update(self, period: Period, *, force: bool = False) -> Outcome[Period]:
-        uid = period.meta.uid
-        if uid is None:
-            raise ValueError("update() needs a stored period; use create()")
-        period = checked_period(period)
-        expected = None if force else period.meta.version
-        at = _stamp()
-        with self._db.write() as connection:
-            current = self._require(connection, uid)
-            self._check_version(current, expected)
-            values = rows.period_values(period)
-            changed = diff(rows.period_values(current), values)
-            if not changed:
-                return Outcome(current)
-            self._bump(
-                connection,
-                current,
-                expected,
-                {**values, "updated_at": at, "updated_by": self._actor},
-            )
-            self._audit(connection, AuditAction.UPDATE, uid, period.label, changed, at)
-            stored = self._require(connection, uid)
-        return self._finish(Outcome(stored, self._changes(uid, False)))
+        return self._update(period, force=force)

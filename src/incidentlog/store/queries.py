@@ -95,18 +95,31 @@ def incident_ids(
     backend: Backend,
     chunk: int = 50_000,
 ) -> Iterator[array[int]]:
-    """The ids of every matching incident in sort order, in chunks (array of int64)."""
+    """The ids of every matching incident in sort order, in chunks (array of int64).
+
+    The rows go straight from the DBAPI cursor into the arrays: a million ids
+    through SQLAlchemy's Row objects take ~5x longer than the query itself.
+    """
     query = (
         select(incident_table.c.id)
         .where(*incident_conditions(flt, backend))
         .order_by(*_sort_columns(sort))
     )
-    result = connection.execution_options(stream_results=True).execute(query)
-    while True:
-        rows = result.fetchmany(chunk)
-        if not rows:
-            return
-        yield array("q", [row[0] for row in rows])
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params = compiled.construct_params()
+    positional = [params[name] for name in compiled.positiontup or ()]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), positional if compiled.positional else params)
+        while True:
+            rows = cursor.fetchmany(chunk)
+            if not rows:
+                return
+            yield array("q", [row[0] for row in rows])
+    finally:
+        cursor.close()
 
 
 def incident_page(

@@ -59,6 +59,7 @@ from incidentlog.gui.quotes_view import QuotesView
 from incidentlog.gui.record_browser import RecordBrowser
 from incidentlog.gui.settings import Settings
 from incidentlog.gui.sources_view import SourcesView
+from incidentlog.gui.timeline import TimelineWidget
 from incidentlog.gui.undo import DeleteRecordCommand, SetStatusCommand, push_command
 from incidentlog.services import Changes
 from incidentlog.store.location import storage_warnings
@@ -66,7 +67,7 @@ from incidentlog.store.location import storage_warnings
 #: Opens a database file into a fresh context; raises ``StorageError`` when it cannot.
 ContextOpener = Callable[[Path, bool], AppContext]
 
-INCIDENTS, SOURCES, QUOTES = 0, 1, 2
+INCIDENTS, SOURCES, QUOTES, TIMELINE = 0, 1, 2, 3
 DATABASE_FILTER = "incidentlog databases (*.sqlite3 *.sqlite *.db);;All files (*)"
 
 
@@ -124,7 +125,15 @@ class Workspace(QTabWidget):
         self.addTab(incidents_page, self.tr("&Incidents"))
         self.addTab(self.sources_view, self.tr("&Sources"))
         self.addTab(self.quotes_view, self.tr("&Quotes"))
+        # The timeline reads the same filter and current incident as the table.
+        self.timeline = TimelineWidget(context)
+        self.addTab(self.timeline, self.tr("&Timeline"))
         self.incident_table.openRequested.connect(self.focus_incident_form)
+        self.timeline.openIncidentRequested.connect(self._open_from_timeline)
+
+    def _open_from_timeline(self, uid: str) -> None:
+        self.context.state.set_current_incident(uid)
+        self.focus_incident_form()
 
     def form(self) -> QWidget:
         """The form of the view on show (incident, source or quote)."""
@@ -278,7 +287,8 @@ class MainWindow(QMainWindow):
         for number, (name, text) in enumerate((
                 ("actionViewIncidents", self.tr("&Incidents")),
                 ("actionViewSources", self.tr("&Sources")),
-                ("actionViewQuotes", self.tr("&Quotes")))):
+                ("actionViewQuotes", self.tr("&Quotes")),
+                ("actionViewTimeline", self.tr("&Timeline")))):
             action = self._action(name, text, lambda n=number: self.show_view(n),
                                   shortcut=f"Ctrl+{number + 1}")
             action.setCheckable(True)
@@ -335,7 +345,9 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu(self.tr("&View"))
         self.view_menu.setObjectName("menuView")
         self.view_menu.addActions(self.view_actions)
-        self._view_separator = self.view_menu.addSeparator()  # the timeline goes here
+        self._view_separator = self.view_menu.addSeparator()
+        self.timeline_menu = self.view_menu.addMenu(self.tr("Ti&meline"))
+        self.timeline_menu.setObjectName("menuTimeline")
 
         help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.setObjectName("menuHelp")
@@ -459,6 +471,8 @@ class MainWindow(QMainWindow):
             self.stack.removeWidget(old_workspace)
             old_workspace.deleteLater()
         if old is not None:
+            if old_workspace is not None:
+                old_workspace.timeline.cancel_work()  # its slow reads stop within ~0.2 s
             self.undo_group.removeStack(old.undo_stack)
             old.close()
         self.context, self.workspace = context, None
@@ -474,6 +488,8 @@ class MainWindow(QMainWindow):
                 if callable(setter):
                     setter(context.read_only)
             workspace.currentChanged.connect(self._view_changed)
+            self.timeline_menu.clear()
+            self.timeline_menu.addActions(workspace.timeline.actions_for_menu())
             for model in (workspace.incident_table.incident_model,
                           workspace.sources_view.model, workspace.quotes_view.model):
                 model.countsChanged.connect(self._show_counts)
@@ -495,6 +511,7 @@ class MainWindow(QMainWindow):
             workspace.setCurrentIndex(min(self.settings.current_view(), workspace.count() - 1))
             self._view_changed(workspace.currentIndex())
         else:
+            self.timeline_menu.clear()
             self.stack.setCurrentWidget(self.welcome)
             self.count_label.clear()
         self._update_title()

@@ -22,6 +22,7 @@ painter needs (x = (t − t0) / seconds per pixel).
 
 from __future__ import annotations
 
+import os
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -172,9 +173,10 @@ class WindowRequest:
     column: str | None = None  # density per value of this column (lanes or colours)
     values: tuple[str | None, ...] = ()
     limit: int = ITEM_LIMIT
-    quotes: bool = True
+    quotes: bool = True  # the quote track too
     generation: int = 0  # the view's request counter: an older answer is dropped
     visible: tuple[datetime, datetime] | None = None  # the part on screen, inside the window
+    incidents: bool = True  # False: the quote track only (asked for after the incidents)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +191,10 @@ class WindowData:
     seconds: float = 0.0  # time spent in the database
     start: datetime | None = None  # what the answer covers (None: the request's window)
     end: datetime | None = None
+    #: Items read before ``long_intervals`` answered, without the month- and year-long
+    #: incidents (too many to read one by one): ask again once it has.
+    long_pending: bool = False
+    quotes_pending: bool = False  # the quote track is still being read
 
     @property
     def covers(self) -> tuple[datetime, datetime]:
@@ -323,8 +329,9 @@ def spread(density: Density, groups: Iterable[LongGroup]) -> Density:
 class TimelineQuery:
     """The timeline's reads; every method opens its own read transaction (thread-safe)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, workers: int | None = None) -> None:
         self._db = database
+        self._workers = workers or min(os.cpu_count() or 1, 4)
 
     @property
     def _backend(self) -> Any:
@@ -339,11 +346,14 @@ class TimelineQuery:
             if bounds is None:
                 return Overview(None, None, values)
             first, last = bounds
-            near = st.items(connection, flt, self._backend, last, last + timedelta(seconds=1),
-                            50, FINE_PRECISIONS)
-        last_end = max([last + timedelta(minutes=1)]
-                       + [from_epoch(stored_epoch(row[5])) for row in near])
-        return Overview(first, last_end, values)
+            after = last + timedelta(seconds=1)
+            precisions = FINE_PRECISIONS
+            if st.count_long_candidates(connection, flt, self._backend, last, after,
+                                        LONG_PRECISIONS, LONG_CANDIDATE_LIMIT + 1
+                                        ) <= LONG_CANDIDATE_LIMIT:
+                precisions += LONG_PRECISIONS  # cheap here: the year bars end the log
+            end = st.last_end(connection, flt, self._backend, last, precisions)
+        return Overview(first, max(end or last, last + timedelta(minutes=1)), values)
 
     def extent(self, flt: IncidentFilter) -> tuple[datetime, datetime] | None:
         """[first start, last end) of the matching incidents; long intervals included."""
@@ -467,9 +477,22 @@ class TimelineQuery:
         intervals, and items mode decide whether month and year incidents are
         few enough to draw one by one.
         """
+        import gc
         import time
 
         began = time.perf_counter()
+        enabled = gc.isenabled()
+        gc.disable()  # thousands of small values, no cycle: no collection pauses
+        try:
+            return self._window(request, long_groups, began)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _window(self, request: WindowRequest, long_groups: Sequence[LongGroup] | None,
+                began: float) -> WindowData:
+        import time
+
         flt, limit = request.flt, request.limit
         backend = self._backend
         windows = [(request.start, request.end)]
@@ -480,23 +503,30 @@ class TimelineQuery:
         items: tuple[TimelineItem, ...] | None = None
         bands: tuple[LongGroup, ...] = ()
         density: Density | None = None
-        truncated = False
+        truncated = long_pending = False
         covered = windows[0]
         quotes: tuple[TimelineQuote, ...] | None = None
         quote_density: tuple[float, ...] | None = None
         with self._db.read() as connection:
-            for start, end in windows:
-                if st.count_starting(connection, flt, backend, start, end, limit + 1) <= limit:
-                    items, bands, truncated = self._items_in(connection, request, start, end,
-                                                             long_groups)
+            for start, end in windows if request.incidents else ():
+                # Month- and year-long incidents starting here (thousands on 1 January of
+                # a large log) are drawn as a band, not one by one: they do not count.
+                lo, hi = epoch(start), epoch(end)
+                long_starting = sum(g.count for g in long_groups or ()
+                                    if g.precision in LONG_PRECISIONS and lo <= g.start < hi)
+                count = st.count_starting(connection, flt, backend, start, end,
+                                          limit + 1 + long_starting)
+                if count - long_starting <= limit:
+                    items, bands, truncated, long_pending = self._items_in(
+                        connection, request, start, end, long_groups)
                     covered = (start, end)
                     break
             else:
-                found = st.bin_counts(connection, flt, backend, request.edges, request.column,
-                                      request.values)
-                density = _density(request.edges, found, request.column, request.values)
-                if long_groups is not None:
-                    density = spread(density, long_groups)
+                if request.incidents:
+                    found = self._bin_counts(flt, request.edges, request.column, request.values)
+                    density = _density(request.edges, found, request.column, request.values)
+                    if long_groups is not None:
+                        density = spread(density, long_groups)
             if request.quotes:
                 for start, end in windows:
                     if st.quote_count(connection, backend, start, end, limit + 1) <= limit:
@@ -506,15 +536,59 @@ class TimelineQuery:
                         break
                 else:
                     if flt.is_empty and not flt.deleted:
-                        found_quotes = st.quote_bin_counts(connection, backend, request.edges)
-                        quote_density = tuple(float(found_quotes.get(number, 0))
+                        found_quotes = self._in_parallel(
+                            request.edges,
+                            lambda connection, edges: {
+                                (None, number): n for number, n in
+                                st.quote_bin_counts(connection, backend, edges).items()})
+                        quote_density = tuple(float(found_quotes.get((None, number), 0))
                                               for number in range(len(request.edges) - 1))
         return WindowData(request, items, bands, density, quotes, quote_density, truncated,
-                          time.perf_counter() - began, covered[0], covered[1])
+                          time.perf_counter() - began, covered[0], covered[1], long_pending)
+
+    def _bin_counts(self, flt: IncidentFilter, edges: Sequence[datetime], column: str | None,
+                    values: Sequence[str | None]) -> dict[tuple[str | None, int], int]:
+        backend = self._backend
+        return self._in_parallel(
+            edges, lambda connection, part: st.bin_counts(connection, flt, backend, part,
+                                                          column, values))
+
+    def _in_parallel(
+        self,
+        edges: Sequence[datetime],
+        count: Callable[[Any, Sequence[datetime]], dict[tuple[str | None, int], int]],
+    ) -> dict[tuple[str | None, int], int]:
+        """Count the bins in slices on several connections at once.
+
+        Counting a million index entries is CPU in SQLite, which lets go of
+        the GIL while it steps: on two cores, two slices take half the time.
+        Each slice reads in its own transaction (a write between two would
+        show in one slice only: a count on screen, not a record).
+        """
+        workers = min(self._workers, max(1, (len(edges) - 1) // 32))
+        if workers <= 1:
+            with self._db.read() as connection:
+                return count(connection, edges)
+        from concurrent.futures import ThreadPoolExecutor
+
+        bins = len(edges) - 1
+        bounds = [round(bins * part / workers) for part in range(workers + 1)]
+
+        def one(part: int) -> dict[tuple[str | None, int], int]:
+            first, last = bounds[part], bounds[part + 1]
+            with self._db.read() as connection:
+                found = count(connection, edges[first:last + 1])
+            return {(value, number + first): n for (value, number), n in found.items()}
+
+        merged: dict[tuple[str | None, int], int] = {}
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for found in pool.map(one, range(workers)):
+                merged.update(found)
+        return merged
 
     def _items_in(self, connection: Any, request: WindowRequest, start: datetime,
                   end: datetime, long_groups: Sequence[LongGroup] | None
-                  ) -> tuple[tuple[TimelineItem, ...], tuple[LongGroup, ...], bool]:
+                  ) -> tuple[tuple[TimelineItem, ...], tuple[LongGroup, ...], bool, bool]:
         flt, backend = request.flt, self._backend
         lo, hi = epoch(start), epoch(end)
         precisions: tuple[str, ...] = FINE_PRECISIONS
@@ -533,7 +607,8 @@ class TimelineQuery:
             bands = tuple(covering)
         rows = st.items(connection, flt, backend, start, end, request.limit + 1, precisions)
         truncated = len(rows) > request.limit
-        return tuple(_item(row) for row in rows[: request.limit]), bands, truncated
+        pending = long_groups is None and not few
+        return tuple(_item(row) for row in rows[: request.limit]), bands, truncated, pending
 
 
 def _density(edges: Sequence[datetime], found: dict[tuple[str | None, int], int],

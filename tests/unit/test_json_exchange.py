@@ -21,7 +21,7 @@ from sqlalchemy import event, func, select
 from incidentlog.domain.enums import SourceKind, TimePrecision
 from incidentlog.domain.errors import Cancelled, ExchangeError, StorageError
 from incidentlog.domain.query import IncidentFilter
-from incidentlog.domain.records import Count, Incident, Quote, Source
+from incidentlog.domain.records import Count, Incident, Period, Quote, Source
 from incidentlog.domain.when import Moment
 from incidentlog.exchange import (
     ImportReport,
@@ -1080,3 +1080,160 @@ def test_any_log_round_trips(empty_database: bytes, document: dict[str, Any]) ->
         finally:
             first.database.close()
             second.database.close()
+
+
+# --- periods ------------------------------------------------------------------------------------
+
+
+def add_periods(services: Services) -> tuple[Period, Period]:
+    campaign = services.periods.create(
+        Period(
+            name="Campaign",
+            start=moment(2023, 10, 17, tz="Asia/Baghdad"),
+            end=moment(2024, 2, 4, tz="Asia/Baghdad"),
+            color="#1f77b4",
+            notes="attacks on US forces",
+        )
+    ).record
+    ceasefire = services.periods.create(
+        Period(
+            name="Pause",
+            start=moment(2024, 2, 1, precision=TimePrecision.MONTH),
+            end=moment(2024, 3, 1, precision=TimePrecision.MONTH),
+        )
+    ).record
+    return campaign, ceasefire
+
+
+def test_periods_round_trip_with_their_uid_times_and_colour(
+    make_services: Callable[[str], Services], tmp_path: Path
+) -> None:
+    first = make_services("first")
+    fill(first)
+    campaign, pause = add_periods(first)
+    gone = first.periods.create(
+        Period(name="Deleted", start=moment(2024, 1, 1), end=moment(2024, 1, 2))
+    ).record
+    first.periods.delete(gone.uid or "")
+    only_syria = IncidentFilter(countries=("SY",))
+    export_json(first, tmp_path / "one.json", only_syria)  # a filter does not drop periods
+    document = load(tmp_path / "one.json")
+    assert list(SCHEMA_VALIDATOR.iter_errors(document)) == []
+    assert list(document)[-1] == "periods"
+    assert [p["uid"] for p in document["periods"]] == [campaign.uid, pause.uid]
+    expected = list(export_schema()["$defs"]["period"]["properties"])
+    assert all(list(record) == expected for record in document["periods"])
+    exported = document["periods"][0]
+    assert exported["start_at"] == "2023-10-16T21:00:00Z"  # midnight in Baghdad
+    assert exported["end_at"] == "2024-02-03T21:00:00Z"
+    assert (exported["start_precision"], exported["tz"], exported["color"]) == (
+        "day",
+        "Asia/Baghdad",
+        "#1f77b4",
+    )
+    validate_document(tmp_path / "one.json")
+
+    export_json(first, tmp_path / "all.json")
+    second = make_services("second")
+    notified: list[Changes] = []
+    second.notifier.subscribe(notified.append)
+    report = import_json(second, tmp_path / "all.json")
+    assert report.periods.added == 2 and "Periods: 2 added" in report.summary()
+    assert notified[-1].periods == {campaign.uid, pause.uid}
+    stored = {p.uid: p for p in second.periods.list()}
+    assert set(stored) == {campaign.uid, pause.uid}
+    for original in (campaign, pause):
+        again = stored[original.uid]
+        assert (again.name, again.color, again.notes) == (
+            original.name,
+            original.color,
+            original.notes,
+        )
+        for theirs, ours in ((original.start, again.start), (original.end, again.end)):
+            assert theirs is not None and ours is not None
+            assert (ours.interval(), ours.precision, ours.tz) == (
+                theirs.interval(),
+                theirs.precision,
+                theirs.tz,
+            )
+    with second.database.read() as connection:
+        kinds = connection.execute(
+            select(audit_table.c.kind).where(audit_table.c.uid == campaign.uid)
+        ).scalars()
+        assert list(kinds) == ["period"]
+        assert verify_chain(connection) == []
+    export_json(second, tmp_path / "two.json")
+    assert without_exported_at(tmp_path / "all.json") == without_exported_at(
+        tmp_path / "two.json"
+    )
+
+
+def test_periods_merge_by_uid(services: Services, tmp_path: Path) -> None:
+    campaign, _ = add_periods(services)
+    export_json(services, tmp_path / "out.json")
+    audit_before = count(services, audit_table)
+    report = import_json(services, tmp_path / "out.json")
+    assert report.periods.unchanged == 2 and not report.changed
+    assert count(services, audit_table) == audit_before
+
+    document = load(tmp_path / "out.json")
+    record = document["periods"][0]
+    record.update(name="Campaign (revised)", updated_at="2099-01-01T00:00:00Z", version=2)
+    report = import_json(services, write(tmp_path / "newer.json", document))
+    assert (report.periods.updated, report.periods.unchanged) == (1, 1)
+    assert services.periods.get(campaign.uid or "").name == "Campaign (revised)"
+    assert history_actions(services, campaign.uid or "")[-1] == "import"
+
+    record.update(name="Their older edit", updated_at="2000-01-01T00:00:00Z")
+    report = import_json(services, write(tmp_path / "older.json", document))
+    assert report.periods.skipped == 1 and "periods[0]" in report.conflicts[0]
+    assert services.periods.get(campaign.uid or "").name == "Campaign (revised)"
+
+
+def test_a_document_without_periods_still_imports(services: Services, tmp_path: Path) -> None:
+    document = minimal_document()
+    assert "periods" not in document
+    report = import_json(services, write(tmp_path / "old.json", document))
+    assert report.incidents.added == 1 and report.periods.total == 0
+    assert "Periods" not in report.summary()
+    assert services.periods.list() == []
+
+
+def period_record(**changes: Any) -> dict[str, Any]:
+    record = {
+        "uid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        "name": "Campaign",
+        "start_at": "2024-01-01T00:00:00Z",
+        "start_precision": "day",
+        "end_at": "2024-02-01T00:00:00Z",
+        "end_precision": "day",
+        "tz": "UTC",
+        "color": None,
+        "notes": None,
+    }
+    record.update(changes)
+    return record
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"end_at": "2023-12-01T00:00:00Z"}, "end_at", "before the start"),
+        ({"color": "blue"}, "color", "blue"),
+        ({"tz": "Mars/Olympus"}, "tz", "IANA"),
+        ({"name": ""}, "name", ""),
+    ],
+)
+def test_a_bad_period_is_refused_naming_it_and_the_field(
+    guarded: Callable[[Path], ExchangeError],
+    tmp_path: Path,
+    changes: dict[str, Any],
+    field: str,
+    words: str,
+) -> None:
+    document = minimal_document()
+    document["periods"] = [period_record(**changes)]
+    error = guarded(write(tmp_path / "period.json", document))
+    assert error.record is not None and error.record.startswith("periods[0]")
+    assert error.field == field
+    assert words in str(error)

@@ -1,7 +1,8 @@
 """The JSON exchange format (DESIGN §4): export, validation and merging import.
 
 The document is ``{"format": "incidentlog", "version": 1, "exported_at", "incidents",
-"sources", "quotes"}``, valid against ``resources/schema/incidentlog-export-1.schema.json``.
+"sources", "quotes", "periods"}`` ("periods" is optional: older exports lack it), valid
+against ``resources/schema/incidentlog-export-1.schema.json``.
 Every record carries every key (null when absent) in a fixed order, and records
 come in a fixed order (see ``exchange.scope``), so that two exports of the same
 data are the same bytes but for ``exported_at``; export → import into an empty
@@ -63,8 +64,21 @@ from incidentlog.domain.errors import (
     ValidationError,
 )
 from incidentlog.domain.query import IncidentFilter
-from incidentlog.domain.records import Count, Incident, Quote, RecordMeta, Source, SourceLink
-from incidentlog.domain.validation import checked_incident, checked_quote, checked_source
+from incidentlog.domain.records import (
+    Count,
+    Incident,
+    Period,
+    Quote,
+    RecordMeta,
+    Source,
+    SourceLink,
+)
+from incidentlog.domain.validation import (
+    checked_incident,
+    checked_period,
+    checked_quote,
+    checked_source,
+)
 from incidentlog.domain.when import Moment, from_utc_text, utc_now, zone
 from incidentlog.exchange.files import atomic_file
 from incidentlog.exchange.reports import (
@@ -84,6 +98,7 @@ from incidentlog.store.schema import (
     incident_source_table,
     incident_table,
     incident_tag_table,
+    period_table,
     quote_table,
     source_table,
 )
@@ -93,8 +108,15 @@ __all__ = ["FORMAT", "VERSION", "export_json", "export_schema", "import_json", "
 FORMAT = "incidentlog"
 VERSION = 1
 SCHEMA_FILE = "incidentlog-export-1.schema.json"
-SECTIONS = ("incidents", "sources", "quotes")
-_KIND_OF_SECTION = {"incidents": "incident", "sources": "source", "quotes": "quote"}
+SECTIONS = ("incidents", "sources", "quotes", "periods")
+_KIND_OF_SECTION = {
+    "incidents": "incident",
+    "sources": "source",
+    "quotes": "quote",
+    "periods": "period",
+}
+#: The domain's names of a period's fields → the format's.
+_PERIOD_FIELDS = {"start": "start_at", "end": "end_at"}
 _UTF8_BOM = codecs.BOM_UTF8
 #: What a record that passed the schema can still raise when made a domain value: all are
 #: faults of the file, reported as such (never as a traceback).
@@ -124,7 +146,7 @@ def _validators() -> dict[str, Draft202012Validator]:
     schema = export_schema()
     Draft202012Validator.check_schema(schema)
     found = {"document": Draft202012Validator(schema)}
-    for kind in ("incident", "source", "quote"):
+    for kind in ("incident", "source", "quote", "period"):
         found[kind] = Draft202012Validator(
             {
                 "$schema": schema["$schema"],
@@ -161,7 +183,17 @@ def export_json(
     ticker.check()
     with database.read() as connection, atomic_file(out) as handle:
         counts = scope.counts(connection)
-        ticker.total = counts.total
+        # A log holds a handful of periods: sorted here (by start, then uid), not by SQLite.
+        periods = sorted(
+            (
+                row._mapping
+                for row in connection.execute(
+                    select(period_table).where(period_table.c.deleted_at.is_(None))
+                )
+            ),
+            key=lambda row: (row["starts_at"], row["uid"]),
+        )
+        ticker.total = counts.total + len(periods)
         ticker.report()
         head = {"format": FORMAT, "version": VERSION, "exported_at": _now_text()}
         handle.write(orjson.dumps(head, option=orjson.OPT_INDENT_2)[:-2])  # drop "\n}"
@@ -183,6 +215,10 @@ def export_json(
                 "quotes",
                 (quote_json(row) for batch in scope.quotes(connection) for row in batch),
                 ticker,
+            ),
+            # Every live period whatever the filter: a period is context, not a selected record.
+            "periods": _write_section(
+                handle, "periods", (period_json(row) for row in periods), ticker
             ),
         }
         handle.write(b"\n}\n")
@@ -295,6 +331,20 @@ def quote_json(row: Row) -> dict[str, Any]:
     }
 
 
+def period_json(row: Row) -> dict[str, Any]:
+    """A period as stored: its start and end are the starts of their moments' intervals."""
+    return _meta_json(row) | {
+        "name": row["name"],
+        "start_at": row["starts_at"],
+        "start_precision": row["start_precision"],
+        "end_at": row["ends_at"],
+        "end_precision": row["end_precision"],
+        "tz": row["tz"],
+        "color": row["color"],
+        "notes": row["notes"],
+    }
+
+
 # ---------------------------------------------------------------------------------------
 # Reading a document, streaming
 # ---------------------------------------------------------------------------------------
@@ -377,7 +427,7 @@ def _document(
         yield from _walk(events, path, sections)
         for _ in events:  # trailing content after the document is an error too
             pass
-    except ijson.JSONError as exc:
+    except (ijson.JSONError, UnicodeDecodeError) as exc:  # yajl: "\udc00" escapes
         raise _syntax_error(path, exc) from None
 
 
@@ -690,6 +740,22 @@ def quote_from_json(record: Mapping[str, Any]) -> Quote:
     return checked_quote(quote)
 
 
+def period_from_json(record: Mapping[str, Any]) -> Period:
+    period = Period(
+        name=record.get("name"),
+        start=_moment(record, "start_at", "start_precision", "tz"),
+        end=_moment(record, "end_at", "end_precision", "tz"),
+        color=record.get("color"),
+        notes=record.get("notes"),
+        meta=_meta(record),
+    )
+    try:
+        return checked_period(period)
+    except ValidationError as exc:  # name the format's fields, not the domain's
+        fields = {_PERIOD_FIELDS.get(name, name): text for name, text in exc.fields.items()}
+        raise ValidationError(fields, exc.record) from None
+
+
 def _label(section: str, index: int, record: Any) -> str:
     """``incidents[3] (IQ-2024-0007)``: where a record is, and what a person calls it."""
     name: Any = None
@@ -698,6 +764,8 @@ def _label(section: str, index: int, record: Any) -> str:
             name = record.get("ref") or record.get("title") or record.get("uid")
         elif section == "sources":
             name = record.get("title") or record.get("url") or record.get("uid")
+        elif section == "periods":
+            name = record.get("name") or record.get("uid")
         else:
             name = record.get("speaker") or record.get("uid")
     text = f"{section}[{index}]"
@@ -780,7 +848,7 @@ def _check_file(path: Path, database: Database | None, ticker: Ticker) -> _Check
         ) from exc
     checked = _Checked(size)
     head: dict[str, Any] = {}
-    defined: dict[str, set[bytes]] = {"incident": set(), "source": set(), "quote": set()}
+    defined: dict[str, set[bytes]] = {kind: set() for kind in _KIND_OF_SECTION.values()}
     # uid → the first place that refers to it, while it is not (yet) defined in the file
     wanted: dict[str, dict[bytes, tuple[str, str]]] = {"incident": {}, "source": {}}
     with _opened(path) as reader:
@@ -863,6 +931,9 @@ def _references(section: str, record: Mapping[str, Any]) -> list[tuple[str, str,
         return found
     if section == "sources":
         source_from_json(record)
+        return []
+    if section == "periods":
+        period_from_json(record)
         return []
     quote = quote_from_json(record)
     found = []
@@ -962,7 +1033,9 @@ def import_json(
         raise ExchangeError(f"{exc} Nothing was imported.", file=str(path)) from exc
     report = importer.report(dry_run)
     if not dry_run and report.changed:
-        services.notifier.notify(Changes(rows_changed=True))
+        services.notifier.notify(
+            Changes(periods=frozenset(importer.period_uids), rows_changed=True)
+        )
     ticker.done = ticker.total
     ticker.report()
     return report
@@ -1020,6 +1093,7 @@ class _Importer:
         self.source_alias: dict[str, str] = {}  # file uid → uid of the source merged into
         self.pending_audit: list[tuple[str, str, str, str, str, str | None, Mapping[str, Any]]] = []
         self.deferred: list[tuple[int, Incident, str | None, dict[str, Any]]] = []
+        self.period_uids: set[str] = set()  # added or updated
         self.prev_hash = audit.GENESIS
         self.watermark = 0  # sources with a larger id were added by this import
         self.done = 0
@@ -1029,6 +1103,7 @@ class _Importer:
             incidents=self.tally["incidents"].frozen(),
             sources=self.tally["sources"].frozen(),
             quotes=self.tally["quotes"].frozen(),
+            periods=self.tally["periods"].frozen(),
             conflicts=list(self.conflicts),
             renumbered=list(self.renumbered),
             dry_run=dry_run,
@@ -1045,6 +1120,7 @@ class _Importer:
             ("sources", self._sources),
             ("incidents", self._incidents),
             ("quotes", self._quotes),
+            ("periods", self._periods),
         ):
             for batch in self._batches(section):
                 handler(connection, batch)
@@ -1067,6 +1143,7 @@ class _Importer:
             "incidents": incident_from_json,
             "sources": source_from_json,
             "quotes": quote_from_json,
+            "periods": period_from_json,
         }[section]
         with _opened(self.path) as reader:
             for _, index, record in _document(reader, self.path, (section,)):
@@ -1503,6 +1580,50 @@ class _Importer:
             connection.execute(insert(quote_table), inserts)
         if updates:
             self._update_many(connection, quote_table, updates)
+
+    # --- periods ---------------------------------------------------------------------------
+
+    def _periods(self, connection: Connection, batch: list[tuple[str, Period]]) -> None:
+        tally = self.tally["periods"]
+        uids = [period.meta.uid for _, period in batch]
+        existing = {
+            row.uid: row._mapping
+            for row in connection.execute(select(period_table).where(period_table.c.uid.in_(uids)))
+        }
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for label, period in batch:
+            uid = cast(str, period.meta.uid)
+            values = store_records.period_values(period)
+            row = existing.get(uid)
+            if row is None:
+                inserts.append(values | self._new_meta(period.meta))
+                self._audit(
+                    AuditAction.IMPORT, RecordKind.PERIOD, uid, period.label, _created(values)
+                )
+                self.period_uids.add(uid)
+                tally.added += 1
+            elif row["deleted_at"] is not None:
+                self._trashed("period", label, uid)
+                tally.skipped += 1
+            else:
+                changed = _diff(row, values)
+                if not changed:
+                    tally.unchanged += 1
+                elif self._newer(period.meta, row):
+                    updates.append(
+                        {"row_id": row["id"], **values, **self._updated_meta(period.meta, row)}
+                    )
+                    self._audit(AuditAction.IMPORT, RecordKind.PERIOD, uid, period.label, changed)
+                    self.period_uids.add(uid)
+                    tally.updated += 1
+                else:
+                    self._conflict(label, period.meta, row)
+                    tally.skipped += 1
+        if inserts:
+            connection.execute(insert(period_table), inserts)
+        if updates:
+            self._update_many(connection, period_table, updates)
 
 
 def _as_problem(exc: Exception) -> ValidationError | ValueError:

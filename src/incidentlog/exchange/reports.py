@@ -67,6 +67,7 @@ class ImportReport:
     incidents: KindCounts = field(default_factory=KindCounts)
     sources: KindCounts = field(default_factory=KindCounts)
     quotes: KindCounts = field(default_factory=KindCounts)
+    periods: KindCounts = field(default_factory=KindCounts)
     conflicts: list[str] = field(default_factory=list)
     renumbered: list[str] = field(default_factory=list)
     dry_run: bool = False
@@ -76,7 +77,7 @@ class ImportReport:
     @property
     def changed(self) -> bool:
         """True when the import wrote (or, in a dry run, would write) anything."""
-        kinds = (self.incidents, self.sources, self.quotes)
+        kinds = (self.incidents, self.sources, self.quotes, self.periods)
         return self.links_added > 0 or any(k.added or k.updated for k in kinds)
 
     def summary(self) -> str:
@@ -90,6 +91,8 @@ class ImportReport:
             f"Sources: {self.sources.text()}.",
             f"Quotes: {self.quotes.text()}.",
         ]
+        if self.periods.total:  # files from before periods were exported have none
+            lines.append(f"Periods: {self.periods.text()}.")
         if self.links_added:
             lines.append(f"Citations added to existing incidents: {self.links_added}.")
         for title, items in (

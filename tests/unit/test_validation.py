@@ -161,3 +161,22 @@ def test_tags_are_trimmed_deduplicated_sorted() -> None:
 
     cleaned = clean_incident(replace(GOOD, tags=(" Escalation ", "escalation", "US  forces", "")))
     assert cleaned.tags == ("escalation", "us forces")
+
+
+@pytest.mark.parametrize("text", ["0999-05-01", "9999", "9999-12-31"])
+def test_dates_outside_four_digit_years_are_refused(text: str) -> None:
+    assert "between the years" in errors_of(occurred=parse_local(text, "UTC"))["occurred_at"]
+    assert "between the years" in source_errors(
+        Source(title="t", published=parse_local(text, "UTC")))["published_at"]
+
+
+def test_counts_beyond_a_billion_are_refused() -> None:
+    assert "typing mistake" in errors_of(killed=Count.at_least(10**20))["killed"]
+    assert "typing mistake" in errors_of(launched=10**12)["launched"]
+
+
+@pytest.mark.parametrize(("text", "tz"), [("0001-01-01", "Asia/Tokyo"),
+                                          ("9999-12-31 23:59", "America/Adak")])
+def test_the_ends_of_the_calendar_are_a_value_error(text: str, tz: str) -> None:
+    with pytest.raises(ValueError, match="outside the dates"):
+        parse_local(text, tz)

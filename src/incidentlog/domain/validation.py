@@ -16,11 +16,16 @@ from incidentlog.domain.enums import CountQualifier
 from incidentlog.domain.errors import ValidationError
 from incidentlog.domain.records import Count, Incident, Period, Quote, Source, clean_text
 from incidentlog.domain.urls import is_http_url
-from incidentlog.domain.when import from_utc_text, is_zone
+from incidentlog.domain.when import Moment, from_utc_text, is_zone
 
 MAX_TITLE = 500
 MAX_TEXT = 100_000
 MAX_SHORT = 500
+#: Counts and numbers of munitions above this are typing mistakes (and beyond 2**63
+#: SQLite cannot store them at all).
+MAX_COUNT = 1_000_000_000
+#: Years a stored instant may have: four digits, with room for the interval's end.
+FIRST_YEAR, LAST_YEAR = 1000, 9998
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
@@ -85,6 +90,11 @@ def _check_length(errors: dict[str, str], name: str, value: str | None, limit: i
         errors[name] = f"is {len(value):,} characters long; at most {limit:,} are allowed"
 
 
+def _check_moment(errors: dict[str, str], name: str, moment: Moment | None) -> None:
+    if moment is not None and not FIRST_YEAR <= moment.local().year <= LAST_YEAR:
+        errors[name] = f"must be between the years {FIRST_YEAR} and {LAST_YEAR}"
+
+
 def _check_count(errors: dict[str, str], name: str, count: Count) -> None:
     if count.qualifier is CountQualifier.UNKNOWN:
         if count.value is not None:
@@ -93,6 +103,8 @@ def _check_count(errors: dict[str, str], name: str, count: Count) -> None:
         errors[name] = f"is marked {count.qualifier.label} but has no number"
     elif count.value < 0:
         errors[name] = "cannot be negative"
+    elif count.value > MAX_COUNT:
+        errors[name] = f"is more than {MAX_COUNT:,}: a typing mistake?"
 
 
 def _check_language(errors: dict[str, str], value: str | None) -> None:
@@ -113,6 +125,8 @@ def incident_errors(incident: Incident) -> dict[str, str]:
         errors["occurred_at"] = "is required: when did it happen?"
     elif not is_zone(incident.occurred.tz):
         errors["tz"] = f"{incident.occurred.tz!r} is not an IANA time zone such as Asia/Baghdad"
+    else:
+        _check_moment(errors, "occurred_at", incident.occurred)
     if incident.ref is not None and not REF_PATTERN.match(incident.ref):
         errors["ref"] = "use letters, digits and - _ . / only (at most 40), e.g. IQ-2024-0007"
     if incident.country is not None and not is_country_code(incident.country):
@@ -129,6 +143,8 @@ def incident_errors(incident: Incident) -> dict[str, str]:
         value = getattr(incident, name)
         if value is not None and value < 0:
             errors[name] = "cannot be negative"
+        elif value is not None and value > MAX_COUNT:
+            errors[name] = f"is more than {MAX_COUNT:,}: a typing mistake?"
     if (
         incident.launched is not None
         and incident.intercepted is not None
@@ -164,6 +180,8 @@ def source_errors(source: Source) -> dict[str, str]:
     _check_length(errors, "notes", source.notes, MAX_TEXT)
     if source.published is not None and not is_zone(source.published.tz):
         errors["published_at"] = f"{source.published.tz!r} is not an IANA time zone"
+    else:
+        _check_moment(errors, "published_at", source.published)
     if source.accessed_at is not None:
         try:
             from_utc_text(source.accessed_at)
@@ -187,6 +205,8 @@ def quote_errors(quote: Quote) -> dict[str, str]:
         _check_length(errors, name, getattr(quote, name), MAX_SHORT)
     if quote.said is not None and not is_zone(quote.said.tz):
         errors["said_at"] = f"{quote.said.tz!r} is not an IANA time zone"
+    else:
+        _check_moment(errors, "said_at", quote.said)
     _check_language(errors, quote.language)
     return errors
 
@@ -225,6 +245,8 @@ def period_errors(period: Period) -> dict[str, str]:
         errors["name"] = "is required"
     _check_length(errors, "name", period.name, MAX_TITLE)
     _check_length(errors, "notes", period.notes, MAX_TEXT)
+    _check_moment(errors, "start", period.start)
+    _check_moment(errors, "end", period.end)
     if period.start is None:
         errors["start"] = "is required"
     if period.end is None:

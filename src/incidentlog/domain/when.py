@@ -238,7 +238,10 @@ def parse_local(text: str, tz: str = "UTC", approximate: bool = False) -> Moment
                 wall = datetime(*date_parts, *time_parts)
         except ValueError as exc:
             raise ValueError(f"{text!r} is not a real date: {exc}") from exc
-        return Moment.from_local(wall, precision, tz, approximate)
+        try:
+            return Moment.from_local(wall, precision, tz, approximate)
+        except OverflowError as exc:  # the zone's offset pushes it past year 1 or 9999
+            raise ValueError(f"{text!r} is outside the dates incidentlog can store") from exc
     raise ValueError(
         f"{text!r} is not a date; write 2024-01-20 18:30, 2024-01-20, 2024-W03, 2024-01 or 2024"
     )

@@ -3,12 +3,26 @@
 Usage: ``python -m tests.reliability.child ACTION DB [ARGS…]``; each committed
 record's uid is printed on its own line, flushed, only after its commit
 returned, so that the parent knows exactly what was promised to the user.
+
+``python -m tests.reliability.child serve`` is a fork server for tests that
+kill many jobs: it pays Python's start and the imports (about 1.4 s) once, then
+runs each job it reads on stdin (``import DB FILE [small-cache]``, ``backup DB
+FOLDER``) in a freshly forked process that the parent kills with SIGKILL. The
+server itself never opens a database, so a job inherits no SQLite connection
+or lock; it is the same real process kill as a fresh interpreter, only cheaper.
+Every line a job prints starts with its pid. The server reaps a job only when
+told (``reap PID``), so the parent can never signal a pid that was reused.
 """
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
+import traceback
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 from incidentlog.domain.errors import ConflictError
 from incidentlog.domain.records import Count, Incident
@@ -60,7 +74,104 @@ def edit_now(db: str, uid: str) -> None:
         print("saved", flush=True)
 
 
+def say(*words: object) -> None:
+    """One line to the parent, prefixed with this process's pid.
+
+    Written with one ``os.write`` (atomic on a pipe below PIPE_BUF bytes): the
+    server and its job share the pipe, and ``print`` may split a line in two.
+    """
+    sys.stdout.flush()
+    line = " ".join(map(str, (os.getpid(), *words))) + "\n"
+    os.write(sys.stdout.fileno(), line.encode())
+
+
+def import_job(db: str, file: str, small_cache: bool) -> None:
+    """``incidentlog import --db DB FILE``, as a user runs it, telling the parent its phase.
+
+    ``writing`` when the one write transaction begins (the file has passed
+    validation and the pre-import backup is made), ``committing`` just before
+    its COMMIT, ``imported`` once the command returned. ``small_cache`` gives
+    the connection a 256 KiB page cache, so that the transaction spills pages
+    into the WAL long before its commit, as an import of a few hundred
+    thousand records would with the default 32 MiB cache.
+    """
+    from sqlalchemy import Engine, event
+
+    from incidentlog import cli
+
+    def writing(connection: Any) -> bool:
+        return bool(connection.get_execution_options().get("write"))
+
+    @event.listens_for(Engine, "begin")
+    def _begin(connection: Any) -> None:
+        if writing(connection):
+            if small_cache:
+                connection.exec_driver_sql("PRAGMA cache_size = -256")
+            say("writing")
+
+    @event.listens_for(Engine, "commit")
+    def _commit(connection: Any) -> None:
+        if writing(connection):
+            say("committing")
+
+    status = cli.main(["import", "--db", db, file])
+    say("imported" if status == 0 else f"failed {status}")
+
+
+def backup_job(db: str, folder: str) -> None:
+    """Make rotating backups of ``db`` one after another, each reported once it is in place."""
+    from incidentlog.store.backup import backup_database
+
+    while True:
+        made = backup_database(Path(db), backup_dir=Path(folder), reason="crash", keep=3)
+        say("backed-up", made.name)
+
+
+JOBS = {
+    "import": lambda db, file, *flags: import_job(db, file, "small-cache" in flags),
+    "backup": lambda db, folder: backup_job(db, folder),
+}
+
+
+def serve() -> None:
+    """The fork server's loop; see the module's docstring for the protocol."""
+    import incidentlog.cli
+    import incidentlog.exchange
+    import incidentlog.services
+    import incidentlog.store.backup
+    import incidentlog.store.check  # noqa: F401 - imported here so that every job starts warm
+
+    print("ready", flush=True)
+    for line in sys.stdin:
+        words = shlex.split(line)  # paths may hold spaces
+        if not words:
+            continue
+        if words[0] == "reap":
+            _, status = os.waitpid(int(words[1]), 0)
+            os.write(1, f"{words[1]} exit {os.waitstatus_to_exitcode(status)}\n".encode())
+            continue
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the job: never returns into the server's loop
+            code = 0
+            try:
+                say("started")
+                JOBS[words[0]](*words[1:])
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        os.write(1, f"{pid} forked\n".encode())
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["serve"]:
+        serve()
+        raise SystemExit(0)
     action, db_path, *rest = sys.argv[1:]
     if action == "save":
         save_forever(db_path, rest[0], int(rest[1]))

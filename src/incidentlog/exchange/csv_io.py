@@ -12,7 +12,11 @@ Files are UTF-8 with a byte order mark (so Excel reads them as UTF-8), CRLF
 line ends and RFC 4180 quoting. A text cell that begins with ``=``, ``+``,
 ``-``, ``@``, tab, CR or NUL is prefixed with ``'`` so that a spreadsheet
 shows it as text instead of running it as a formula ("CSV injection"); the
-numbers we format ourselves (launched, latitude -33.1) stay numbers.
+numbers we format ourselves (launched, latitude -33.1) stay numbers. The
+bidirectional embedding, override and isolate controls (U+202A–U+202E,
+U+2066–U+2069) are removed from every text cell first (see ``strip_bidi``),
+so that no cell can make a spreadsheet or a text editor show its text, or
+the cells after it, in an order other than the one stored ("Trojan Source").
 
 The three files are written aside and moved into the folder together, only
 when all are complete (``exchange.files``).
@@ -43,13 +47,16 @@ from incidentlog.services import Services
 from incidentlog.store import records as store_records
 
 __all__ = [
+    "BIDI_CONTROLS",
     "CSV_FILES",
     "FORMULA_TRIGGERS",
+    "csv_text",
     "export_csv",
     "incident_csv_columns",
     "neutralize",
     "quote_csv_columns",
     "source_csv_columns",
+    "strip_bidi",
 ]
 
 CSV_FILES = ("incidents.csv", "sources.csv", "quotes.csv")
@@ -60,9 +67,43 @@ _TRIGGER_SET = frozenset(FORMULA_TRIGGERS)
 T = TypeVar("T")
 
 
+#: The explicit bidirectional formatting characters of Unicode (UAX #9): embeddings
+#: LRE RLE PDF, overrides LRO RLO, isolates LRI RLI FSI PDI. Unlike the implicit
+#: marks (LRM U+200E, RLM U+200F, ALM U+061C), which only give a neutral character
+#: a direction and are kept, these reorder strong characters: "\u202e0 killed" can
+#: be made to read as another number, and an unterminated override runs on over
+#: the following cells when the file is viewed as text.
+BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+_BIDI_TABLE = dict.fromkeys(map(ord, BIDI_CONTROLS))
+
+
 def neutralize(cell: str) -> str:
     """``'=1+1``: a text cell a spreadsheet would take for a formula, made plain text."""
     return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
+
+
+def strip_bidi(cell: str) -> str:
+    """``cell`` without bidirectional embedding, override and isolate controls.
+
+    Removed rather than marked: a CSV file is the human-readable copy for a
+    spreadsheet, and these characters are invisible there, so a visible mark
+    such as ``[U+202E]`` would clutter the many harmless isolates that sites
+    like X put around names in right-to-left posts, while removing them can
+    only make text read in the order it is stored. Arabic and Hebrew need none
+    of them (their direction is a property of the letters), so such text is
+    unchanged. The database and the JSON export keep the exact text: the
+    evidence is not altered, only its spreadsheet view.
+    """
+    return cell if cell.isascii() else cell.translate(_BIDI_TABLE)
+
+
+def csv_text(cell: str) -> str:
+    """A text cell as written to CSV: bidi controls removed, then formula-neutralized.
+
+    In that order, so that ``"\\u202e=cmd"`` cannot lose its control character
+    and become a live formula after the check.
+    """
+    return neutralize(strip_bidi(cell))
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,19 +265,23 @@ def _write(
     lines: Iterable[IncidentLine | SourceLine | QuoteLine],
     ticker: Ticker,
 ) -> int:
-    """Write the header and one row per line; ``neutralize`` inlined, as it runs per cell."""
+    """Write the header and one row per line; ``csv_text`` inlined, as it runs per cell."""
     writer = csv.writer(handle, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([column.header for column in columns])
     plan = [(column.text, column.on_record, column.numeric) for column in columns]
     triggers = _TRIGGER_SET
+    bidi = _BIDI_TABLE
     count = 0
     for line in lines:
         record = line.record
         cells = []
         for text, on_record, numeric in plan:
             cell = text(record if on_record else line)
-            if not numeric and cell and cell[0] in triggers:
-                cell = "'" + cell
+            if not numeric and cell:
+                if not cell.isascii():  # a flag test in CPython: free for ASCII cells
+                    cell = cell.translate(bidi)
+                if cell and cell[0] in triggers:
+                    cell = "'" + cell
             cells.append(cell)
         writer.writerow(cells)
         count += 1

@@ -283,3 +283,22 @@ def test_a_database_of_the_first_schema_is_backed_up_and_migrated_with_its_data(
     with sqlite3.connect(made.path) as old:
         assert old.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
         assert old.execute("SELECT count(*) FROM incident").fetchone() == (1,)
+
+
+def test_stale_partial_backups_are_cleaned_up_recent_ones_kept(db_path: Path,
+                                                               tmp_path: Path) -> None:
+    import os
+    import time
+
+    with open_database(db_path):
+        pass
+    folder = tmp_path / "bk"
+    folder.mkdir()
+    stale = folder / ".log-old.sqlite3.partial"
+    recent = folder / ".log-now.sqlite3.partial"
+    for leftover in (stale, recent):
+        leftover.write_bytes(b"half a backup")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    backup_database(db_path, backup_dir=folder)
+    assert not stale.exists() and recent.exists()

@@ -7,8 +7,11 @@ a backup that exists is a good one. Old automatic backups are rotated.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,6 +62,32 @@ def verify_backup(path: Path, expected_counts: dict[str, int] | None = None) -> 
         raise StorageError(f"The backup {path} cannot be read: {exc}.") from exc
 
 
+#: A ``.partial`` file older than this was left by a backup that was killed.
+STALE_PARTIAL_SECONDS = 3600
+
+
+def _fsync(path: Path) -> None:
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:  # directories cannot be opened on Windows; nothing to sync there
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _remove_stale_partials(folder: Path) -> None:
+    """Remove what killed backups left; a recent one may belong to a backup under way."""
+    limit = time.time() - STALE_PARTIAL_SECONDS
+    for leftover in folder.glob(".*.partial"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < limit:
+                leftover.unlink()
+
+
 def backup_database(
     database: Path,
     *,
@@ -82,6 +111,7 @@ def backup_database(
     temp = out.with_name(f".{out.name}.partial")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_partials(out.parent)
         source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
         try:
             target = sqlite3.connect(temp)
@@ -97,7 +127,9 @@ def backup_database(
         finally:
             source.close()
         verify_backup(temp, counts)
+        _fsync(temp)  # on disk before its name says it is a backup (a power cut)
         temp.replace(out)
+        _fsync(out.parent)
     except sqlite3.Error as exc:
         temp.unlink(missing_ok=True)
         raise StorageError(f"The backup of {database} failed: {exc}.", str(database)) from exc

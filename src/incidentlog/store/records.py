@@ -1,7 +1,7 @@
 """Rows ↔ domain records, and the single-record reads and writes the services use.
 
 Every function takes an open ``Connection`` inside the caller's transaction;
-none commits. Bulk paths (export, import) live in ``store/bulk.py``.
+none commits. The bulk paths of export and import live in ``exchange/``.
 """
 
 from __future__ import annotations

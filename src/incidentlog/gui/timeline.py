@@ -36,6 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import (
     QCoreApplication,
     QEvent,
@@ -565,10 +566,16 @@ class TimelineView(QGraphicsView):
             self._outstanding.add(task)
 
         def delivered(result: Any) -> None:
+            # The view may be gone by the time a slow answer arrives (another log
+            # was opened, the window closed): then there is nothing to draw.
+            if not shiboken6.isValid(self):
+                return
             self._outstanding.discard(task)
             done(result)
 
         def failed(error: BaseException) -> None:
+            if not shiboken6.isValid(self):
+                return
             self._outstanding.discard(task)
             self._on_failed(error)
 

@@ -113,8 +113,12 @@ def offer_good_backup(parent: QWidget, database: Path, error: StorageError) -> b
     return True
 
 
-def start_daily_backup(context: AppContext, on_failure: Callable[[str], None]) -> None:
-    """The rotating daily backup, off the GUI thread; silent unless it fails."""
+def start_daily_backup(context: AppContext, on_failure: Callable[[BaseException], None]) -> None:
+    """The rotating daily backup, off the GUI thread; silent unless it fails.
+
+    ``on_failure`` should be a bound method of a QObject (the main window), so
+    that Qt drops the connection if that object is gone when the answer comes.
+    """
     database = context.services.database.path
     if database is None or context.read_only:
         return
@@ -123,5 +127,4 @@ def start_daily_backup(context: AppContext, on_failure: Callable[[str], None]) -
         return backup_if_due(database)
 
     task = context.runner.start(work)  # type: ignore[arg-type]
-    task.failed.connect(lambda error: on_failure(
-        getattr(error, "message", str(error))))
+    task.failed.connect(on_failure)

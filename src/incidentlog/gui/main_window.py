@@ -431,9 +431,13 @@ class MainWindow(QMainWindow):
         if location is not None:
             for warning in storage_warnings(location):
                 QMessageBox.warning(self, self.tr("Where this database is"), warning)
-        start_daily_backup(context, lambda text: self.statusBar().showMessage(
-            self.tr("The daily backup failed: {0}").format(text), 15_000))
+        start_daily_backup(context, self._daily_backup_failed)
         return True
+
+    def _daily_backup_failed(self, error: BaseException) -> None:
+        text = getattr(error, "message", str(error))
+        self.statusBar().showMessage(
+            self.tr("The daily backup failed: {0}").format(text), 15_000)
 
     def restore_dialog(self) -> QDialog | None:
         """File ▸ Restore from backup: pick a backup; the current file is set aside."""

@@ -710,12 +710,8 @@ class IncidentForm(FormBase):
         self.country.resolve()
         incident, errors = self._collect()
         if errors:
-            self._live_validation = True
-            stray = self.show_errors(errors)
-            if stray:
-                self.notice.show_notice("\n".join(stray))
             self.tabs.setCurrentIndex(DETAILS_TAB)
-            self.focus_first_error(errors)
+            self.present_errors(errors)
             return False
         self.clear_errors()
         creating = self._incident is None
@@ -754,12 +750,8 @@ class IncidentForm(FormBase):
 
     def _handle_error(self, error: IncidentLogError) -> None:
         if isinstance(error, ValidationError):
-            self._live_validation = True
-            stray = self.show_errors(error.fields)
-            if stray:
-                self.notice.show_notice("\n".join(stray))
             self.tabs.setCurrentIndex(DETAILS_TAB)
-            self.focus_first_error(error.fields)
+            self.present_errors(error.fields)
         elif isinstance(error, ConflictError):
             self._conflict_notice(self.notice, error, self.reload)
         else:

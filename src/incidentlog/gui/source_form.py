@@ -454,11 +454,7 @@ class SourceForm(FormBase):
         self.published_tz.resolve()
         source, errors = self._collect()
         if errors:
-            self._live_validation = True
-            stray = self.show_errors(errors)
-            if stray:
-                self.notice.show_notice("\n".join(stray))
-            self.focus_first_error(errors)
+            self.present_errors(errors)
             return False
         self.clear_errors()
         creating = self._source is None
@@ -501,10 +497,7 @@ class SourceForm(FormBase):
 
     def _handle_error(self, error: IncidentLogError) -> None:
         if isinstance(error, ValidationError):
-            self._live_validation = True
-            stray = self.show_errors(error.fields)
-            if stray:
-                self.notice.show_notice("\n".join(stray))
+            self.present_errors(error.fields, focus=False)
         elif isinstance(error, ConflictError):
             self._conflict_notice(self.notice, error, self.reload)
         else:

@@ -928,6 +928,9 @@ class FormBase(QWidget):
     saved = Signal(str)
     dirtyChanged = Signal(bool)
 
+    #: Where messages that belong to no field go; each form places its own.
+    notice: NoticeBar
+
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
@@ -1039,6 +1042,18 @@ class FormBase(QWidget):
 
     def clear_errors(self) -> None:
         self.show_errors({})
+
+    def present_errors(self, errors: Mapping[str, str], *, focus: bool = True) -> None:
+        """Validation failed: each message beside its field, the rest in the notice bar.
+
+        From then on the messages follow what is typed (live validation).
+        """
+        self._live_validation = True
+        stray = self.show_errors(errors)
+        if stray:
+            self.notice.show_notice("\n".join(stray))
+        if focus:
+            self.focus_first_error(errors)
 
     def error_text(self, name: str) -> str | None:
         """The message shown beside ``name``, None if there is none (tests, accessibility)."""

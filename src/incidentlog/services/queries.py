@@ -13,7 +13,6 @@ from incidentlog.store import queries as q
 from incidentlog.store import records as rows
 from incidentlog.store.audit import AuditEntry
 from incidentlog.store.database import Database
-from incidentlog.store.schema import quote_table, source_table
 
 
 class IncidentQuery:
@@ -85,11 +84,8 @@ class SourceQuery:
             return q.source_ids(connection, flt, sort)
 
     def by_ids(self, ids: Sequence[int]) -> dict[int, Source]:
-        from sqlalchemy import select
-
         with self._db.read() as connection:
-            result = connection.execute(select(source_table).where(source_table.c.id.in_(ids)))
-            return {row.id: rows.source_from_row(row._mapping) for row in result}
+            return rows.load_sources(connection, ids)
 
     def list(
         self, flt: TextFilter = TextFilter(), sort: Sort = Sort("published_at")
@@ -109,8 +105,7 @@ class QuoteQuery:
 
     def by_ids(self, ids: Sequence[int]) -> dict[int, Quote]:
         with self._db.read() as connection:
-            result = connection.execute(rows.QUOTE_SELECT.where(quote_table.c.id.in_(ids)))
-            return {row.id: rows.quote_from_row(row._mapping) for row in result}
+            return rows.load_quotes(connection, ids)
 
     def list(self, flt: TextFilter = TextFilter(), sort: Sort = Sort("said_at")) -> list[Quote]:
         ids = self.ids(flt, sort)

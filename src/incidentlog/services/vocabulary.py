@@ -7,10 +7,8 @@ extend it. Reading it is all the forms need; editing it belongs elsewhere.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from incidentlog.store.database import Database
-from incidentlog.store.schema import vocabulary_table
+from incidentlog.store.records import vocabulary_values
 
 #: The kinds the table holds.
 VOCABULARY_KINDS = ("event_type", "weapon", "perpetrator", "tag")
@@ -24,9 +22,5 @@ class VocabularyQuery:
 
     def vocabulary(self, kind: str) -> list[str]:
         """The values of ``kind`` (e.g. ``event_type``); empty for an unknown kind."""
-        v = vocabulary_table
         with self._db.read() as connection:
-            rows = connection.execute(
-                select(v.c.value).where(v.c.kind == kind).order_by(func.lower(v.c.value))
-            )
-            return [row[0] for row in rows]
+            return vocabulary_values(connection, kind)

@@ -433,3 +433,24 @@ def incident_vocabulary(incident: Incident) -> list[tuple[str, str]]:
     entries += [("weapon", w.strip()) for w in (incident.weapons or "").split(",")]
     entries += [("tag", tag) for tag in incident.tags]
     return [(kind, value) for kind, value in entries if value]
+
+
+def load_sources(connection: Connection, ids: Sequence[int]) -> dict[int, Source]:
+    """Sources by row id (a page of the sources table)."""
+    result = connection.execute(select(source_table).where(source_table.c.id.in_(ids)))
+    return {row.id: source_from_row(row._mapping) for row in result}
+
+
+def load_quotes(connection: Connection, ids: Sequence[int]) -> dict[int, Quote]:
+    """Quotes by row id (a page of the quotes table)."""
+    result = connection.execute(QUOTE_SELECT.where(quote_table.c.id.in_(ids)))
+    return {row.id: quote_from_row(row._mapping) for row in result}
+
+
+def vocabulary_values(connection: Connection, kind: str) -> list[str]:
+    """One vocabulary, sorted the way a person scans a list (case-insensitive)."""
+    v = vocabulary_table
+    rows = connection.execute(
+        select(v.c.value).where(v.c.kind == kind).order_by(func.lower(v.c.value))
+    )
+    return [row[0] for row in rows]

@@ -41,7 +41,8 @@ def test_export_of_the_filtered_table_to_csv_runs_off_the_gui_thread(
     window: MainWindow = build_window(qtbot, ["--db", str(db_path)], runner=TaskRunner())  # type: ignore[assignment]
     window.workspace.filter_bar.search_box.setText("airbase")
     window.workspace.filter_bar.apply()
-    assert window.workspace.incident_table.incident_model.rowCount() == 2
+    model = window.workspace.incident_table.incident_model
+    qtbot.waitUntil(lambda: model.rowCount() == 2 and not model.loading)  # off the GUI thread
 
     out = tmp_path / "csv-out"
     patch_file_dialogs(monkeypatch, out)

@@ -46,7 +46,13 @@ from incidentlog.domain.enums import CONFIDENCE_MEANING, Status
 from incidentlog.domain.query import IncidentFilter, Sort
 from incidentlog.domain.records import Incident
 from incidentlog.gui.context import AppContext
-from incidentlog.gui.lazy_model import RECORD_ROLE, UID_ROLE, LazyRecordModel, Loader
+from incidentlog.gui.lazy_model import (
+    RECORD_ROLE,
+    UID_ROLE,
+    FirstPageLoader,
+    LazyRecordModel,
+    Loader,
+)
 from incidentlog.gui.settings import Settings
 from incidentlog.gui.workers import TaskRunner
 from incidentlog.services import Changes
@@ -135,6 +141,8 @@ class IncidentTableModel(LazyRecordModel):
         super().__init__(columns, sort, parent, descriptions=COLUMN_HELP, runner=runner)
         self._query = query
         self._filter = flt
+        self._total_known = False  # rows in the whole log: counted again only when they change
+        self._counted_deleted = flt.deleted
         self.reload()
 
     @property
@@ -150,6 +158,7 @@ class IncidentTableModel(LazyRecordModel):
         """Reload the ids when incidents appeared or vanished; else repaint the changed ones."""
         if changes.rows_changed and (changes.incidents or not (
                 changes.sources or changes.quotes or changes.periods)):
+            self._total_known = False
             self.reload()
         elif changes.incidents:
             self.refresh(changes.incidents)
@@ -158,15 +167,42 @@ class IncidentTableModel(LazyRecordModel):
     def loader(self, sort: Sort) -> Loader:
         query, flt = self._query, self._filter
         everything = IncidentFilter(deleted=flt.deleted)
+        known = self._known_total()
 
         def load() -> tuple[Sequence[int], int]:
-            return query.ids(flt, sort), query.count(everything)
+            ids = query.ids(flt, sort)
+            if flt == everything:
+                return ids, len(ids)
+            return ids, known if known is not None else query.count(everything)
 
         return load
 
-    def provisional_rows(self) -> list[Any] | None:
-        # Keyset paging on the sort column's index: the first screen in milliseconds.
-        return list(self._query.page(self._filter, self._sort, limit=self.PAGE_SIZE))
+    def first_page_loader(self, sort: Sort) -> FirstPageLoader:
+        # Keyset paging on the sort column's index, and counts that SQLite answers
+        # from an index or the full-text index: the first screen in milliseconds.
+        query, flt, limit = self._query, self._filter, self.PAGE_SIZE
+        everything = IncidentFilter(deleted=flt.deleted)
+        known = self._known_total()
+
+        def load() -> tuple[list[Any], int, int]:
+            records = list(query.page(flt, sort, limit=limit))
+            matches = len(records) if len(records) < limit else query.count(flt)
+            if flt == everything:
+                return records, matches, matches
+            return records, matches, known if known is not None else query.count(everything)
+
+        return load
+
+    def _known_total(self) -> int | None:
+        """Rows in the whole log (or trash), if counted since they last changed."""
+        if self._total_known and self._filter.deleted == self._counted_deleted:
+            return self.total
+        return None
+
+    def _loaded(self, result: tuple[int, Sequence[int], int]) -> None:
+        super()._loaded(result)
+        self._total_known = result[0] == self._generation
+        self._counted_deleted = self._filter.deleted
 
     def fetch_rows(self, ids: Sequence[int]) -> dict[int, Any]:
         return self._query.by_ids(ids)

@@ -46,16 +46,23 @@ LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 #: run on a worker thread (the SQLAlchemy engine is; no Qt object is touched).
 Loader = Callable[[], tuple[Sequence[int], int]]
 
+#: Computes ``(first page of records in order, rows that match, rows in the whole
+#: log)`` quickly, from plain values, on a worker thread like ``Loader``.
+FirstPageLoader = Callable[[], tuple[list[Any], int, int]]
+
 
 class LazyRecordModel(QAbstractTableModel):
     """Ids of the matching rows in SQL order, plus an LRU cache of loaded records.
 
     With a ``runner`` (the application's), the ids are loaded off the GUI
-    thread: on a large log a sort or a search takes seconds in SQL, and the
-    window must stay responsive meanwhile. A model may first show a
-    provisional first page (``provisional_rows``), which the full id list then
-    extends without a reset, so the first screen appears at once. Without a
-    runner (the tests of a model alone), loading is synchronous.
+    thread: on a large log the full id list of a sort or a search takes a
+    second or more in SQL, and the window must stay responsive meanwhile. A
+    model may first load a provisional first page with the count of matches
+    (``first_page_loader``: milliseconds, by keyset paging on an index), shown
+    as soon as it arrives; the full id list, asked for next, then extends it
+    without a reset, keeping the selection and the scroll position. Until the
+    first page arrives the previous rows stay on screen. Without a runner (the
+    tests of a model alone), loading is synchronous.
     """
 
     #: rows shown, rows in the whole log (for "N of M" in the status bar)
@@ -80,6 +87,7 @@ class LazyRecordModel(QAbstractTableModel):
         self._total = 0
         self._generation = 0
         self._provisional = False
+        self._matches = 0
         self.loading = False
         self.fetches = 0  # round trips to the database, for tests and the benchmark
 
@@ -91,9 +99,13 @@ class LazyRecordModel(QAbstractTableModel):
     def fetch_rows(self, ids: Sequence[int]) -> dict[int, Any]:
         raise NotImplementedError
 
-    def provisional_rows(self) -> list[Any] | None:
-        """The first page in order, fetched quickly while the ids load (None: no such thing)."""
+    def first_page_loader(self, sort: Sort) -> FirstPageLoader | None:
+        """A quick loader of the first page and the counts, or None to wait for all ids."""
         return None
+
+    def should_load(self) -> bool:
+        """Whether a sort reloads now (a view not yet shown loads when it first is)."""
+        return True
 
     def cell(self, column: Column[Any], record: Any, role: int) -> Any:
         """A cell's value for ``role``; the default shows the column's text."""
@@ -112,6 +124,16 @@ class LazyRecordModel(QAbstractTableModel):
     def total(self) -> int:
         return self._total
 
+    @property
+    def provisional(self) -> bool:
+        """Only the first page is loaded (its count is known, the other ids are loading)."""
+        return self._provisional
+
+    @property
+    def matches(self) -> int:
+        """Rows that match: known from the first page on, before every id is loaded."""
+        return self._matches
+
     def reload(self) -> None:
         """Ask SQL for the ids again (filter, sort or rows changed) and drop the cache."""
         self._generation += 1
@@ -120,19 +142,38 @@ class LazyRecordModel(QAbstractTableModel):
         if self._runner is None:
             self._loaded((generation, *load()))
             return
-        first = self.provisional_rows()
-        if first is not None:
-            self.beginResetModel()
-            self._ids = array("q", [record.meta.id for record in first])
-            self._cache = OrderedDict((record.meta.id, record) for record in first)
-            self._provisional = True
-            self.endResetModel()
         self.loading = True
         self.loadingChanged.emit(True)
+        first = self.first_page_loader(self._sort)
+        if first is None:
+            self._submit_ids(generation, load)
+            return
+        task = Task(lambda _progress, _cancelled: (generation, *first()))
+        # The ids only after the first page: on two cores the full list would
+        # slow the first screen down, which is what the reviewer waits for.
+        task.succeeded.connect(lambda result: self._first_page_loaded(result, load))
+        task.failed.connect(self._load_failed)
+        self._runner.submit(task)
+
+    def _submit_ids(self, generation: int, load: Loader) -> None:
+        assert self._runner is not None
         task = Task(lambda _progress, _cancelled: (generation, *load()))
         task.succeeded.connect(self._loaded)
         task.failed.connect(self._load_failed)
         self._runner.submit(task)
+
+    def _first_page_loaded(self, result: tuple[int, list[Any], int, int], load: Loader) -> None:
+        generation, records, matches, total = result
+        if generation != self._generation:
+            return  # a newer sort or filter was asked for meanwhile
+        self.beginResetModel()
+        self._ids = array("q", [record.meta.id for record in records])
+        self._cache = OrderedDict((record.meta.id, record) for record in records)
+        self._provisional = True
+        self.endResetModel()
+        self._matches, self._total = matches, total
+        self.countsChanged.emit(matches, total)
+        self._submit_ids(generation, load)
 
     def _loaded(self, result: tuple[int, Sequence[int], int]) -> None:
         generation, ids, total = result
@@ -155,6 +196,7 @@ class LazyRecordModel(QAbstractTableModel):
             self.endResetModel()
         self._provisional = False
         self._total = total
+        self._matches = len(self._ids)
         self._finish_loading()
         self.countsChanged.emit(len(self._ids), self._total)
 
@@ -297,7 +339,8 @@ class LazyRecordModel(QAbstractTableModel):
         # A reset, not a layout change: no persistent index can follow a re-sort
         # of a million rows cheaply; the views re-select the current record from
         # the shared state instead.
-        self.reload()
+        if self.should_load():
+            self.reload()
 
     def column_of_sort(self, sort_column: str) -> int | None:
         for number, column in enumerate(self.columns):

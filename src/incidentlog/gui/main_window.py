@@ -620,13 +620,13 @@ class MainWindow(QMainWindow):
             current.ensure_loaded()  # sources and quotes load when first looked at
         if index == INCIDENTS:
             model = self.workspace.incident_table.incident_model
-            self._show_counts(model.rowCount(), model.total)
+            self._show_counts(model.matches, model.total)
         elif index == SOURCES:
             model = self.workspace.sources_view.model
-            self._show_counts(model.rowCount(), model.total)
+            self._show_counts(model.matches, model.total)
         elif index == QUOTES:
             model = self.workspace.quotes_view.model
-            self._show_counts(model.rowCount(), model.total)
+            self._show_counts(model.matches, model.total)
         self._update_actions()
 
     def _show_counts(self, _shown: int = 0, _total: int = 0) -> None:
@@ -642,10 +642,14 @@ class MainWindow(QMainWindow):
         else:
             model = self.workspace.quotes_view.model
             text = self.tr("{0} of {1} quotes")
-        if model.loading:  # a sort or a search on a large log, in the background
+        if model.loading and not model.provisional:
+            # A sort or a search on a large log, in the background.
             self.count_label.setText(self.tr("Loading…"))
             return
-        self.count_label.setText(text.format(f"{model.rowCount():,}", f"{model.total:,}"))
+        counts = text.format(f"{model.matches:,}", f"{model.total:,}")
+        if model.loading:  # the first page is shown, the rest of the rows still load
+            counts = self.tr("{0} (loading the rest…)").format(counts)
+        self.count_label.setText(counts)
 
     def _load_failed(self, error: BaseException) -> None:
         self._show_counts()

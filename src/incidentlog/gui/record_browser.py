@@ -74,6 +74,9 @@ class TextFilteredModel(LazyRecordModel):
     def filter(self) -> TextFilter:
         return self._filter
 
+    def should_load(self) -> bool:
+        return self.loaded
+
     def ensure_loaded(self) -> None:
         if not self.loaded:
             self.loaded = True

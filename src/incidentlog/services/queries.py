@@ -79,7 +79,7 @@ class SourceQuery:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def ids(self, flt: TextFilter = TextFilter(), sort: Sort = Sort("published_at")) -> list[int]:
+    def ids(self, flt: TextFilter = TextFilter(), sort: Sort = Sort("published_at")) -> array[int]:
         with self._db.read() as connection:
             return q.source_ids(connection, flt, sort)
 
@@ -99,7 +99,7 @@ class QuoteQuery:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def ids(self, flt: TextFilter = TextFilter(), sort: Sort = Sort("said_at")) -> list[int]:
+    def ids(self, flt: TextFilter = TextFilter(), sort: Sort = Sort("said_at")) -> array[int]:
         with self._db.read() as connection:
             return q.quote_ids(connection, flt, sort)
 

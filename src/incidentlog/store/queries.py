@@ -95,16 +95,24 @@ def incident_ids(
     backend: Backend,
     chunk: int = 50_000,
 ) -> Iterator[array[int]]:
-    """The ids of every matching incident in sort order, in chunks (array of int64).
-
-    The rows go straight from the DBAPI cursor into the arrays: a million ids
-    through SQLAlchemy's Row objects take ~5x longer than the query itself.
-    """
+    """The ids of every matching incident in sort order, in chunks (array of int64)."""
     query = (
         select(incident_table.c.id)
         .where(*incident_conditions(flt, backend))
         .order_by(*_sort_columns(sort))
     )
+    yield from id_chunks(connection, query, chunk)
+
+
+def id_chunks(
+    connection: Connection, query: Select[Any], chunk: int = 50_000
+) -> Iterator[array[int]]:
+    """The single integer column of ``query``, in chunks of arrays of int64.
+
+    The rows go straight from the DBAPI cursor into the arrays: a million ids
+    through SQLAlchemy's Row objects take ~5x longer than the query itself, and
+    a list of Python ints takes 4.5x the memory of an array.
+    """
     compiled = query.compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
     )
@@ -263,22 +271,23 @@ def _ordered_ids(
     conditions: list[ColumnElement[bool]],
     allowed: Sequence[str],
     sort: Sort,
-) -> list[int]:
+) -> array[int]:
     if sort.column not in allowed:
         raise ValueError(f"cannot sort by {sort.column!r}")
     key = [table.c[sort.column], table.c.id]
     if sort.descending:
         key = [c.desc() for c in key]
-    return [
-        row[0] for row in connection.execute(select(table.c.id).where(*conditions).order_by(*key))
-    ]
+    found: array[int] = array("q")
+    for chunk in id_chunks(connection, select(table.c.id).where(*conditions).order_by(*key)):
+        found.extend(chunk)
+    return found
 
 
-def source_ids(connection: Connection, flt: TextFilter, sort: Sort) -> list[int]:
+def source_ids(connection: Connection, flt: TextFilter, sort: Sort) -> array[int]:
     return _ordered_ids(connection, source_table, source_conditions(flt), SOURCE_SORT_COLUMNS, sort)
 
 
-def quote_ids(connection: Connection, flt: TextFilter, sort: Sort) -> list[int]:
+def quote_ids(connection: Connection, flt: TextFilter, sort: Sort) -> array[int]:
     return _ordered_ids(connection, quote_table, quote_conditions(flt), QUOTE_SORT_COLUMNS, sort)
 
 

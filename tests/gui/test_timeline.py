@@ -309,6 +309,8 @@ def test_a_stale_answer_is_dropped(services: Services, demo: dict[str, Incident]
     view = TimelineView(context)
     qtbot.addWidget(view)
     view.resize(SIZE)
+    assert not runner.pending  # nothing is read before the view is shown
+    view.show()
     runner.run_pending()  # the overview
     qtbot.waitUntil(lambda: bool(runner.pending) or view.mode is not None, timeout=3000)
     qtbot.waitUntil(lambda: not view._fetch_timer.isActive(), timeout=3000)
@@ -447,6 +449,7 @@ def test_cancel_work_stops_the_slow_read(services: Services, demo: dict[str, Inc
     view = TimelineView(context)
     qtbot.addWidget(view)
     view.resize(SIZE)
+    view.show()
     runner.pending.pop(0).execute()  # the overview
     qtbot.waitUntil(lambda: bool(runner.pending), timeout=3000)  # the window, asked
     runner.pending.pop(0).execute()  # the incidents: the quotes and the long read are asked
@@ -481,6 +484,7 @@ def test_read_only_log_cannot_get_periods(services: Services, demo: dict[str, In
         qtbot.addWidget(widget)
         assert not widget.actionNewPeriod.isEnabled()
         widget.resize(SIZE)
+        widget.show()
         settle(qtbot, widget.view)
         assert len(widget.view.shown_items()) == 5
         context.bus.detach()

@@ -195,6 +195,9 @@ class TimelineView(QGraphicsView):
         self.setAccessibleName(self.tr("Timeline"))
         self.query = TimelineQuery(context.services.database)
         self.scale = TimeScale()
+        # Nothing is read until the view is first shown: at start-up the table
+        # needs the database to itself, and a tab never opened costs nothing.
+        self._shown_once = False
         settings = context.settings
         lanes = settings.value(SETTING_LANES, "") or None
         self._lane_column: str | None = lanes if lanes in dict(LANE_CHOICES) else None
@@ -498,6 +501,8 @@ class TimelineView(QGraphicsView):
         self._request_overview()
 
     def _request_overview(self) -> None:
+        if not self._shown_once:
+            return  # showEvent asks for it
         key = (self._flt(), self._columns())
         if key == self._overview_key:
             self._schedule_fetch(0)
@@ -1363,6 +1368,9 @@ class TimelineView(QGraphicsView):
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            self._request_overview()
         if self._fit_pending and self._overview is not None:
             self.fit_all()
 

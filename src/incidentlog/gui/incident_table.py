@@ -185,8 +185,10 @@ class IncidentTableModel(LazyRecordModel):
         known = self._known_total()
 
         def load() -> tuple[list[Any], int, int]:
-            records = list(query.page(flt, sort, limit=limit))
-            matches = len(records) if len(records) < limit else query.count(flt)
+            if flt == everything and known is not None:  # a re-sort: the count is known
+                records = query.page(flt, sort, limit=limit)
+                return records, len(records) if len(records) < limit else known, known
+            records, matches = query.first_page(flt, sort, limit=limit)
             if flt == everything:
                 return records, matches, matches
             return records, matches, known if known is not None else query.count(everything)

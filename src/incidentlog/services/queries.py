@@ -47,6 +47,17 @@ class IncidentQuery:
             found = rows.load_incidents(connection, ids)
         return [found[i] for i in ids]
 
+    def first_page(
+        self, flt: IncidentFilter = IncidentFilter(), sort: Sort = Sort(), *, limit: int = 100
+    ) -> tuple[list[Incident], int]:
+        """The first ``limit`` incidents and how many match in all, in one read."""
+        with self._db.read() as connection:
+            ids, matches = q.incident_page(
+                connection, flt, sort, self._db.backend, limit=limit, with_count=True
+            )
+            found = rows.load_incidents(connection, ids)
+        return [found[i] for i in ids], matches
+
     @staticmethod
     def key_of(incident: Incident, sort: Sort) -> tuple[Any, int]:
         """The keyset key of an incident for ``page(after=...)``."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import ColumnElement, Engine, event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 #: ``PRAGMA application_id`` of an incidentlog database: "ILOG".
 APPLICATION_ID = 0x494C4F47
@@ -20,6 +21,10 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+_PLAIN_PREFIX = re.compile(r"[a-z0-9]+")
+
+#: A last word that starts more index terms than this stays a prefix query.
+MAX_PREFIX_TERMS = 32
 
 
 class Backend(Protocol):
@@ -30,6 +35,12 @@ class Backend(Protocol):
     def text_match(self, id_column: Any, query: str) -> ColumnElement[bool] | None: ...
 
     def text_match_count(self, connection: Connection, query: str) -> int: ...
+
+    def text_search(self, connection: Connection, query: str) -> str | None: ...
+
+    def search_match(self, id_column: Any, search: str, *, probe: bool) -> ColumnElement[bool]: ...
+
+    def search_count(self, connection: Connection, search: str) -> int: ...
 
     def check(self, connection: Connection, *, read_only: bool) -> list[str]: ...
 
@@ -83,20 +94,68 @@ class SqliteBackend:
         match = fts_query(query)
         if match is None:
             return None
-        return id_column.in_(
-            text("SELECT rowid FROM incident_fts WHERE incident_fts MATCH :fts").bindparams(
-                fts=match
-            )
-        )
+        return self.search_match(id_column, match, probe=False)
 
     def text_match_count(self, connection: Connection, query: str) -> int:
         match = fts_query(query)
-        if match is None:
-            return 0
+        return 0 if match is None else self.search_count(connection, match)
+
+    def text_search(self, connection: Connection, query: str) -> str | None:
+        """``fts_query`` with the prefix of the last word spelled out as the terms it starts.
+
+        FTS5 answers a prefix query by merging the lists of every term that
+        starts with it, again for each probe of one row: 60 ms a probe for
+        "attack*" on a million incidents, against 0.05 ms for the term(s)
+        spelled out. The terms come from the ``incident_fts_vocab`` table
+        (migration 0003). Only plain ASCII prefixes are spelled out, since only
+        there is the tokenizer's folding (lower case) certain; others, and
+        prefixes of more than ``MAX_PREFIX_TERMS`` terms, stay prefix queries,
+        which give the same rows, more slowly.
+        """
+        match = fts_query(query)
+        if match is None or not match.endswith('"*'):
+            return match
+        head, _, last = match.rpartition(" ")
+        prefix = last[1:-2].lower()
+        if not _PLAIN_PREFIX.fullmatch(prefix):
+            return match
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        try:
+            terms = [row[0] for row in connection.execute(
+                text("SELECT term FROM incident_fts_vocab WHERE term >= :low AND term < :high "
+                     "LIMIT :limit"),
+                {"low": prefix, "high": upper, "limit": MAX_PREFIX_TERMS + 1})]
+        except OperationalError:  # a database from before migration 0003, opened read-only
+            return match
+        if not terms or len(terms) > MAX_PREFIX_TERMS:
+            return match
+        spelled = f'"{terms[0]}"' if len(terms) == 1 \
+            else "(" + " OR ".join(f'"{term}"' for term in terms) + ")"
+        return f"{head} AND {spelled}" if head else spelled
+
+    def search_match(self, id_column: Any, search: str, *, probe: bool) -> ColumnElement[bool]:
+        """Rows matching an FTS5 query: as an IN list, or by probing the index row by row.
+
+        The IN list is built once (0.5 µs a match); a probe costs ~50 µs but
+        needs no list, which wins when most rows match and only the first
+        page is wanted (see ``queries.choose_text_plan``).
+        """
+        if probe:
+            return cast(ColumnElement[bool], text(
+                "EXISTS (SELECT 1 FROM incident_fts WHERE incident_fts MATCH :fts "
+                "AND incident_fts.rowid = incident.id)").bindparams(fts=search))
+        return id_column.in_(
+            text("SELECT rowid FROM incident_fts WHERE incident_fts MATCH :fts").bindparams(
+                fts=search
+            )
+        )
+
+    def search_count(self, connection: Connection, search: str) -> int:
+        """Rows the full-text index matches, the trash included (it is indexed too)."""
         return int(
             connection.execute(
                 text("SELECT count(*) FROM incident_fts WHERE incident_fts MATCH :fts"),
-                {"fts": match},
+                {"fts": search},
             ).scalar_one()
         )
 

@@ -7,8 +7,11 @@ screen; an export streams the same selection.
 
 from __future__ import annotations
 
+import math
+import re
 from array import array
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -31,12 +34,124 @@ from incidentlog.store.schema import (
 LONGEST_INTERVAL_DAYS = 367
 
 
-def incident_conditions(flt: IncidentFilter, backend: Backend) -> list[ColumnElement[bool]]:
+#: The index that walks the live incidents in the order (column, id), per sort column.
+SORT_INDEXES = {
+    "occurred_at": "ix_incident_occurred",
+    "title": "ix_incident_title",
+    "country": "ix_incident_country_id",
+    "perpetrator": "ix_incident_perpetrator",
+    "place": "ix_incident_place",
+    "updated_at": "ix_incident_updated",
+}
+
+#: Above this many trashed incidents, live matches are counted by a join, not
+#: as "all matches minus the trashed ones" (one index probe per trashed row).
+MAX_TRASH_PROBES = 2_000
+
+#: Costs in microseconds a row, measured on a million incidents (issue 5): a
+#: match looked up and sorted, a match put in an IN list, an index entry
+#: walked, a row probed in the full-text index.
+COST_LOOKUP_AND_SORT = 2.5
+COST_IN_LIST = 0.5
+COST_WALK = 0.3
+COST_PROBE = 50.0
+
+
+@dataclass(frozen=True, slots=True)
+class TextPlan:
+    """How to answer a word search, chosen by how many rows match (issue 5).
+
+    - few matches: look each up and sort them (SQLite's own choice);
+    - many: build the list of matches once and walk the sort column's index,
+      keeping the rows in it;
+    - most, when only the first page is wanted: walk the index and probe the
+      full-text index row by row, never building the list.
+    """
+
+    search: str  # the FTS5 query
+    matches: int | None  # live incidents that match, when the filter is the words alone
+    probe: bool = False
+    walk: str | None = None  # the index to walk in sort order (INDEXED BY)
+
+
+def _words_only(flt: IncidentFilter) -> bool:
+    return bool(flt.text) and replace(flt, text=None) == IncidentFilter()
+
+
+def text_plan(
+    connection: Connection,
+    flt: IncidentFilter,
+    sort: Sort,
+    backend: Backend,
+    wanted: int | None,
+) -> TextPlan | None:
+    """The plan for ``flt``'s words, for the first ``wanted`` rows (None: all of them)."""
+    if not flt.text:
+        return None
+    search = backend.text_search(connection, flt.text)
+    if search is None:
+        return None
+    if not _words_only(flt):  # other conditions too: SQLite weighs them itself
+        return TextPlan(search, None)
+    matches = _live_matches(connection, search, backend)
+    index = SORT_INDEXES.get(sort.column)
+    if index is None or matches == 0 or wanted == 0:
+        return TextPlan(search, matches)
+    best = cheapest_plan(matches, max(_live_estimate(connection), matches), wanted)
+    if best == "lookup":
+        return TextPlan(search, matches)
+    return TextPlan(search, matches, probe=best == "probe", walk=index)
+
+
+def cheapest_plan(matches: int, rows: int, wanted: int | None) -> str:
+    """"lookup", "list" or "probe": the cheapest way to the first ``wanted`` of ``matches``.
+
+    Walking the index in sort order, the first ``wanted`` matches are met after
+    about ``wanted * rows / matches`` entries (the words are spread over time).
+    """
+    walked = rows if wanted is None else min(rows, math.ceil(wanted * rows / max(matches, 1)))
+    costs = {
+        "lookup": COST_LOOKUP_AND_SORT * matches,
+        "list": COST_IN_LIST * matches + COST_WALK * walked,
+        "probe": COST_PROBE * walked if wanted is not None else math.inf,
+    }
+    return min(costs, key=costs.__getitem__)
+
+
+def _live_estimate(connection: Connection) -> int:
+    # The largest id bounds the live rows from above, read from the primary key at once.
+    return int(connection.execute(select(func.max(incident_table.c.id))).scalar() or 0)
+
+
+def _live_matches(connection: Connection, search: str, backend: Backend) -> int:
+    """Live incidents matching ``search``: the full-text count minus the trashed matches."""
+    t = incident_table
+    total = backend.search_count(connection, search)
+    if total == 0:
+        return 0
+    trashed = int(connection.execute(
+        select(func.count()).select_from(t).where(t.c.deleted_at.is_not(None))).scalar_one())
+    if trashed == 0:
+        return total
+    if trashed <= MAX_TRASH_PROBES:
+        matched = connection.execute(select(func.count()).select_from(t).where(
+            t.c.deleted_at.is_not(None), backend.search_match(t.c.id, search, probe=True)))
+        return total - int(matched.scalar_one())
+    return int(connection.execute(select(func.count()).select_from(t).where(
+        t.c.deleted_at.is_(None), backend.search_match(t.c.id, search, probe=False))
+    ).scalar_one())
+
+
+def incident_conditions(
+    flt: IncidentFilter, backend: Backend, plan: TextPlan | None = None
+) -> list[ColumnElement[bool]]:
     t = incident_table
     conditions: list[ColumnElement[bool]] = [
         t.c.deleted_at.is_not(None) if flt.deleted else t.c.deleted_at.is_(None)
     ]
-    if flt.text and flt.text.strip():
+    if plan is not None:
+        conditions.append(backend.search_match(t.c.id, plan.search, probe=plan.probe))
+    elif flt.text and flt.text.strip():
         match = backend.text_match(t.c.id, flt.text)
         if match is not None:
             conditions.append(match)
@@ -83,8 +198,11 @@ def count_incidents(connection: Connection, flt: IncidentFilter, backend: Backen
     if flt.is_empty and not flt.deleted:
         # The partial occurred_at index holds exactly the live rows.
         query = select(func.count()).select_from(t).where(t.c.deleted_at.is_(None))
-    else:
-        query = select(func.count()).select_from(t).where(*incident_conditions(flt, backend))
+        return int(connection.execute(query).scalar_one())
+    plan = text_plan(connection, flt, Sort(), backend, wanted=0)
+    if plan is not None and plan.matches is not None:
+        return plan.matches
+    query = select(func.count()).select_from(t).where(*incident_conditions(flt, backend, plan))
     return int(connection.execute(query).scalar_one())
 
 
@@ -96,31 +214,42 @@ def incident_ids(
     chunk: int = 50_000,
 ) -> Iterator[array[int]]:
     """The ids of every matching incident in sort order, in chunks (array of int64)."""
+    plan = text_plan(connection, flt, sort, backend, wanted=None)
     query = (
         select(incident_table.c.id)
-        .where(*incident_conditions(flt, backend))
+        .where(*incident_conditions(flt, backend, plan))
         .order_by(*_sort_columns(sort))
     )
-    yield from id_chunks(connection, query, chunk)
+    yield from id_chunks(connection, query, chunk, index=plan.walk if plan else None)
+
+
+_FROM_INCIDENT = re.compile(r"^FROM incident\b(?!_)", re.MULTILINE)
 
 
 def id_chunks(
-    connection: Connection, query: Select[Any], chunk: int = 50_000
+    connection: Connection, query: Select[Any], chunk: int = 50_000, *, index: str | None = None
 ) -> Iterator[array[int]]:
     """The single integer column of ``query``, in chunks of arrays of int64.
 
     The rows go straight from the DBAPI cursor into the arrays: a million ids
     through SQLAlchemy's Row objects take ~5x longer than the query itself, and
-    a list of Python ints takes 4.5x the memory of an array.
+    a list of Python ints takes 4.5x the memory of an array. ``index`` makes
+    SQLite walk that index of the incident table (SQLAlchemy has no SQLite
+    index hints, so it goes into the compiled text).
     """
     compiled = query.compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
     )
     params = compiled.construct_params()
     positional = [params[name] for name in compiled.positiontup or ()]
+    statement = str(compiled)
+    if index is not None:
+        statement, hinted = _FROM_INCIDENT.subn(f"FROM incident INDEXED BY {index}", statement, 1)
+        if not hinted:
+            raise ValueError("the query does not read the incident table")
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(str(compiled), positional if compiled.positional else params)
+        cursor.execute(statement, positional if compiled.positional else params)
         while True:
             rows = cursor.fetchmany(chunk)
             if not rows:
@@ -138,12 +267,16 @@ def incident_page(
     *,
     limit: int = 100,
     after: tuple[Any, int] | None = None,
-) -> list[int]:
+    with_count: bool = False,
+) -> Any:
     """Ids of up to ``limit`` incidents following the key ``(sort value, id)`` (keyset paging).
 
     Keyset paging costs the same deep in the log as at its start, unlike OFFSET.
+    With ``with_count``, ``(ids, rows that match)``: a word search counts its
+    matches to choose its plan, so the count comes at no extra cost.
     """
-    conditions = incident_conditions(flt, backend)
+    plan = text_plan(connection, flt, sort, backend, wanted=limit)
+    conditions = incident_conditions(flt, backend, plan)
     if after is not None:
         value, last_id = after
         column = incident_table.c[sort.column]
@@ -164,7 +297,18 @@ def incident_page(
     query = (
         select(incident_table.c.id).where(*conditions).order_by(*_sort_columns(sort)).limit(limit)
     )
-    return [row[0] for row in connection.execute(query)]
+    found: list[int] = []
+    for ids in id_chunks(connection, query, max(limit, 1), index=plan.walk if plan else None):
+        found.extend(ids)
+    if with_count:
+        if len(found) < limit:
+            matches = len(found)
+        elif plan is not None and plan.matches is not None:
+            matches = plan.matches
+        else:
+            matches = count_incidents(connection, flt, backend)
+        return found, matches
+    return found
 
 
 def sort_key_of(connection: Connection, incident_id: int, sort: Sort) -> tuple[Any, int]:

@@ -111,6 +111,7 @@ class IncidentRow(_Record, Base):
         _live_index("ix_incident_occurred", "occurred_at", "id"),
         _live_index("ix_incident_title", "title", "id"),
         _live_index("ix_incident_country", "country", "occurred_at"),
+        _live_index("ix_incident_country_id", "country", "id"),  # the country sort (0003)
         _live_index("ix_incident_event_type", "event_type", "occurred_at"),
         _live_index("ix_incident_status", "status", "occurred_at"),
         _live_index("ix_incident_perpetrator", "perpetrator", "id"),

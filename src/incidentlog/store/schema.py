@@ -110,10 +110,12 @@ class IncidentRow(_Record, Base):
         # only, ending in id so that keyset paging and ties stay in the index.
         _live_index("ix_incident_occurred", "occurred_at", "id"),
         _live_index("ix_incident_title", "title", "id"),
-        _live_index("ix_incident_country", "country", "occurred_at"),
+        # A column and a date range: the range scan answers from the index alone,
+        # occurred_end included (0003), without reading a row per candidate.
+        _live_index("ix_incident_country", "country", "occurred_at", "occurred_end"),
         _live_index("ix_incident_country_id", "country", "id"),  # the country sort (0003)
-        _live_index("ix_incident_event_type", "event_type", "occurred_at"),
-        _live_index("ix_incident_status", "status", "occurred_at"),
+        _live_index("ix_incident_event_type", "event_type", "occurred_at", "occurred_end"),
+        _live_index("ix_incident_status", "status", "occurred_at", "occurred_end"),
         _live_index("ix_incident_perpetrator", "perpetrator", "id"),
         _live_index("ix_incident_place", "place", "id"),
         _live_index("ix_incident_updated", "updated_at", "id"),

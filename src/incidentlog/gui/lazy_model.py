@@ -296,8 +296,18 @@ class LazyRecordModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
+    #: Roles no cell answers: refused before any lookup. A painted cell is asked
+    #: for a dozen roles; on a screen of 400 cells the Python calls add up.
+    UNUSED_ROLES = frozenset(int(role) for role in (
+        Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.CheckStateRole,
+        Qt.ItemDataRole.SizeHintRole, Qt.ItemDataRole.StatusTipRole,
+        Qt.ItemDataRole.WhatsThisRole, Qt.ItemDataRole.EditRole,
+        Qt.ItemDataRole.AccessibleDescriptionRole,
+    ))
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.column() >= len(self.columns):
+        if role in self.UNUSED_ROLES or not index.isValid() \
+                or index.column() >= len(self.columns):
             return None
         record = self.record_at(index.row())
         if record is None:

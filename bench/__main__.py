@@ -1,0 +1,128 @@
+"""Run every benchmark on one log and print one table of figures (issue 5).
+
+    python -m bench --db LOG.sqlite3 [--repeat 3] [--only table,timeline,exchange]
+    python -m bench --incidents 10000            # generates the log first
+
+Each figure is the median of ``--repeat`` runs with the spread (min–max);
+each reference (``sqlite3`` for the exports, a raw ``executemany`` for the
+import, a bare PySide6 window for start-up) is measured in the same run as
+the figure it is compared with. The table is Markdown: docs/performance.md
+holds the latest one at 1,000,000 incidents. Nothing here fails on time; a
+target not met is marked **no**.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import Figure, markdown_table
+
+BENCHMARKS = ("table", "timeline", "exchange")
+
+
+def machine() -> str:
+    """The machine and the versions the figures were measured with."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    import PySide6
+    import sqlalchemy
+
+    load = ", load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()) \
+        if hasattr(os, "getloadavg") else ""
+    return (f"{cpu}, {os.cpu_count()} cores{memory}{load}; {platform.system()} "
+            f"{platform.release()}; Python {platform.python_version()}, PySide6 "
+            f"{PySide6.__version__}, SQLAlchemy {sqlalchemy.__version__}, SQLite "
+            f"{sqlite3.sqlite_version}")
+
+
+def describe(db: Path) -> str:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+        counts = [connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                  for table in ("incident", "source", "quote")]
+    size = db.stat().st_size / 1024 / 1024
+    return (f"{db} ({size:,.0f} MiB): {counts[0]:,} incidents, {counts[1]:,} sources, "
+            f"{counts[2]:,} quotes")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--db", type=Path, help="the log to measure (never modified)")
+    source.add_argument("--incidents", type=int, default=10_000,
+                        help="generate a log of this many incidents first (default 10,000)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (default 3)")
+    parser.add_argument("--only", default=",".join(BENCHMARKS),
+                        help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
+    parser.add_argument("--output", type=Path, help="also write the Markdown report here")
+    args = parser.parse_args(argv)
+    wanted = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(wanted) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+
+    scratch: Path | None = None
+    db = args.db
+    if db is None:
+        from bench.generate import generate
+
+        scratch = Path(tempfile.mkdtemp(prefix="bench-log-"))
+        db = scratch / f"log-{args.incidents}.sqlite3"
+        print(f"generating {args.incidents:,} incidents into {db} …", file=sys.stderr)
+        generate(db, args.incidents, report=False)
+    elif not db.is_file():
+        parser.error(f"{db} does not exist: make one with python -m bench.generate")
+
+    started = time.perf_counter()
+    figures: list[Figure] = []
+    try:
+        for name in wanted:
+            print(f"running {name} …", file=sys.stderr)
+            module = importlib.import_module(f"bench.bench_{name}")
+            figures.extend(module.measure(db, args.repeat))
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    missed = [figure for figure in figures if figure.met is False]
+    report = "\n".join([
+        f"Log: {describe(db) if scratch is None else f'{args.incidents:,} generated incidents'}",
+        f"Machine: {machine()}",
+        f"Runs: {args.repeat} per figure (median, spread min–max); whole suite "
+        f"{time.perf_counter() - started:,.0f} s",
+        "",
+        markdown_table(figures),
+        "",
+        f"Targets met: {sum(f.met is True for f in figures)} of "
+        f"{sum(f.met is not None for f in figures)}"
+        + (f"; not met: {', '.join(f.name for f in missed)}" if missed else ""),
+    ])
+    print(report)
+    if args.output is not None:
+        args.output.write_text(report + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

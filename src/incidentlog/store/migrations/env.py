@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from incidentlog.store.schema import Base
+from incidentlog.store.schema import metadata
 
 connection = context.config.attributes["connection"]
 
@@ -17,7 +17,7 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool,
 
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=metadata,
     render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
     compare_type=True,
     include_object=include_object,

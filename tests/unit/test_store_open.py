@@ -302,3 +302,17 @@ def test_stale_partial_backups_are_cleaned_up_recent_ones_kept(db_path: Path,
     os.utime(stale, (two_hours_ago, two_hours_ago))
     backup_database(db_path, backup_dir=folder)
     assert not stale.exists() and recent.exists()
+
+
+def test_the_revisions_read_from_file_names_are_alembics() -> None:
+    """Start-up reads the revisions from the file names, without importing Alembic."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from incidentlog.store.database import MIGRATIONS, head_revision, known_revisions
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    assert known_revisions() == {rev.revision for rev in script.walk_revisions()}
+    assert head_revision() == script.get_current_head()

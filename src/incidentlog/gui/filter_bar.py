@@ -279,9 +279,12 @@ class FilterBar(QWidget):
         self.search_box.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def show_filter(self, flt: IncidentFilter) -> None:
-        """Show a filter set elsewhere (cleared, restored) without re-applying it."""
-        if flt.countries or flt.event_types or flt.tags:
-            self.ensure_choices()
+        """Show a filter set elsewhere (cleared, restored) without re-applying it.
+
+        A value not among the choices read so far gets its own item: reading
+        every choice takes a second on a million incidents, and is left to the
+        moment a list is opened.
+        """
         self._updating = True
         try:
             if (self.search_box.text().strip() or None) != flt.text:
@@ -295,7 +298,12 @@ class FilterBar(QWidget):
                                   (self.status_combo, tuple(s.value for s in flt.statuses)),
                                   (self.tag_combo, flt.tags)):
                 found = combo.findData(values[0]) if values else 0
-                combo.setCurrentIndex(max(found, 0))
+                if found < 0:
+                    label = f"{country_name(values[0])} ({values[0]})" \
+                        if combo is self.country_combo else str(values[0])
+                    combo.addItem(label, values[0])
+                    found = combo.count() - 1
+                combo.setCurrentIndex(found)
         finally:
             self._updating = False
         self.clear_button.setEnabled(not flt.is_empty)

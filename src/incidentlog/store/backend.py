@@ -74,7 +74,10 @@ class SqliteBackend:
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA cache_size = -32768")  # 32 MiB
+            # 8 MiB a connection: the OS caches the file anyway, and the pool holds
+            # a connection per thread (GUI, workers); 32 MiB each cost ~70 MiB of
+            # resident memory on a million incidents for no measurable speed.
+            cursor.execute("PRAGMA cache_size = -8192")
             cursor.execute("PRAGMA temp_store = MEMORY")
             if read_only:
                 cursor.execute("PRAGMA query_only = ON")

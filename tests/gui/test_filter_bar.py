@@ -135,3 +135,20 @@ def test_choices_follow_new_data(bar: FilterBar, services: Services) -> None:
     bar.ensure_choices()  # …but when the list is next used
     assert bar.country_combo.findData("LB") > 0
     assert bar.tag_combo.findData("border") > 0
+
+
+def test_a_filter_set_elsewhere_is_shown_without_reading_every_choice(
+        bar: FilterBar, context: AppContext, sample: Sample,  # type: ignore[no-untyped-def]
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[str] = []
+    query = context.services.incident_query
+    original = query.distinct
+    monkeypatch.setattr(query, "distinct", lambda column: reads.append(column) or original(column))
+    context.state.set_filter(IncidentFilter(countries=("SY",), event_types=("rocket attack",)))
+    assert reads == []  # a GROUP BY over the whole log waits until a list is opened
+    assert bar.country_combo.currentData() == "SY"
+    assert bar.country_combo.currentText() == "Syria (SY)"
+    assert bar.event_type_combo.currentData() == "rocket attack"
+    bar.ensure_choices()  # the list opened: every choice, the one shown still chosen
+    assert reads and bar.country_combo.currentData() == "SY"
+    assert bar.current_filter().countries == ("SY",)

@@ -56,7 +56,10 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 def open_context(path: Path, read_only: bool, *, settings: QSettings,
                  runner: TaskRunner | None = None, actor: str | None = None) -> AppContext:
     """Open ``path`` and build everything a window needs on it; raises ``StorageError``."""
-    database = open_database(path, read_only=read_only)
+    from incidentlog.gui.backups import backup_keep
+
+    # The backup before an upgrade keeps as many as the user's setting says.
+    database = open_database(path, read_only=read_only, backup_keep=backup_keep(settings))
     services = Services(database, actor=actor)
     return AppContext(
         services=services,

@@ -63,7 +63,8 @@ QT_OPTIONS_WITH_VALUE = frozenset(
     }
 )
 
-#: Automatic backups made before an import that are kept (the oldest are removed).
+#: Automatic backups made before an import that are kept (the oldest are removed),
+#: unless ``--keep`` says otherwise.
 PRE_IMPORT_BACKUPS = 10
 
 #: Commands that change the database, refused with the global ``--read-only``.
@@ -123,6 +124,22 @@ def _status(text: str) -> Status:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _keep(text: str) -> int:
+    """``--keep 7``: how many backups of this kind to keep, at least 1."""
+    try:
+        count = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number; give how many backups to keep, such as 7"
+        ) from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(
+            f"{count} backups cannot be kept: the backup just made is always kept, so "
+            "give 1 or more"
+        )
+    return count
+
+
 def _path(text: str) -> Path:
     if not text.strip():
         raise argparse.ArgumentTypeError("a path cannot be empty")
@@ -167,6 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("file", type=_path, metavar="FILE", help="the JSON file to import")
     importer.add_argument(
         "--dry-run", action="store_true", help="report what would happen; write nothing"
+    )
+    importer.add_argument(
+        "--keep",
+        type=_keep,
+        default=PRE_IMPORT_BACKUPS,
+        metavar="N",
+        help="keep the newest N backups made before an import (and before an upgrade); "
+        f"older ones are removed (default: {PRE_IMPORT_BACKUPS})",
     )
 
     exporter = command("export", "write the incidents, their sources and quotes to JSON or CSV")
@@ -216,6 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="the copy to write, or a folder to put it in "
         "(default: a dated file in the database's backups folder)",
+    )
+    backup.add_argument(
+        "--keep",
+        type=_keep,
+        metavar="N",
+        help="then keep only the newest N backups made by this command in that folder "
+        "(default: keep them all)",
     )
     commands.add_parser(  # no --db: it works in a folder of its own
         "self-test",
@@ -437,10 +469,10 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
             )
     else:
         path = _database_path(args)
-        _before_writing(path)
+        _before_writing(path, keep=args.keep)
     with (
         _progress("Checking" if args.dry_run else "Importing") as progress,
-        open_database(path) as database,
+        open_database(path, backup_keep=args.keep) as database,
     ):
         report = import_json(Services(database), file, dry_run=args.dry_run, progress=progress)
     print(report.summary(), file=out)
@@ -504,11 +536,14 @@ def cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
     if target is not None:
         _require_writable(target)
     if target is not None and target.is_dir():
-        written = backup_database(path, backup_dir=target)
+        written = backup_database(path, backup_dir=target, keep=args.keep)
     else:
+        if target is not None and args.keep is not None:
+            # A copy under a name of one's choosing is not one of a dated series.
+            raise UsageError("--keep rotates dated backups in a folder; --out names one file")
         if target is not None and target.exists():
             _refuse_to_overwrite(target)
-        written = backup_database(path, out=target)
+        written = backup_database(path, out=target, keep=args.keep)
     print(written, file=out)
     return 0
 
@@ -551,7 +586,7 @@ def _refuse_to_overwrite(target: Path) -> None:
         ) from None
 
 
-def _before_writing(path: Path) -> None:
+def _before_writing(path: Path, *, keep: int = PRE_IMPORT_BACKUPS) -> None:
     """Before an import: warn about a risky location, and back up a database that exists.
 
     DESIGN §5 asks for a verified backup before every import. The import
@@ -565,7 +600,7 @@ def _before_writing(path: Path) -> None:
     _warn_about_location(path)
     if path.is_file() and path.stat().st_size > 0:
         inspect_file(path)  # a file that is not ours is refused before it is copied
-        backup_database(path, reason="pre-import", keep=PRE_IMPORT_BACKUPS)
+        backup_database(path, reason="pre-import", keep=keep)
 
 
 def _warn_about_location(path: Path) -> None:

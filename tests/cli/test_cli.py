@@ -534,6 +534,25 @@ def test_check_reports_a_broken_audit_chain(run: Run, log: Path) -> None:
     assert err.startswith("incidentlog: ") and "problems" in err
 
 
+def test_check_reports_audit_entries_removed_since_the_last_backup(run: Run, log: Path) -> None:
+    """The chain cannot show that its newest entries were removed; the head that the
+    last backup recorded beside the backups can."""
+    assert run("backup", "--db", log)[0] == 0
+    assert (log.parent / "log-backups" / "log.audit-anchor.json").is_file()
+    connection = sqlite3.connect(log)
+    try:
+        connection.execute("DROP TRIGGER audit_log_no_delete")
+        connection.execute("DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)")
+        connection.commit()
+    finally:
+        connection.close()
+    code, out, err = run("check", "--db", log)
+    assert code == 1
+    [line] = out.splitlines()
+    assert line.startswith("audit log: the backup of ") and "removed or rewritten" in line
+    assert err.startswith("incidentlog: ") and "problems" in err
+
+
 def test_check_reports_records_that_break_the_rules(run: Run, log: Path) -> None:
     connection = sqlite3.connect(log)
     try:
@@ -663,6 +682,109 @@ def test_backup_of_the_default_database(
     code, out, _ = run("backup")
     assert code == 0
     assert Path(out.strip()).parent == tmp_path / "data" / "incidentlog-backups"
+
+
+def dated(folder: Path, reason: str) -> list[Path]:
+    """The dated backups of ``reason`` in ``folder``, oldest first (names sort by date)."""
+    return sorted(folder.glob(f"*-{reason}.sqlite3"))
+
+
+@pytest.mark.parametrize("keep", [1, 3])
+def test_backup_keep_rotates_the_backups_this_command_made(
+    run: Run, log: Path, keep: int
+) -> None:
+    folder = log.parent / "log-backups"
+    daily = folder / "log-20240101T000000000000Z-daily.sqlite3"
+    written = []
+    for _ in range(4):
+        code, out, err = run("backup", "--db", log, "--keep", str(keep))
+        assert (code, err) == (0, "")
+        written.append(Path(out.strip()))
+        if not daily.exists():  # an automatic backup of the window: another kind
+            run("backup", "--db", log, "--out", daily)
+    assert dated(folder, "manual") == written[-keep:]
+    assert daily.exists()
+
+
+def test_backup_keep_in_a_folder_and_without_keep(run: Run, log: Path, tmp_path: Path) -> None:
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    for _ in range(3):
+        assert run("backup", "--db", log, "--out", shelf)[0] == 0
+    assert len(dated(shelf, "manual")) == 3  # without --keep nothing is removed
+    code, out, _ = run("backup", "--db", log, "--out", shelf, "--keep", "2")
+    assert code == 0
+    assert dated(shelf, "manual")[-1] == Path(out.strip())
+    assert len(dated(shelf, "manual")) == 2
+
+
+def test_backup_keep_with_a_named_file_is_a_usage_error(
+    run: Run, log: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.sqlite3"
+    code, out, err = run("backup", "--db", log, "--out", copy, "--keep", "2")
+    assert code == 2 and out == ""
+    assert "--keep" in err and err.count("\n") == 1
+    assert not copy.exists()
+
+
+@pytest.mark.parametrize("command", ["backup", "import"])
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [("0", "give 1 or more"), ("-2", "give 1 or more"), ("seven", "is not a number"),
+     ("2.5", "is not a number"), ("", "is not a number")],
+)
+def test_keep_must_be_a_count_of_one_or_more(
+    run: Run, log: Path, export_file: Path, command: str, value: str, says: str
+) -> None:
+    before = sha256(log)
+    argv = ["backup", "--db", log] if command == "backup" else ["import", export_file, "--db", log]
+    code, out, err = run(*argv, "--keep", value)
+    assert code == 2 and out == ""
+    assert err.startswith("incidentlog: ") and "--keep" in err and says in err, err
+    assert err.count("\n") == 1
+    assert sha256(log) == before
+    assert not (log.parent / "log-backups").exists()
+
+
+@pytest.mark.parametrize("keep", [1, 3])
+def test_import_keep_rotates_the_pre_import_backups(
+    run: Run, log: Path, export_file: Path, keep: int
+) -> None:
+    folder = log.parent / "log-backups"
+    for _ in range(4):
+        code, _, err = run("import", export_file, "--db", log, "--keep", str(keep))
+        assert (code, err) == (0, "")
+    assert len(dated(folder, "pre-import")) == keep
+    for path in dated(folder, "pre-import"):
+        assert incident_uids(path) == incident_uids(log)
+
+
+def test_import_keeps_ten_pre_import_backups_by_default(
+    run: Run, log: Path, export_file: Path
+) -> None:
+    folder = log.parent / "log-backups"
+    for _ in range(cli.PRE_IMPORT_BACKUPS + 2):
+        assert run("import", export_file, "--db", log)[0] == 0
+    assert len(dated(folder, "pre-import")) == cli.PRE_IMPORT_BACKUPS == 10
+
+
+def test_import_keep_applies_to_the_backup_before_an_upgrade(
+    run: Run, log: Path, export_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``open_database`` is handed the same count for its pre-migration backup."""
+    from incidentlog.store import database as store_database
+
+    seen: list[int | None] = []
+    real_open = store_database.open_database
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(kwargs.get("backup_keep"))  # type: ignore[arg-type]
+        return real_open(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_database, "open_database", spy)
+    assert run("import", export_file, "--db", log, "--keep", "4")[0] == 0
+    assert seen == [4]
 
 
 # --- errors ------------------------------------------------------------------------------------

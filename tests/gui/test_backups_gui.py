@@ -98,3 +98,105 @@ def test_a_database_in_a_sync_folder_is_warned_about(qtbot, tmp_path: Path,  # t
     [warning] = dialogs.of("warning")
     assert "cloud-sync folder" in warning[2]
     assert default_backup_dir(db_path).exists()
+
+
+def old_dailies(db_path: Path, count: int) -> list[Path]:
+    """``count`` good daily backups dated January 2020, oldest first."""
+    folder = default_backup_dir(db_path)
+    made = []
+    for day in range(1, count + 1):
+        path = folder / f"{db_path.stem}-202001{day:02d}T000000000000Z-daily.sqlite3"
+        backup_database(db_path, out=path)
+        made.append(path)
+    return made
+
+
+def dailies(db_path: Path) -> list[Path]:
+    return [info.path for info in list_backups(db_path) if info.reason == "daily"]
+
+
+def test_the_backup_settings_spin_box_sets_what_the_next_backups_keep(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, dialogs: DialogRecorder) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from incidentlog.gui.backups import BackupSettingsDialog, backup_keep
+
+    db_path = tmp_path / "log.sqlite3"
+    make_database(db_path)
+    old = old_dailies(db_path, 5)
+    window = build_window(qtbot, ["--db", str(db_path)])
+    # Opening made today's daily backup and kept the default 7: all six are there.
+    assert len(dailies(db_path)) == 6
+    today = dailies(db_path)[0]
+    assert today not in old
+
+    window.actionBackupSettings.trigger()
+    dialog = window.findChild(BackupSettingsDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.addWidget(dialog)
+    assert (dialog.keep.minimum(), dialog.keep.maximum(), dialog.keep.value()) == (1, 100, 7)
+    dialog.keep.selectAll()
+    qtbot.keyClicks(dialog.keep, "2")
+    assert dialog.keep.value() == 2
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert backup_keep(window.context.settings) == 2
+
+    # The next daily backup (due again once today's is gone) keeps 2: itself and the newest.
+    today.unlink()
+    window.open_database_file(db_path)
+    remaining = dailies(db_path)
+    assert len(remaining) == 2 and remaining[1] == old[-1]
+    assert remaining[0] not in old
+
+
+def test_cancelling_the_backup_settings_changes_nothing(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, dialogs: DialogRecorder) -> None:
+    from incidentlog.gui.backups import backup_keep, set_backup_keep
+
+    db_path = tmp_path / "log.sqlite3"
+    make_database(db_path)
+    window = build_window(qtbot, ["--db", str(db_path)])
+    settings = window.context.settings
+    set_backup_keep(settings, 4)
+    dialog = window.backup_settings_dialog()
+    qtbot.addWidget(dialog)
+    assert dialog.keep.value() == 4
+    dialog.keep.setValue(30)
+    dialog.reject()
+    assert backup_keep(settings) == 4
+    # A value edited by hand into the INI file is brought back into range.
+    settings.setValue("backups/keep", "0")
+    assert backup_keep(settings) == 1
+    settings.setValue("backups/keep", "many")
+    assert backup_keep(settings) == 7
+
+
+def test_the_backup_before_an_import_keeps_the_chosen_count(  # type: ignore[no-untyped-def]
+        qtbot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, dialogs: DialogRecorder) -> None:
+    from incidentlog.exchange import export_json
+    from incidentlog.gui.backups import set_backup_keep
+
+    source_db, db_path = tmp_path / "colleague.sqlite3", tmp_path / "log.sqlite3"
+    make_database(source_db)
+    make_database(db_path, sample=False)
+    document = tmp_path / "from-colleague.json"
+    with open_database(source_db) as database:
+        export_json(Services(database), document)
+    folder = default_backup_dir(db_path)
+    for day in range(1, 5):
+        name = f"log-202001{day:02d}T000000000000Z-pre-import.sqlite3"
+        backup_database(db_path, out=folder / name)
+    window = build_window(qtbot, ["--db", str(db_path)])
+    set_backup_keep(window.context.settings, 3)
+    dialog = window.import_dialog(document)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.apply_button.isEnabled())
+    with qtbot.waitSignal(dialog.imported):
+        dialog.apply_button.click()
+    pre_import = [info for info in list_backups(db_path) if info.reason == "pre-import"]
+    assert len(pre_import) == 3
+    assert pre_import[0].made_at.year > 2020  # the one just made, before the import
+    assert incident_count(pre_import[0].path) == 0
+    assert incident_count(db_path) == 5

@@ -7,7 +7,8 @@ returned, so that the parent knows exactly what was promised to the user.
 ``python -m tests.reliability.child serve`` is a fork server for tests that
 kill many jobs: it pays Python's start and the imports (about 1.4 s) once, then
 runs each job it reads on stdin (``import DB FILE [small-cache]``, ``backup DB
-FOLDER``) in a freshly forked process that the parent kills with SIGKILL. The
+FOLDER``, ``export DB FORMAT TARGET``, ``restore DB BACKUP PAUSE``) in a freshly
+forked process that the parent kills with SIGKILL. The
 server itself never opens a database, so a job inherits no SQLite connection
 or lock; it is the same real process kill as a fresh interpreter, only cheaper.
 Every line a job prints starts with its pid. The server reaps a job only when
@@ -127,9 +128,58 @@ def backup_job(db: str, folder: str) -> None:
         say("backed-up", made.name)
 
 
+def export_job(db: str, kind: str, target: str) -> None:
+    """``incidentlog export --format KIND --out TARGET`` again and again, each reported once
+    the command returned: the first creates the target, the others replace it."""
+    from incidentlog import cli
+
+    while True:
+        status = cli.main(["export", "--db", db, "--format", kind, "--out", target])
+        say("exported" if status == 0 else f"failed {status}")
+        if status:
+            return
+
+
+def restore_job(db: str, backup: str, pause: str) -> None:
+    """``restore_backup`` as File ▸ Restore from backup runs it, in slow motion.
+
+    Every step that touches the file system (copy, check, fsync, rename, remove,
+    an SQLite connection) is reported as ``step NAME`` and then waits ``pause``
+    seconds before it runs, so that the parent can aim a kill at the gap before
+    any step: after the k-th report, the first k - 1 steps are done and the k-th
+    is not. ``restored`` when it returned.
+    """
+    import shutil
+    import sqlite3
+    import time
+
+    from incidentlog.store import backup as backup_module
+
+    delay = float(pause)
+
+    def slow(name: str, function: Any) -> Any:
+        def step(*args: Any, **kwargs: Any) -> Any:
+            say("step", name)
+            time.sleep(delay)
+            return function(*args, **kwargs)
+
+        return step
+
+    shutil.copyfile = slow("copy", shutil.copyfile)  # type: ignore[assignment]
+    os.fsync = slow("fsync", os.fsync)
+    os.link = slow("link", os.link)
+    sqlite3.connect = slow("connect", sqlite3.connect)  # type: ignore[assignment]
+    Path.replace = slow("rename", Path.replace)  # type: ignore[method-assign]
+    Path.unlink = slow("remove", Path.unlink)  # type: ignore[method-assign]
+    aside = backup_module.restore_backup(Path(backup), Path(db))
+    say("restored", aside.name if aside is not None else "-")
+
+
 JOBS = {
     "import": lambda db, file, *flags: import_job(db, file, "small-cache" in flags),
     "backup": lambda db, folder: backup_job(db, folder),
+    "export": lambda db, kind, target: export_job(db, kind, target),
+    "restore": lambda db, backup, pause: restore_job(db, backup, pause),
 }
 
 

@@ -10,266 +10,55 @@ no ``finally``, no flush) and then look at what is on disk:
   every kill the database is byte-for-byte what it was, every backup listed
   under a final name passes its check, and ``newest_good_backup`` finds one.
 
-The jobs run in processes forked from a warm server (``child.py serve``), so
-that a kill costs the job's own time, not 1.4 s of interpreter start and
-imports. The figures are printed: run with ``-s`` to read them
+The jobs run in processes forked from a warm server (``child.py serve``,
+``forkserver.py``), so that a kill costs the job's own time, not 1.4 s of
+interpreter start and imports. The figures are printed: run with ``-s`` to read them
 (docs/reliability.md quotes them).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import queue
 import random
 import re
-import shlex
 import shutil
 import signal
-import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
-import orjson
 import pytest
 
-from incidentlog.domain.records import Quote, Source
-from incidentlog.exchange import export_json
-from incidentlog.services import Services
 from incidentlog.store.backup import (
+    anchor_path,
     backup_counts,
     list_backups,
     newest_good_backup,
+    read_anchor,
     verify_backup,
 )
 from incidentlog.store.check import check_database
-from incidentlog.store.database import Database, open_database
-from tests.reliability.child import incident
+from incidentlog.store.database import open_database
+from tests.reliability.forkserver import (
+    IMPORT_INCIDENTS,
+    KINDS,
+    Fixture,
+    ForkServer,
+    audit_rows,
+    live_uids,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-
-#: Incidents in the generated export (with about 1.6 sources and 0.95 quotes each).
-#: Validation costs ~3 ms per incident and runs before every write, so a kill
-#: inside the write transaction costs ~1.5 s of validation first: 500 keeps
-#: the test near 20 s while the transaction still writes ~2,000 rows and
-#: ~2 MB of pages.
-IMPORT_INCIDENTS = 500
 #: Kills during an import, by the phase the kill is aimed at.
 IMPORT_PLAN = (
     ("committing",) + ("validating",) * 3 + ("writing",) * 6 + ("committing",) * 2 + ("closing",)
 )
 BACKUP_KILLS = 16
-#: A job that has not reached a phase by then is stuck: fail instead of hanging.
-PHASE_TIMEOUT = 60.0
 
 pytestmark = [
     pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and fork are POSIX"),
     pytest.mark.slow,
 ]
-
-
-# --- the fork server ----------------------------------------------------------------------
-
-
-@dataclass
-class Job:
-    """One forked job: its pid and the words of every line it printed so far."""
-
-    server: ForkServer
-    pid: int
-    lines: list[list[str]] = field(default_factory=list)
-    seen_at: dict[str, float] = field(default_factory=dict)
-    exit_code: int | None = None
-
-    @property
-    def markers(self) -> list[str]:
-        return [words[0] for words in self.lines if words]
-
-    def wait_for(self, marker: str, timeout: float = PHASE_TIMEOUT) -> float:
-        """Block until the job prints ``marker``; return when (``time.monotonic``)."""
-        deadline = time.monotonic() + timeout
-        while marker not in self.markers:
-            if {"imported", "failed"} & set(self.markers):
-                raise AssertionError(
-                    f"job {self.pid} ended ({self.markers}) before {marker!r}"
-                    f"{self.server.stderr_tail()}"
-                )
-            self.server.pump(deadline)
-        return self.seen_at[marker]
-
-    def kill(self) -> None:
-        """SIGKILL, then have the server reap it; the pid cannot have been reused before."""
-        os.kill(self.pid, signal.SIGKILL)
-        self.server.send(f"reap {self.pid}")
-        deadline = time.monotonic() + PHASE_TIMEOUT
-        while self.exit_code is None:
-            self.server.pump(deadline)
-
-
-class ForkServer:
-    """``python -m tests.reliability.child serve``: runs each job in a fresh forked process."""
-
-    def __init__(self, env: dict[str, str], stderr_path: Path) -> None:
-        self.stderr_path = stderr_path
-        self._stderr: IO[bytes] = stderr_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.reliability.child", "serve"],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
-            text=True, env=env,
-        )
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.jobs: dict[int, Job] = {}  # forked and not yet reaped
-        self._pending: Job | None = None
-        threading.Thread(target=self._read, daemon=True).start()
-        first = self.lines.get(timeout=PHASE_TIMEOUT)
-        assert first == "ready", f"the fork server did not start: {first!r}{self.stderr_tail()}"
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def send(self, line: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
-
-    def pump(self, deadline: float) -> None:
-        """Take one line from the server (or a job) and file it under its pid."""
-        try:
-            line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            raise AssertionError(f"no word from the jobs in time{self.stderr_tail()}") from None
-        if line is None:
-            raise AssertionError(f"the fork server died{self.stderr_tail()}")
-        words = line.split()
-        if not words or not words[0].isdigit():
-            return  # what the CLI itself prints ("x.json: Import finished.")
-        pid, rest = int(words[0]), words[1:]
-        if rest[:1] == ["forked"] and self._pending is not None:
-            job, self._pending = self._pending, None
-            job.pid = pid
-            early = self.jobs.get(pid)  # "started" can come before the server's "forked"
-            if early is not None:
-                job.lines[:0] = early.lines
-                job.seen_at = {**early.seen_at, **job.seen_at}
-            self.jobs[pid] = job
-            return
-        job = self.jobs.setdefault(pid, Job(self, pid))
-        if rest[:1] == ["exit"]:
-            job.exit_code = int(rest[1])
-            del self.jobs[pid]  # reaped: its pid may be given to a later job
-            return
-        job.lines.append(rest)
-        if rest:
-            job.seen_at.setdefault(rest[0], time.monotonic())
-
-    def start(self, *words: str) -> Job:
-        job = Job(self, 0)
-        self._pending = job
-        self.send(shlex.join(words))
-        deadline = time.monotonic() + PHASE_TIMEOUT
-        while self._pending is not None:
-            self.pump(deadline)
-        return job
-
-    def stderr_tail(self) -> str:
-        self._stderr.flush()
-        text = self.stderr_path.read_text(errors="replace")[-3000:]
-        return f"\n--- child stderr ---\n{text}" if text.strip() else ""
-
-    def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()  # our own child, by its pid
-            self.process.wait()
-        self._stderr.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkServer]:
-    folder = tmp_path_factory.mktemp("fork-server")
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "INCIDENTLOG_DATA_DIR": str(folder / "user-data"),
-    }
-    started = ForkServer(env, folder / "stderr.txt")
-    yield started
-    started.close()
-
-
-# --- shared data --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Fixture:
-    """A database to import into (holding a few records of its own) and a file to import."""
-
-    template: Path
-    export: Path
-    generated: Path
-    base: dict[str, frozenset[str]]
-    base_audit: int
-    in_file: dict[str, frozenset[str]]
-
-
-KINDS = ("incident", "source", "quote")
-
-
-def live_uids(database: Database) -> dict[str, frozenset[str]]:
-    with database.read() as connection:
-        return {
-            kind: frozenset(
-                connection.exec_driver_sql(
-                    f"SELECT uid FROM {kind} WHERE deleted_at IS NULL"
-                ).scalars()
-            )
-            for kind in KINDS
-        }
-
-
-def audit_rows(database: Database) -> int:
-    with database.read() as connection:
-        return int(connection.exec_driver_sql("SELECT count(*) FROM audit_log").scalar_one())
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
-    from bench.generate import generate
-
-    folder = tmp_path_factory.mktemp("crash-data")
-    generated = folder / "generated.sqlite3"
-    generate(generated, IMPORT_INCIDENTS, 20240120, report=False)
-    with open_database(generated) as database:
-        export_json(Services(database), folder / "export.json")
-    document = orjson.loads((folder / "export.json").read_bytes())
-    in_file = {
-        kind: frozenset(record["uid"] for record in document[f"{kind}s"]) for kind in KINDS
-    }
-    template = folder / "template.sqlite3"
-    with open_database(template) as database:
-        services = Services(database, actor="before")
-        first = services.incidents.create(incident(1, "before")).record
-        services.incidents.create(incident(2, "before"))
-        source = services.sources.create(Source(title="Earlier source")).record
-        services.quotes.create(
-            Quote(text="Said before", speaker="Someone", incident_uid=first.uid,
-                  source_uid=source.uid)
-        )
-        base, base_audit = live_uids(database), audit_rows(database)
-    assert not Path(f"{template}-wal").exists() or Path(f"{template}-wal").stat().st_size == 0
-    return Fixture(template, folder / "export.json", generated, base, base_audit, in_file)
 
 
 def sha256(path: Path) -> str:
@@ -282,8 +71,9 @@ PARTIAL = re.compile(r"\.partial(-journal|-wal|-shm)?$")
 def backup_folder_problems(database: Path, folder: Path | None = None) -> list[str]:
     """What is wrong in a backup folder: a listed backup that fails its check, or a stray file.
 
-    The only files allowed besides good backups are the hidden ``.partial``
-    temporaries (and their journals) of a backup that was interrupted.
+    The only files allowed besides good backups are the audit anchor (readable)
+    and the hidden ``.partial`` temporaries (and their journals) of a backup that
+    was interrupted.
     """
     folder = folder or database.parent / f"{database.stem}-backups"
     if not folder.exists():
@@ -296,6 +86,9 @@ def backup_folder_problems(database: Path, folder: Path | None = None) -> list[s
                 verify_backup(path)
             except Exception as exc:
                 problems.append(f"{path.name} is listed but fails its check: {exc}")
+        elif path == anchor_path(database):
+            if read_anchor(database) is None:  # written whole or not at all
+                problems.append(f"{path.name}, the audit anchor, cannot be read")
         elif not (path.name.startswith(".") and PARTIAL.search(path.name)):
             problems.append(f"{path.name} is neither a good backup nor a .partial temporary")
     return problems

@@ -15,10 +15,10 @@ database that already holds records:
 - escaped lone surrogates, BOMs and other encodings, deep nesting;
 - an import cancelled at any point.
 
-Whatever the import accepts must pass ``check_database``. Known bugs that
-these properties found and that are not fixed yet are pinned by the
-``xfail(strict=True)`` tests at the end (see docs/reliability.md): they turn
-red once fixed, so that the marker is removed.
+Whatever the import accepts must pass ``check_database``. The bugs these
+properties found are fixed; the tests at the end keep them fixed (deep nesting,
+lone surrogates with either ijson backend, record versions beyond 2**53; see
+docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +47,7 @@ from incidentlog.domain.errors import Cancelled, ExchangeError
 from incidentlog.domain.records import Count, Incident, Quote, Source
 from incidentlog.domain.when import Moment
 from incidentlog.exchange import export_json, import_json, validate_document
+from incidentlog.exchange.json_io import MAX_DEPTH
 from incidentlog.services import Services
 from incidentlog.store.check import check_database
 from incidentlog.store.database import open_database
@@ -433,33 +435,51 @@ def test_an_import_cancelled_at_any_point_writes_nothing(
     assert outcome.imported or outcome.error == "Cancelled: nothing was written."
 
 
-# --- known bugs, pinned -------------------------------------------------------------------
+# --- found by these properties and fixed: regression tests ----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, raises=RecursionError,
-    reason="BUG (json_io): a value nested ~1,000 deep makes jsonschema, or the repr in "
-    "_check_head, recurse past Python's limit; RecursionError escapes instead of "
-    "ExchangeError. Needs a nesting limit while streaming.",
-)
-@pytest.mark.parametrize("place", ["record", "field", "format"])
+def deep_column(data: bytes, depth: int) -> int:
+    """The column (1-based, one-line file) of the ``[`` that opens level ``MAX_DEPTH + 1``."""
+    text = data.decode()
+    run = text.index("[" * depth)
+    before = text[:run]  # its texts hold no brackets
+    opened = before.count("{") + before.count("[") - before.count("}") - before.count("]")
+    return run + (MAX_DEPTH - opened) + 1  # the run opens level opened + 1 at index run
+
+
+@pytest.mark.parametrize("depth", [2_000, 65])
+@pytest.mark.parametrize("place", ["record", "field", "top", "format", "unclosed"])
 def test_deeply_nested_values_are_refused_cleanly(
-    target: Target, files: Files, place: str
+    target: Target, files: Files, place: str, depth: int
 ) -> None:
-    assert not target.attempt(nested(files.valid, place, 2_000)).imported
+    """Was: ~1,000 deep made jsonschema (or the repr in ``_check_head``) recurse past
+    Python's limit, and RecursionError escaped. Now the reader stops at ``MAX_DEPTH``
+    and says where."""
+    data = nested(files.valid, place, depth)
+    outcome = target.attempt(data)
+    assert not outcome.validated and not outcome.imported
+    assert outcome.error is not None
+    assert f"nested deeper than {MAX_DEPTH} levels" in outcome.error, outcome.error
+    assert f", line 1: column {deep_column(data, depth)}: " in outcome.error, outcome.error
+
+
+def test_the_depth_limit_is_exactly_max_depth(target: Target, files: Files) -> None:
+    """A title nested to level ``MAX_DEPTH`` (document, section, record, then lists) is
+    refused by the schema, as any list in place of a text; one level more by the reader."""
+    at_limit = target.attempt(nested(files.valid, "field", MAX_DEPTH - 3))
+    assert at_limit.error is not None and "nested deeper" not in at_limit.error
+    assert "field title" in at_limit.error
+    beyond = target.attempt(nested(files.valid, "field", MAX_DEPTH - 2))
+    assert beyond.error is not None and "nested deeper" in beyond.error
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS is what bounds the memory")
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (json_io): ijson.parse's prefixes make memory grow with the square of the "
-    "nesting depth: a 200 kB file of 100,000 '[' takes > 20 GB (here: MemoryError under a "
-    "1 GiB limit; unlimited, the OOM killer ends the application). Use ijson.basic_parse "
-    "and a depth limit.",
-)
 def test_a_small_deeply_nested_file_is_refused_within_bounded_memory(
     files: Files, tmp_path: Path
 ) -> None:
+    """Was: ``ijson.parse`` keeps a path prefix per level, so memory grew with the
+    square of the depth: 200 kB of 100,000 ``[`` took more than 20 GB (MemoryError under
+    this 1 GiB limit; unlimited, the OOM killer ended the application)."""
     path = tmp_path / "deep.json"
     path.write_bytes(nested(files.valid, "record", 100_000))
     script = textwrap.dedent(
@@ -471,66 +491,95 @@ def test_a_small_deeply_nested_file_is_refused_within_bounded_memory(
         from incidentlog.exchange import validate_document
         try:
             validate_document(Path({str(path)!r}))
-        except ExchangeError:
-            print("refused")
+        except ExchangeError as exc:
+            print("refused:", exc)
         """
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-    assert result.stdout.strip() == "refused", result.stderr[-500:]
+    assert result.stdout.startswith("refused:"), result.stderr[-500:]
+    assert f"nested deeper than {MAX_DEPTH} levels" in result.stdout
 
 
 def test_the_pure_python_ijson_backend_is_not_what_runs_here() -> None:
-    """The properties above hold for the C backend (yajl2_c) that ijson uses when its
-    wheel has one. With the pure-Python fallback, escaped lone surrogates and integers
-    beyond 64 bits reach SQLite and raise UnicodeEncodeError / OverflowError (reported
-    in docs/reliability.md); this test says so if the fallback is ever what runs."""
+    """The properties above run with the C backend (yajl2_c) that ijson's wheels carry;
+    the pure-Python fallback (where no wheel exists) is checked by the tests below. This
+    test says so if the fallback is ever what runs here."""
     import ijson
 
     assert ijson.backend in {"yajl2_c", "yajl2_cffi", "yajl2"}, ijson.backend
 
 
-@pytest.fixture
-def python_ijson(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+@pytest.fixture(params=["default", "python"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The ijson backend the reader uses: the one installed, or the pure-Python fallback."""
     import ijson
 
     from incidentlog.exchange import json_io
 
-    monkeypatch.setattr(json_io.ijson, "parse", ijson.get_backend("python").parse)
-    yield
+    if request.param == "python":
+        python = ijson.get_backend("python")
+        monkeypatch.setattr(json_io.ijson, "basic_parse", python.basic_parse)
+        monkeypatch.setattr(json_io.ijson, "parse", python.parse)
+    return str(request.param)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=UnicodeEncodeError,
-    reason="BUG (json_io, pure-Python ijson backend only): an escaped lone surrogate "
-    "passes validation and fails in SQLite with UnicodeEncodeError.",
+def with_title(files: Files, literal: str, field: str = "title") -> bytes:
+    """The valid export on one line, the first incident's ``field`` written as ``literal``."""
+    document = json.loads(files.valid)
+    document["incidents"][0][field] = "@@"
+    return json.dumps(document).replace('"@@"', literal, 1).encode()
+
+
+@pytest.mark.parametrize(
+    "escaped",
+    [r"\ud800", r"\udbff", r"\udc00", r"a\ud800b", r"\ud800\ud800", r"\udc00\ud800",
+     r"\ude80\ud83d", r"\ud83d\ude80\udfff"],
 )
 @pytest.mark.parametrize("field", ["title", "summary"])
-def test_with_the_pure_python_backend_a_lone_surrogate_is_refused(
-    python_ijson: None, target: Target, files: Files, field: str
+def test_a_lone_surrogate_is_refused_with_its_place_by_every_backend(
+    backend: str, target: Target, files: Files, escaped: str, field: str
 ) -> None:
-    document = json.loads(files.valid)
-    document["incidents"][0][field] = "@@"
-    target.attempt(json.dumps(document).replace('"@@"', r'"\ud800"', 1).encode())
+    """Was: the pure-Python backend passed ``"\\ud800"`` on and SQLite raised
+    UnicodeEncodeError; the C backend wrote a lone high surrogate as ``?`` and
+    ``"\\ud800\\ud800"`` as U+10000, silently."""
+    data = with_title(files, f'"{escaped}"', field)
+    outcome = target.attempt(data)
+    assert not outcome.validated and not outcome.imported
+    assert outcome.error is not None and "surrogate" in outcome.error, outcome.error
+    text = data.decode()
+    lone = text.index(escaped) + escaped.index("\\u" + outcome.error.split("holds \\u")[1][:4])
+    assert f", line 1: column {lone + 1}: " in outcome.error, outcome.error
 
 
-@pytest.mark.parametrize("field", [
-    "launched", "latitude",
-    pytest.param("version", marks=pytest.mark.xfail(
-        strict=True, raises=OverflowError,
-        reason="BUG (json_io/schema): a record version has no maximum; see "
-        "test_an_imported_version_keeps_conflict_detection_working.",
-    )),
-])
+@pytest.mark.parametrize(
+    ("escaped", "stored"),
+    [(r"\ud83d\ude80", "\U0001f680"), (r"\\ud800", "\\ud800"), (r"\\\ud83d\ude80", "\\\U0001f680"),
+     (r"\uD83D\uDE80", "\U0001f680")],
+)
+def test_a_surrogate_pair_or_an_escaped_backslash_is_text(
+    backend: str, files: Files, tmp_path: Path, escaped: str, stored: str
+) -> None:
+    """What is not a lone surrogate is imported as the text it is, by every backend."""
+    path = tmp_path / "pair.json"
+    path.write_bytes(with_title(files, f'"Rocket {escaped}"'))
+    shutil.copyfile(files.template, tmp_path / "db.sqlite3")
+    uid = json.loads(files.valid)["incidents"][0]["uid"]
+    with open_database(tmp_path / "db.sqlite3") as database:
+        services = Services(database, actor="fuzz")
+        import_json(services, path)
+        assert services.incidents.get(uid).title == f"Rocket {stored}"
+
+
+@pytest.mark.parametrize("field", ["launched", "latitude", "version"])
 def test_with_the_pure_python_backend_a_65_bit_integer_is_refused(
-    python_ijson: None, target: Target, files: Files, field: str
+    backend: str, target: Target, files: Files, field: str
 ) -> None:
-    """The pure-Python parser reads any integer (the C one stops at 64 bits)."""
-    document = json.loads(files.valid)
-    document["incidents"][0][field] = "@@"
-    outcome = target.attempt(json.dumps(document).replace('"@@"', str(2**64), 1).encode())
+    """The pure-Python parser reads any integer (the C one stops at 64 bits). A version
+    of 2**64 used to pass validation and fail in SQLite with OverflowError."""
+    outcome = target.attempt(with_title(files, str(2**64), field))
     assert not outcome.imported
 
 
@@ -539,24 +588,43 @@ def test_nan_is_not_a_number_we_store() -> None:
     assert json.dumps(math.nan, allow_nan=True) == "NaN"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (json_io/schema): a record version of 1e308 (an integral float: an "
-    "'integer' to JSON Schema) or 2**63-1 is stored; the next edit leaves 1e308 unchanged "
-    "or overflows into a REAL, so optimistic locking no longer tells two edits apart. "
-    "The schema needs a maximum (2**53) and _meta an int check.",
-)
-@pytest.mark.parametrize("version", ["1e308", str(2**63 - 1)])
+@pytest.mark.parametrize("version", ["1e308", str(2**63 - 1), str(2**53 + 1), "1e16"])
+def test_a_version_beyond_2_to_the_53_is_refused(
+    target: Target, files: Files, version: str
+) -> None:
+    """Was: 1e308 (an integral number is an "integer" to JSON Schema) or 2**63-1 was
+    imported; the next edit left 1e308 unchanged or overflowed into a REAL, so
+    optimistic locking could no longer tell two edits apart."""
+    outcome = target.attempt(with_title(files, version, "version"))
+    assert not outcome.validated and not outcome.imported
+    assert outcome.error is not None and "incidents[0]" in outcome.error
+    assert "field version: " in outcome.error and "maximum" in outcome.error, outcome.error
+
+
+@pytest.mark.parametrize("version", [1e308, 2**63 - 1, 2**53 + 1, 0, 2.5, True, "3"])
+def test_the_importer_checks_a_version_without_the_schema(
+    files: Files, version: object
+) -> None:
+    """The conversion to a domain record checks the version itself: the schema is one
+    line of defence, not the only one."""
+    from incidentlog.exchange.json_io import MAX_VERSION, incident_from_json
+
+    record = json.loads(files.valid)["incidents"][0] | {"version": version}
+    with pytest.raises(ValueError, match=f"not a whole number from 1 to {MAX_VERSION:,}"):
+        incident_from_json(record)
+
+
+@pytest.mark.parametrize("version", [str(2**53), "7.0", "7"])
 def test_an_imported_version_keeps_conflict_detection_working(
     files: Files, tmp_path: Path, version: str
 ) -> None:
+    """The largest version allowed still counts, as an int; ``7.0`` is stored as 7."""
     from dataclasses import replace
 
     document = json.loads(files.valid)
     record = document["incidents"][0]
-    record["version"] = "@@"
     path = tmp_path / "versions.json"
-    path.write_text(json.dumps(document).replace('"@@"', version, 1))
+    path.write_bytes(with_title(files, version, "version"))
     shutil.copyfile(files.template, tmp_path / "db.sqlite3")
     with open_database(tmp_path / "db.sqlite3") as database:
         services = Services(database, actor="fuzz")
@@ -564,5 +632,61 @@ def test_an_imported_version_keeps_conflict_detection_working(
         before = services.incidents.get(record["uid"])
         services.incidents.update(replace(before, title="edited"))
         after = services.incidents.get(record["uid"])
+    assert isinstance(before.meta.version, int) and before.meta.version == int(float(version))
     assert isinstance(after.meta.version, int)
-    assert after.meta.version > before.meta.version
+    assert after.meta.version == before.meta.version + 1
+
+
+class Chunks:
+    """A binary file that hands out ``sizes`` bytes at a time, cycling."""
+
+    def __init__(self, data: bytes, sizes: list[int]) -> None:
+        self.data, self.sizes, self.at, self.turn = data, sizes, 0, 0
+
+    def read(self, size: int = -1) -> bytes:
+        step = self.sizes[self.turn % len(self.sizes)]
+        self.turn += 1
+        piece = self.data[self.at : self.at + min(step, size if size >= 0 else step)]
+        self.at += len(piece)
+        return piece
+
+
+_SURROGATE_CHARACTER = re.compile("[\ud800-\udfff]")
+
+
+@FUZZ
+@given(
+    text=st.text(
+        st.characters(codec=None, categories=["Cs", "Lu", "Ll", "Nd", "Po", "So"])
+        | st.sampled_from(["\\", '"', "\ud83d", "\ude80", "\U0001f680", "\ud800", "\udfff"]),
+        max_size=40,
+    ),
+    sizes=st.lists(st.integers(1, 20), min_size=1, max_size=5),
+)
+def test_the_surrogate_guard_finds_exactly_the_lone_ones_at_any_read_boundary(
+    text: str, sizes: list[int]
+) -> None:
+    """The raw-bytes check against Python's own reading of the JSON text, the file handed
+    out in chunks of any size, so that escapes and backslash runs straddle reads."""
+    from incidentlog.exchange import json_io
+
+    encoded = json.dumps([text, "end"]).encode()  # ensure_ascii: every non-ASCII escaped
+    decoded = json.loads(encoded)[0]
+    lone = _SURROGATE_CHARACTER.search(decoded)
+    guard = json_io._SurrogateGuard(Chunks(encoded, sizes))  # type: ignore[arg-type]
+    while guard.read(7):
+        pass
+    assert (guard.found is not None) == (lone is not None), (encoded, guard.found)
+    if guard.found is not None:
+        assert encoded[guard.found.offset : guard.found.offset + 6].decode() == guard.found.escape
+        first = json.loads(encoded[: guard.found.offset] + b'"]', strict=False)[0]
+        assert _SURROGATE_CHARACTER.search(first) is None, "an earlier lone one was missed"
+
+
+@pytest.mark.parametrize("key", ["\\ud800", "x\\udfff"])
+def test_a_lone_surrogate_in_a_key_is_refused(
+    backend: str, target: Target, files: Files, key: str
+) -> None:
+    outcome = target.attempt(with_title(files, f'"x", "{key}": 1', "summary"))
+    assert not outcome.imported
+    assert outcome.error is not None and "surrogate" in outcome.error, outcome.error

@@ -7,13 +7,22 @@ hidden temporary file in the target's own folder (the same file system, so
 the final rename is atomic), flushed and fsynced, and only then renamed over
 the target. On any exception, cancellation included, the temporary file is
 removed and the target is left as it was.
+
+A process that is killed runs no cleanup: its hidden temporary stays behind,
+never under the target's name. The next export to the same target removes
+such leftovers once they are an hour old (a younger one may belong to an
+export under way in another window). The CSV files of an export into a new
+folder are written into a hidden folder that is renamed into place whole, so
+that a killed export leaves no folder holding some of the files, or none.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -21,6 +30,9 @@ from typing import IO, Any
 from incidentlog.domain.errors import ExchangeError
 
 __all__ = ["atomic_file", "atomic_files"]
+
+#: A temporary older than this was left by an export that was killed.
+STALE_SECONDS = 3600
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -47,6 +59,19 @@ def _oserror(exc: OSError, path: Path) -> ExchangeError:
 def _temp_for(target: Path) -> tuple[int, Path]:
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     return fd, Path(name)
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove the temporaries (files or folders) killed exports of ``target`` left."""
+    limit = time.time() - STALE_SECONDS
+    for leftover in target.parent.glob(f".{target.name}.*.part"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime >= limit:
+                continue
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover)
+            else:
+                leftover.unlink()
 
 
 def _open(fd: int, binary: bool, encoding: str | None) -> IO[Any]:
@@ -76,6 +101,7 @@ def atomic_file(
         raise ExchangeError(
             "cannot be written: its folder does not exist. Nothing was written.", file=str(target)
         )
+    _remove_stale(target)
     try:
         fd, temp = _temp_for(target)
     except OSError as exc:
@@ -101,26 +127,36 @@ def atomic_files(
 ) -> Iterator[dict[str, IO[Any]]]:
     """Write several text files of one folder; they are moved in only when all are complete.
 
-    The folder is created if it is missing, and removed again if the export
-    fails and it is still empty, so a cancelled export leaves no trace.
+    A missing folder (and its missing parents) is created: the files are
+    written into a hidden folder beside it, which is renamed into place with
+    all of them, so that the folder appears whole or not at all. Into an
+    existing folder each file is renamed into place when all are complete
+    (each file whole; a kill between the renames, a matter of microseconds,
+    can leave files of two exports side by side).
     """
     folder = Path(folder)
-    created = False
-    try:
-        if not folder.exists():
-            folder.mkdir(parents=True)
-            created = True
-        elif not folder.is_dir():
-            raise ExchangeError(
-                "is a file, not a folder: choose a folder for the CSV files.", file=str(folder)
-            )
-    except OSError as exc:
-        raise _oserror(exc, folder) from exc
+    if folder.exists() and not folder.is_dir():
+        raise ExchangeError(
+            "is a file, not a folder: choose a folder for the CSV files.", file=str(folder)
+        )
+    if folder.is_dir():
+        with _into_existing(folder, names, encoding) as handles:
+            yield handles
+    else:
+        with _into_new(folder, names, encoding) as handles:
+            yield handles
+
+
+@contextlib.contextmanager
+def _into_existing(
+    folder: Path, names: Sequence[str], encoding: str
+) -> Iterator[dict[str, IO[Any]]]:
     temps: dict[str, Path] = {}
     handles: dict[str, IO[Any]] = {}
     try:
         try:
             for name in names:
+                _remove_stale(folder / name)
                 fd, temps[name] = _temp_for(folder / name)
                 handles[name] = _open(fd, False, encoding)
             yield handles
@@ -133,11 +169,49 @@ def atomic_files(
     except BaseException:
         for name, temp in temps.items():
             _discard(handles.get(name), temp)
-        if created:
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only if still empty
         raise
     _fsync_folder(folder)
+
+
+@contextlib.contextmanager
+def _into_new(folder: Path, names: Sequence[str], encoding: str) -> Iterator[dict[str, IO[Any]]]:
+    handles: dict[str, IO[Any]] = {}
+    staging: Path | None = None
+    try:
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale(folder)
+            staging = Path(
+                tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".part", dir=folder.parent)
+            )
+            for name in names:
+                handles[name] = (staging / name).open("w", encoding=encoding, newline="")
+            yield handles
+            for handle in handles.values():
+                _finish(handle)
+            _fsync_folder(staging)
+            try:
+                # One rename: the folder appears with every file in it. POSIX renames a
+                # folder over an empty one only; Windows over none.
+                staging.rename(folder)
+            except OSError:
+                if not folder.is_dir():
+                    raise
+                # The folder appeared meanwhile (another export, a person): move in file
+                # by file, as into any existing folder.
+                for name in names:
+                    (staging / name).replace(folder / name)
+                shutil.rmtree(staging, ignore_errors=True)
+        except OSError as exc:
+            raise _oserror(exc, folder) from exc
+    except BaseException:
+        for handle in handles.values():
+            with contextlib.suppress(OSError):
+                handle.close()
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _fsync_folder(folder.parent)
 
 
 def _discard(handle: IO[Any] | None, temp: Path) -> None:

@@ -30,20 +30,27 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import marshal
+import re
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import lru_cache
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, NamedTuple, cast
 
+import fastjsonschema
 import ijson
 import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from jsonschema.exceptions import best_match
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from incidentlog.domain.enums import (
@@ -89,9 +96,9 @@ from incidentlog.exchange.reports import (
     Progress,
     Ticker,
 )
-from incidentlog.exchange.scope import BATCH, IncidentItem, Row, Scope
+from incidentlog.exchange.scope import BATCH, IncidentBatch, Row, Scope
 from incidentlog.services import Changes, Services
-from incidentlog.store import audit
+from incidentlog.store import audit, bulk
 from incidentlog.store import records as store_records
 from incidentlog.store.database import Database
 from incidentlog.store.schema import (
@@ -125,6 +132,22 @@ _BAD_RECORD = (ValidationError, ValueError, KeyError, TypeError, ArithmeticError
 #: orjson (exact line, column and message); above it by a slower streaming parse.
 _IN_MEMORY_LOCATE_LIMIT = 64 * 1024 * 1024
 _READ_CHUNK = 256 * 1024
+#: The deepest nesting of objects and lists a file may have. An export is at most 5
+#: deep (document, section, record, its citations, a citation); a limit far above that
+#: still keeps jsonschema, ``repr`` and the object builder well inside Python's
+#: recursion limit, and refuses a crafted file of 100,000 ``[`` before it costs memory.
+MAX_DEPTH = 64
+#: The highest record version the format allows (the schema's ``maximum``): 2**53, the
+#: largest integer every JSON reader holds exactly. Beyond it a version stops counting
+#: (1e308 + 1 == 1e308) or overflows SQLite's 64-bit integer on the next edit, and
+#: optimistic locking could no longer tell two edits apart.
+MAX_VERSION = 2**53
+#: A UTF-16 surrogate in a parsed str: what an escaped lone surrogate (``"\ud800"``)
+#: becomes in the pure-Python backend; not a character, so no UTF-8 writer accepts it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: In the raw file: the start of an escaped surrogate, ``\uD800``–``\uDFFF``.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 
 
 # ---------------------------------------------------------------------------------------
@@ -201,24 +224,24 @@ def export_json(
             "incidents": _write_section(
                 handle,
                 "incidents",
-                (incident_json(item) for batch in scope.incidents(connection) for item in batch),
+                (_incident_records(batch) for batch in scope.incidents(connection)),
                 ticker,
             ),
             "sources": _write_section(
                 handle,
                 "sources",
-                (source_json(item.row) for batch in scope.sources(connection) for item in batch),
+                (_source_records(batch.rows) for batch in scope.sources(connection)),
                 ticker,
             ),
             "quotes": _write_section(
                 handle,
                 "quotes",
-                (quote_json(row) for batch in scope.quotes(connection) for row in batch),
+                (_quote_records(rows) for rows in scope.quotes(connection)),
                 ticker,
             ),
             # Every live period whatever the filter: a period is context, not a selected record.
             "periods": _write_section(
-                handle, "periods", (period_json(row) for row in periods), ticker
+                handle, "periods", iter([[period_json(row) for row in periods]]), ticker
             ),
         }
         handle.write(b"\n}\n")
@@ -229,18 +252,28 @@ def export_json(
 
 
 def _write_section(
-    handle: IO[bytes], name: str, records: Iterator[dict[str, Any]], ticker: Ticker
+    handle: IO[bytes], name: str, batches: Iterator[list[dict[str, Any]]], ticker: Ticker
 ) -> int:
-    """Write ``,\\n  "name": [ ... ]`` one record at a time, each indented under the list."""
+    """Write ``,\\n  "name": [ ... ]``, each record indented under the list.
+
+    One ``orjson.dumps`` per batch of records, not per record: orjson indents a list
+    of records one level shallower than the document holds them, so every line of
+    the batch gets two more spaces (JSON strings hold no raw line breaks, so this
+    touches only the layout) and the list's own brackets are dropped. The bytes are
+    those of one dump per record.
+    """
     handle.write(b',\n  "' + name.encode() + b'": [')
     count = 0
-    for record in records:
-        text = orjson.dumps(record, option=orjson.OPT_INDENT_2)
-        # JSON strings hold no raw line breaks, so splitting on them is safe.
-        handle.write(b",\n    " if count else b"\n    ")
-        handle.write(text.replace(b"\n", b"\n    "))
-        count += 1
-        ticker.step()
+    for records in batches:
+        if not records:
+            continue
+        text = orjson.dumps(records, option=orjson.OPT_INDENT_2)
+        # b'[\n  {...},\n  {...}\n]' → b'\n    {...},\n    {...}'
+        if count:
+            handle.write(b",")
+        handle.write(text[1:-2].replace(b"\n", b"\n  "))
+        count += len(records)
+        ticker.step(len(records))
     handle.write(b"\n  ]" if count else b"]")
     return count
 
@@ -260,75 +293,126 @@ def _meta_json(row: Row) -> dict[str, Any]:
     }
 
 
-def incident_json(item: IncidentItem) -> dict[str, Any]:
-    """An incident as the format writes it: every key, in the schema's order."""
-    row = item.row
-    return _meta_json(row) | {
-        "ref": row["ref"],
-        "title": row["title"],
-        "summary": row["summary"],
-        "occurred_at": row["occurred_at"],
-        "time_precision": row["time_precision"],
-        "tz": row["tz"],
-        "approximate": bool(row["approximate"]),
-        "place": row["place"],
-        "admin1": row["admin1"],
-        "country": row["country"],
-        "latitude": row["latitude"],
-        "longitude": row["longitude"],
-        "geo_precision": row["geo_precision"],
-        "event_type": row["event_type"],
-        "weapons": row["weapons"],
-        "launched": row["launched"],
-        "intercepted": row["intercepted"],
-        "perpetrator": row["perpetrator"],
-        "attribution": row["attribution"],
-        "target": row["target"],
-        "killed": {"value": row["killed"], "qualifier": row["killed_qualifier"]},
-        "injured": {"value": row["injured"], "qualifier": row["injured_qualifier"]},
-        "status": row["status"],
-        "confidence": row["confidence"],
-        "tags": list(item.tags),
-        "sources": [{"source": link.source_uid, "note": link.note} for link in item.links],
-    }
+# The records below are built from the tuples of ``exchange.scope`` (``*_FIELDS``
+# order) with one dict display each: every key, in the schema's order.
 
 
-def source_json(row: Row) -> dict[str, Any]:
-    return _meta_json(row) | {
-        "kind": row["kind"],
-        "title": row["title"],
-        "url": row["url"],
-        "url_normalized": row["url_normalized"],
-        "outlet": row["outlet"],
-        "author": row["author"],
-        "handle": row["handle"],
-        "published_at": row["published_at"],
-        "published_precision": row["published_precision"],
-        "published_tz": row["published_tz"],
-        "accessed_at": row["accessed_at"],
-        "archive_url": row["archive_url"],
-        "excerpt": row["excerpt"],
-        "language": row["language"],
-        "reliability": row["reliability"],
-        "sha256": row["sha256"],
-        "notes": row["notes"],
-    }
+def _incident_records(batch: IncidentBatch) -> list[dict[str, Any]]:
+    """The batch's incidents as the format writes them."""
+    tags_of, links_of = batch.tags, batch.links
+    records = []
+    for (
+        row_id, uid, version, created_at, created_by, updated_at, updated_by,
+        ref, title, summary, occurred_at, time_precision, tz, approximate,
+        place, admin1, country, latitude, longitude, geo_precision, event_type, weapons,
+        launched, intercepted, perpetrator, attribution, target,
+        killed, killed_qualifier, injured, injured_qualifier, status, confidence,
+    ) in batch.rows:  # fmt: skip
+        links = links_of.get(row_id)
+        records.append(
+            {
+                "uid": uid,
+                "version": version,
+                "created_at": created_at,
+                "created_by": created_by,
+                "updated_at": updated_at,
+                "updated_by": updated_by,
+                "ref": ref,
+                "title": title,
+                "summary": summary,
+                "occurred_at": occurred_at,
+                "time_precision": time_precision,
+                "tz": tz,
+                "approximate": bool(approximate),
+                "place": place,
+                "admin1": admin1,
+                "country": country,
+                "latitude": latitude,
+                "longitude": longitude,
+                "geo_precision": geo_precision,
+                "event_type": event_type,
+                "weapons": weapons,
+                "launched": launched,
+                "intercepted": intercepted,
+                "perpetrator": perpetrator,
+                "attribution": attribution,
+                "target": target,
+                "killed": {"value": killed, "qualifier": killed_qualifier},
+                "injured": {"value": injured, "qualifier": injured_qualifier},
+                "status": status,
+                "confidence": confidence,
+                "tags": tags_of.get(row_id, []),
+                "sources": [{"source": link[0], "note": link[1]} for link in links]
+                if links
+                else [],
+            }
+        )
+    return records
 
 
-def quote_json(row: Row) -> dict[str, Any]:
-    return _meta_json(row) | {
-        "text": row["text"],
-        "speaker": row["speaker"],
-        "speaker_role": row["speaker_role"],
-        "speaker_org": row["speaker_org"],
-        "said_at": row["said_at"],
-        "said_precision": row["said_precision"],
-        "said_tz": row["said_tz"],
-        "language": row["language"],
-        "context": row["context"],
-        "incident": row["incident_uid"],
-        "source": row["source_uid"],
-    }
+def _source_records(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "uid": uid,
+            "version": version,
+            "created_at": created_at,
+            "created_by": created_by,
+            "updated_at": updated_at,
+            "updated_by": updated_by,
+            "kind": kind,
+            "title": title,
+            "url": url,
+            "url_normalized": url_normalized,
+            "outlet": outlet,
+            "author": author,
+            "handle": handle,
+            "published_at": published_at,
+            "published_precision": published_precision,
+            "published_tz": published_tz,
+            "accessed_at": accessed_at,
+            "archive_url": archive_url,
+            "excerpt": excerpt,
+            "language": language,
+            "reliability": reliability,
+            "sha256": sha256,
+            "notes": notes,
+        }
+        for (
+            _, uid, version, created_at, created_by, updated_at, updated_by,
+            kind, title, url, url_normalized, outlet, author, handle,
+            published_at, published_precision, published_tz, accessed_at, archive_url,
+            excerpt, language, reliability, sha256, notes,
+        ) in rows
+    ]
+
+
+def _quote_records(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "uid": uid,
+            "version": version,
+            "created_at": created_at,
+            "created_by": created_by,
+            "updated_at": updated_at,
+            "updated_by": updated_by,
+            "text": text,
+            "speaker": speaker,
+            "speaker_role": speaker_role,
+            "speaker_org": speaker_org,
+            "said_at": said_at,
+            "said_precision": said_precision,
+            "said_tz": said_tz,
+            "language": language,
+            "context": context,
+            "incident": incident_uid,
+            "source": source_uid,
+        }
+        for (
+            _, uid, version, created_at, created_by, updated_at, updated_by,
+            text, speaker, speaker_role, speaker_org, said_at, said_precision, said_tz,
+            language, context, incident_uid, _incident_ref, source_uid, _title, _url,
+        ) in rows
+    ]
 
 
 def period_json(row: Row) -> dict[str, Any]:
@@ -420,15 +504,239 @@ def _document(
     """Stream a document: ``("", -1, (key, value))`` for each top-level field that is not
     a list of records, ``(section, index, record)`` for each record of ``sections``.
 
-    JSON syntax errors become ``ExchangeError`` with the line and column.
+    JSON syntax errors, nesting deeper than ``MAX_DEPTH`` and lone surrogates become
+    ``ExchangeError`` with the line and column.
     """
-    events = ijson.parse(reader, use_float=True)
+    events = _events(reader)
     try:
         yield from _walk(events, path, sections)
         for _ in events:  # trailing content after the document is an error too
             pass
     except (ijson.JSONError, UnicodeDecodeError) as exc:  # yajl: "\udc00" escapes
         raise _syntax_error(path, exc) from None
+    except _TooDeep:
+        raise _depth_error(path) from None
+    except _LoneSurrogate as exc:
+        raise _surrogate_error(path, exc) from None
+
+
+class _TooDeep(Exception):  # noqa: N818 - a signal from the event stream, turned into an error
+    pass
+
+
+class _LoneSurrogate(Exception):  # noqa: N818 - likewise
+    def __init__(self, offset: int | None, escape: str) -> None:
+        super().__init__(escape)
+        self.offset = offset  # in bytes, past a byte order mark; None when not known
+        self.escape = escape
+
+
+class _SurrogateGuard:
+    """Reads through to a reader and refuses an escaped lone surrogate in the raw bytes.
+
+    ``"\\ud800"`` is valid JSON syntax but not a character, and each ijson backend
+    does something else with it: the pure-Python one passes it on as a str that
+    SQLite cannot store, the C one refuses a lone low surrogate but turns a lone
+    high one into ``?`` and ``"\\ud800\\ud800"`` into U+10000, silently. Looking
+    at the bytes before any backend does makes every backend refuse the same
+    files, and says where. Cheap: a search for ``\\uD8``–``\\uDF``, which an
+    export (UTF-8 written as is) does not contain.
+
+    On finding one it keeps it in ``found`` and reads as the end of the file: the
+    parser stops with its own "incomplete" error, which ``_events`` replaces. (An
+    exception raised from ``read`` would leave the pure-Python backend's pipeline
+    of generators to complain when they are collected.)
+    """
+
+    #: Bytes kept before an escape that is not decided yet (its run of backslashes).
+    _CONTEXT = 64
+    #: An escape and the one after it: what deciding about a high surrogate needs.
+    _SPAN = 12
+
+    def __init__(self, reader: _CountingReader) -> None:
+        self._reader = reader
+        self._window = b""
+        self._window_at = 0  # file offset (past a BOM) of self._window[0]
+        self._next = 0  # escapes from this file offset on are not decided yet
+        self._paired = -1  # file offset of a low surrogate that completes a pair
+        self.found: _LoneSurrogate | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        if self.found is not None:
+            return b""
+        data = self._reader.read(size)
+        if size == 0:
+            return data
+        window, at = self._window + data, self._window_at
+        # Near the end, an escape is decided once the bytes after it have come.
+        limit = len(window) if not data else len(window) - (self._SPAN - 1)
+        for hit in _SURROGATE_ESCAPE.finditer(window, max(0, self._next - at)):
+            if hit.start() >= limit:
+                break
+            self.found = self._lone(window, at, hit.start())
+            if self.found is not None:
+                return b""
+        self._next = max(self._next, at + max(limit, 0))
+        keep = max(0, self._next - at - self._CONTEXT)
+        self._window, self._window_at = window[keep:], at + keep
+        return data
+
+    def _lone(self, window: bytes, at: int, i: int) -> _LoneSurrogate | None:
+        """The escape at ``window[i]`` if it is a lone surrogate."""
+        backslashes = 0
+        while i - backslashes > 0 and window[i - backslashes - 1] == 0x5C:
+            backslashes += 1
+        digits = window[i + 2 : i + 6]
+        if backslashes % 2 or len(digits) < 4 or not _HEX_DIGITS.issuperset(digits):
+            return None  # an escaped backslash, then text; or broken syntax, the parser's
+        if int(digits, 16) >= 0xDC00:  # a low surrogate: fine only as the second of a pair
+            if at + i == self._paired:
+                return None
+            return _LoneSurrogate(at + i, window[i : i + 6].decode("ascii"))
+        after = window[i + 6 : i + 12]
+        if (
+            after[:2] == b"\\u"
+            and len(after) == 6
+            and _HEX_DIGITS.issuperset(after[2:])
+            and 0xDC00 <= int(after[2:], 16) <= 0xDFFF
+        ):
+            self._paired = at + i + 6
+            return None
+        return _LoneSurrogate(at + i, window[i : i + 6].decode("ascii"))
+
+
+def _events(reader: _CountingReader) -> Iterator[tuple[str, str, Any]]:
+    """ijson's events as ``("", event, value)``, stopped at ``MAX_DEPTH`` and at a lone
+    surrogate.
+
+    ``basic_parse``, not ``parse``: ``parse`` builds a path prefix for every event,
+    and with it memory that grows with the square of the depth (a 200 kB file of
+    100,000 ``[`` needs gigabytes before any check can run). Counting depth here
+    stops such a file after ``MAX_DEPTH`` events, whichever backend is in use.
+    Lone surrogates are refused in the raw bytes (``_SurrogateGuard``); the check of
+    each parsed str is a second line, should a backend ever produce one otherwise.
+    """
+    depth = 0
+    guard = _SurrogateGuard(reader)
+    try:
+        # Looked up at each call, not imported: the tests swap in the pure-Python backend.
+        for event, value in ijson.basic_parse(guard, use_float=True):
+            if event == "start_map" or event == "start_array":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _TooDeep
+            elif event == "end_map" or event == "end_array":
+                depth -= 1
+            elif (event == "string" or event == "map_key") and not value.isascii():
+                # isascii() is O(1) in CPython: most strings skip the search.
+                surrogate = _SURROGATE.search(value)
+                if surrogate is not None:
+                    raise _LoneSurrogate(None, f"\\u{ord(surrogate.group()):04x}")
+            yield "", event, value
+    except (ijson.JSONError, UnicodeDecodeError):
+        if guard.found is not None:  # the parser stopped where the guard cut the file
+            raise guard.found from None
+        raise
+    if guard.found is not None:  # it was in what follows the document
+        raise guard.found
+
+
+def _depth_error(path: Path) -> ExchangeError:
+    line, column = _first_too_deep(path)
+    where = f"column {column}: " if column is not None else ""
+    return ExchangeError(
+        f"{where}a value is nested deeper than {MAX_DEPTH} levels of lists and objects; "
+        "an incidentlog export is at most 5 deep (nothing was imported)",
+        file=str(path),
+        line=line,
+    )
+
+
+def _surrogate_error(path: Path, exc: _LoneSurrogate) -> ExchangeError:
+    line = column = None
+    if exc.offset is not None:
+        with contextlib.suppress(OSError):
+            line, column = _line_column_at_byte(path, _bom_length(path), exc.offset)
+    where = f"column {column}: " if column is not None else ""
+    return ExchangeError(
+        f"{where}a text holds {exc.escape}, half of a UTF-16 surrogate pair on its own, "
+        "which is not a character (the file was damaged or made by a faulty tool; "
+        "nothing was imported)",
+        file=str(path),
+        line=line,
+    )
+
+
+def _bom_length(path: Path) -> int:
+    with path.open("rb") as handle:
+        return len(_UTF8_BOM) if handle.read(len(_UTF8_BOM)) == _UTF8_BOM else 0
+
+
+#: Outside a string, the bytes that matter to the nesting; inside one, its end or an escape.
+_STRUCTURE = re.compile(rb'[][{}"]')
+_IN_STRING = re.compile(rb'["\\]')
+
+
+def _first_too_deep(path: Path) -> tuple[int | None, int | None]:
+    """Line and column of the first ``[`` or ``{`` that opens level ``MAX_DEPTH + 1``.
+
+    A scan of the raw bytes (strings skipped), run only once the event stream has
+    refused the file: ijson does not say where it is.
+    """
+    depth, in_string, escaped, base = 0, False, False, 0
+    try:
+        with path.open("rb") as handle:
+            skip = len(_UTF8_BOM) if handle.read(len(_UTF8_BOM)) == _UTF8_BOM else 0
+            handle.seek(skip)
+            while chunk := handle.read(_READ_CHUNK):
+                at = 0
+                if escaped:  # the byte after a backslash that ended the previous chunk
+                    at, escaped = 1, False
+                while True:
+                    if in_string:
+                        found = _IN_STRING.search(chunk, at)
+                        if found is None:
+                            break
+                        if found.group() == b"\\":
+                            at = found.end() + 1
+                            if at > len(chunk):
+                                escaped = True
+                                break
+                            continue
+                        in_string, at = False, found.end()
+                        continue
+                    found = _STRUCTURE.search(chunk, at)
+                    if found is None:
+                        break
+                    mark, at = found.group(), found.end()
+                    if mark == b'"':
+                        in_string = True
+                    elif mark in (b"[", b"{"):
+                        depth += 1
+                        if depth > MAX_DEPTH:
+                            return _line_column_at_byte(path, skip, base + found.start())
+                    else:
+                        depth -= 1
+                base += len(chunk)
+    except OSError:
+        pass
+    return None, None
+
+
+def _line_column_at_byte(path: Path, skip: int, offset: int) -> tuple[int, int]:
+    """Line and column (in characters) of the byte at ``offset`` past the first ``skip``."""
+    line, column = 1, 1
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    with path.open("rb") as handle:
+        handle.seek(skip)
+        left = offset
+        while left > 0:
+            chunk = handle.read(min(_READ_CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            line, column = _advance(line, column, decoder.decode(chunk))
+    return line, column
 
 
 def _walk(
@@ -606,10 +914,21 @@ def _timestamp(record: Mapping[str, Any], name: str) -> str | None:
     if value is None:
         return None
     try:
-        from_utc_text(value)
+        if isinstance(value, str) and len(value) == 20 and value[10] == "T" and value[19] == "Z":
+            # The schema's form, 2024-01-20T15:30:00Z: only whether it is a real date is
+            # left to find out, and fromisoformat alone says that.
+            datetime.fromisoformat(value)
+        else:
+            from_utc_text(value)
     except ValueError as exc:
         raise _FieldError(name, f"{value!r} is not a real date and time") from exc
     return cast(str, value)
+
+
+#: Moments already read, by what the record says: sources of one day, quotes of one
+#: minute share theirs. Bounded: cleared when full. Moments are immutable.
+_MOMENTS: dict[tuple[Any, ...], Moment] = {}
+_MOMENTS_KEPT = 4096
 
 
 def _moment(
@@ -623,6 +942,14 @@ def _moment(
     if text is None:
         return None
     zone_name = record.get(tz) or "UTC"
+    about = bool(record.get(approximate)) if approximate else False
+    key: tuple[Any, ...] | None = (text, record.get(precision), zone_name, about)
+    try:
+        known = _MOMENTS.get(key)  # type: ignore[arg-type]
+    except TypeError:  # not from a schema-valid record: no shortcut
+        known = key = None
+    if known is not None:
+        return known
     try:
         zone(zone_name)
     except ValueError:
@@ -643,13 +970,36 @@ def _moment(
         moment.interval()  # what the store computes; fails at the ends of the calendar
     except (ValueError, OverflowError):
         raise _FieldError(at, f"{text!r} is too far in the past or future") from None
+    if key is not None:
+        if len(_MOMENTS) >= _MOMENTS_KEPT:
+            _MOMENTS.clear()
+        _MOMENTS[key] = moment
     return moment
+
+
+def _version(record: Mapping[str, Any]) -> int:
+    """The record's version as an int from 1 to ``MAX_VERSION``; 0 when not given.
+
+    The schema says so too, but JSON Schema calls 1e308 an integer and a caller may
+    skip the schema: optimistic locking depends on this being a counter that can
+    still count.
+    """
+    value = record.get("version")
+    if value is None:
+        return 0  # not given: 1 when added
+    if isinstance(value, float) and value.is_integer() and 1 <= value <= MAX_VERSION:
+        return int(value)  # 3.0 is the integer 3 to JSON; stored as an int
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_VERSION:
+        raise _FieldError(
+            "version", f"{value!r} is not a whole number from 1 to {MAX_VERSION:,}"
+        )
+    return value
 
 
 def _meta(record: Mapping[str, Any]) -> RecordMeta:
     return RecordMeta(
         uid=record["uid"],
-        version=record.get("version") or 0,  # 0: not given, 1 when added
+        version=_version(record),
         created_at=_timestamp(record, "created_at"),
         created_by=record.get("created_by"),
         updated_at=_timestamp(record, "updated_at"),
@@ -833,11 +1183,18 @@ class _Checked:
 
 
 def _uid_key(uid: str) -> bytes:
-    return uuid.UUID(uid).bytes  # 16 bytes instead of a 36-character str per record
+    # 16 bytes instead of a 36-character str per record. The schema has checked the
+    # form (lower-case hex in 8-4-4-4-12), so the hex digits are the UUID's bytes.
+    return bytes.fromhex(uid.replace("-", ""))
 
 
-def _check_file(path: Path, database: Database | None, ticker: Ticker) -> _Checked:
-    """Pass 1: raise ``ExchangeError`` at the first problem of the file; write nothing."""
+def _check_file(
+    path: Path, database: Database | None, ticker: Ticker, spool: _Spool | None = None
+) -> _Checked:
+    """Pass 1: raise ``ExchangeError`` at the first problem of the file; write nothing.
+
+    With a ``spool``, what each record becomes for the write pass is kept there.
+    """
     path = Path(path)
     validators = _validators()
     try:
@@ -848,50 +1205,118 @@ def _check_file(path: Path, database: Database | None, ticker: Ticker) -> _Check
         ) from exc
     checked = _Checked(size)
     head: dict[str, Any] = {}
-    defined: dict[str, set[bytes]] = {kind: set() for kind in _KIND_OF_SECTION.values()}
-    # uid → the first place that refers to it, while it is not (yet) defined in the file
-    wanted: dict[str, dict[bytes, tuple[str, str]]] = {"incident": {}, "source": {}}
-    with _opened(path) as reader:
-        for section, index, record in _document(reader, path):
-            if not section:
-                key, value = record
-                head[key] = value
-                _check_head(path, key, value)
-                continue
-            if index % 64 == 0:
-                ticker.set(reader.consumed)
-            kind = _KIND_OF_SECTION[section]
-            label = _label(section, index, record)
-            error = best_match(validators[kind].iter_errors(record))
-            if error is not None:
-                raise _record_error(path, label, error)
-            try:
-                references = _references(section, record)
-            except _BAD_RECORD as exc:
-                raise _record_error(path, label, _as_problem(exc)) from None
-            key = _uid_key(record["uid"])
-            if key in defined[kind]:
+    with contextlib.ExitStack() as stack:
+        folder = spool.folder if spool is not None else Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="incidentlog-check-")
+        ))
+        uids = _UidCheck(path, bulk.UidLedger(folder / "uids.sqlite3"))
+        stack.callback(uids.close)
+        with _opened(path) as reader:
+            for section, index, record in _document(reader, path):
+                if not section:
+                    key, value = record
+                    head[key] = value
+                    _check_head(path, key, value)
+                    continue
+                if index % 64 == 0:
+                    ticker.set(reader.consumed)
+                kind = _KIND_OF_SECTION[section]
+                label = _label(section, index, record)
+                try:
+                    error = _schema_error(kind, record)
+                    if error is not None:
+                        raise _record_error(path, label, error)
+                    try:
+                        references, item = _converted(section, record)
+                    except _BAD_RECORD as exc:
+                        raise _record_error(path, label, _as_problem(exc)) from None
+                except ExchangeError:
+                    uids.flush()  # a uid used twice before this record is the first problem
+                    raise
+                if spool is not None:
+                    spool.add(section, (label, *item))
+                uids.add(section, index, label, record["uid"], references)
+                checked.counts[section] += 1
+        uids.flush()
+        document = {**head, **{name: [] for name in SECTIONS if name in head}}
+        error = best_match(validators["document"].iter_errors(document))
+        if error is not None:
+            name, message = _schema_problem(error)
+            raise ExchangeError(message, file=str(path), field=name)
+        _check_references(path, database, uids.ledger)
+    ticker.set(size)
+    return checked
+
+
+#: Small integers for the uid ledger: record kinds and sections.
+_KIND_CODE = {"incident": 0, "source": 1, "quote": 2, "period": 3}
+_SECTION_CODE = {name: number for number, name in enumerate(SECTIONS)}
+
+
+class _UidCheck:
+    """The uids of pass 1, by batch: a uid used twice, and what each record refers to.
+
+    Kept in a ``store.bulk.UidLedger`` (on disk) rather than in sets: memory stays
+    flat for a file of millions of records. A batch is checked when it is full,
+    when the section changes, and before another problem is reported, so that
+    problems are still reported in the order of the file.
+    """
+
+    def __init__(self, path: Path, ledger: bulk.UidLedger) -> None:
+        self.path = path
+        self.ledger = ledger
+        self._kind = ""
+        self._pending: list[tuple[bytes, str, str]] = []  # key, uid, label
+        self._references: list[tuple[int, bytes, int, int, int, int]] = []
+        self._place = 0
+
+    def add(
+        self,
+        section: str,
+        index: int,
+        label: str,
+        uid: str,
+        references: list[tuple[str, str, str]],
+    ) -> None:
+        kind = _KIND_OF_SECTION[section]
+        if kind != self._kind:
+            self.flush()
+            self._kind = kind
+        self._pending.append((_uid_key(uid), uid, label))
+        for number, (ref_kind, _field_name, ref_uid) in enumerate(references):
+            self._place += 1
+            self._references.append(
+                (
+                    _KIND_CODE[ref_kind],
+                    _uid_key(ref_uid),
+                    self._place,
+                    _SECTION_CODE[section],
+                    index,
+                    number if section == "incidents" else 0,
+                )
+            )
+        if len(self._pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Check the pending uids; raise ``ExchangeError`` at the first one used before."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            repeat = self.ledger.define(_KIND_CODE[self._kind], [key for key, _, _ in pending])
+            if repeat is not None:
+                _, uid, label = pending[repeat]
                 raise ExchangeError(
-                    f"uid {record['uid']} is used by another {kind} earlier in the file",
-                    file=str(path),
+                    f"uid {uid} is used by another {self._kind} earlier in the file",
+                    file=str(self.path),
                     record=label,
                     field="uid",
                 )
-            defined[kind].add(key)
-            wanted.get(kind, {}).pop(key, None)
-            for ref_kind, field_name, ref_uid in references:
-                ref_key = _uid_key(ref_uid)
-                if ref_key not in defined[ref_kind]:
-                    wanted[ref_kind].setdefault(ref_key, (label, field_name))
-            checked.counts[section] += 1
-    document = {**head, **{name: [] for name in SECTIONS if name in head}}
-    error = best_match(validators["document"].iter_errors(document))
-    if error is not None:
-        name, message = _schema_problem(error)
-        raise ExchangeError(message, file=str(path), field=name)
-    _check_references(path, database, wanted)
-    ticker.set(size)
-    return checked
+        if self._references:
+            self.ledger.refer(self._references)
+            self._references = []
+
+    def close(self) -> None:
+        self.ledger.close()
 
 
 def _check_head(path: Path, key: str, value: Any) -> None:
@@ -915,10 +1340,55 @@ def _check_head(path: Path, key: str, value: Any) -> None:
         )
 
 
-def _references(section: str, record: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """Check the domain rules; return ``(kind, field, uid)`` of each uid the record refers to."""
+@lru_cache(maxsize=1)
+def _fast_validators() -> dict[str, Callable[[Any], Any]]:
+    """The schema of each record kind compiled to Python code (fastjsonschema).
+
+    About twenty times faster than ``jsonschema`` on a valid record, which is what
+    nearly every record of a file is. It only says yes or no: a record it refuses
+    is checked again by ``jsonschema`` (``_schema_error``), whose errors say best
+    what is wrong, and which has the last word. ``format`` is not checked, as
+    ``jsonschema`` does not check it either.
+    """
+    schema = export_schema()
+    return {
+        kind: fastjsonschema.compile(
+            {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{kind}"},
+            use_formats=False,
+        )
+        for kind in ("incident", "source", "quote", "period")
+    }
+
+
+def _schema_error(kind: str, record: Any) -> SchemaError | None:
+    """What is wrong with ``record`` by the schema of ``kind``, or None."""
+    try:
+        _fast_validators()[kind](record)
+    except Exception:  # JsonSchemaException, or anything else: let jsonschema judge
+        return best_match(_validators()[kind].iter_errors(record))
+    return None
+
+
+#: ``RecordMeta`` as the spool keeps it: ``(uid, version, created_at, created_by,
+#: updated_at, updated_by)``.
+def _meta_tuple(meta: RecordMeta) -> tuple[Any, ...]:
+    return (
+        meta.uid,
+        meta.version,
+        meta.created_at,
+        meta.created_by,
+        meta.updated_at,
+        meta.updated_by,
+    )
+
+
+def _converted(
+    section: str, record: Mapping[str, Any]
+) -> tuple[list[tuple[str, str, str]], tuple[Any, ...]]:
+    """Check the domain rules; return ``(kind, field, uid)`` of each uid the record refers
+    to, and what the write pass needs of the record (plain values, see ``_Importer``)."""
     if section == "incidents":
-        _, links = incident_from_json(record)
+        incident, links = incident_from_json(record)
         seen: set[str] = set()
         found = []
         for number, link in enumerate(links):
@@ -928,47 +1398,134 @@ def _references(section: str, record: Mapping[str, Any]) -> list[tuple[str, str,
                 )
             seen.add(link.source_uid)
             found.append(("source", f"sources[{number}].source", link.source_uid))
-        return found
+        assert incident.occurred is not None  # checked_incident requires it
+        return found, (
+            _meta_tuple(incident.meta),
+            store_records.incident_values(incident),
+            incident.tags,
+            tuple((link.source_uid, link.note) for link in links),
+            incident.title,
+            incident.country,
+            incident.occurred.local().year,  # for the next free ref, should its own be taken
+        )
     if section == "sources":
-        source_from_json(record)
-        return []
+        source = source_from_json(record)
+        return [], (_meta_tuple(source.meta), store_records.source_values(source), source.label)
     if section == "periods":
-        period_from_json(record)
-        return []
+        period = period_from_json(record)
+        return [], (_meta_tuple(period.meta), store_records.period_values(period), period.label)
     quote = quote_from_json(record)
     found = []
     if quote.incident_uid:
         found.append(("incident", "incident", quote.incident_uid))
     if quote.source_uid:
         found.append(("source", "source", quote.source_uid))
-    return found
+    # Without its references, quote_values needs no connection: they are resolved when written.
+    values = store_records.quote_values(
+        cast(Connection, None), replace(quote, incident_uid=None, source_uid=None)
+    )
+    meta = _meta_tuple(quote.meta)
+    return found, (meta, values, quote.incident_uid, quote.source_uid, quote.label)
 
 
-def _check_references(
-    path: Path, database: Database | None, wanted: dict[str, dict[bytes, tuple[str, str]]]
-) -> None:
-    """Every uid a record refers to must be in the file or (when importing) the database."""
+class _Spool:
+    """What validation made of each record, kept aside for the write pass.
+
+    Pass 1 parses, checks and converts every record; the write pass reads these
+    ready values back (``marshal``: a few microseconds a record) in the order it
+    writes them (sources, incidents, quotes, periods), instead of parsing the
+    whole file once per section and converting every record a second time.
+    It also writes exactly what was validated, even if the file changes
+    meanwhile. One file per section in a hidden folder beside the database (the
+    disk the user chose for their data, rather than a /tmp that may be held in
+    memory), removed when the import ends, however it ends.
+    """
+
+    def __init__(self, near: Path | None) -> None:
+        folder: str | None = None
+        if near is not None:
+            with contextlib.suppress(OSError):
+                folder = tempfile.mkdtemp(prefix=".incidentlog-import-", dir=near)
+        self.folder = Path(folder or tempfile.mkdtemp(prefix="incidentlog-import-"))
+        self._files: dict[str, IO[bytes]] = {}
+        self._pending: dict[str, list[Any]] = {name: [] for name in SECTIONS}
+
+    def add(self, section: str, item: tuple[Any, ...]) -> None:
+        pending = self._pending[section]
+        pending.append(item)
+        if len(pending) >= BATCH:
+            self._flush(section)
+
+    def _flush(self, section: str) -> None:
+        pending = self._pending[section]
+        if not pending:
+            return
+        handle = self._files.get(section)
+        if handle is None:
+            handle = self._files[section] = (self.folder / section).open("w+b")
+        # Length-prefixed: marshal.load on a file reads it in small pieces, loads does not.
+        data = marshal.dumps(pending)
+        handle.write(len(data).to_bytes(8, "little"))
+        handle.write(data)
+        self._pending[section] = []
+
+    def batches(self, section: str) -> Iterator[list[Any]]:
+        self._flush(section)
+        handle = self._files.get(section)
+        if handle is None:
+            return
+        handle.flush()
+        handle.seek(0)
+        while size := handle.read(8):
+            yield marshal.loads(handle.read(int.from_bytes(size, "little")))
+
+    def close(self) -> None:
+        for handle in self._files.values():
+            handle.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _check_references(path: Path, database: Database | None, ledger: bulk.UidLedger) -> None:
+    """Every uid a record refers to must be in the file or (when importing) the database.
+
+    Reported: the first reference in the file to a missing incident, else to a missing
+    source.
+    """
     tables = {"incident": incident_table, "source": source_table}
-    for kind, missing in wanted.items():
-        if missing and database is not None:
-            keys = list(missing)
-            with database.read() as connection:
-                for start in range(0, len(keys), BATCH):
-                    chunk = [str(uuid.UUID(bytes=k)) for k in keys[start : start + BATCH]]
-                    table = tables[kind]
+    for kind, table in tables.items():
+        for batch in ledger.missing(_KIND_CODE[kind]):
+            found: set[bytes] = set()
+            if database is not None:
+                with database.read() as connection:
+                    chunk = [str(uuid.UUID(bytes=key)) for key, *_ in batch]
                     for (uid,) in connection.execute(
                         select(table.c.uid).where(table.c.uid.in_(chunk))
                     ):
-                        missing.pop(_uid_key(uid), None)
-        if missing:
-            key, (label, field_name) = next(iter(missing.items()))
-            where = "in the file or in this database" if database is not None else "in the file"
-            raise ExchangeError(
-                f"refers to the {kind} {uuid.UUID(bytes=key)}, which is not {where}",
-                file=str(path),
-                record=label,
-                field=field_name,
-            )
+                        found.add(_uid_key(uid))
+            for key, section_code, index, number in batch:
+                if key in found:
+                    continue
+                section = SECTIONS[section_code]
+                field_name = f"sources[{number}].source" if section == "incidents" else kind
+                where = (
+                    "in the file or in this database" if database is not None else "in the file"
+                )
+                raise ExchangeError(
+                    f"refers to the {kind} {uuid.UUID(bytes=key)}, which is not {where}",
+                    file=str(path),
+                    record=_label_at(path, section, index),
+                    field=field_name,
+                )
+
+
+def _label_at(path: Path, section: str, index: int) -> str:
+    """The label of record ``index`` of ``section``, read again from the file (an error
+    is being reported: labels are not kept for every reference)."""
+    with _opened(path) as reader:
+        for found, position, record in _document(reader, path, (section,)):
+            if found == section and position == index:
+                return _label(section, index, record)
+    return f"{section}[{index}]"
 
 
 def validate_document(path: Path) -> None:
@@ -1009,19 +1566,32 @@ def import_json(
             file=str(path),
         )
     ticker = Ticker(progress, cancel, every=64)
+    spool: _Spool | None = None
     try:
         ticker.check()
         size = path.stat().st_size if path.exists() else 0
         ticker.total = 2 * size
-        checked = _check_file(path, database, ticker)
-        if database.read_only:
+        if not database.read_only:
+            try:
+                spool = _Spool(database.path.parent if database.path else None)
+            except OSError as exc:
+                raise ExchangeError(
+                    f"cannot be imported: no room for temporary files ({exc.strerror or exc}). "
+                    "Nothing was imported.",
+                    file=str(path),
+                ) from exc
+        checked = _check_file(path, database, ticker, spool)
+        if database.read_only or spool is None:
             raise ExchangeError(
                 "cannot be imported: the database is open read-only (the file itself is valid).",
                 file=str(path),
             )
-        importer = _Importer(services, path, checked, ticker)
+        importer = _Importer(services, path, checked, ticker, spool)
         try:
-            with database.write() as connection:
+            with (
+                database.write() as connection,
+                bulk.page_cache(connection, _IMPORT_CACHE_MIB),
+            ):
                 importer.run(connection)
                 if dry_run:
                     raise _DryRun
@@ -1031,6 +1601,13 @@ def import_json(
         raise
     except IncidentLogError as exc:  # storage: busy, disk full, refused by a constraint
         raise ExchangeError(f"{exc} Nothing was imported.", file=str(path)) from exc
+    except OSError as exc:  # the spool: disk full
+        raise ExchangeError(
+            f"cannot be imported: {exc.strerror or exc}. Nothing was imported.", file=str(path)
+        ) from exc
+    finally:
+        if spool is not None:
+            spool.close()
     report = importer.report(dry_run)
     if not dry_run and report.changed:
         services.notifier.notify(
@@ -1051,6 +1628,24 @@ class _Tally:
 
     def frozen(self) -> KindCounts:
         return KindCounts(self.added, self.updated, self.unchanged, self.merged, self.skipped)
+
+
+#: From how many records an import into an empty log builds its indexes at the end.
+_DEFER_INDEXES_FROM = 1000
+#: SQLite's page cache while an import writes (the usual one is 32 MiB): well inside
+#: the import's memory budget of 500 MiB (issue 5).
+_IMPORT_CACHE_MIB = 160
+
+
+class _Meta(NamedTuple):
+    """A record's identity and stamps as the file gives them (``RecordMeta``'s fields)."""
+
+    uid: str
+    version: int
+    created_at: str | None
+    created_by: str | None
+    updated_at: str | None
+    updated_by: str | None
 
 
 class _Importer:
@@ -1078,13 +1673,20 @@ class _Importer:
     its own. Citations are added when missing (never removed); the note of an
     existing citation follows the file only when the incident is updated.
     Each added or updated record gets an audit entry (action "import").
+
+    The records come from the spool of pass 1 as plain values, in batches: one
+    query per batch finds what is already here, and new rows, citations, tags
+    and audit entries go in with one ``executemany`` each (``store.bulk``).
     """
 
-    def __init__(self, services: Services, path: Path, checked: _Checked, ticker: Ticker) -> None:
+    def __init__(
+        self, services: Services, path: Path, checked: _Checked, ticker: Ticker, spool: _Spool
+    ) -> None:
         self.actor = services.actor
         self.path = path
         self.checked = checked
         self.ticker = ticker
+        self.spool = spool
         self.now = _now_text()
         self.tally = {name: _Tally() for name in SECTIONS}
         self.conflicts: list[str] = []
@@ -1092,7 +1694,8 @@ class _Importer:
         self.links_added = 0
         self.source_alias: dict[str, str] = {}  # file uid → uid of the source merged into
         self.pending_audit: list[tuple[str, str, str, str, str, str | None, Mapping[str, Any]]] = []
-        self.deferred: list[tuple[int, Incident, str | None, dict[str, Any]]] = []
+        # (row id or 0 until known, uid, ref in the file, title, country, local year, changes)
+        self.deferred: list[tuple[int, str, str | None, str, str | None, int, dict[str, Any]]] = []
         self.period_uids: set[str] = set()  # added or updated
         self.prev_hash = audit.GENESIS
         self.watermark = 0  # sources with a larger id were added by this import
@@ -1116,50 +1719,34 @@ class _Importer:
     def run(self, connection: Connection) -> None:
         self.prev_hash = audit.last_hash(connection)
         self.watermark = connection.execute(select(func.max(source_table.c.id))).scalar() or 0
+        # Into an empty log (a colleague's export loaded into a new database), the indexes
+        # and the full-text index are built once at the end rather than row by row.
+        indexes = (
+            bulk.DeferredIndexes(connection)
+            if self.checked.records >= _DEFER_INDEXES_FROM and bulk.tables_empty(connection)
+            else None
+        )
         for section, handler in (
             ("sources", self._sources),
             ("incidents", self._incidents),
             ("quotes", self._quotes),
             ("periods", self._periods),
         ):
-            for batch in self._batches(section):
+            for batch in self.spool.batches(section):
                 handler(connection, batch)
                 self._advance(len(batch))
                 self._flush_audit(connection, final=False)
             if section == "incidents":
                 self._assign_deferred_refs(connection)
         self._flush_audit(connection, final=True)
+        if indexes is not None:
+            indexes.rebuild()
 
     def _advance(self, count: int) -> None:
         self.done += count
         size, records = self.checked.size, max(1, self.checked.records)
         self.ticker.set(size + size * self.done // records)
         self.ticker.check()
-
-    def _batches(self, section: str) -> Iterator[list[tuple[str, Any]]]:
-        """The section's records as domain values, in batches, with their labels."""
-        batch: list[tuple[str, Any]] = []
-        convert: Callable[[Mapping[str, Any]], Any] = {
-            "incidents": incident_from_json,
-            "sources": source_from_json,
-            "quotes": quote_from_json,
-            "periods": period_from_json,
-        }[section]
-        with _opened(self.path) as reader:
-            for _, index, record in _document(reader, self.path, (section,)):
-                if index < 0:
-                    continue
-                label = _label(section, index, record)
-                try:
-                    batch.append((label, convert(record)))
-                except _BAD_RECORD as exc:
-                    # The file changed since it was validated.
-                    raise _record_error(self.path, label, _as_problem(exc)) from None
-                if len(batch) >= BATCH:
-                    yield batch
-                    batch = []
-        if batch:
-            yield batch
 
     def _audit(
         self, action: AuditAction, kind: RecordKind, uid: str, label: str | None, changes: Any
@@ -1172,15 +1759,15 @@ class _Importer:
         if not self.pending_audit or (not final and len(self.pending_audit) < BATCH):
             return
         rows, self.prev_hash = audit.audit_rows(self.prev_hash, self.pending_audit)
-        connection.execute(insert(audit.audit_table), rows)
+        self._insert(connection, audit.audit_table, rows)
         self.pending_audit = []
 
-    def _newer(self, meta: RecordMeta, row: Row) -> bool:
+    def _newer(self, meta: _Meta, row: Row) -> bool:
         """Is the file's record newer than ours? By ``updated_at``, then by ``version``."""
         theirs = (meta.updated_at or self.now, meta.version)
         return theirs > (row["updated_at"], row["version"])
 
-    def _conflict(self, label: str, meta: RecordMeta, row: Row) -> None:
+    def _conflict(self, label: str, meta: _Meta, row: Row) -> None:
         self.conflicts.append(
             f"{label} ({meta.uid}): changed here on {row['updated_at']} by "
             f"{row['updated_by']} (version {row['version']}), which is as new as or newer "
@@ -1194,7 +1781,7 @@ class _Importer:
             "(restore it and import again to update it)"
         )
 
-    def _new_meta(self, meta: RecordMeta) -> dict[str, Any]:
+    def _new_meta(self, meta: _Meta) -> dict[str, Any]:
         created_at = meta.created_at or self.now
         created_by = meta.created_by or self.actor
         return {
@@ -1207,12 +1794,26 @@ class _Importer:
             "deleted_at": None,
         }
 
-    def _updated_meta(self, meta: RecordMeta, row: Row) -> dict[str, Any]:
+    def _updated_meta(self, meta: _Meta, row: Row) -> dict[str, Any]:
         return {
             "version": max(meta.version or 1, row["version"] + 1),
             "updated_at": meta.updated_at or self.now,
             "updated_by": meta.updated_by or self.actor,
         }
+
+    @staticmethod
+    def _insert(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+        """INSERT rows built alike (same keys, same order) with one executemany."""
+        if not rows:
+            return
+        columns = tuple(rows[0])
+        values_of = itemgetter(*columns)
+        bulk.insert_rows(connection, table, columns, [values_of(row) for row in rows])
+
+    @staticmethod
+    def _existing(connection: Connection, table: Any, uids: list[str]) -> dict[str, Row]:
+        """The rows already here with these uids (one query per batch)."""
+        return bulk.rows_by_uid(connection, table, uids)
 
     @staticmethod
     def _update_many(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -1232,18 +1833,6 @@ class _Importer:
                 [{"row_id": row["row_id"], **{f"v_{n}": row[n] for n in names}} for row in group],
             )
 
-    @staticmethod
-    def _ids(connection: Connection, table: Any, uids: set[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        keys = list(uids)
-        for start in range(0, len(keys), BATCH):
-            chunk = keys[start : start + BATCH]
-            for uid, row_id in connection.execute(
-                select(table.c.uid, table.c.id).where(table.c.uid.in_(chunk))
-            ):
-                found[uid] = row_id
-        return found
-
     def _missing(self, label: str, field_name: str, kind: str, uid: str) -> ExchangeError:
         return ExchangeError(
             f"refers to the {kind} {uid}, which is not in the file or in this database",
@@ -1254,18 +1843,14 @@ class _Importer:
 
     # --- sources ---------------------------------------------------------------------------
 
-    def _sources(self, connection: Connection, batch: list[tuple[str, Source]]) -> None:
+    def _sources(self, connection: Connection, batch: list[tuple[Any, ...]]) -> None:
+        """``batch``: ``(label, meta, values, audit label)`` of each source."""
         tally = self.tally["sources"]
-        uids = [source.meta.uid for _, source in batch]
-        existing = {
-            row.uid: row._mapping
-            for row in connection.execute(select(source_table).where(source_table.c.uid.in_(uids)))
-        }
-        values_of = {source.meta.uid: store_records.source_values(source) for _, source in batch}
+        existing = self._existing(connection, source_table, [item[1][0] for item in batch])
         wanted_urls = {
             values["url_normalized"]
-            for uid, values in values_of.items()
-            if uid not in existing and values["url_normalized"]
+            for _, meta, values, _ in batch
+            if meta[0] not in existing and values["url_normalized"]
         }
         by_url: dict[str, str] = {}
         if wanted_urls:
@@ -1281,9 +1866,9 @@ class _Importer:
                 by_url[url] = uid  # descending: the oldest one wins
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
-        for label, source in batch:
-            uid = cast(str, source.meta.uid)
-            values = values_of[uid]
+        for label, meta_values, values, audit_label in batch:
+            meta = _Meta(*meta_values)
+            uid = meta.uid
             row = existing.get(uid)
             if row is None:
                 merged_into = by_url.get(values["url_normalized"] or "")
@@ -1291,9 +1876,9 @@ class _Importer:
                     self.source_alias[uid] = merged_into
                     tally.merged += 1
                     continue
-                inserts.append(values | self._new_meta(source.meta))
+                inserts.append(values | self._new_meta(meta))
                 self._audit(
-                    AuditAction.IMPORT, RecordKind.SOURCE, uid, source.label, _created(values)
+                    AuditAction.IMPORT, RecordKind.SOURCE, uid, audit_label, _created(values)
                 )
                 tally.added += 1
             elif row["deleted_at"] is not None:
@@ -1303,43 +1888,27 @@ class _Importer:
                 changed = _diff(row, values)
                 if not changed:
                     tally.unchanged += 1
-                elif self._newer(source.meta, row):
-                    updates.append(
-                        {"row_id": row["id"], **values, **self._updated_meta(source.meta, row)}
-                    )
-                    self._audit(AuditAction.IMPORT, RecordKind.SOURCE, uid, source.label, changed)
+                elif self._newer(meta, row):
+                    updates.append({"row_id": row["id"], **values, **self._updated_meta(meta, row)})
+                    self._audit(AuditAction.IMPORT, RecordKind.SOURCE, uid, audit_label, changed)
                     tally.updated += 1
                 else:
-                    self._conflict(label, source.meta, row)
+                    self._conflict(label, meta, row)
                     tally.skipped += 1
-        if inserts:
-            connection.execute(insert(source_table), inserts)
+        self._insert(connection, source_table, inserts)
         if updates:
             self._update_many(connection, source_table, updates)
 
     # --- incidents -------------------------------------------------------------------------
 
-    def _incidents(
-        self, connection: Connection, batch: list[tuple[str, tuple[Incident, list[SourceLink]]]]
-    ) -> None:
+    def _incidents(self, connection: Connection, batch: list[tuple[Any, ...]]) -> None:
+        """``batch``: ``(label, meta, values, tags, citations, title, country, local year)``
+        of each incident."""
         tally = self.tally["incidents"]
-        uids = [incident.meta.uid for _, (incident, _) in batch]
-        existing = {
-            row.uid: row._mapping
-            for row in connection.execute(
-                select(incident_table).where(incident_table.c.uid.in_(uids))
-            )
-        }
+        existing = self._existing(connection, incident_table, [item[1][0] for item in batch])
         existing_tags = store_records.tags_of(connection, [row["id"] for row in existing.values()])
-        refs = {incident.ref for _, (incident, _) in batch if incident.ref}
-        ref_owner: dict[str, str] = {
-            row.ref: row.uid
-            for row in connection.execute(
-                select(incident_table.c.ref, incident_table.c.uid).where(
-                    incident_table.c.ref.in_(refs)
-                )
-            )
-        }
+        refs = {item[2]["ref"] for item in batch if item[2]["ref"]}
+        ref_owner = bulk.uids_by_ref(connection, refs)
         claimed: set[str] = set()
 
         def free(ref: str | None, uid: str) -> bool:
@@ -1350,27 +1919,27 @@ class _Importer:
         new_tags: list[tuple[str, tuple[str, ...]]] = []
         replaced_tags: list[tuple[int, tuple[str, ...]]] = []
         link_plan: list[tuple[str, str, list[SourceLink], bool]] = []
-        for label, (incident, links) in batch:
-            uid = cast(str, incident.meta.uid)
-            links = [
-                SourceLink(self.source_alias.get(link.source_uid, link.source_uid), link.note)
-                for link in links
-            ]
+        alias = self.source_alias
+        for label, meta_values, values, tags, cited, title, country, year in batch:
+            meta = _Meta(*meta_values)
+            uid = meta.uid
+            tags = tuple(tags)
+            links = [SourceLink(alias.get(source, source), note) for source, note in cited]
             row = existing.get(uid)
+            ref = values["ref"]
             if row is None:
-                values = store_records.incident_values(incident)
-                changes = _created(values) | _tag_change((), incident.tags)
+                changes = _created(values) | _tag_change((), tags)
                 changes |= _link_change(links)
-                if free(incident.ref, uid):
-                    claimed.add(cast(str, incident.ref))
-                    self._audit(AuditAction.IMPORT, RecordKind.INCIDENT, uid, incident.ref, changes)
+                if free(ref, uid):
+                    claimed.add(ref)
+                    self._audit(AuditAction.IMPORT, RecordKind.INCIDENT, uid, ref, changes)
                 else:
                     # A placeholder until every ref of the file is in; see _assign_deferred_refs.
                     values["ref"] = "~" + uid
                     changes.pop("ref", None)
-                    self.deferred.append((0, incident, incident.ref, changes))
-                inserts.append(values | self._new_meta(incident.meta))
-                new_tags.append((uid, incident.tags))
+                    self.deferred.append((0, uid, ref, title, country, year, changes))
+                inserts.append(values | self._new_meta(meta))
+                new_tags.append((uid, tags))
                 link_plan.append((label, uid, links, False))
                 tally.added += 1
                 continue
@@ -1379,7 +1948,7 @@ class _Importer:
                 tally.skipped += 1
                 continue
             local_tags = tuple(existing_tags.get(row["id"], ()))
-            wanted_ref = incident.ref or row["ref"]
+            wanted_ref = ref or row["ref"]
             ref_note = None
             if wanted_ref != row["ref"] and not free(wanted_ref, uid):
                 ref_note = (
@@ -1388,34 +1957,31 @@ class _Importer:
                 )
                 wanted_ref = row["ref"]
             claimed.add(wanted_ref)
-            values = store_records.incident_values(replace(incident, ref=wanted_ref))
-            changed = _diff(row, values) | _tag_change(local_tags, incident.tags)
+            values["ref"] = wanted_ref
+            changed = _diff(row, values) | _tag_change(local_tags, tags)
             if not changed:
                 tally.unchanged += 1
                 link_plan.append((label, uid, links, False))
-            elif self._newer(incident.meta, row):
-                updates.append(
-                    {"row_id": row["id"], **values, **self._updated_meta(incident.meta, row)}
-                )
-                if local_tags != incident.tags:
-                    replaced_tags.append((row["id"], incident.tags))
+            elif self._newer(meta, row):
+                updates.append({"row_id": row["id"], **values, **self._updated_meta(meta, row)})
+                if local_tags != tags:
+                    replaced_tags.append((row["id"], tags))
                 self._audit(AuditAction.IMPORT, RecordKind.INCIDENT, uid, wanted_ref, changed)
                 link_plan.append((label, uid, links, True))
                 tally.updated += 1
                 if ref_note:
                     self.renumbered.append(ref_note)
             else:
-                self._conflict(label, incident.meta, row)
+                self._conflict(label, meta, row)
                 link_plan.append((label, uid, links, False))
                 tally.skipped += 1
-        if inserts:
-            connection.execute(insert(incident_table), inserts)
+        self._insert(connection, incident_table, inserts)
         if updates:
             self._update_many(connection, incident_table, updates)
-        ids = self._ids(connection, incident_table, {uid for _, uid, _, _ in link_plan})
+        ids = bulk.ids_by_uid(connection, incident_table, [uid for _, uid, _, _ in link_plan])
         self.deferred = [
-            (ids[cast(str, inc.meta.uid)] if row_id == 0 else row_id, inc, old, values)
-            for row_id, inc, old, values in self.deferred
+            (ids[uid] if row_id == 0 else row_id, uid, *rest)
+            for row_id, uid, *rest in self.deferred
         ]
         if replaced_tags:
             connection.execute(
@@ -1423,11 +1989,9 @@ class _Importer:
                     incident_tag_table.c.incident_id.in_([i for i, _ in replaced_tags])
                 )
             )
-        tag_rows = [
-            {"incident_id": ids[uid], "tag": tag} for uid, tags in new_tags for tag in tags
-        ] + [{"incident_id": i, "tag": tag} for i, tags in replaced_tags for tag in tags]
-        if tag_rows:
-            connection.execute(insert(incident_tag_table), tag_rows)
+        tag_rows = [(ids[uid], tag) for uid, tags in new_tags for tag in tags]
+        tag_rows += [(i, tag) for i, tags in replaced_tags for tag in tags]
+        bulk.insert_rows(connection, incident_tag_table, ("incident_id", "tag"), tag_rows)
         self._links(connection, link_plan, ids, existing)
 
     def _links(
@@ -1438,10 +2002,11 @@ class _Importer:
         existing: Mapping[str, Row],
     ) -> None:
         """Add the citations that are missing; follow the file's notes for updated incidents."""
-        source_ids = self._ids(
+        source_ids = bulk.ids_by_uid(
             connection, source_table, {link.source_uid for _, _, links, _ in plan for link in links}
         )
-        incident_ids = [ids[uid] for _, uid, links, _ in plan if links]
+        # Only incidents that were here can have citations already.
+        incident_ids = [ids[uid] for _, uid, links, _ in plan if links and uid in existing]
         present: dict[tuple[int, int], str | None] = {}
         for start in range(0, len(incident_ids), BATCH):
             chunk = incident_ids[start : start + BATCH]
@@ -1453,7 +2018,7 @@ class _Importer:
                 ).where(incident_source_table.c.incident_id.in_(chunk))
             ):
                 present[(incident_id, source_id)] = note
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[int, int, str | None]] = []
         note_updates: list[dict[str, Any]] = []
         for label, uid, links, follow_notes in plan:
             incident_id = ids[uid]
@@ -1467,9 +2032,7 @@ class _Importer:
                 key = (incident_id, source_id)
                 if key not in present:
                     present[key] = link.note
-                    inserts.append(
-                        {"incident_id": incident_id, "source_id": source_id, "note": link.note}
-                    )
+                    inserts.append((incident_id, source_id, link.note))
                     added.append(link.source_uid)
                 elif follow_notes and present[key] != link.note:
                     note_updates.append(
@@ -1484,8 +2047,9 @@ class _Importer:
                     existing[uid]["ref"],
                     {"sources": [None, added]},
                 )
-        if inserts:
-            connection.execute(insert(incident_source_table), inserts)
+        bulk.insert_rows(
+            connection, incident_source_table, ("incident_id", "source_id", "note"), inserts
+        )
         if note_updates:
             connection.execute(
                 update(incident_source_table)
@@ -1499,65 +2063,57 @@ class _Importer:
 
     def _assign_deferred_refs(self, connection: Connection) -> None:
         """Give the incidents whose ref was taken (or missing) the next free ref."""
-        for row_id, incident, old_ref, changes in self.deferred:
-            assert incident.occurred is not None
-            year = incident.occurred.local().year
-            ref = store_records.next_ref(connection, incident.country, year)
+        for row_id, uid, old_ref, title, country, year, changes in self.deferred:
+            ref = store_records.next_ref(connection, country, year)
             connection.execute(
                 update(incident_table).where(incident_table.c.id == row_id).values(ref=ref)
             )
-            uid = cast(str, incident.meta.uid)
             if old_ref is None:
-                self.renumbered.append(f"{incident.title} ({uid}): had no ref, given {ref}")
+                self.renumbered.append(f"{title} ({uid}): had no ref, given {ref}")
             else:
                 self.renumbered.append(
-                    f"{old_ref} → {ref} ({incident.title}): {old_ref} is used here by "
-                    "another incident"
+                    f"{old_ref} → {ref} ({title}): {old_ref} is used here by another incident"
                 )
-            changes = {"ref": [None, ref], **changes}
-            self._audit(AuditAction.IMPORT, RecordKind.INCIDENT, uid, ref, changes)
+            self._audit(
+                AuditAction.IMPORT, RecordKind.INCIDENT, uid, ref, {"ref": [None, ref], **changes}
+            )
         self.deferred = []
 
     # --- quotes ----------------------------------------------------------------------------
 
-    def _quotes(self, connection: Connection, batch: list[tuple[str, Quote]]) -> None:
+    def _quotes(self, connection: Connection, batch: list[tuple[Any, ...]]) -> None:
+        """``batch``: ``(label, meta, values, incident uid, source uid, audit label)`` of each
+        quote; ``values`` without the references, resolved here."""
         tally = self.tally["quotes"]
-        uids = [quote.meta.uid for _, quote in batch]
-        existing = {
-            row.uid: row._mapping
-            for row in connection.execute(select(quote_table).where(quote_table.c.uid.in_(uids)))
-        }
-        incident_ids = self._ids(
-            connection, incident_table, {q.incident_uid for _, q in batch if q.incident_uid}
+        existing = self._existing(connection, quote_table, [item[1][0] for item in batch])
+        alias = self.source_alias
+        incident_ids = bulk.ids_by_uid(
+            connection, incident_table, {item[3] for item in batch if item[3]}
         )
-        source_ids = self._ids(
-            connection,
-            source_table,
-            {self.source_alias.get(q.source_uid, q.source_uid) for _, q in batch if q.source_uid},
+        source_ids = bulk.ids_by_uid(
+            connection, source_table, {alias.get(item[4], item[4]) for item in batch if item[4]}
         )
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
-        for label, quote in batch:
-            uid = cast(str, quote.meta.uid)
-            source_uid = self.source_alias.get(quote.source_uid or "", quote.source_uid)
-            values = store_records.quote_values(
-                connection, replace(quote, incident_uid=None, source_uid=None)
-            )
-            if quote.incident_uid:
-                if quote.incident_uid not in incident_ids:
-                    raise self._missing(label, "incident", "incident", quote.incident_uid)
-                values["incident_id"] = incident_ids[quote.incident_uid]
+        for label, meta_values, values, incident_uid, file_source_uid, audit_label in batch:
+            meta = _Meta(*meta_values)
+            uid = meta.uid
+            source_uid = alias.get(file_source_uid or "", file_source_uid)
+            if incident_uid:
+                if incident_uid not in incident_ids:
+                    raise self._missing(label, "incident", "incident", incident_uid)
+                values["incident_id"] = incident_ids[incident_uid]
             if source_uid:
                 if source_uid not in source_ids:
                     raise self._missing(label, "source", "source", source_uid)
                 values["source_id"] = source_ids[source_uid]
-            audited = {k: v for k, v in values.items() if k not in ("incident_id", "source_id")}
-            audited |= {"incident": quote.incident_uid, "source": source_uid}
             row = existing.get(uid)
             if row is None:
-                inserts.append(values | self._new_meta(quote.meta))
+                audited = {k: v for k, v in values.items() if k not in ("incident_id", "source_id")}
+                audited |= {"incident": incident_uid, "source": source_uid}
+                inserts.append(values | self._new_meta(meta))
                 self._audit(
-                    AuditAction.IMPORT, RecordKind.QUOTE, uid, quote.label, _created(audited)
+                    AuditAction.IMPORT, RecordKind.QUOTE, uid, audit_label, _created(audited)
                 )
                 tally.added += 1
             elif row["deleted_at"] is not None:
@@ -1567,39 +2123,33 @@ class _Importer:
                 changed = _diff(row, values)
                 if not changed:
                     tally.unchanged += 1
-                elif self._newer(quote.meta, row):
-                    updates.append(
-                        {"row_id": row["id"], **values, **self._updated_meta(quote.meta, row)}
-                    )
-                    self._audit(AuditAction.IMPORT, RecordKind.QUOTE, uid, quote.label, changed)
+                elif self._newer(meta, row):
+                    updates.append({"row_id": row["id"], **values, **self._updated_meta(meta, row)})
+                    self._audit(AuditAction.IMPORT, RecordKind.QUOTE, uid, audit_label, changed)
                     tally.updated += 1
                 else:
-                    self._conflict(label, quote.meta, row)
+                    self._conflict(label, meta, row)
                     tally.skipped += 1
-        if inserts:
-            connection.execute(insert(quote_table), inserts)
+        self._insert(connection, quote_table, inserts)
         if updates:
             self._update_many(connection, quote_table, updates)
 
     # --- periods ---------------------------------------------------------------------------
 
-    def _periods(self, connection: Connection, batch: list[tuple[str, Period]]) -> None:
+    def _periods(self, connection: Connection, batch: list[tuple[Any, ...]]) -> None:
+        """``batch``: ``(label, meta, values, audit label)`` of each period."""
         tally = self.tally["periods"]
-        uids = [period.meta.uid for _, period in batch]
-        existing = {
-            row.uid: row._mapping
-            for row in connection.execute(select(period_table).where(period_table.c.uid.in_(uids)))
-        }
+        existing = self._existing(connection, period_table, [item[1][0] for item in batch])
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
-        for label, period in batch:
-            uid = cast(str, period.meta.uid)
-            values = store_records.period_values(period)
+        for label, meta_values, values, audit_label in batch:
+            meta = _Meta(*meta_values)
+            uid = meta.uid
             row = existing.get(uid)
             if row is None:
-                inserts.append(values | self._new_meta(period.meta))
+                inserts.append(values | self._new_meta(meta))
                 self._audit(
-                    AuditAction.IMPORT, RecordKind.PERIOD, uid, period.label, _created(values)
+                    AuditAction.IMPORT, RecordKind.PERIOD, uid, audit_label, _created(values)
                 )
                 self.period_uids.add(uid)
                 tally.added += 1
@@ -1610,18 +2160,15 @@ class _Importer:
                 changed = _diff(row, values)
                 if not changed:
                     tally.unchanged += 1
-                elif self._newer(period.meta, row):
-                    updates.append(
-                        {"row_id": row["id"], **values, **self._updated_meta(period.meta, row)}
-                    )
-                    self._audit(AuditAction.IMPORT, RecordKind.PERIOD, uid, period.label, changed)
+                elif self._newer(meta, row):
+                    updates.append({"row_id": row["id"], **values, **self._updated_meta(meta, row)})
+                    self._audit(AuditAction.IMPORT, RecordKind.PERIOD, uid, audit_label, changed)
                     self.period_uids.add(uid)
                     tally.updated += 1
                 else:
-                    self._conflict(label, period.meta, row)
+                    self._conflict(label, meta, row)
                     tally.skipped += 1
-        if inserts:
-            connection.execute(insert(period_table), inserts)
+        self._insert(connection, period_table, inserts)
         if updates:
             self._update_many(connection, period_table, updates)
 

@@ -21,14 +21,16 @@ which are few) are ordered here. Records without a date are read in a query
 of their own, by the unique index on ``uid``, so that thousands of undated
 quotes never form one tie to hold in memory.
 
-Rows are streamed (``stream_results`` with ``fetchmany``) and the extras of
-each batch (tags, citations) are read with one query per batch, so memory
-stays flat however large the log grows.
+Rows come as plain tuples in the column order below (``*_FIELDS``), streamed
+in batches through ``store.bulk``, and the extras of each batch (tags,
+citations, citing refs) are read with one query per batch, so memory stays
+flat however large the log grows and no per-row object is built that the
+writers do not need.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,44 +38,112 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from incidentlog.domain.query import IncidentFilter
+from incidentlog.store import bulk
 from incidentlog.store.backend import Backend
 from incidentlog.store.queries import incident_conditions
 from incidentlog.store.schema import (
     incident_source_table,
     incident_table,
-    incident_tag_table,
     quote_table,
     source_table,
 )
 
-#: Rows per batch: large enough that per-batch queries are few, small enough
-#: that a batch of full rows is a few hundred kilobytes.
-BATCH = 500
+#: Rows per batch (see ``store.bulk.BATCH``).
+BATCH = bulk.BATCH
 
+_META = ("id", "uid", "version", "created_at", "created_by", "updated_at", "updated_by")
+
+#: The columns of an incident row as the streams give them, in this order.
+INCIDENT_FIELDS = (
+    *_META,
+    "ref",
+    "title",
+    "summary",
+    "occurred_at",
+    "time_precision",
+    "tz",
+    "approximate",
+    "place",
+    "admin1",
+    "country",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "event_type",
+    "weapons",
+    "launched",
+    "intercepted",
+    "perpetrator",
+    "attribution",
+    "target",
+    "killed",
+    "killed_qualifier",
+    "injured",
+    "injured_qualifier",
+    "status",
+    "confidence",
+)
+SOURCE_FIELDS = (
+    *_META,
+    "kind",
+    "title",
+    "url",
+    "url_normalized",
+    "outlet",
+    "author",
+    "handle",
+    "published_at",
+    "published_precision",
+    "published_tz",
+    "accessed_at",
+    "archive_url",
+    "excerpt",
+    "language",
+    "reliability",
+    "sha256",
+    "notes",
+)
+#: A quote row ends with what it refers to, when that is in the export (else None).
+QUOTE_FIELDS = (
+    *_META,
+    "text",
+    "speaker",
+    "speaker_role",
+    "speaker_org",
+    "said_at",
+    "said_precision",
+    "said_tz",
+    "language",
+    "context",
+    "incident_uid",
+    "incident_ref",
+    "source_uid",
+    "source_title",
+    "source_url",
+)
+
+#: A row read by name (the import's lookups of what is already here).
 Row = Mapping[str, Any]
 
-
-@dataclass(frozen=True, slots=True)
-class Link:
-    """An incident's citation of a source, with what a CSV shows of the source."""
-
-    source_uid: str
-    note: str | None
-    title: str | None
-    url: str | None
+#: A citation: ``(source uid, note, source title, source url)``.
+Link = tuple[str, "str | None", "str | None", "str | None"]
 
 
 @dataclass(frozen=True, slots=True)
-class IncidentItem:
-    row: Row
-    tags: list[str]
-    links: list[Link]
+class IncidentBatch:
+    """Incident rows (``INCIDENT_FIELDS``) with the tags and citations of each, by row id."""
+
+    rows: list[tuple[Any, ...]]
+    tags: dict[int, list[str]]
+    links: dict[int, list[Link]]
 
 
 @dataclass(frozen=True, slots=True)
-class SourceItem:
-    row: Row
-    cited_by: list[str]  # refs of the incidents in the export that cite it
+class SourceBatch:
+    """Source rows (``SOURCE_FIELDS``) with the refs of the exported incidents citing each."""
+
+    rows: list[tuple[Any, ...]]
+    cited_by: dict[int, list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,165 +215,130 @@ class Scope:
             count(quote_table, self.quote_where()),
         )
 
+    # --- the queries (also what the benchmark hands to the sqlite3 tool) ----------------
+
+    def incident_query(self) -> Select[Any]:
+        """Ordered by ``occurred_at`` only: ``incidents`` orders the ties."""
+        t = incident_table
+        return (
+            select(*(t.c[name] for name in INCIDENT_FIELDS))
+            .where(*self.incident_where())
+            .order_by(t.c.occurred_at)
+        )
+
+    def source_queries(self) -> list[Select[Any]]:
+        """Sources without a date (by uid), then the dated ones (by date, then uid)."""
+        s = source_table
+        query = select(*(s.c[name] for name in SOURCE_FIELDS)).where(*self.source_where())
+        return self._dated_last(query, s.c.published_at, s.c.uid)
+
+    def quote_queries(self) -> list[Select[Any]]:
+        q, i, s = quote_table, incident_table, source_table
+        incident_join = and_(i.c.id == q.c.incident_id, *self.incident_where())
+        source_join = and_(s.c.id == q.c.source_id, s.c.deleted_at.is_(None))
+        query = (
+            select(
+                *(q.c[name] for name in QUOTE_FIELDS[: len(QUOTE_FIELDS) - 5]),
+                i.c.uid.label("incident_uid"),
+                i.c.ref.label("incident_ref"),
+                s.c.uid.label("source_uid"),
+                s.c.title.label("source_title"),
+                s.c.url.label("source_url"),
+            )
+            .select_from(q.outerjoin(i, incident_join).outerjoin(s, source_join))
+            .where(*self.quote_where())
+        )
+        return self._dated_last(query, q.c.said_at, q.c.uid)
+
+    def _dated_last(self, query: Select[Any], date: Any, uid: Any) -> list[Select[Any]]:
+        """By uid (the unique index) without a date; by date (its index) with one, the
+        ties ordered by the streams."""
+        # "likely": walk the uid index, rather than the date index and then sort.
+        undated = query.where(self._likely(date.is_(None))).order_by(uid)
+        dated = query.where(date.is_not(None)).order_by(date)
+        return [undated, dated]
+
     # --- streams ------------------------------------------------------------------------
 
-    def incidents(self, connection: Connection) -> Iterator[list[IncidentItem]]:
+    def incidents(self, connection: Connection) -> Iterator[IncidentBatch]:
         """Batches of incidents in export order, each with its tags and citations."""
-        query = (
-            select(incident_table)
-            .where(*self.incident_where())
-            .order_by(incident_table.c.occurred_at)
+        rows_in_order = _ties_ordered(
+            bulk.stream(connection, self.incident_query()), _OCCURRED_AT, _ref_then_uid
         )
-        for rows in _batches(
-            _ordered(connection, query, "occurred_at", lambda r: (r["ref"], r["uid"]))
-        ):
-            ids = [row["id"] for row in rows]
-            tags = _tags(connection, ids)
-            links = _links(connection, ids)
-            yield [
-                IncidentItem(row, tags.get(row["id"], []), links.get(row["id"], [])) for row in rows
-            ]
+        for rows in rows_in_order:
+            ids = [row[0] for row in rows]
+            yield IncidentBatch(
+                rows,
+                bulk.tags_by_incident(connection, ids),
+                bulk.links_by_incident(connection, ids),
+            )
 
     def sources(
         self, connection: Connection, *, with_citing: bool = False
-    ) -> Iterator[list[SourceItem]]:
+    ) -> Iterator[SourceBatch]:
         """Batches of sources in export order; ``with_citing`` adds the refs citing each."""
-        query = select(source_table).where(*self.source_where())
-        rows_in_order = self._dated_last(
-            connection, query, source_table.c.published_at, source_table.c.uid
-        )
-        for rows in _batches(rows_in_order):
-            citing = self._citing(connection, [row["id"] for row in rows]) if with_citing else {}
-            yield [SourceItem(row, citing.get(row["id"], [])) for row in rows]
-
-    def quotes(self, connection: Connection) -> Iterator[list[Row]]:
-        """Batches of quotes in export order, with ``incident_uid``/``incident_ref`` and
-        ``source_uid``/``source_title``/``source_url`` of the records they refer to when
-        those are in the export (None otherwise)."""
-        incident_join = and_(
-            incident_table.c.id == quote_table.c.incident_id, *self.incident_where()
-        )
-        source_join = and_(
-            source_table.c.id == quote_table.c.source_id, source_table.c.deleted_at.is_(None)
-        )
-        query = (
-            select(
-                quote_table,
-                incident_table.c.uid.label("incident_uid"),
-                incident_table.c.ref.label("incident_ref"),
-                source_table.c.uid.label("source_uid"),
-                source_table.c.title.label("source_title"),
-                source_table.c.url.label("source_url"),
-            )
-            .select_from(
-                quote_table.outerjoin(incident_table, incident_join).outerjoin(
-                    source_table, source_join
+        where = self.incident_where()
+        undated, dated = self.source_queries()
+        for rows in _chain(
+            bulk.stream(connection, undated),
+            _ties_ordered(bulk.stream(connection, dated), _PUBLISHED_AT, _uid),
+        ):
+                citing = (
+                    bulk.citing_refs(connection, [row[0] for row in rows], where)
+                    if with_citing
+                    else {}
                 )
-            )
-            .where(*self.quote_where())
-        )
-        yield from _batches(
-            self._dated_last(connection, query, quote_table.c.said_at, quote_table.c.uid)
-        )
+                yield SourceBatch(rows, citing)
 
-    def _dated_last(
-        self, connection: Connection, query: Select[Any], date: Any, uid: Any
-    ) -> Iterator[Row]:
-        """Rows without a date (by uid), then the dated ones (by date, then uid)."""
-        # "likely": walk the uid index, rather than the date index and then sort.
-        undated = query.where(self._likely(date.is_(None))).order_by(uid)
-        yield from _ordered(connection, undated, uid.name, lambda r: ())
-        dated = query.where(date.is_not(None)).order_by(date)
-        yield from _ordered(connection, dated, date.name, lambda r: (r[uid.name],))
-
-    def _citing(self, connection: Connection, source_ids: Sequence[int]) -> dict[int, list[str]]:
-        rows = connection.execute(
-            select(incident_source_table.c.source_id, incident_table.c.ref)
-            .join(incident_table, incident_table.c.id == incident_source_table.c.incident_id)
-            .where(incident_source_table.c.source_id.in_(source_ids), *self.incident_where())
-            .order_by(incident_source_table.c.source_id, incident_table.c.ref)
-        )
-        found: dict[int, list[str]] = {}
-        for source_id, ref in rows:
-            found.setdefault(source_id, []).append(ref)
-        return found
+    def quotes(self, connection: Connection) -> Iterator[list[tuple[Any, ...]]]:
+        """Batches of quotes in export order (``QUOTE_FIELDS``)."""
+        undated, dated = self.quote_queries()
+        yield from bulk.stream(connection, undated)
+        yield from _ties_ordered(bulk.stream(connection, dated), _SAID_AT, _uid)
 
 
-def _ordered(
-    connection: Connection,
-    query: Select[Any],
-    first: str,
-    tie_key: Callable[[Row], tuple[Any, ...]],
-) -> Iterator[Row]:
-    """Stream ``query`` (ordered by ``first``), ordering each run of equal ``first`` values
-    by ``tie_key``."""
-    result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(query)
-    group: list[Row] = []
+_OCCURRED_AT = INCIDENT_FIELDS.index("occurred_at")
+_PUBLISHED_AT = SOURCE_FIELDS.index("published_at")
+_SAID_AT = QUOTE_FIELDS.index("said_at")
+_UID = _META.index("uid")
+_REF = INCIDENT_FIELDS.index("ref")
+
+
+def _uid(row: tuple[Any, ...]) -> Any:
+    return row[_UID]
+
+
+def _ref_then_uid(row: tuple[Any, ...]) -> tuple[Any, Any]:
+    return row[_REF], row[_UID]
+
+
+def _chain(*streams: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    for batches in streams:
+        yield from batches
+
+
+def _ties_ordered(
+    batches: Iterator[list[tuple[Any, ...]]], first: int, tie: Callable[[tuple[Any, ...]], Any]
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Batches of rows ordered by column ``first`` (as the database streams them), each
+    run of equal ``first`` values ordered by ``tie``; a run may span batches."""
+    run: list[tuple[Any, ...]] = []
     current: object = object()
-    try:
-        while True:
-            chunk = result.fetchmany(BATCH)
-            if not chunk:
-                break
-            for raw in chunk:
-                row = raw._mapping
-                value = row[first]
-                if value != current and group:
-                    group.sort(key=tie_key)
-                    yield from group
-                    group = []
+    for rows in batches:
+        out: list[tuple[Any, ...]] = []
+        for row in rows:
+            value = row[first]
+            if value != current:
+                if len(run) > 1:
+                    run.sort(key=tie)
+                out += run
+                run = [row]
                 current = value
-                group.append(row)
-        group.sort(key=tie_key)
-        yield from group
-    finally:
-        result.close()
-
-
-def _batches(rows: Iterator[Row]) -> Iterator[list[Row]]:
-    batch: list[Row] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _tags(connection: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = {}
-    rows = connection.execute(
-        select(incident_tag_table.c.incident_id, incident_tag_table.c.tag)
-        .where(incident_tag_table.c.incident_id.in_(ids))
-        .order_by(incident_tag_table.c.incident_id, incident_tag_table.c.tag)
-    )
-    for incident_id, tag in rows:
-        found.setdefault(incident_id, []).append(tag)
-    for tags in found.values():
-        tags.sort()  # code-point order, whatever the database's collation
-    return found
-
-
-def _links(connection: Connection, ids: Sequence[int]) -> dict[int, list[Link]]:
-    """Citations of live sources (the ones an export holds), by source uid."""
-    found: dict[int, list[Link]] = {}
-    rows = connection.execute(
-        select(
-            incident_source_table.c.incident_id,
-            source_table.c.uid,
-            incident_source_table.c.note,
-            source_table.c.title,
-            source_table.c.url,
-        )
-        .join(source_table, source_table.c.id == incident_source_table.c.source_id)
-        .where(
-            incident_source_table.c.incident_id.in_(ids),
-            source_table.c.deleted_at.is_(None),
-        )
-    )
-    for incident_id, uid, note, title, url in rows:
-        found.setdefault(incident_id, []).append(Link(uid, note, title, url))
-    for links in found.values():
-        links.sort(key=lambda link: link.source_uid)
-    return found
+            else:
+                run.append(row)
+        if out:
+            yield out
+    if len(run) > 1:
+        run.sort(key=tie)
+    if run:
+        yield run

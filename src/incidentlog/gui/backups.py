@@ -1,17 +1,20 @@
-"""File ▸ Restore from backup, the newest good backup offered for a damaged file,
-and the daily backup made in the background after a database opens."""
+"""File ▸ Restore from backup, File ▸ Backup settings (how many automatic backups are
+kept), the newest good backup offered for a damaged file, and the daily backup made in
+the background after a database opens."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QLabel,
     QMessageBox,
+    QSpinBox,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -21,6 +24,7 @@ from PySide6.QtWidgets import (
 from incidentlog.domain.errors import StorageError
 from incidentlog.gui.context import AppContext
 from incidentlog.store.backup import (
+    DEFAULT_KEEP,
     BackupInfo,
     backup_counts,
     backup_if_due,
@@ -28,6 +32,63 @@ from incidentlog.store.backup import (
     newest_good_backup,
     restore_backup,
 )
+
+#: The ``QSettings`` key of how many automatic backups of each kind are kept.
+KEEP_KEY = "backups/keep"
+#: The range the window offers; the command line's ``--keep`` has no upper bound.
+MIN_KEEP, MAX_KEEP = 1, 100
+
+
+def backup_keep(settings: QSettings) -> int:
+    """How many daily, pre-import and pre-migration backups to keep: the user's choice,
+    ``DEFAULT_KEEP`` if none was made, clamped to the range the window offers (an INI
+    file edited by hand must not turn into "keep 0")."""
+    try:
+        value = int(str(settings.value(KEEP_KEY, DEFAULT_KEEP)))
+    except (TypeError, ValueError):
+        return DEFAULT_KEEP
+    return min(max(value, MIN_KEEP), MAX_KEEP)
+
+
+def set_backup_keep(settings: QSettings, keep: int) -> None:
+    settings.setValue(KEEP_KEY, min(max(int(keep), MIN_KEEP), MAX_KEEP))
+
+
+class BackupSettingsDialog(QDialog):
+    """File ▸ Backup settings: how many automatic backups of each kind are kept."""
+
+    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self.setObjectName("backupSettingsDialog")
+        self.setWindowTitle(self.tr("Backup settings"))
+        self.setAccessibleName(self.tr("Backup settings"))
+        self.keep = QSpinBox(self)
+        self.keep.setObjectName("backupKeep")
+        self.keep.setRange(MIN_KEEP, MAX_KEEP)
+        self.keep.setValue(backup_keep(settings))
+        self.keep.setAccessibleName(self.tr("Backups of each kind to keep"))
+        explain = QLabel(self.tr(
+            "incidentlog backs up the open log once a day, before every import and before "
+            "an upgrade, into a folder beside it. Of each kind, the newest ones are kept "
+            "and older ones removed, each time after a new backup was made and checked. "
+            "Backups you make with File ▸ Backup… are never removed."), self)
+        explain.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(self.tr("&Keep the newest:"), self.keep)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(explain)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.resize(460, 200)
+
+    def accept(self) -> None:
+        set_backup_keep(self._settings, self.keep.value())
+        super().accept()
 
 
 def _describe(info: BackupInfo) -> tuple[str, str, str]:
@@ -122,9 +183,10 @@ def start_daily_backup(context: AppContext, on_failure: Callable[[BaseException]
     database = context.services.database.path
     if database is None or context.read_only:
         return
+    keep = backup_keep(context.settings)  # read here: QSettings belongs to the GUI thread
 
     def work(_progress: object, _cancelled: object) -> Path | None:
-        return backup_if_due(database)
+        return backup_if_due(database, keep=keep)
 
     task = context.runner.start(work)  # type: ignore[arg-type]
     task.failed.connect(on_failure)

@@ -385,17 +385,20 @@ class ImportDialog(QDialog):
         self.task = None if task.done else task
 
     def _run(self, *, dry_run: bool, on_success: Callable[[Any], None], title: str) -> Task:
+        from incidentlog.gui.backups import backup_keep
+
         services = self._context.services
         path = self._path()
+        keep = backup_keep(self._context.settings)  # File ▸ Backup settings; GUI thread
 
         def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
             from incidentlog.exchange import import_json
-            from incidentlog.store.backup import DEFAULT_KEEP, backup_database
+            from incidentlog.store.backup import backup_database
 
             database = services.database.path
             if not dry_run and database is not None:
                 # DESIGN §5: a verified backup before every import.
-                backup_database(database, reason="pre-import", keep=DEFAULT_KEEP)
+                backup_database(database, reason="pre-import", keep=keep)
             return import_json(services, path, dry_run=dry_run, progress=progress,
                                cancel=cancelled)
 

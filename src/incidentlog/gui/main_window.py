@@ -48,7 +48,13 @@ from incidentlog.domain.enums import STATUS_TRANSITIONS, Status
 from incidentlog.domain.errors import ConflictError, IncidentLogError, StorageError
 from incidentlog.domain.records import Incident
 from incidentlog.gui import errors as errors_module
-from incidentlog.gui.backups import RestoreDialog, offer_good_backup, restore, start_daily_backup
+from incidentlog.gui.backups import (
+    BackupSettingsDialog,
+    RestoreDialog,
+    offer_good_backup,
+    restore,
+    start_daily_backup,
+)
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.errors import ConflictChoice, show_error
 from incidentlog.gui.filter_bar import FilterBar
@@ -240,6 +246,9 @@ class MainWindow(QMainWindow):
         self.actionRestore = self._action(
             "actionRestore", self.tr("&Restore from backup…"), self.restore_dialog,
             tip=self.tr("Put a backup in place of this database (the current file is kept)"))
+        self.actionBackupSettings = self._action(
+            "actionBackupSettings", self.tr("Backup se&ttings…"), self.backup_settings_dialog,
+            tip=self.tr("How many automatic backups of each kind are kept"))
         self.actionQuit = self._action("actionQuit", self.tr("&Quit"), self.close,
                                        shortcut=key.Quit)
         if self.actionQuit.shortcut().isEmpty():  # some platforms bind no Quit key
@@ -324,7 +333,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         file_menu.addActions([self.actionImport, self.actionExport, self.actionBackup,
-                              self.actionRestore])
+                              self.actionRestore, self.actionBackupSettings])
         file_menu.addSeparator()
         file_menu.addAction(self.actionQuit)
 
@@ -438,6 +447,12 @@ class MainWindow(QMainWindow):
         text = getattr(error, "message", str(error))
         self.statusBar().showMessage(
             self.tr("The daily backup failed: {0}").format(text), 15_000)
+
+    def backup_settings_dialog(self) -> QDialog:
+        """File ▸ Backup settings: a preference, so it needs no open database."""
+        dialog = BackupSettingsDialog(self.settings.qsettings, self)
+        dialog.open()
+        return dialog
 
     def restore_dialog(self) -> QDialog | None:
         """File ▸ Restore from backup: pick a backup; the current file is set aside."""

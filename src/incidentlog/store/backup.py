@@ -2,19 +2,30 @@
 
 A backup is written aside, checked (``integrity_check``, our application id,
 the same record counts as the original) and only then renamed into place, so
-a backup that exists is a good one. Old automatic backups are rotated.
+a backup that exists is a good one. Old automatic backups are rotated: only
+after the new one is in place, and never the new one itself.
+
+A backup into the database's own backups folder also records the head of the
+audit log's hash chain (how many entries, the last one's id and hash) in a
+small file there, the *audit anchor*: outside the database, so that
+``incidentlog check`` can tell when entries the last backup saw were removed
+or rewritten by a program that first dropped the guarding triggers (which the
+chain alone cannot show for the newest entries).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sqlite3
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from incidentlog.domain.errors import StorageError
 from incidentlog.store.backend import APPLICATION_ID
@@ -81,11 +92,7 @@ def _fsync(path: Path) -> None:
 
 def _remove_stale_partials(folder: Path) -> None:
     """Remove what killed backups left; a recent one may belong to a backup under way."""
-    limit = time.time() - STALE_PARTIAL_SECONDS
-    for leftover in folder.glob(".*.partial"):
-        with contextlib.suppress(OSError):
-            if leftover.stat().st_mtime < limit:
-                leftover.unlink()
+    _remove_stale(folder, ".*.partial")
 
 
 def backup_database(
@@ -99,8 +106,11 @@ def backup_database(
     """Copy ``database`` to ``out`` (or a timestamped file in ``backup_dir``), verified.
 
     ``keep`` rotates: after a successful backup, only the newest ``keep``
-    backups made for the same ``reason`` stay in the folder.
+    backups made for the same ``reason`` stay in the folder, the new one always
+    among them. ``keep`` must be at least 1 (``ValueError``).
     """
+    if keep is not None:
+        check_keep(keep)
     if out is None:
         folder = backup_dir or default_backup_dir(database)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -109,6 +119,7 @@ def backup_database(
     if out == database.absolute():
         raise StorageError("A backup cannot overwrite the database it copies.")
     temp = out.with_name(f".{out.name}.partial")
+    anchor: AuditAnchor | None = None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_partials(out.parent)
@@ -119,6 +130,7 @@ def backup_database(
                 with source:  # one read transaction: counts and copy see the same data
                     source.execute("BEGIN")
                     counts = _counts(source)
+                    anchor = _next_anchor(database, out.parent, source)
                     source.backup(target)
                     source.execute("COMMIT")
                 target.execute("PRAGMA journal_mode = DELETE")
@@ -141,8 +153,10 @@ def backup_database(
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+    if anchor is not None:
+        _write_anchor(database, anchor)
     if keep is not None:
-        _rotate(out.parent, database.stem, reason, keep)
+        _rotate(out.parent, database.stem, reason, keep, out)
     return out
 
 
@@ -161,18 +175,38 @@ def list_backups(database: Path, backup_dir: Path | None = None) -> list[BackupI
     return sorted(found, key=lambda info: info.made_at, reverse=True)
 
 
-def _rotate(folder: Path, stem: str, reason: str, keep: int) -> None:
-    backups = [
+def _rotate(folder: Path, stem: str, reason: str, keep: int, made: Path) -> None:
+    """Remove the oldest backups of ``reason`` beyond ``keep``, never ``made``.
+
+    Runs only after ``made`` was verified and renamed into place. It is set
+    apart by its path, not by its date: a clock set back (or a backup copied in
+    from another computer) can make an older backup look newer, and the one
+    just made must survive that.
+    """
+    others = [
         info
         for info in list_backups(folder / f"{stem}{BACKUP_SUFFIX}", folder)
-        if info.reason == reason
+        if info.reason == reason and info.path != made
     ]
-    for old in backups[max(keep, 1) :]:
-        old.path.unlink(missing_ok=True)
+    for old in others[max(keep, 1) - 1 :]:
+        # An old backup that cannot be removed is not a failure of the new one.
+        with contextlib.suppress(OSError):
+            old.path.unlink(missing_ok=True)
 
 
-#: How many backups of each automatic kind are kept (daily, pre-import, pre-migration).
+#: How many backups of each automatic kind are kept (daily, pre-import, pre-migration)
+#: unless the user chose otherwise (the window's backup settings, ``--keep``).
 DEFAULT_KEEP = 7
+
+
+def check_keep(keep: int) -> int:
+    """``keep`` if it is a usable count of backups to keep; ``ValueError`` if not.
+
+    At least 1: the rotation runs after a backup and must leave that backup.
+    """
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+        raise ValueError(f"the number of backups to keep must be 1 or more, not {keep!r}")
+    return keep
 #: An automatic backup on open is made when the newest one is older than this.
 DAILY = timedelta(days=1)
 
@@ -224,26 +258,263 @@ def restore_backup(backup: Path, database: Path) -> Path | None:
     """Put ``backup`` in place of ``database``; the current file is set aside, not deleted.
 
     Returns where the current file was set aside (None if there was none).
-    The database must be closed. The backup is verified first; the copy is
-    made beside the target and renamed over it, so an interruption leaves
-    either the old file or the restored one.
+    The database must be closed. Killed at any moment, the restore leaves
+    ``database`` naming either the old file or the restored one, and a
+    set-aside copy that exists under its name is whole:
+
+    1. the backup is copied beside the database under a hidden name, fsynced
+       and checked;
+    2. a WAL that the old file still has (its last writer crashed) is folded
+       into it by SQLite, as SQLite does itself when the last connection
+       closes: no WAL of the old file may be left beside the restored one,
+       where SQLite would replay it into the wrong file. A file another
+       program holds open is refused here;
+    3. the old file is copied aside (hidden, fsynced, then named), so that it
+       stays whole whatever happens next;
+    4. the restored copy is renamed over the database, in one step.
+
+    (Renaming the old file aside first, as this did before, left no file
+    under the database's name when killed between the two renames.)
     """
     verify_backup(backup)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside: Path | None = None
     temp = database.with_name(f".{database.name}.restoring")
+    aside: Path | None = None
     try:
+        _remove_stale(database.parent, f".{database.stem}.set-aside-*.partial")
         shutil.copyfile(backup, temp)
+        _fsync(temp)
         verify_backup(temp)
         if database.exists():
-            aside = database.with_name(f"{database.stem}.set-aside-{stamp}{database.suffix}")
-            database.replace(aside)
-            for suffix in ("-wal", "-shm"):
-                journal = Path(f"{database}{suffix}")
-                if journal.exists():
-                    journal.replace(Path(f"{aside}{suffix}"))
+            journals = _fold_wal(database)
+            aside = _aside_name(database)
+            # A journal that could not be folded (a damaged file) goes aside with it,
+            # before the file itself, and is removed from beside the database.
+            for journal in journals:
+                _copy_whole(journal, Path(f"{aside}{journal.name[len(database.name):]}"))
+            _copy_whole(database, aside)
+            for journal in journals:
+                journal.unlink(missing_ok=True)
+        # Before the rename: killed in between, the old file stays, and a restored
+        # backup's chain is normally the start of the old file's, which it continues.
+        _anchor_restored(database, temp)
         temp.replace(database)
+        _fsync(database.parent)
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise StorageError(f"The backup cannot be restored to {database}: {exc}.") from exc
     return aside
+
+
+# ---------------------------------------------------------------------------------------
+# The audit anchor
+# ---------------------------------------------------------------------------------------
+
+ANCHOR_SUFFIX = ".audit-anchor.json"
+#: Runs one SQL query with its parameters and returns the first row (sqlite3 or SQLAlchemy).
+Fetch = Callable[..., Sequence[Any] | None]
+
+
+@dataclass(frozen=True)
+class AuditAnchor:
+    """The head of a log's audit chain when a backup was made: the evidence that those
+    entries existed, kept outside the database."""
+
+    entries: int  # entries up to and including last_id
+    last_id: int
+    last_hash: str
+    first_hash: str  # which log this is (a new log at the same path has another)
+    recorded_at: str
+
+
+def anchor_path(database: Path) -> Path:
+    return default_backup_dir(database) / f"{database.stem}{ANCHOR_SUFFIX}"
+
+
+def read_anchor(database: Path) -> AuditAnchor | None:
+    """The anchor of ``database``; None when there is none or it cannot be read."""
+    try:
+        data = json.loads(anchor_path(database).read_text(encoding="utf-8"))
+        return AuditAnchor(
+            int(data["entries"]), int(data["last_id"]), str(data["last_hash"]),
+            str(data["first_hash"]), str(data["recorded_at"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def chain_head(fetch: Fetch) -> AuditAnchor | None:
+    """The head of the audit chain that ``fetch`` reads; None when it has no entry."""
+    if fetch("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'") is None:
+        return None
+    count, last_id = fetch("SELECT count(*), max(id) FROM audit_log") or (0, None)
+    if not count:
+        return None
+    last = fetch("SELECT hash FROM audit_log WHERE id = ?", (last_id,))
+    first = fetch("SELECT hash FROM audit_log ORDER BY id LIMIT 1")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return AuditAnchor(int(count), int(last_id), str(last[0] if last else ""),
+                       str(first[0] if first else ""), stamp)
+
+
+def anchor_problem(anchor: AuditAnchor, fetch: Fetch) -> str | None:
+    """Why the audit log ``fetch`` reads does not continue ``anchor``'s chain; None if it does.
+
+    A log whose first entry is not the anchor's is another log (a new database
+    at the same path) and is not judged: so a chain rewritten from its very
+    first entry is not caught here either, only one cut short or rewritten
+    after it.
+    """
+    first = fetch("SELECT hash FROM audit_log ORDER BY id LIMIT 1")
+    when = f"the backup of {anchor.recorded_at} recorded {anchor.entries:,} audit entries"
+    if first is None:
+        records = fetch(
+            "SELECT (SELECT count(*) FROM incident) + (SELECT count(*) FROM source)"
+            " + (SELECT count(*) FROM quote)"
+        )
+        if records and records[0]:
+            return (f"audit log: {when}; now it has none although the log holds records: "
+                    "its entries were removed by another program")
+        return None
+    if first[0] != anchor.first_hash:
+        return None
+    row = fetch(
+        "SELECT count(*), (SELECT hash FROM audit_log WHERE id = ?) FROM audit_log"
+        " WHERE id <= ?",
+        (anchor.last_id, anchor.last_id),
+    )
+    count, last_hash = (row[0], row[1]) if row else (0, None)
+    if count == anchor.entries and last_hash == anchor.last_hash:
+        return None
+    if last_hash is None:
+        what = f"entry {anchor.last_id} is gone and {count:,} of them are left"
+    elif last_hash != anchor.last_hash:
+        what = f"entry {anchor.last_id} is not the one it was"
+    else:
+        what = f"{count:,} of them are left"
+    return (f"audit log: {when}, up to entry {anchor.last_id}; {what}: entries were removed "
+            "or rewritten by another program (or this is not the file those backups were "
+            "made of)")
+
+
+def _next_anchor(database: Path, folder: Path, source: sqlite3.Connection) -> AuditAnchor | None:
+    """The anchor to record for a backup into ``folder``, read in the backup's transaction.
+
+    Only the database's own backups folder holds its anchor. An anchor that the
+    log no longer continues is kept as it is, not moved on to the log as it now
+    is: that would make the removal it shows invisible. (A restore, the one
+    legitimate way back, records the restored file's head itself.)
+    """
+    if folder != default_backup_dir(database).expanduser().absolute():
+        return None
+
+    def fetch(sql: str, parameters: Sequence[Any] = ()) -> Sequence[Any] | None:
+        row: Sequence[Any] | None = source.execute(sql, parameters).fetchone()
+        return row
+
+    previous = read_anchor(database)
+    if previous is not None and anchor_problem(previous, fetch) is not None:
+        return None
+    return chain_head(fetch)
+
+
+def _write_anchor(database: Path, anchor: AuditAnchor) -> None:
+    """Record ``anchor`` (whole or not at all); a failure costs the check, not the backup."""
+    path = anchor_path(database)
+    partial = path.with_name(f".{path.name}.partial")
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(asdict(anchor), indent=2) + "\n", encoding="utf-8")
+        _fsync(partial)
+        partial.replace(path)
+
+
+def _anchor_restored(database: Path, restored: Path) -> None:
+    """After a restore the log goes back in time: its anchor is the restored file's head."""
+    if not anchor_path(database).exists():
+        return
+    try:
+        connection = sqlite3.connect(f"file:{restored}?mode=ro", uri=True)
+        try:
+            anchor = chain_head(lambda sql, p=(): connection.execute(sql, p).fetchone())
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError:
+        return
+    if anchor is None:
+        with contextlib.suppress(OSError):
+            anchor_path(database).unlink()
+    else:
+        _write_anchor(database, anchor)
+
+
+#: How long a restore waits for other connections to the database to close.
+IN_USE_WAIT_SECONDS = 3.0
+
+
+def _fold_wal(database: Path) -> list[Path]:
+    """Fold the WAL of ``database`` into it; return the journals that are still there.
+
+    Only a crash leaves a WAL or shared-memory file behind: the last connection to
+    close removes them. Opening and closing one connection here does exactly
+    that. If they are still there afterwards, another connection has the file
+    open: one of this process that is still closing (a background read the
+    window just cancelled) is waited for a moment; then it is another program
+    (``StorageError``). If SQLite cannot open the file (it is damaged, or cannot
+    be written), its journals are left as they are and returned, to go aside
+    with it.
+    """
+    journals = [Path(f"{database}{suffix}") for suffix in ("-wal", "-shm")]
+    deadline = time.monotonic() + IN_USE_WAIT_SECONDS
+    while any(journal.exists() for journal in journals):
+        try:
+            connection = sqlite3.connect(database, timeout=10)
+            try:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            finally:
+                connection.close()
+        except sqlite3.DatabaseError:
+            return [journal for journal in journals if journal.exists()]
+        if not any(journal.exists() for journal in journals):
+            break
+        if time.monotonic() > deadline:
+            raise StorageError(
+                f"{database} is open in another program (another copy of incidentlog?). "
+                "Close it there, then restore; the file was not replaced.",
+                str(database),
+            )
+        time.sleep(0.1)
+    return []
+
+
+def _aside_name(database: Path) -> Path:
+    """``log.set-aside-20240120T153000Z.sqlite3``, or ``…Z-2.sqlite3`` if that is taken:
+    two restores in one second must not overwrite the first one's set-aside file."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    number = 1
+    while True:
+        tail = f"-{number}" if number > 1 else ""
+        aside = database.with_name(f"{database.stem}.set-aside-{stamp}{tail}{database.suffix}")
+        if not any(Path(f"{aside}{end}").exists() for end in ("", "-wal", "-shm")):
+            return aside
+        number += 1
+
+
+def _copy_whole(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target``: under a hidden name, fsynced, then renamed."""
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        shutil.copyfile(source, partial)
+        _fsync(partial)
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _remove_stale(folder: Path, pattern: str) -> None:
+    """Remove the files ``pattern`` names in ``folder`` that a killed run left an hour ago."""
+    limit = time.time() - STALE_PARTIAL_SECONDS
+    for leftover in folder.glob(pattern):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < limit:
+                leftover.unlink()

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from incidentlog.domain.validation import incident_errors, quote_errors, source_errors
 from incidentlog.store.audit import verify_chain
+from incidentlog.store.backup import anchor_problem, read_anchor
 from incidentlog.store.database import Database
 from incidentlog.store.records import (
     QUOTE_SELECT,
@@ -46,8 +47,10 @@ def check_database(database: Database) -> list[str]:
     """Every problem found in ``database``, one sentence each; an empty list when sound.
 
     Checks, in order: SQLite's ``integrity_check`` and ``foreign_key_check``
-    and the full-text index (through the backend), the audit log's hash chain,
-    and the validation rules of every live incident, source and quote. A
+    and the full-text index (through the backend), the audit log's hash chain
+    and that it still holds what the last backup recorded of it (the audit
+    anchor, ``store/backup.py``), and the validation rules of every live
+    incident, source and quote. A
     read-only database is never written: its full-text index is checked on a
     temporary copy, because SQLite checks an FTS5 index only through an INSERT.
     """
@@ -63,8 +66,29 @@ def check_database(database: Database) -> list[str]:
             problems.extend(map(_one_line, database.backend.check(connection, read_only=False)))
     with database.read() as connection:
         problems.extend(verify_chain(connection))
+        problems.extend(_anchor_problems(database, connection))
         problems.extend(_record_problems(connection))
     return problems
+
+
+def _anchor_problems(database: Database, connection: Connection) -> list[str]:
+    """Entries that the last backup saw and that are gone or different now.
+
+    The hash chain shows an altered entry, but not that the newest ones were
+    removed, nor a chain recomputed from some entry on; the head recorded
+    outside the database at the last backup does.
+    """
+    if database.path is None or database.backend.name != "sqlite":
+        return []
+    anchor = read_anchor(database.path)
+    if anchor is None:
+        return []
+
+    def fetch(sql: str, parameters: tuple[Any, ...] = ()) -> Any:
+        return connection.exec_driver_sql(sql, parameters).fetchone()
+
+    problem = anchor_problem(anchor, fetch)
+    return [problem] if problem else []
 
 
 def _one_line(problem: str) -> str:

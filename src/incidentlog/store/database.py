@@ -297,12 +297,14 @@ def open_database(
     *,
     read_only: bool = False,
     backup_dir: Path | None = None,
+    backup_keep: int | None = None,
 ) -> Database:
     """Open (creating or migrating as needed) the SQLite database at ``target``.
 
     - a path that does not exist is created at the latest schema (not when
       ``read_only``);
-    - an older schema is backed up to ``backup_dir`` (verified) and migrated;
+    - an older schema is backed up to ``backup_dir`` (verified) and migrated; the
+      newest ``backup_keep`` pre-migration backups are kept (default ``DEFAULT_KEEP``);
     - a newer schema, a file that is not ours or a damaged file raises
       ``StorageError`` and is not modified;
     - ``read_only`` opens the file read-only: every write raises ``ReadOnlyError``.
@@ -339,7 +341,7 @@ def open_database(
                     "written. It was left unchanged.",
                     str(path),
                 )
-            _migrate(path, backup_dir)
+            _migrate(path, backup_dir, backup_keep)
     if not read_only and not os.access(path, os.W_OK):
         read_only = True  # a file the user cannot write is opened read-only (issue 3, §8)
     engine, backend = _make_engine(path, read_only=read_only)
@@ -350,10 +352,15 @@ def open_database(
     return database
 
 
-def _migrate(path: Path, backup_dir: Path | None) -> None:
+def _migrate(path: Path, backup_dir: Path | None, keep: int | None) -> None:
     from incidentlog.store.backup import DEFAULT_KEEP, backup_database
 
-    backup_database(path, backup_dir=backup_dir, reason="pre-migration", keep=DEFAULT_KEEP)
+    backup_database(
+        path,
+        backup_dir=backup_dir,
+        reason="pre-migration",
+        keep=DEFAULT_KEEP if keep is None else keep,
+    )
     engine, _backend = _make_engine(path, read_only=False)
     try:
         with (

@@ -1588,9 +1588,12 @@ def import_json(
             )
         importer = _Importer(services, path, checked, ticker, spool)
         try:
+            sqlite = database.backend.name == "sqlite"
             with (
                 database.write() as connection,
-                bulk.page_cache(connection, _IMPORT_CACHE_MIB),
+                bulk.page_cache(connection, _IMPORT_CACHE_MIB)
+                if sqlite
+                else contextlib.nullcontext(),
             ):
                 importer.run(connection)
                 if dry_run:
@@ -1687,6 +1690,7 @@ class _Importer:
         self.checked = checked
         self.ticker = ticker
         self.spool = spool
+        self.sqlite = services.database.backend.name == "sqlite"  # DeferredIndexes is SQLite's
         self.now = _now_text()
         self.tally = {name: _Tally() for name in SECTIONS}
         self.conflicts: list[str] = []
@@ -1723,7 +1727,9 @@ class _Importer:
         # and the full-text index are built once at the end rather than row by row.
         indexes = (
             bulk.DeferredIndexes(connection)
-            if self.checked.records >= _DEFER_INDEXES_FROM and bulk.tables_empty(connection)
+            if self.sqlite
+            and self.checked.records >= _DEFER_INDEXES_FROM
+            and bulk.tables_empty(connection)
             else None
         )
         for section, handler in (

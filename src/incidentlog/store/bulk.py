@@ -6,17 +6,22 @@ its ``_mapping`` per row, or a dict of parameters per row, costs more than
 SQLite's own work. Export and import therefore stream here:
 
 - ``stream`` runs a SQLAlchemy ``Select`` (built where the conditions are
-  known, e.g. ``exchange.scope``) on the connection's own DBAPI cursor, inside
-  the caller's transaction, and yields batches of plain tuples in the select's
-  column order;
+  known, e.g. ``exchange.scope``) in the caller's transaction and yields
+  batches of plain tuples, in the select's column order, read straight from
+  the DBAPI cursor;
 - ``tags_by_incident``, ``links_by_incident`` and ``citing_refs`` read what a
   batch of records refers to with one query per batch (never one per row);
 - ``insert_rows``, ``ids_by_uid`` and friends write and look up many rows with
-  one ``executemany`` or one ``IN`` query per batch.
+  one ``executemany`` or one ``IN`` query per batch;
+- ``DeferredIndexes`` and ``page_cache`` let an import into an empty log build
+  its indexes once at the end, with a larger page cache meanwhile;
+- ``UidLedger`` keeps the uids of a file being checked on disk.
 
 Every function takes an open ``Connection`` inside the caller's transaction and
-never commits. The SQL is built with SQLAlchemy from ``store.schema``, so it
-follows the tables and the dialect.
+never commits. The queries are built with SQLAlchemy from ``store.schema``; what
+is SQLite's own (``sqlite_master``, pragmas, the FTS ``rebuild``, the ledger's
+scratch database) is said where it is used, for the PostgreSQL backend to
+provide its way.
 """
 
 from __future__ import annotations
@@ -363,6 +368,10 @@ def tables_empty(connection: Connection) -> bool:
     return True
 
 
+#: The page cache while the deferred indexes are built (see ``DeferredIndexes.rebuild``).
+_SORT_CACHE_MIB = 32
+
+
 class DeferredIndexes:
     """Inside the caller's write transaction: the secondary indexes of the record tables
     and the full-text triggers set aside, then built again in one go.
@@ -388,12 +397,23 @@ class DeferredIndexes:
             connection.exec_driver_sql(f'DROP {kind.upper()} "{name}"')
 
     def rebuild(self) -> None:
-        for _kind, _name, sql in self._deferred:
-            self._connection.exec_driver_sql(sql)
-        if any(kind == "trigger" for kind, _, _ in self._deferred):
-            self._connection.exec_driver_sql(
-                "INSERT INTO incident_fts(incident_fts) VALUES ('rebuild')"
-            )
+        connection = self._connection
+        # Building an index sorts all its entries (a million-record import: hundreds of
+        # megabytes). SQLite's sorter keeps as much as the page cache in memory and its
+        # overflow in temporary files, which temp_store=MEMORY keeps in memory too: for
+        # the rebuild, a small cache and temporary files on disk keep memory flat.
+        temp_store = connection.exec_driver_sql("PRAGMA temp_store").scalar()
+        connection.exec_driver_sql(f"PRAGMA cache_size = {-_SORT_CACHE_MIB * 1024}")
+        connection.exec_driver_sql("PRAGMA temp_store = FILE")
+        try:
+            for _kind, _name, sql in self._deferred:
+                connection.exec_driver_sql(sql)
+            if any(kind == "trigger" for kind, _, _ in self._deferred):
+                connection.exec_driver_sql(
+                    "INSERT INTO incident_fts(incident_fts) VALUES ('rebuild')"
+                )
+        finally:
+            connection.exec_driver_sql(f"PRAGMA temp_store = {int(temp_store or 0)}")
         self._deferred = []
 
 

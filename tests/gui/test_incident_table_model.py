@@ -215,7 +215,7 @@ def test_background_loading_shows_a_first_page_then_adds_the_rest(
     assert model.loading and model.rowCount() == 0 and len(runner.pending) == 1
     runner.run_pending()
     assert not model.loading and model.rowCount() == 5 and model.matches == 5
-    model.PAGE_SIZE = 2
+    model.PAGE_SIZE = model.first_page_size = 2
     model.sort(model.column_index("title"), Qt.SortOrder.AscendingOrder)
     model.sort(model.column_index("ref"), Qt.SortOrder.AscendingOrder)
     assert model.rowCount() == 5 and model.loading  # the old rows stay until the new page
@@ -239,3 +239,21 @@ def test_background_loading_shows_a_first_page_then_adds_the_rest(
     assert column(model, "ref") == ["IQ-2024-0001", "IQ-2024-0002", "IQ-2024-0003",
                                     "JO-2024-0001", "SY-2024-0001"]
     assert model.fetches == 2  # rows 2-3, then 4: rows 0-1 came with the first page
+
+
+def test_a_first_page_of_the_whole_log_comes_before_its_count(
+        qtbot, monkeypatch, services: Services, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+    """Counting every row of a large log costs more than the first page: it comes
+    with the ids, and the status bar says so meanwhile."""
+    from incidentlog.gui.workers import ManualRunner
+
+    runner = ManualRunner()
+    monkeypatch.setattr(IncidentTableModel, "first_page_size", 2)
+    model = IncidentTableModel(services.incident_query, runner=runner)
+    with qtbot.assertNotEmitted(model.countsChanged):
+        runner.pending.pop(0).execute()  # the first page only: the ids are asked for next
+    assert model.rowCount() == 2 and model.provisional and not model.counted
+    assert len(runner.pending) == 1
+    with qtbot.waitSignal(model.countsChanged) as counts:
+        runner.run_pending()
+    assert counts.args == [5, 5] and model.counted and model.rowCount() == 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QTableView,
     QWidget,
 )
@@ -282,7 +284,7 @@ def test_enter_in_the_table_opens_the_incident_in_the_form(qtbot, window: MainWi
     assert window.context.state.current_incident == table.current_uid()
 
 
-def test_main_shows_the_window_and_runs_the_event_loop(
+def test_main_paints_the_window_then_opens_the_log(
         qtbot, monkeypatch: pytest.MonkeyPatch, db_path: Path,  # type: ignore[no-untyped-def]
         dialogs: DialogRecorder) -> None:
     import sys
@@ -300,6 +302,18 @@ def test_main_shows_the_window_and_runs_the_event_loop(
                       if isinstance(w, MainWindow) and w.isVisible())
         seen.append(window)
         assert sys.excepthook is not hook  # errors become dialogs while it runs
+        # The window comes first, saying what it opens; the log once it is painted.
+        assert window.opening and window.context is None
+        assert window.opening_page.isVisibleTo(window)
+        assert db_path.name in window.opening_page.label.text()
+        assert db_path.name in window.windowTitle()
+        qtbot.waitUntil(lambda: window.context is not None, timeout=10_000)
+        assert not window.opening
+        assert window.context.services.database.path == db_path
+        assert window.workspace is not None and window.workspace.isVisibleTo(window)
+        model = window.workspace.incident_table.incident_model
+        qtbot.waitUntil(lambda: model.rowCount() > 0 and not model.loading, timeout=10_000)
+        assert window.count_label.text().startswith(f"{model.rowCount()} of")
         window.close()
         return 0
 
@@ -308,6 +322,53 @@ def test_main_shows_the_window_and_runs_the_event_loop(
     assert seen and seen[0].context is None  # closed: the database was closed too
     assert QApplication.applicationName() == "incidentlog"
     assert sys.excepthook is hook  # restored after the loop
+    assert not dialogs.of("warning")
+
+
+def test_main_on_a_file_that_is_not_ours_ends_on_the_welcome_page(
+        qtbot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,  # type: ignore[no-untyped-def]
+        dialogs: DialogRecorder) -> None:
+    from incidentlog.app import main
+
+    bogus = tmp_path / "notes.sqlite3"
+    bogus.write_bytes(b"just some text, not a database" * 10)
+    before = bogus.read_bytes()
+
+    def fake_exec(_app: QApplication) -> int:
+        window = next(w for w in QApplication.topLevelWidgets()
+                      if isinstance(w, MainWindow) and w.isVisible())
+        qtbot.waitUntil(lambda: not window.opening, timeout=10_000)
+        assert window.context is None
+        assert "not an incidentlog database" in dialogs.of("warning")[0][2]
+        assert window.welcome.isVisibleTo(window)
+        assert window.windowTitle() == "incidentlog"
+        window.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", fake_exec)
+    assert main(["--db", str(bogus)]) == 0
+    assert bogus.read_bytes() == before
+
+
+def test_main_on_first_start_offers_the_demo_data_once_the_log_is_open(
+        qtbot, monkeypatch: pytest.MonkeyPatch, dialogs: DialogRecorder) -> None:  # type: ignore[no-untyped-def]
+    from incidentlog.app import main
+
+    assert not paths.default_database_path().exists()
+    dialogs.answer = QMessageBox.StandardButton.No  # the offer is what is tested here
+
+    def fake_exec(_app: QApplication) -> int:
+        window = next(w for w in QApplication.topLevelWidgets()
+                      if isinstance(w, MainWindow) and w.isVisible())
+        qtbot.waitUntil(lambda: bool(dialogs.of("question")), timeout=10_000)
+        assert window.context is not None
+        assert "demo" in dialogs.of("question")[0][2]
+        window.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", fake_exec)
+    assert main([]) == 0
+    assert paths.default_database_path().exists()
 
 
 def test_an_unexpected_error_becomes_a_dialog_not_only_a_traceback(
@@ -396,3 +457,43 @@ def test_an_export_given_on_the_command_line_is_offered_for_import(qtbot, tmp_pa
     qtbot.waitUntil(lambda: dialog.apply_button.isEnabled(), timeout=10_000)
     assert "add" in dialog.report_view.toPlainText().lower()
     dialog.reject()
+
+
+def test_a_new_filter_paints_the_table_once(qtbot, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Each paint of a screen of rows costs ~50 ms on a large log: a filter must not
+    paint twice (the view's own delayed layout repainted after the first paint
+    of the new rows whenever the scroll bar's range changed)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from incidentlog.domain.query import IncidentFilter
+    from incidentlog.gui.workers import TaskRunner
+
+    make_database(db_path)
+    # Rows arrive from a worker thread, as in the application (the order of the
+    # paint and the view's timers depends on it).
+    window = build_window(qtbot, ["--db", str(db_path)], runner=TaskRunner())
+    table = window.workspace.incident_table
+    model = table.incident_model
+    window.resize(900, 420)  # fewer rows fit than the log has: a scroll bar, as on a large log
+    window.show()
+    qtbot.waitUntil(lambda: not model.loading and model.rowCount() > 0, timeout=10_000)
+    qtbot.wait(50)
+
+    class PaintCounter(QObject):
+        paints = 0
+
+        def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                self.paints += 1
+            return False
+
+    counter = PaintCounter()
+    table.viewport().installEventFilter(counter)
+    window.context.state.set_filter(IncidentFilter(countries=("IQ",)))
+    deadline = time.monotonic() + 10
+    while model.loading and time.monotonic() < deadline:
+        QApplication.processEvents()  # as the event loop runs: posted events, then timers
+    assert not model.loading
+    for _ in range(20):
+        QApplication.processEvents()
+    assert counter.paints == 1

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-
-import pycountry
+from typing import Any
 
 __all__ = ["all_countries", "country_name", "find_country", "is_country_code"]
 
@@ -108,6 +107,14 @@ def all_countries() -> list[tuple[str, str]]:
     return list(_sorted_countries())
 
 
+def _countries() -> Any:
+    # Imported when first needed: pycountry's import (~40 ms, with
+    # importlib.metadata) is not paid by the command line or the window's start.
+    import pycountry
+
+    return pycountry.countries
+
+
 @lru_cache(maxsize=1)
 def _sorted_countries() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(_names().items(), key=lambda item: (_fold(item[1]), item[0])))
@@ -117,7 +124,7 @@ def _sorted_countries() -> tuple[tuple[str, str], ...]:
 def _names() -> dict[str, str]:
     """alpha-2 → the name shown."""
     names: dict[str, str] = {}
-    for country in pycountry.countries:
+    for country in _countries():
         code = country.alpha_2
         names[code] = _COMMON_NAMES.get(code) or getattr(country, "common_name", None) or (
             country.name
@@ -127,7 +134,7 @@ def _names() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _alpha_3() -> dict[str, str]:
-    return {country.alpha_3: country.alpha_2 for country in pycountry.countries}
+    return {country.alpha_3: country.alpha_2 for country in _countries()}
 
 
 @lru_cache(maxsize=1)
@@ -139,7 +146,7 @@ def _index() -> dict[str, frozenset[str]]:
         if name:
             index.setdefault(_fold(name), set()).add(code)
 
-    for country in pycountry.countries:
+    for country in _countries():
         code = country.alpha_2
         add(country.name, code)
         add(getattr(country, "common_name", None), code)

@@ -13,6 +13,7 @@ coloured mark.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from PySide6.QtCore import (
@@ -27,7 +28,16 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent, QPainter, QPalette, QResizeEvent
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QKeyEvent,
+    QPainter,
+    QPalette,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -115,6 +125,36 @@ SELECT_ROW = (QItemSelectionModel.SelectionFlag.ClearAndSelect
               | QItemSelectionModel.SelectionFlag.Rows)
 
 
+DISPLAY = Qt.ItemDataRole.DisplayRole
+FOREGROUND = Qt.ItemDataRole.ForegroundRole
+ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
+FONT = Qt.ItemDataRole.FontRole
+DECORATION = Qt.ItemDataRole.DecorationRole
+COUNT_KEYS = frozenset({"killed", "injured"})
+RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+LEFT_ALIGNED = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+class _Looks:
+    """The brushes, colours and font the cells use, made once (they need a QGuiApplication)."""
+
+    def __init__(self) -> None:
+        self.unknown_brush = QBrush(QColor(UNKNOWN_COLOUR))
+        self.status_brushes = {status: QBrush(QColor(text))
+                               for status, (text, _badge) in STATUS_COLOURS.items()}
+        self.badge_colours = {status: QColor(badge)
+                              for status, (_text, badge) in STATUS_COLOURS.items()}
+        self.confidence_colours = {grade: QColor(colour)
+                                   for grade, colour in CONFIDENCE_COLOURS.items()}
+        self.italic = QFont()
+        self.italic.setItalic(True)
+
+
+@cache
+def _looks() -> _Looks:
+    return _Looks()
+
+
 def date_tooltip(incident: Incident) -> str | None:
     moment = incident.occurred
     if moment is None:
@@ -180,17 +220,19 @@ class IncidentTableModel(LazyRecordModel):
     def first_page_loader(self, sort: Sort) -> FirstPageLoader:
         # Keyset paging on the sort column's index, and counts that SQLite answers
         # from an index or the full-text index: the first screen in milliseconds.
-        query, flt, limit = self._query, self._filter, self.PAGE_SIZE
+        query, flt, limit = self._query, self._filter, self.first_page_size
         everything = IncidentFilter(deleted=flt.deleted)
         known = self._known_total()
 
-        def load() -> tuple[list[Any], int, int]:
-            if flt == everything and known is not None:  # a re-sort: the count is known
-                records = query.page(flt, sort, limit=limit)
-                return records, len(records) if len(records) < limit else known, known
-            records, matches = query.first_page(flt, sort, limit=limit)
+        def load() -> tuple[list[Any], int | None, int | None]:
             if flt == everything:
-                return records, matches, matches
+                records = query.page(flt, sort, limit=limit)
+                if len(records) < limit:
+                    return records, len(records), len(records)
+                # Counting every row of a large log (80 ms at 1M) would hold the
+                # first screen back; the full id list counts them just after.
+                return records, known, known
+            records, matches = query.first_page(flt, sort, limit=limit)
             return records, matches, known if known is not None else query.count(everything)
 
         return load
@@ -214,38 +256,33 @@ class IncidentTableModel(LazyRecordModel):
         return incident.meta.id if incident is not None else None
 
     def cell(self, column: Column[Any], record: Any, role: int) -> Any:
+        # Called ~1,000 times a screen: colours, fonts and alignments are made once.
         incident: Incident = record
         key = column.key
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == DISPLAY:
             if key == "country" and incident.country:
                 return country_name(incident.country)
             if key == "confidence" and incident.confidence in CONFIDENCE_WORDS:
                 return f"{incident.confidence} {CONFIDENCE_WORDS[incident.confidence]}"
             return column.text(incident)
+        if role == FOREGROUND:
+            if key in COUNT_KEYS and not getattr(incident, key).known:
+                return _looks().unknown_brush
+            if key == "status":
+                return _looks().status_brushes[incident.status]
+            return None
+        if role == ALIGNMENT:
+            return RIGHT_ALIGNED if column.numeric or key in COUNT_KEYS else LEFT_ALIGNED
+        if role == FONT:
+            if key in COUNT_KEYS and not getattr(incident, key).known:
+                return _looks().italic
+            return None
+        if role == DECORATION and key == "confidence":
+            return _looks().confidence_colours.get(incident.confidence or 0)
+        if role == BADGE_ROLE and key == "status":
+            return _looks().badge_colours[incident.status]
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(key, incident)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if key in ("killed", "injured") and not getattr(incident, key).known:
-                return QBrush(QColor(UNKNOWN_COLOUR))
-            if key == "status":
-                return QBrush(QColor(STATUS_COLOURS[incident.status][0]))
-            return None
-        if role == BADGE_ROLE and key == "status":
-            return QColor(STATUS_COLOURS[incident.status][1])
-        if role == Qt.ItemDataRole.FontRole:
-            if key in ("killed", "injured") and not getattr(incident, key).known:
-                font = QFont()
-                font.setItalic(True)
-                return font
-            return None
-        if role == Qt.ItemDataRole.DecorationRole and key == "confidence":
-            if incident.confidence in CONFIDENCE_COLOURS:
-                return QColor(CONFIDENCE_COLOURS[incident.confidence])
-            return None
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            numeric = column.numeric or key in ("killed", "injured")
-            return int((Qt.AlignmentFlag.AlignRight if numeric else Qt.AlignmentFlag.AlignLeft)
-                       | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return column.text(incident)
         return None
@@ -409,8 +446,18 @@ class IncidentTable(QTableView):
                      if n != title and not header.isSectionHidden(n))
         header.resizeSection(title, max(MIN_TITLE_WIDTH, self.viewport().width() - others - 2))
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._title_to_fit:
+            # Now, before the first paint: fitting on the timer, after it, would
+            # paint every row a second time (~50 ms on a large log).
+            self._fit_title()
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        # A first page of what fits on screen and as much again to scroll into.
+        rows = self.viewport().height() // max(1, self.verticalHeader().defaultSectionSize())
+        self.incident_model.first_page_size = max(50, 2 * rows + 10)
         if self._title_to_fit:
             self._fit_timer.start()  # once the window's layout has settled
 
@@ -494,6 +541,10 @@ class IncidentTable(QTableView):
         self._context.state.set_selected_incidents(self.selected_uids())
 
     def _after_reset(self) -> None:
+        # Lay the rows out now rather than on the view's zero timer: that timer
+        # fires after the first paint and repaints the whole viewport again,
+        # doubling the cost of every new first screen (~50 ms at 1M).
+        self.executeDelayedItemsLayout()
         uid = self._context.state.current_incident
         if uid is not None:
             self.show_incident(uid)

@@ -9,13 +9,19 @@ enabled state: in read-only mode every edit action is disabled in one place.
 Whoever builds the window hands it a function that opens a database into an
 ``AppContext`` (``incidentlog.app.open_context``); the window never reaches
 for a global.
+
+Start-up. This module imports Qt and the light domain modules only: the views
+(``incidentlog.gui.workspace``), the data layer (SQLAlchemy alone takes
+0.3–0.4 s to import) and the dialogs are imported where first used, so the
+window can be painted before the log it shows is opened
+(``open_after_first_paint``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -34,9 +40,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
-    QSplitter,
     QStackedWidget,
-    QTabWidget,
     QTextBrowser,
     QToolBar,
     QVBoxLayout,
@@ -46,34 +50,24 @@ from PySide6.QtWidgets import (
 import incidentlog
 from incidentlog.domain.enums import STATUS_TRANSITIONS, Status
 from incidentlog.domain.errors import ConflictError, IncidentLogError, StorageError
-from incidentlog.domain.records import Incident
 from incidentlog.gui import errors as errors_module
-from incidentlog.gui.backups import (
-    BackupSettingsDialog,
-    RestoreDialog,
-    offer_good_backup,
-    restore,
-    start_daily_backup,
-)
-from incidentlog.gui.context import AppContext
 from incidentlog.gui.errors import ConflictChoice, show_error
-from incidentlog.gui.filter_bar import FilterBar
 from incidentlog.gui.icons import action_icon, app_icon
-from incidentlog.gui.incident_form import IncidentForm
-from incidentlog.gui.incident_table import IncidentTable
-from incidentlog.gui.quotes_view import QuotesView
-from incidentlog.gui.record_browser import RecordBrowser
 from incidentlog.gui.settings import Settings
-from incidentlog.gui.sources_view import SourcesView
-from incidentlog.gui.timeline import TimelineWidget
-from incidentlog.gui.undo import DeleteRecordCommand, SetStatusCommand, push_command
-from incidentlog.services import Changes
+from incidentlog.gui.views import INCIDENTS, QUOTES, SOURCES, TIMELINE
 from incidentlog.store.location import storage_warnings
 
-#: Opens a database file into a fresh context; raises ``StorageError`` when it cannot.
-ContextOpener = Callable[[Path, bool], AppContext]
+if TYPE_CHECKING:
+    from incidentlog.domain.records import Incident
+    from incidentlog.gui.context import AppContext
+    from incidentlog.gui.record_browser import RecordBrowser
+    from incidentlog.gui.workspace import Workspace
 
-INCIDENTS, SOURCES, QUOTES, TIMELINE = 0, 1, 2, 3
+__all__ = ["INCIDENTS", "QUOTES", "SOURCES", "TIMELINE", "MainWindow", "user_guide_path"]
+
+#: Opens a database file into a fresh context; raises ``StorageError`` when it cannot.
+ContextOpener = Callable[[Path, bool], "AppContext"]
+
 DATABASE_FILTER = "incidentlog databases (*.sqlite3 *.sqlite *.db);;All files (*)"
 
 
@@ -87,82 +81,23 @@ def user_guide_path() -> Path | None:
     return None
 
 
-class Workspace(QTabWidget):
-    """The views of one open database: incidents (filter, table, form), sources, quotes."""
+class _OpeningPage(QWidget):
+    """What the window shows while the log it starts on is opened; calls back once painted."""
 
-    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, painted: Callable[[], None], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.context = context
-        settings = Settings(context.settings)
-        self.setObjectName("workspace")
-        self.setAccessibleName(self.tr("Views"))
-        self.setDocumentMode(True)
+        self._painted = painted
+        self.setObjectName("openingPage")
+        layout = QVBoxLayout(self)
+        self.label = QLabel(self)
+        self.label.setObjectName("openingLabel")
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label.setWordWrap(True)
+        layout.addWidget(self.label)
 
-        self.filter_bar = FilterBar(context)
-        self.incident_table = IncidentTable(context)
-        self.incident_form = IncidentForm(context)
-        self.incident_form.setMinimumWidth(380)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.setSpacing(6)
-        left_layout.addWidget(self.filter_bar)
-        left_layout.addWidget(self.incident_table, 1)
-        self.incident_splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.incident_splitter.setObjectName("incidentSplitter")
-        self.incident_splitter.setChildrenCollapsible(False)
-        self.incident_splitter.addWidget(left)
-        self.incident_splitter.addWidget(self.incident_form)
-        self.incident_splitter.setStretchFactor(0, 3)
-        self.incident_splitter.setStretchFactor(1, 2)
-        saved = settings.state("incidentSplitter")
-        if saved is not None:
-            self.incident_splitter.restoreState(saved)
-        else:
-            self.incident_splitter.setSizes([920, 460])
-        incidents_page = QWidget()
-        incidents_page.setObjectName("incidentsPage")
-        page_layout = QVBoxLayout(incidents_page)
-        page_layout.setContentsMargins(8, 8, 8, 8)
-        page_layout.addWidget(self.incident_splitter)
-
-        self.sources_view = SourcesView(context)
-        self.quotes_view = QuotesView(context)
-        self.addTab(incidents_page, self.tr("&Incidents"))
-        self.addTab(self.sources_view, self.tr("&Sources"))
-        self.addTab(self.quotes_view, self.tr("&Quotes"))
-        # The timeline reads the same filter and current incident as the table.
-        self.timeline = TimelineWidget(context)
-        self.addTab(self.timeline, self.tr("&Timeline"))
-        self.incident_table.openRequested.connect(self.focus_incident_form)
-        self.timeline.openIncidentRequested.connect(self._open_from_timeline)
-
-    def _open_from_timeline(self, uid: str) -> None:
-        self.context.state.set_current_incident(uid)
-        self.focus_incident_form()
-
-    def form(self) -> QWidget:
-        """The form of the view on show (incident, source or quote)."""
-        current = self.currentWidget()
-        if isinstance(current, RecordBrowser):
-            return current.form
-        return self.incident_form
-
-    def forms(self) -> list[QWidget]:
-        return [self.incident_form, self.sources_view.form, self.quotes_view.form]
-
-    def focus_incident_form(self, _uid: str | None = None) -> None:
-        self.setCurrentIndex(INCIDENTS)
-        title = self.incident_form.findChild(QWidget, "title")
-        target = title if title is not None and title.isEnabled() else self.incident_form
-        target.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def save_layout(self) -> None:
-        settings = Settings(self.context.settings)
-        self.incident_table.save_layout()
-        settings.set_state("incidentSplitter", self.incident_splitter.saveState())
-        self.sources_view.save_layout()
-        self.quotes_view.save_layout()
+    def paintEvent(self, event: Any) -> None:
+        super().paintEvent(event)
+        self._painted()
 
 
 class MainWindow(QMainWindow):
@@ -187,6 +122,10 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.welcome = self._build_welcome()
         self.stack.addWidget(self.welcome)
+        #: (path, read-only, first start, file to offer for import) to open once painted
+        self._pending_open: tuple[Path, bool, bool, Path | None] | None = None
+        self.opening_page = _OpeningPage(self._opening_painted, self)
+        self.stack.addWidget(self.opening_page)
         self.setCentralWidget(self.stack)
         self.setWindowIcon(app_icon())
         self._build_actions()
@@ -424,6 +363,8 @@ class MainWindow(QMainWindow):
         """Open ``path`` in place of the current database; on failure keep what was open."""
         if not self.maybe_leave_forms():
             return False
+        from incidentlog.gui.backups import offer_good_backup, start_daily_backup
+
         try:
             context = self._opener(Path(path), read_only)
         except IncidentLogError as exc:
@@ -443,6 +384,48 @@ class MainWindow(QMainWindow):
         start_daily_backup(context, self._daily_backup_failed)
         return True
 
+    def open_after_first_paint(self, path: Path, *, read_only: bool = False,
+                               first_start: bool = False,
+                               pending_import: Path | None = None) -> None:
+        """Open ``path`` once the window has been painted (the start of the application).
+
+        Importing the views and the data layer and opening the log take about a
+        second on a large log; the window shows at once and says what it is
+        opening meanwhile. ``first_start`` offers the demo data afterwards;
+        ``pending_import`` offers that file for import.
+        """
+        self._pending_open = (path, read_only, first_start, pending_import)
+        self.opening_page.label.setText(self.tr("<h3>Opening {0}…</h3>").format(path.name))
+        self.opening_page.setToolTip(str(path))
+        self.stack.setCurrentWidget(self.opening_page)
+        self.setWindowTitle(f"{path.name} — incidentlog")
+        self.statusBar().showMessage(self.tr("Opening {0}…").format(path))
+
+    @property
+    def opening(self) -> bool:
+        """Whether the log the window starts on is still to be opened."""
+        return self._pending_open is not None
+
+    def _opening_painted(self) -> None:
+        if self._pending_open is not None:
+            # After this paint reaches the screen, not inside it.
+            QTimer.singleShot(0, self._open_pending)
+
+    def _open_pending(self) -> None:
+        if self._pending_open is None:
+            return
+        path, read_only, first_start, pending_import = self._pending_open
+        self._pending_open = None
+        self.statusBar().clearMessage()
+        opened = self.open_database_file(path, read_only=read_only)
+        if not opened:
+            self.set_context(None)  # the welcome page: open another file or create one
+            return
+        if first_start and not read_only:
+            QTimer.singleShot(0, self.offer_demo_data)
+        if pending_import is not None:
+            QTimer.singleShot(0, lambda: self.import_dialog(pending_import))
+
     def _daily_backup_failed(self, error: BaseException) -> None:
         text = getattr(error, "message", str(error))
         self.statusBar().showMessage(
@@ -450,6 +433,8 @@ class MainWindow(QMainWindow):
 
     def backup_settings_dialog(self) -> QDialog:
         """File ▸ Backup settings: a preference, so it needs no open database."""
+        from incidentlog.gui.backups import BackupSettingsDialog
+
         dialog = BackupSettingsDialog(self.settings.qsettings, self)
         dialog.open()
         return dialog
@@ -458,6 +443,8 @@ class MainWindow(QMainWindow):
         """File ▸ Restore from backup: pick a backup; the current file is set aside."""
         if self.context is None or self.context.services.database.path is None:
             return None
+        from incidentlog.gui.backups import RestoreDialog, restore
+
         database = self.context.services.database.path
         dialog = RestoreDialog(database, self)
 
@@ -496,6 +483,8 @@ class MainWindow(QMainWindow):
             old.close()
         self.context, self.workspace = context, None
         if context is not None:
+            from incidentlog.gui.workspace import Workspace
+
             workspace = Workspace(context, self)
             self.workspace = workspace
             self.stack.addWidget(workspace)
@@ -630,6 +619,8 @@ class MainWindow(QMainWindow):
         self.settings.set_current_view(index)
         if self.workspace is None:
             return
+        from incidentlog.gui.record_browser import RecordBrowser
+
         current = self.workspace.currentWidget()
         if isinstance(current, RecordBrowser):
             current.ensure_loaded()  # sources and quotes load when first looked at
@@ -657,7 +648,7 @@ class MainWindow(QMainWindow):
         else:
             model = self.workspace.quotes_view.model
             text = self.tr("{0} of {1} quotes")
-        if model.loading and not model.provisional:
+        if model.loading and not (model.provisional and model.counted):
             # A sort or a search on a large log, in the background.
             self.count_label.setText(self.tr("Loading…"))
             return
@@ -740,6 +731,8 @@ class MainWindow(QMainWindow):
     def focus_search(self) -> None:
         if self.workspace is None:
             return
+        from incidentlog.gui.record_browser import RecordBrowser
+
         current = self.workspace.currentWidget()
         if isinstance(current, RecordBrowser):
             current.focus_search()
@@ -803,6 +796,8 @@ class MainWindow(QMainWindow):
     def _run_commands(self, text: str, commands: Sequence[Any]) -> list[IncidentLogError]:
         """Push commands as one undo step; return the errors to show."""
         assert self.context is not None
+        from incidentlog.gui.undo import push_command
+
         stack = self.context.undo_stack
         errors: list[IncidentLogError] = []
         if len(commands) == 1:
@@ -846,6 +841,8 @@ class MainWindow(QMainWindow):
                 "Undo (Ctrl+Z) brings them back.")):
             return False
         self._move_current_past(uids)
+        from incidentlog.gui.undo import DeleteRecordCommand
+
         commands = [DeleteRecordCommand(services.incidents, i.meta.uid or "", i.meta.version,
                                         self.tr("Delete incident {0}").format(i.ref or ""))
                     for i in incidents]
@@ -890,6 +887,8 @@ class MainWindow(QMainWindow):
         if not self._confirm(self.tr("Delete"), question + "\n\n" + self.tr(
                 "Undo (Ctrl+Z) brings it back.")):
             return False
+        from incidentlog.gui.undo import DeleteRecordCommand
+
         commands = [DeleteRecordCommand(services.sources, s.meta.uid or "", s.meta.version,
                                         self.tr("Delete source {0}").format(s.label))
                     for s in sources]
@@ -909,6 +908,8 @@ class MainWindow(QMainWindow):
         if not self._confirm(self.tr("Delete"), question + "\n\n" + self.tr(
                 "Undo (Ctrl+Z) brings it back.")):
             return False
+        from incidentlog.gui.undo import DeleteRecordCommand
+
         commands = [DeleteRecordCommand(services.quotes, q.meta.uid or "", q.meta.version,
                                         self.tr("Delete quote {0}").format(q.label))
                     for q in quotes]
@@ -919,6 +920,8 @@ class MainWindow(QMainWindow):
         """Review action on the selected incidents (undoable, audited by the service)."""
         if self.context is None or self.read_only:
             return False
+        from incidentlog.gui.undo import SetStatusCommand
+
         services = self.context.services
         chosen = uids if uids is not None else self._selected_incident_uids()
         incidents = [i for i in (services.incident_query.get(uid) for uid in chosen) if i]
@@ -937,6 +940,8 @@ class MainWindow(QMainWindow):
         if choice is ConflictChoice.KEEP_MINE:
             return self.set_status(status, [conflict.uid])  # on top of their version
         if choice is ConflictChoice.RELOAD:
+            from incidentlog.services import Changes
+
             self.context.bus.announce(Changes(incidents=frozenset({conflict.uid})))
         return False
 

@@ -497,3 +497,24 @@ def test_a_new_filter_paints_the_table_once(qtbot, db_path: Path) -> None:  # ty
     for _ in range(20):
         QApplication.processEvents()
     assert counter.paints == 1
+
+
+def test_the_table_paints_its_cells_as_qt_s_own_delegate_would(
+        qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """The cell delegate fills each cell's style option in one call instead of
+    seven; what it paints must be exactly what Qt's delegate paints."""
+    from PySide6.QtWidgets import QStyledItemDelegate
+
+    table = window.workspace.incident_table
+    model = table.incident_model
+    header = table.horizontalHeader()
+    for key in ("place", "event_type", "tags", "summary"):
+        header.setSectionHidden(model.column_index(key), False)
+    window.show()
+    qtbot.waitUntil(lambda: not model.loading and model.rowCount() > 0, timeout=10_000)
+    table.selectRow(1)
+    ours = table.viewport().grab().toImage()
+    assert model.rowCount() >= 3
+    table.setItemDelegate(QStyledItemDelegate(table))
+    theirs = table.viewport().grab().toImage()
+    assert ours == theirs

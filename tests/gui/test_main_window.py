@@ -518,3 +518,18 @@ def test_the_table_paints_its_cells_as_qt_s_own_delegate_would(
     table.setItemDelegate(QStyledItemDelegate(table))
     theirs = table.viewport().grab().toImage()
     assert ours == theirs
+
+
+def test_a_window_never_painted_still_opens_its_log(qtbot, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Started minimized or on another desktop, the window gets no paint: the log
+    is opened anyway, a moment later."""
+    from incidentlog.app import build_main_window
+    from incidentlog.gui.workers import ImmediateRunner
+
+    make_database(db_path)
+    window = build_main_window(["--db", str(db_path)], runner=ImmediateRunner(),
+                               open_later=True)
+    qtbot.addWidget(window)
+    assert window.opening and not window.isVisible()
+    qtbot.waitUntil(lambda: window.context is not None, timeout=5_000)
+    assert not window.opening

@@ -68,6 +68,7 @@ __all__ = ["INCIDENTS", "QUOTES", "SOURCES", "TIMELINE", "MainWindow", "user_gui
 #: Opens a database file into a fresh context; raises ``StorageError`` when it cannot.
 ContextOpener = Callable[[Path, bool], "AppContext"]
 
+OPEN_UNPAINTED_AFTER_MS = 1_000
 DATABASE_FILTER = "incidentlog databases (*.sqlite3 *.sqlite *.db);;All files (*)"
 
 
@@ -400,6 +401,9 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.opening_page)
         self.setWindowTitle(f"{path.name} — incidentlog")
         self.statusBar().showMessage(self.tr("Opening {0}…").format(path))
+        # A window that is never painted (started minimized, on another desktop)
+        # still opens its log.
+        QTimer.singleShot(OPEN_UNPAINTED_AFTER_MS, self, self._open_pending)
 
     @property
     def opening(self) -> bool:
@@ -409,7 +413,7 @@ class MainWindow(QMainWindow):
     def _opening_painted(self) -> None:
         if self._pending_open is not None:
             # After this paint reaches the screen, not inside it.
-            QTimer.singleShot(0, self._open_pending)
+            QTimer.singleShot(0, self, self._open_pending)
 
     def _open_pending(self) -> None:
         if self._pending_open is None:
@@ -693,6 +697,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_leave_forms():
             event.ignore()
             return
+        self._pending_open = None  # closed while opening: nothing more to open
         self.save_window_state()
         self.set_context(None)
         event.accept()

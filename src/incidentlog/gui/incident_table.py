@@ -39,7 +39,6 @@ from PySide6.QtGui import (
     QPalette,
     QPixmap,
     QResizeEvent,
-    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -504,13 +503,6 @@ class IncidentTable(QTableView):
         others = sum(header.sectionSize(n) for n in range(header.count())
                      if n != title and not header.isSectionHidden(n))
         header.resizeSection(title, max(MIN_TITLE_WIDTH, self.viewport().width() - others - 2))
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._title_to_fit:
-            # Now, before the first paint: fitting on the timer, after it, would
-            # paint every row a second time (~50 ms on a large log).
-            self._fit_title()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -533,3 +533,62 @@ def test_a_window_never_painted_still_opens_its_log(qtbot, db_path: Path) -> Non
     assert window.opening and not window.isVisible()
     qtbot.waitUntil(lambda: window.context is not None, timeout=5_000)
     assert not window.opening
+
+
+def test_the_rest_of_the_ids_arriving_below_the_screen_repaints_nothing(
+        qtbot, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The full id list extends the first page out of view: only the scroll bar
+    changes, so the rows on screen are not painted again (~50 ms at 1M)."""
+    from datetime import UTC, datetime
+
+    from PySide6.QtCore import QEvent, QObject
+
+    from incidentlog.domain.records import Incident
+    from incidentlog.domain.when import Moment
+    from incidentlog.gui.workers import ManualRunner
+    from incidentlog.services import Services
+    from incidentlog.store.database import open_database
+
+    make_database(db_path, sample=False)
+    with open_database(db_path) as database:
+        services = Services(database, actor="tester")
+        for number in range(80):
+            services.incidents.create(Incident(
+                title=f"Incident {number:02}", country="SY",
+                occurred=Moment(datetime(2023, 1, 1 + number % 28, tzinfo=UTC))))
+    runner = ManualRunner()
+    window = build_window(qtbot, ["--db", str(db_path)], runner=runner)
+    window.resize(900, 500)
+    window.show()
+    table = window.workspace.incident_table
+    model = table.incident_model
+
+    def settle() -> None:
+        for _ in range(30):
+            QApplication.processEvents()
+
+    runner.run_pending()
+    settle()
+    assert model.rowCount() == 80 and model.first_page_size == 50  # far more than fits
+
+    class PaintCounter(QObject):
+        paints = 0
+
+        def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                self.paints += 1
+            return False
+
+    counter = PaintCounter()
+    table.viewport().installEventFilter(counter)
+    model.sort(model.column_index("title"), Qt.SortOrder.AscendingOrder)
+    runner.pending.pop(0).execute()  # the first page
+    settle()
+    assert model.rowCount() == 50 and model.provisional
+    assert counter.paints == 1
+    runner.run_pending()  # the rest of the ids, below the screen
+    settle()
+    assert model.rowCount() == 80 and not model.loading
+    assert counter.paints == 1
+    visible = table.viewport().height() // table.rowHeight(0)
+    assert table.verticalScrollBar().maximum() == 80 - visible  # the scroll bar knows them

@@ -135,6 +135,12 @@ DECORATION = Qt.ItemDataRole.DecorationRole
 COUNT_KEYS = frozenset({"killed", "injured"})
 RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 LEFT_ALIGNED = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+ALIGNMENT_FLAGS = {RIGHT_ALIGNED: Qt.AlignmentFlag(RIGHT_ALIGNED),
+                   LEFT_ALIGNED: Qt.AlignmentFlag(LEFT_ALIGNED)}
+HAS_DISPLAY = QStyleOptionViewItem.ViewItemFeature.HasDisplay
+HAS_DECORATION = QStyleOptionViewItem.ViewItemFeature.HasDecoration
+TEXT_COLOUR = QPalette.ColorRole.Text
+CENTRED = int(Qt.AlignmentFlag.AlignCenter)
 
 
 class _Looks:
@@ -327,24 +333,25 @@ class IncidentCellDelegate(QStyledItemDelegate):
             return
         column = model.columns[index.column()]
         cell = model.cell
-        option.index = QModelIndex(index)
+        option.index = index
         font = cell(column, record, FONT)
         if font is not None:
             option.font = font.resolve(option.font)
             option.fontMetrics = QFontMetrics(option.font)
-        option.displayAlignment = Qt.AlignmentFlag(cell(column, record, ALIGNMENT))
+        # Enum members are read once (a PySide6 enum lookup costs microseconds).
+        option.displayAlignment = ALIGNMENT_FLAGS[cell(column, record, ALIGNMENT)]
         foreground = cell(column, record, FOREGROUND)
         if foreground is not None:
             palette = option.palette
-            palette.setBrush(QPalette.ColorRole.Text, foreground)
+            palette.setBrush(TEXT_COLOUR, foreground)
             option.palette = palette
         swatch = cell(column, record, DECORATION)
         if swatch is not None:
-            option.features |= QStyleOptionViewItem.ViewItemFeature.HasDecoration
+            option.features |= HAS_DECORATION
             option.icon = self._swatch(swatch, option.decorationSize)
         text = cell(column, record, DISPLAY)
         if text is not None:
-            option.features |= QStyleOptionViewItem.ViewItemFeature.HasDisplay
+            option.features |= HAS_DISPLAY
             option.text = str(text).replace("\n", "\u2028")  # as Qt's displayText does
         option.backgroundBrush = QBrush()
         option.styleObject = None
@@ -363,10 +370,11 @@ class StatusBadgeDelegate(IncidentCellDelegate):
     """Paints the status as a rounded, coloured badge readable at a glance."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        badge = index.data(BADGE_ROLE)
-        if not isinstance(badge, QColor):
+        record = self._model.record_at(index.row()) if index.isValid() else None
+        if record is None:
             super().paint(painter, option, index)
             return
+        badge = _looks().badge_colours[record.status]
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         text = opt.text
@@ -383,10 +391,8 @@ class StatusBadgeDelegate(IncidentCellDelegate):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(badge)
         painter.drawRoundedRect(rect, height / 2, height / 2)
-        foreground = index.data(Qt.ItemDataRole.ForegroundRole)
-        painter.setPen(foreground.color() if isinstance(foreground, QBrush)
-                       else opt.palette.color(QPalette.ColorRole.Text))
-        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
+        painter.setPen(_looks().status_brushes[record.status].color())
+        painter.drawText(rect, CENTRED, text)
         painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
@@ -459,6 +465,8 @@ class IncidentTable(QTableView):
         selection.currentRowChanged.connect(self._current_row_changed)
         self.doubleClicked.connect(self._open_index)
         self.incident_model.modelReset.connect(self._after_reset)
+        self.incident_model.rowsInserted.connect(self._rows_inserted)
+        self._appended_out_of_view = False
         context.state.filterChanged.connect(self.incident_model.set_filter)
         context.state.currentIncidentChanged.connect(self.show_incident)
         context.bus.changed.connect(self.incident_model.handle_changes)
@@ -591,7 +599,22 @@ class IncidentTable(QTableView):
     def _publish_selection(self) -> None:
         self._context.state.set_selected_incidents(self.selected_uids())
 
+    def _rows_inserted(self, _parent: QModelIndex, first: int, _last: int) -> None:
+        # The full id list arriving below a first page: rows out of view.
+        bottom = self.rowAt(self.viewport().height() - 1)
+        self._appended_out_of_view = bottom != -1 and first > bottom
+
+    def doItemsLayout(self) -> None:
+        if self._appended_out_of_view:
+            # Only the scroll bar's range changed: Qt would also repaint every row
+            # on screen (~50 ms at 1M, blocking whatever the reviewer does next).
+            self._appended_out_of_view = False
+            self.updateGeometries()
+            return
+        super().doItemsLayout()
+
     def _after_reset(self) -> None:
+        self._appended_out_of_view = False
         # Lay the rows out now rather than on the view's zero timer: that timer
         # fires after the first paint and repaints the whole viewport again,
         # doubling the cost of every new first screen (~50 ms at 1M).

@@ -317,7 +317,8 @@ class IncidentCellDelegate(QStyledItemDelegate):
     ``QStyledItemDelegate`` asks the model for seven roles per cell, each a
     call from C++ into Python: ~1,450 calls a screen of the table. This does
     what its ``initStyleOption`` does with the same values (``cell``), asking
-    the model once per cell; a screen paints in about half the time.
+    the model once per cell. With the colours made once, a repaint of a screen
+    at 1M went from 41–44 ms to 32–35 ms; a test compares its pixels with Qt's.
     """
 
     def __init__(self, model: IncidentTableModel, parent: QWidget | None = None) -> None:

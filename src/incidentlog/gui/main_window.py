@@ -19,6 +19,7 @@ window can be painted before the log it shows is opened
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from PySide6.QtGui import (
     QActionGroup,
     QCloseEvent,
     QKeySequence,
+    QPaintEvent,
     QUndoGroup,
 )
 from PySide6.QtWidgets import (
@@ -96,7 +98,7 @@ class _OpeningPage(QWidget):
         self.label.setWordWrap(True)
         layout.addWidget(self.label)
 
-    def paintEvent(self, event: Any) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         self._painted()
 
@@ -396,7 +398,8 @@ class MainWindow(QMainWindow):
         ``pending_import`` offers that file for import.
         """
         self._pending_open = (path, read_only, first_start, pending_import)
-        self.opening_page.label.setText(self.tr("<h3>Opening {0}…</h3>").format(path.name))
+        self.opening_page.label.setText(
+            self.tr("<h3>Opening {0}…</h3>").format(html.escape(path.name)))
         self.opening_page.setToolTip(str(path))
         self.stack.setCurrentWidget(self.opening_page)
         self.setWindowTitle(f"{path.name} — incidentlog")

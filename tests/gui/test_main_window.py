@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -49,6 +49,17 @@ def action(window: MainWindow, name: str) -> QAction:
     found = window.findChild(QAction, name)
     assert found is not None, name
     return found
+
+
+class PaintCounter(QObject):
+    """Counts the paint events of the widget it filters (a screen of rows costs ~50 ms at 1M)."""
+
+    paints = 0
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.paints += 1
+        return False
 
 
 def test_object_names_and_accessible_names(window: MainWindow) -> None:
@@ -463,8 +474,6 @@ def test_a_new_filter_paints_the_table_once(qtbot, db_path: Path) -> None:  # ty
     """Each paint of a screen of rows costs ~50 ms on a large log: a filter must not
     paint twice (the view's own delayed layout repainted after the first paint
     of the new rows whenever the scroll bar's range changed)."""
-    from PySide6.QtCore import QEvent, QObject
-
     from incidentlog.domain.query import IncidentFilter
     from incidentlog.gui.workers import TaskRunner
 
@@ -478,14 +487,6 @@ def test_a_new_filter_paints_the_table_once(qtbot, db_path: Path) -> None:  # ty
     window.show()
     qtbot.waitUntil(lambda: not model.loading and model.rowCount() > 0, timeout=10_000)
     qtbot.wait(50)
-
-    class PaintCounter(QObject):
-        paints = 0
-
-        def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                self.paints += 1
-            return False
 
     counter = PaintCounter()
     table.viewport().installEventFilter(counter)
@@ -541,8 +542,6 @@ def test_the_rest_of_the_ids_arriving_below_the_screen_repaints_nothing(
     changes, so the rows on screen are not painted again (~50 ms at 1M)."""
     from datetime import UTC, datetime
 
-    from PySide6.QtCore import QEvent, QObject
-
     from incidentlog.domain.records import Incident
     from incidentlog.domain.when import Moment
     from incidentlog.gui.workers import ManualRunner
@@ -570,14 +569,6 @@ def test_the_rest_of_the_ids_arriving_below_the_screen_repaints_nothing(
     runner.run_pending()
     settle()
     assert model.rowCount() == 80 and model.first_page_size == 50  # far more than fits
-
-    class PaintCounter(QObject):
-        paints = 0
-
-        def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                self.paints += 1
-            return False
 
     counter = PaintCounter()
     table.viewport().installEventFilter(counter)

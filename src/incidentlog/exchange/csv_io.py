@@ -172,6 +172,19 @@ def _bookkeeping(row_of: Callable[[Any], Row]) -> list[CsvColumn[Any]]:
     ]
 
 
+def _bookkeeping_cells(
+    uid: str | None,
+    version: int | None,
+    created_at: str | None,
+    created_by: str | None,
+    updated_at: str | None,
+    updated_by: str | None,
+) -> list[str]:
+    """The cells of the ``_bookkeeping`` columns, from a row's values (the bulk export)."""
+    return [uid or "", number_text(version), created_at or "", created_by or "",
+            updated_at or "", updated_by or ""]
+
+
 def _spliced(
     base: Sequence[Column[Any]], after: str, extra: list[CsvColumn[Any]]
 ) -> list[CsvColumn[Any]]:
@@ -490,12 +503,9 @@ def _incident_rows(batches: Iterable[IncidentBatch]) -> Iterator[list[list[str]]
                         number(longitude),
                         _label(_GEO, GeoPrecision, geo_precision) if geo_precision else "",
                         cited,
-                        uid or "",
-                        number(version),
-                        created_at or "",
-                        created_by or "",
-                        updated_at or "",
-                        updated_by or "",
+                        *_bookkeeping_cells(
+                            uid, version, created_at, created_by, updated_at, updated_by
+                        ),
                     ]
                 )
             )
@@ -505,7 +515,7 @@ def _incident_rows(batches: Iterable[IncidentBatch]) -> Iterator[list[list[str]]
 def _source_rows(batches: Iterable[SourceBatch]) -> Iterator[list[list[str]]]:
     """The cells of sources.csv (``source_csv_columns``), a batch of rows at a time."""
     moment = _MomentCells()
-    number, screen = number_text, _SOURCE_TEXTS
+    screen = _SOURCE_TEXTS
     for batch in batches:
         cited_by = batch.cited_by
         rows = []
@@ -540,12 +550,9 @@ def _source_rows(batches: Iterable[SourceBatch]) -> Iterator[list[list[str]]]:
                         sha256 or "",
                         notes or "",
                         LIST_SEPARATOR.join(refs) if refs else "",
-                        uid or "",
-                        number(version),
-                        created_at or "",
-                        created_by or "",
-                        updated_at or "",
-                        updated_by or "",
+                        *_bookkeeping_cells(
+                            uid, version, created_at, created_by, updated_at, updated_by
+                        ),
                     ]
                 )
             )
@@ -555,7 +562,7 @@ def _source_rows(batches: Iterable[SourceBatch]) -> Iterator[list[list[str]]]:
 def _quote_rows(batches: Iterable[list[tuple[Any, ...]]]) -> Iterator[list[list[str]]]:
     """The cells of quotes.csv (``quote_csv_columns``), a batch of rows at a time."""
     moment = _MomentCells()
-    number, screen = number_text, _QUOTE_TEXTS
+    screen = _QUOTE_TEXTS
     for batch in batches:
         rows = []
         for (
@@ -581,12 +588,9 @@ def _quote_rows(batches: Iterable[list[tuple[Any, ...]]]) -> Iterator[list[list[
                         incident_uid or "",
                         source_title or source_url or "",
                         source_uid or "",
-                        uid or "",
-                        number(version),
-                        created_at or "",
-                        created_by or "",
-                        updated_at or "",
-                        updated_by or "",
+                        *_bookkeeping_cells(
+                            uid, version, created_at, created_by, updated_at, updated_by
+                        ),
                     ]
                 )
             )

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -129,20 +129,36 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[start : start + BATCH]
 
 
+def _grouped(
+    connection: Connection,
+    query: Select[Any],
+    ids: Sequence[int],
+    *,
+    whole: bool = False,
+    key: Callable[[Any], Any] | None = None,
+) -> dict[int, list[Any]]:
+    """The rows of ``query`` for ``ids`` (its ``:ids``, a batch at a time) grouped by
+    their first column: the second column each (the rest as a tuple if ``whole``),
+    every group sorted by ``key`` (code-point order, whatever the database's
+    collation)."""
+    found: dict[int, list[Any]] = {}
+    for chunk in _chunks(ids):
+        for row in fetch_all(connection, query, {"ids": chunk}):
+            item = tuple(row[1:]) if whole else row[1]
+            group = found.get(row[0])
+            if group is None:
+                found[row[0]] = [item]
+            else:
+                group.append(item)
+    for group in found.values():
+        if len(group) > 1:
+            group.sort(key=key)
+    return found
+
+
 def tags_by_incident(connection: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
     """The tags of each incident of ``ids`` that has any, in code-point order."""
-    found: dict[int, list[str]] = {}
-    for chunk in _chunks(ids):
-        for incident_id, tag in fetch_all(connection, _tags_query(), {"ids": chunk}):
-            tags = found.get(incident_id)
-            if tags is None:
-                found[incident_id] = [tag]
-            else:
-                tags.append(tag)
-    for tags in found.values():
-        if len(tags) > 1:
-            tags.sort()  # code-point order, whatever the database's collation
-    return found
+    return _grouped(connection, _tags_query(), ids)
 
 
 def links_by_incident(
@@ -150,19 +166,7 @@ def links_by_incident(
 ) -> dict[int, list[tuple[str, str | None, str | None, str | None]]]:
     """Citations of live sources by the incidents of ``ids``: ``(source uid, note,
     source title, source url)`` each, ordered by source uid."""
-    found: dict[int, list[tuple[str, str | None, str | None, str | None]]] = {}
-    for chunk in _chunks(ids):
-        for incident_id, *rest in fetch_all(connection, _links_query(), {"ids": chunk}):
-            links = found.get(incident_id)
-            entry = tuple(rest)
-            if links is None:
-                found[incident_id] = [entry]  # type: ignore[list-item]
-            else:
-                links.append(entry)  # type: ignore[arg-type]
-    for links in found.values():
-        if len(links) > 1:
-            links.sort(key=_first)
-    return found
+    return _grouped(connection, _links_query(), ids, whole=True, key=_first)
 
 
 def _first(item: tuple[Any, ...]) -> Any:
@@ -176,24 +180,13 @@ def citing_refs(
 ) -> dict[int, list[str]]:
     """The refs of the incidents (those meeting ``incident_where``) citing each source,
     in code-point order."""
-    found: dict[int, list[str]] = {}
     link = incident_source_table
     query = (
         select(link.c.source_id, incident_table.c.ref)
         .join(incident_table, incident_table.c.id == link.c.incident_id)
         .where(link.c.source_id.in_(_IDS), *incident_where)
     )
-    for chunk in _chunks(source_ids):
-        for source_id, ref in fetch_all(connection, query, {"ids": chunk}):
-            refs = found.get(source_id)
-            if refs is None:
-                found[source_id] = [ref]
-            else:
-                refs.append(ref)
-    for refs in found.values():
-        if len(refs) > 1:
-            refs.sort()
-    return found
+    return _grouped(connection, query, source_ids)
 
 
 # --- writing ---------------------------------------------------------------------------

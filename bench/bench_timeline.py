@@ -77,7 +77,7 @@ def run_once(app: object, database: object, figures: Figures | None, *,
 
     from incidentlog.domain.query import IncidentFilter
     from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
-    from incidentlog.gui.settings import open_settings
+    from incidentlog.gui.settings import Settings, open_settings
     from incidentlog.gui.timeline import TimelineView
     from incidentlog.gui.workers import TaskRunner
     from incidentlog.services import Services
@@ -87,7 +87,7 @@ def run_once(app: object, database: object, figures: Figures | None, *,
     settings = open_settings(scratch / "settings.ini")
     settings.setValue("timeline/lanes", lanes or "")
     context = AppContext(services, SelectionState(), ChangeBus(services), QUndoStack(),
-                         settings, TaskRunner())
+                         Settings(settings), TaskRunner())
     found: dict[str, float] = {}
 
     def note(name: str, seconds: float) -> None:
@@ -222,7 +222,7 @@ def render_screenshots(out: Path, ten_thousand: Path | None = None) -> list[Path
     from incidentlog.domain.when import parse_local
     from incidentlog.exchange import import_json
     from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
-    from incidentlog.gui.settings import open_settings
+    from incidentlog.gui.settings import Settings, open_settings
     from incidentlog.gui.timeline import TimelineWidget
     from incidentlog.gui.workers import TaskRunner
     from incidentlog.services import Services
@@ -257,7 +257,7 @@ def render_screenshots(out: Path, ten_thousand: Path | None = None) -> list[Path
                 settings = open_settings(scratch / f"{name}.ini")
                 settings.setValue("timeline/lanes", lanes)
                 context = AppContext(services, SelectionState(), ChangeBus(services),
-                                     QUndoStack(), settings, TaskRunner())
+                                     QUndoStack(), Settings(settings), TaskRunner())
                 widget = TimelineWidget(context)
                 widget.resize(WIDTH, HEIGHT)
                 widget.show()

@@ -39,7 +39,7 @@ from incidentlog import paths
 from incidentlog.gui.errors import install_excepthook
 from incidentlog.gui.icons import app_icon
 from incidentlog.gui.main_window import MainWindow
-from incidentlog.gui.settings import open_settings
+from incidentlog.gui.settings import Settings, open_settings
 
 if TYPE_CHECKING:
     from incidentlog.gui.context import AppContext
@@ -59,7 +59,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def open_context(path: Path, read_only: bool, *, settings: QSettings,
+def open_context(path: Path, read_only: bool, *, settings: Settings,
                  runner: TaskRunner | None = None, actor: str | None = None) -> AppContext:
     """Open ``path`` and build everything a window needs on it; raises ``StorageError``."""
     # The data layer is imported here, not at start-up: the window is painted first.
@@ -94,15 +94,15 @@ def build_main_window(argv: list[str], *, settings: QSettings | None = None,
     opened once the window has been painted, not before it is built.
     """
     args = parse_arguments(argv)
-    qsettings = settings if settings is not None else open_settings()
+    options = Settings(settings if settings is not None else open_settings())
     default = paths.default_database_path()
     path = (args.db or default).expanduser()
     first_start = args.db is None and not default.exists()
 
     def opener(target: Path, read_only: bool) -> AppContext:
-        return open_context(target, read_only, settings=qsettings, runner=runner)
+        return open_context(target, read_only, settings=options, runner=runner)
 
-    window = MainWindow(qsettings, opener)
+    window = MainWindow(options, opener)
     window.restore_window_state()
     if open_later:
         window.open_after_first_paint(path, read_only=args.read_only, first_start=first_start,

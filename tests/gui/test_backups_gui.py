@@ -167,9 +167,9 @@ def test_cancelling_the_backup_settings_changes_nothing(  # type: ignore[no-unty
     dialog.reject()
     assert backup_keep(settings) == 4
     # A value edited by hand into the INI file is brought back into range.
-    settings.setValue("backups/keep", "0")
+    settings.qsettings.setValue("backups/keep", "0")
     assert backup_keep(settings) == 1
-    settings.setValue("backups/keep", "many")
+    settings.qsettings.setValue("backups/keep", "many")
     assert backup_keep(settings) == 7
 
 

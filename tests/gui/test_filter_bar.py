@@ -15,7 +15,7 @@ from incidentlog.domain.query import IncidentFilter
 from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
 from incidentlog.gui.filter_bar import FilterBar
 from incidentlog.gui.incident_table import IncidentTable
-from incidentlog.gui.settings import open_settings
+from incidentlog.gui.settings import Settings, open_settings
 from incidentlog.gui.workers import ImmediateRunner
 from incidentlog.services import Services
 
@@ -23,7 +23,7 @@ from incidentlog.services import Services
 @pytest.fixture
 def context(services: Services) -> AppContext:
     return AppContext(services, SelectionState(), ChangeBus(services), QUndoStack(),
-                      open_settings(), ImmediateRunner())
+                      Settings(open_settings()), ImmediateRunner())
 
 
 @pytest.fixture

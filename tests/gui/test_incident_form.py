@@ -36,6 +36,7 @@ from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
 from incidentlog.gui.incident_form import SOURCES_TAB, IncidentForm
 from incidentlog.gui.incident_links import CitationDialog, LinkSourceDialog
 from incidentlog.gui.quote_form import QuoteDialog
+from incidentlog.gui.settings import Settings
 from incidentlog.gui.source_form import SourceDialog
 from incidentlog.services import Services
 
@@ -56,7 +57,7 @@ pytestmark = pytest.mark.qt_log_ignore(r"^This plugin does not support")
 def context(services: Services, tmp_path: Path, qapp: QApplication) -> Iterator[AppContext]:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     bus = ChangeBus(services)
-    context = AppContext(services, SelectionState(), bus, QUndoStack(), settings)
+    context = AppContext(services, SelectionState(), bus, QUndoStack(), Settings(settings))
     yield context
     bus.detach()
 
@@ -214,7 +215,7 @@ def test_desk_officer_enters_the_al_assad_incident_from_the_keyboard(
     assert form.ref.text() == "IQ-2024-0001"
     assert not form.is_dirty()
     assert context.state.current_incident == uid
-    assert context.settings.value("forms/lastTimeZone") == "Asia/Baghdad"
+    assert context.settings.qsettings.value("forms/lastTimeZone") == "Asia/Baghdad"
 
     # A quote: CENTCOM's statement.
     form.tabs.setCurrentIndex(2)
@@ -306,7 +307,7 @@ def test_desk_officer_enters_the_al_assad_incident_from_the_keyboard(
 def test_a_new_incident_starts_with_the_last_time_zone(
     qtbot: Any, form: IncidentForm, context: AppContext
 ) -> None:
-    context.settings.setValue("forms/lastTimeZone", "Asia/Baghdad")
+    context.settings.qsettings.setValue("forms/lastTimeZone", "Asia/Baghdad")
     form.new_incident()
     assert form.tz.currentText() == "Asia/Baghdad"
     assert form.occurred.current_precision() is TimePrecision.MINUTE

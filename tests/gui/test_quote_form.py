@@ -19,6 +19,7 @@ from incidentlog.domain.records import Incident, Quote, Source
 from incidentlog.domain.when import Moment
 from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
 from incidentlog.gui.quote_form import QuoteDialog, QuoteForm
+from incidentlog.gui.settings import Settings
 from incidentlog.services import Services
 
 pytestmark = pytest.mark.qt_log_ignore(r"^This plugin does not support")
@@ -48,7 +49,7 @@ def activate(qtbot: Any, window: QWidget) -> None:
 def context(services: Services, tmp_path: Path, qapp: QApplication) -> Iterator[AppContext]:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     bus = ChangeBus(services)
-    yield AppContext(services, SelectionState(), bus, QUndoStack(), settings)
+    yield AppContext(services, SelectionState(), bus, QUndoStack(), Settings(settings))
     bus.detach()
 
 

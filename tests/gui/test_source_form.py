@@ -26,6 +26,7 @@ from incidentlog.domain.query import TextFilter
 from incidentlog.domain.records import Incident, Source
 from incidentlog.domain.when import Moment
 from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
+from incidentlog.gui.settings import Settings
 from incidentlog.gui.source_form import SourceDialog, SourceForm
 from incidentlog.services import Services
 
@@ -54,7 +55,7 @@ def activate(qtbot: Any, window: QWidget) -> None:
 def context(services: Services, tmp_path: Path, qapp: QApplication) -> Iterator[AppContext]:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     bus = ChangeBus(services)
-    yield AppContext(services, SelectionState(), bus, QUndoStack(), settings)
+    yield AppContext(services, SelectionState(), bus, QUndoStack(), Settings(settings))
     bus.detach()
 
 

@@ -20,7 +20,7 @@ from incidentlog.domain.records import Incident, Period
 from incidentlog.domain.when import Moment, parse_local
 from incidentlog.exchange import import_json
 from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
-from incidentlog.gui.settings import open_settings
+from incidentlog.gui.settings import Settings, open_settings
 from incidentlog.gui.timeline import TimelineView, TimelineWidget, incident_tooltip
 from incidentlog.gui.timeline_periods import PeriodDialog, create_period
 from incidentlog.gui.workers import ImmediateRunner, ManualRunner, TaskRunner
@@ -69,7 +69,7 @@ def demo(services: Services) -> dict[str, Incident]:
 
 def make_context(services: Services, runner: TaskRunner | None = None) -> AppContext:
     return AppContext(services, SelectionState(), ChangeBus(services), QUndoStack(),
-                      open_settings(), runner or ImmediateRunner())
+                      Settings(open_settings()), runner or ImmediateRunner())
 
 
 @pytest.fixture
@@ -203,7 +203,7 @@ def test_lanes_by_country_event_type_and_none(qtbot, widget: TimelineWidget,  # 
     view.set_lane_column(None)
     settle(qtbot, view)
     assert view.lanes() == [None]
-    assert view.context.settings.value("timeline/lanes") == ""
+    assert view.context.settings.qsettings.value("timeline/lanes") == ""
 
 
 def test_colour_by_status_and_the_legend(qtbot, view: TimelineView) -> None:  # type: ignore[no-untyped-def]
@@ -470,7 +470,7 @@ def test_time_zone_of_the_axis(qtbot, widget: TimelineWidget) -> None:  # type: 
     assert view.time_zone == "Asia/Baghdad"
     with pytest.raises(ValueError, match="IANA"):
         view.set_time_zone("Mars/Olympus")
-    assert view.context.settings.value("timeline/zone") == "Asia/Baghdad"
+    assert view.context.settings.qsettings.value("timeline/zone") == "Asia/Baghdad"
 
 
 def test_read_only_log_cannot_get_periods(services: Services, demo: dict[str, Incident],

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -23,8 +23,13 @@ from PySide6.QtWidgets import (
 
 from incidentlog.domain.errors import StorageError
 from incidentlog.gui.context import AppContext
+from incidentlog.gui.settings import (
+    BACKUP_KEEP,
+    MAX_BACKUP_KEEP,
+    MIN_BACKUP_KEEP,
+    Settings,
+)
 from incidentlog.store.backup import (
-    DEFAULT_KEEP,
     BackupInfo,
     backup_counts,
     backup_if_due,
@@ -33,31 +38,20 @@ from incidentlog.store.backup import (
     restore_backup,
 )
 
-#: The ``QSettings`` key of how many automatic backups of each kind are kept.
-KEEP_KEY = "backups/keep"
-#: The range the window offers; the command line's ``--keep`` has no upper bound.
-MIN_KEEP, MAX_KEEP = 1, 100
+
+def backup_keep(settings: Settings) -> int:
+    """How many daily, pre-import and pre-migration backups to keep (see ``BACKUP_KEEP``)."""
+    return settings.get(BACKUP_KEEP)
 
 
-def backup_keep(settings: QSettings) -> int:
-    """How many daily, pre-import and pre-migration backups to keep: the user's choice,
-    ``DEFAULT_KEEP`` if none was made, clamped to the range the window offers (an INI
-    file edited by hand must not turn into "keep 0")."""
-    try:
-        value = int(str(settings.value(KEEP_KEY, DEFAULT_KEEP)))
-    except (TypeError, ValueError):
-        return DEFAULT_KEEP
-    return min(max(value, MIN_KEEP), MAX_KEEP)
-
-
-def set_backup_keep(settings: QSettings, keep: int) -> None:
-    settings.setValue(KEEP_KEY, min(max(int(keep), MIN_KEEP), MAX_KEEP))
+def set_backup_keep(settings: Settings, keep: int) -> None:
+    settings.set(BACKUP_KEEP, min(max(int(keep), MIN_BACKUP_KEEP), MAX_BACKUP_KEEP))
 
 
 class BackupSettingsDialog(QDialog):
     """File ▸ Backup settings: how many automatic backups of each kind are kept."""
 
-    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._settings = settings
         self.setObjectName("backupSettingsDialog")
@@ -65,7 +59,7 @@ class BackupSettingsDialog(QDialog):
         self.setAccessibleName(self.tr("Backup settings"))
         self.keep = QSpinBox(self)
         self.keep.setObjectName("backupKeep")
-        self.keep.setRange(MIN_KEEP, MAX_KEEP)
+        self.keep.setRange(MIN_BACKUP_KEEP, MAX_BACKUP_KEEP)
         self.keep.setValue(backup_keep(settings))
         self.keep.setAccessibleName(self.tr("Backups of each kind to keep"))
         explain = QLabel(self.tr(

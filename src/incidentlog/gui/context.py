@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from incidentlog.domain.query import IncidentFilter
+from incidentlog.gui.settings import Settings
 from incidentlog.gui.workers import TaskRunner
 from incidentlog.services import Changes, Services
 
@@ -93,7 +94,7 @@ class AppContext:
     state: SelectionState
     bus: ChangeBus
     undo_stack: QUndoStack
-    settings: QSettings
+    settings: Settings
     #: Where long work runs; tests hand in an ``ImmediateRunner`` or ``ManualRunner``.
     runner: TaskRunner = field(default_factory=TaskRunner)
 

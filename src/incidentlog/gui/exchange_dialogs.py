@@ -39,7 +39,7 @@ from incidentlog.domain.errors import Cancelled, IncidentLogError
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.errors import show_error
-from incidentlog.gui.settings import Settings
+from incidentlog.gui.settings import LAST_DIR
 from incidentlog.gui.workers import Task, Work
 
 JSON, CSV = "json", "csv"
@@ -116,7 +116,7 @@ class ExportDialog(QDialog):
                  scope: str | None = None) -> None:
         super().__init__(parent)
         self._context = context
-        self._settings = Settings(context.settings)
+        self._settings = context.settings
         self.task: Task | None = None
         self.setObjectName("exportDialog")
         self.setWindowTitle(self.tr("Export"))
@@ -232,7 +232,7 @@ class ExportDialog(QDialog):
     def browse(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        folder = self._settings.last_dir() or str(Path.home())
+        folder = self._settings.get(LAST_DIR) or str(Path.home())
         stamp = datetime.now(UTC).strftime("%Y-%m-%d")
         if self.format == CSV:
             path = QFileDialog.getExistingDirectory(
@@ -243,7 +243,7 @@ class ExportDialog(QDialog):
                 self.tr("JSON documents (*.json)"))
         if path:
             self.destination_edit.setText(path)
-            self._settings.set_last_dir(Path(path).parent if self.format == JSON else path)
+            self._settings.set(LAST_DIR, str(Path(path).parent if self.format == JSON else path))
 
     # --- running ---------------------------------------------------------------------
     def start(self) -> None:
@@ -300,7 +300,7 @@ class ImportDialog(QDialog):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
-        self._settings = Settings(context.settings)
+        self._settings = context.settings
         self.task: Task | None = None
         self.report: Any = None
         self.setObjectName("importDialog")
@@ -359,10 +359,10 @@ class ImportDialog(QDialog):
         from PySide6.QtWidgets import QFileDialog
 
         path, _filter = QFileDialog.getOpenFileName(
-            self, self.tr("Import a JSON export"), self._settings.last_dir(),
+            self, self.tr("Import a JSON export"), self._settings.get(LAST_DIR),
             self.tr("JSON documents (*.json);;All files (*)"))
         if path:
-            self._settings.set_last_dir(Path(path).parent)
+            self._settings.set(LAST_DIR, str(Path(path).parent))
             self.file_edit.setText(path)
             self.check()
 
@@ -470,9 +470,9 @@ def start_backup(context: AppContext, parent: QWidget) -> Task | None:
         QMessageBox.information(parent, parent.tr("Backup"), parent.tr(
             "This database is on a server; back it up with the server's own tools."))
         return None
-    settings = Settings(context.settings)
+    settings = context.settings
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    suggestion = Path(settings.last_dir() or database.parent) / \
+    suggestion = Path(settings.get(LAST_DIR) or database.parent) / \
         f"{database.stem}-backup-{stamp}.sqlite3"
     path, _filter = QFileDialog.getSaveFileName(
         parent, parent.tr("Back up to"), str(suggestion),
@@ -480,7 +480,7 @@ def start_backup(context: AppContext, parent: QWidget) -> Task | None:
     if not path:
         return None
     target = Path(path)
-    settings.set_last_dir(target.parent)
+    settings.set(LAST_DIR, str(target.parent))
 
     def work(_progress: Callable[[int, int], None], _cancelled: Callable[[], bool]) -> Path:
         from incidentlog.store.backup import backup_database

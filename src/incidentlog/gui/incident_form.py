@@ -51,6 +51,7 @@ from incidentlog.domain.when import zone_label
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.history import HistoryView
 from incidentlog.gui.incident_links import IncidentQuotesTab, IncidentSourcesTab
+from incidentlog.gui.settings import LAST_TIME_ZONE
 from incidentlog.gui.undo import (
     CreateRecordCommand,
     SetStatusCommand,
@@ -58,7 +59,6 @@ from incidentlog.gui.undo import (
     push_command,
 )
 from incidentlog.gui.widgets import (
-    LAST_TZ_KEY,
     CountEdit,
     CountryCombo,
     FormBase,
@@ -472,7 +472,7 @@ class IncidentForm(FormBase):
         self._show(self._incident)
 
     def _last_zone(self) -> str:
-        return str(self._context.settings.value(LAST_TZ_KEY, "UTC") or "UTC")
+        return self._context.settings.get(LAST_TIME_ZONE)
 
     def _show(self, incident: Incident | None) -> None:
         self._incident = incident
@@ -738,7 +738,7 @@ class IncidentForm(FormBase):
             return False
         stored: Incident = command.result
         if stored.occurred is not None:
-            self._context.settings.setValue(LAST_TZ_KEY, stored.occurred.tz)
+            self._context.settings.set(LAST_TIME_ZONE, stored.occurred.tz)
         tab = self.tabs.currentIndex()
         self._show(stored)
         self.tabs.setCurrentIndex(tab)

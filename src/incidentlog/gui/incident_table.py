@@ -65,7 +65,6 @@ from incidentlog.gui.lazy_model import (
     LazyRecordModel,
     Loader,
 )
-from incidentlog.gui.settings import Settings
 from incidentlog.gui.workers import TaskRunner
 from incidentlog.services import Changes
 from incidentlog.services.queries import IncidentQuery
@@ -412,7 +411,7 @@ class IncidentTable(QTableView):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
-        self._settings = Settings(context.settings)
+        self._settings = context.settings
         self._following = False
         self._title_to_fit = False
         self._fit_timer = QTimer(self)

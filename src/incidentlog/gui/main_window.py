@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -55,7 +55,7 @@ from incidentlog.domain.errors import ConflictError, IncidentLogError, StorageEr
 from incidentlog.gui import errors as errors_module
 from incidentlog.gui.errors import ConflictChoice, show_error
 from incidentlog.gui.icons import action_icon, app_icon
-from incidentlog.gui.settings import Settings
+from incidentlog.gui.settings import CURRENT_VIEW, LAST_DIR, Settings
 from incidentlog.gui.views import INCIDENTS, QUOTES, SOURCES, TIMELINE
 from incidentlog.store.location import storage_warnings
 
@@ -108,12 +108,12 @@ class MainWindow(QMainWindow):
 
     contextChanged = Signal(object)  # AppContext or None
 
-    def __init__(self, settings: QSettings, opener: ContextOpener,
+    def __init__(self, settings: Settings, opener: ContextOpener,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setAccessibleName(self.tr("incidentlog"))
-        self.settings = Settings(settings)
+        self.settings = settings
         self._opener = opener
         self.context: AppContext | None = None
         self.workspace: Workspace | None = None
@@ -442,7 +442,7 @@ class MainWindow(QMainWindow):
         """File ▸ Backup settings: a preference, so it needs no open database."""
         from incidentlog.gui.backups import BackupSettingsDialog
 
-        dialog = BackupSettingsDialog(self.settings.qsettings, self)
+        dialog = BackupSettingsDialog(self.settings, self)
         dialog.open()
         return dialog
 
@@ -523,7 +523,7 @@ class MainWindow(QMainWindow):
             activated = getattr(workspace.sources_view.form, "incidentActivated", None)
             if activated is not None:  # "cited by" in the source form
                 activated.connect(self.show_incident)
-            workspace.setCurrentIndex(min(self.settings.current_view(), workspace.count() - 1))
+            workspace.setCurrentIndex(min(self.settings.get(CURRENT_VIEW), workspace.count() - 1))
             self._view_changed(workspace.currentIndex())
         else:
             self.timeline_menu.clear()
@@ -534,10 +534,10 @@ class MainWindow(QMainWindow):
         self.contextChanged.emit(context)
 
     def _choose_database(self, title: str) -> str:
-        path, _filter = QFileDialog.getOpenFileName(self, title, self.settings.last_dir(),
+        path, _filter = QFileDialog.getOpenFileName(self, title, self.settings.get(LAST_DIR),
                                                     self.tr(DATABASE_FILTER))
         if path:
-            self.settings.set_last_dir(Path(path).parent)
+            self.settings.set(LAST_DIR, str(Path(path).parent))
         return path
 
     def open_dialog(self, read_only: bool = False) -> None:
@@ -549,7 +549,7 @@ class MainWindow(QMainWindow):
     def new_database_dialog(self) -> None:
         path, _filter = QFileDialog.getSaveFileName(
             self, self.tr("New incident log"),
-            str(Path(self.settings.last_dir() or Path.home()) / "incidents.sqlite3"),
+            str(Path(self.settings.get(LAST_DIR) or Path.home()) / "incidents.sqlite3"),
             self.tr(DATABASE_FILTER))
         if not path:
             return
@@ -557,7 +557,7 @@ class MainWindow(QMainWindow):
         if target.exists() and target.stat().st_size > 0:
             QMessageBox.information(self, self.tr("New incident log"), self.tr(
                 "{0} exists already; it is opened instead of being replaced.").format(path))
-        self.settings.set_last_dir(target.parent)
+        self.settings.set(LAST_DIR, str(target.parent))
         self.open_database_file(target)
 
     def _fill_recent_menu(self) -> None:
@@ -623,7 +623,7 @@ class MainWindow(QMainWindow):
     def _view_changed(self, index: int) -> None:
         if 0 <= index < len(self.view_actions):
             self.view_actions[index].setChecked(True)
-        self.settings.set_current_view(index)
+        self.settings.set(CURRENT_VIEW, index)
         if self.workspace is None:
             return
         from incidentlog.gui.record_browser import RecordBrowser

@@ -31,9 +31,9 @@ from incidentlog.domain.errors import ConflictError, IncidentLogError, Validatio
 from incidentlog.domain.records import Quote
 from incidentlog.domain.validation import clean_quote, quote_errors
 from incidentlog.gui.context import AppContext
+from incidentlog.gui.settings import LAST_TIME_ZONE
 from incidentlog.gui.undo import CreateRecordCommand, UpdateRecordCommand, push_command
 from incidentlog.gui.widgets import (
-    LAST_TZ_KEY,
     FormBase,
     IncidentPicker,
     MomentEdit,
@@ -198,7 +198,7 @@ class QuoteForm(FormBase):
         incident = self._services.incidents.find(incident_uid) if incident_uid else None
         if incident is not None and incident.occurred is not None:
             return incident.occurred.tz
-        return str(self._context.settings.value(LAST_TZ_KEY, "UTC") or "UTC")
+        return self._context.settings.get(LAST_TIME_ZONE)
 
     def _show(self, quote: Quote, *, new: bool = False) -> None:
         self._quote = None if new else quote
@@ -312,7 +312,7 @@ class QuoteForm(FormBase):
             return False
         stored: Quote = command.result
         if stored.said is not None:
-            self._context.settings.setValue(LAST_TZ_KEY, stored.said.tz)
+            self._context.settings.set(LAST_TIME_ZONE, stored.said.tz)
         self._show(stored)
         self.saved.emit(stored.uid or "")
         return True

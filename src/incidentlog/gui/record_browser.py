@@ -36,7 +36,6 @@ from incidentlog.domain.columns import Column
 from incidentlog.domain.query import Sort, TextFilter
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.lazy_model import UID_ROLE, LazyRecordModel, Loader
-from incidentlog.gui.settings import Settings
 from incidentlog.gui.workers import TaskRunner
 
 SEARCH_DELAY_MS = 250
@@ -188,7 +187,7 @@ class RecordBrowser(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
-        self._settings = Settings(context.settings)
+        self._settings = context.settings
         self._name = name
         self._header_widths = header_widths
         self._hidden = tuple(hidden)

@@ -1,16 +1,26 @@
 """Every option the GUI keeps, declared once with its type and default.
 
-User preferences and window state are kept apart (as Picard's ``config.py``
-does): window geometry and header layouts live under ``state/`` and may be
-thrown away at any time without losing a preference. The ``QSettings`` is
-always passed in; ``open_settings`` makes the one the application uses, an
-INI file in incidentlog's data folder, so a test (which points
-``INCIDENTLOG_DATA_DIR`` at a temporary folder) never reads the user's.
+One registry (as Picard's ``config.py`` has): each ``Option`` names its INI
+section and key, its default and how a stored value is read back — QSettings
+hands back strings, a lone string for a one-item list, or whatever a person
+typed into the INI file, and an option turns that into its type or falls back to
+its default, never into a traceback. Nothing else in the GUI reads or writes a
+raw key: it asks ``Settings.get(OPTION)`` and ``Settings.set(OPTION, value)``.
+
+User preferences and window state are kept apart: window geometry, splitter
+positions and header layouts live under ``state/`` and may be thrown away at
+any time without losing a preference. ``open_settings`` makes the file the
+application uses, an INI file in incidentlog's data folder, so a test (which
+points ``INCIDENTLOG_DATA_DIR`` at a temporary folder) never reads the user's.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -18,6 +28,11 @@ from incidentlog import paths
 
 SETTINGS_FILE_NAME = "settings.ini"
 MAX_RECENT = 8
+#: The range of kept automatic backups the window offers (the command line's
+#: ``--keep`` has no upper bound); mirrors ``store.backup.DEFAULT_KEEP``'s default.
+MIN_BACKUP_KEEP, MAX_BACKUP_KEEP, DEFAULT_BACKUP_KEEP = 1, 100, 7
+
+T = TypeVar("T")
 
 
 def settings_path() -> Path:
@@ -29,44 +44,111 @@ def open_settings(path: Path | None = None) -> QSettings:
     return QSettings(str(path or settings_path()), QSettings.Format.IniFormat)
 
 
-class Settings:
-    """Typed access to a ``QSettings``; one method pair per option."""
+@dataclass(frozen=True)
+class Option(Generic[T]):
+    """One preference: where it is kept, its default, how a stored value is read.
 
-    RECENT = "files/recent"
-    LAST_DIR = "files/last_dir"
-    GEOMETRY = "state/geometry"
-    WINDOW_STATE = "state/window"
-    CURRENT_VIEW = "state/current_view"
+    ``read`` receives what QSettings returned (never None: a missing key gives the
+    default without calling it) and returns the typed value; it raises
+    ``ValueError`` or ``TypeError`` for a value it cannot use, and the default is
+    used instead. ``write`` turns a typed value into what is stored.
+    """
+
+    section: str
+    name: str
+    default: T
+    read: Callable[[object], T]
+    write: Callable[[T], object] = lambda value: value
+
+    @property
+    def key(self) -> str:
+        return f"{self.section}/{self.name}"
+
+
+def _text(value: object) -> str:
+    return str(value)
+
+
+def _non_empty_text(value: object) -> str:
+    if not str(value):
+        raise ValueError("empty")
+    return str(value)
+
+
+def _string_list(value: object) -> list[str]:
+    if isinstance(value, str):  # QSettings returns a lone string for a one-item list
+        value = [value]
+    if not isinstance(value, list):
+        raise TypeError(f"not a list: {value!r}")
+    return [str(item) for item in value if item]
+
+
+def _clamped(low: int, high: int) -> Callable[[object], int]:
+    def read(value: object) -> int:
+        return min(max(int(str(value)), low), high)
+    return read
+
+
+def _optional_text(value: object) -> str | None:
+    return str(value) or None
+
+
+# --- the registry -----------------------------------------------------------------------
+RECENT_DATABASES: Option[list[str]] = Option("files", "recent", [], _string_list)
+LAST_DIR: Option[str] = Option("files", "last_dir", "", _text)
+#: How many daily, pre-import and pre-migration backups to keep; a value edited by hand
+#: into the INI file is clamped to the range the window offers (never "keep 0").
+BACKUP_KEEP: Option[int] = Option("backups", "keep", DEFAULT_BACKUP_KEEP,
+                                  _clamped(MIN_BACKUP_KEEP, MAX_BACKUP_KEEP))
+#: The time zone the last saved incident or quote was reported in: the next one's default.
+LAST_TIME_ZONE: Option[str] = Option("forms", "lastTimeZone", "UTC", _non_empty_text)
+TIMELINE_LANES: Option[str | None] = Option("timeline", "lanes", None, _optional_text,
+                                            lambda value: value or "")
+TIMELINE_COLOUR: Option[str] = Option("timeline", "colour", "event_type", _non_empty_text)
+TIMELINE_ZONE: Option[str] = Option("timeline", "zone", "UTC", _non_empty_text)
+CURRENT_VIEW: Option[int] = Option("state", "current_view", 0, lambda value: int(str(value)))
+
+OPTIONS: tuple[Option[Any], ...] = (
+    RECENT_DATABASES, LAST_DIR, BACKUP_KEEP, LAST_TIME_ZONE,
+    TIMELINE_LANES, TIMELINE_COLOUR, TIMELINE_ZONE, CURRENT_VIEW,
+)
+
+
+class Settings:
+    """Typed access to the application's ``QSettings`` through the registry above."""
 
     def __init__(self, qsettings: QSettings) -> None:
         self.qsettings = qsettings
 
-    # --- recent databases ---------------------------------------------------
+    def get(self, option: Option[T]) -> T:
+        value = self.qsettings.value(option.key)
+        if value is not None:
+            try:
+                return option.read(value)
+            except (TypeError, ValueError):
+                pass
+        # A copy, so that a caller changing a list cannot change the registry's default.
+        return copy.copy(option.default)
+
+    def set(self, option: Option[T], value: T) -> None:
+        self.qsettings.setValue(option.key, option.write(value))
+
+    # --- recent databases -----------------------------------------------------------
     def recent_databases(self) -> list[str]:
-        value = self.qsettings.value(self.RECENT, [])
-        if isinstance(value, str):  # QSettings returns a lone string for a 1-item list
-            value = [value]
-        return [str(item) for item in (value or []) if item]
+        return self.get(RECENT_DATABASES)
 
     def add_recent_database(self, path: str | Path) -> None:
         text = str(Path(path).expanduser().absolute())
         recent = [text, *(p for p in self.recent_databases() if p != text)][:MAX_RECENT]
-        self.qsettings.setValue(self.RECENT, recent)
+        self.set(RECENT_DATABASES, recent)
 
     def remove_recent_database(self, path: str) -> None:
-        self.qsettings.setValue(self.RECENT, [p for p in self.recent_databases() if p != path])
+        self.set(RECENT_DATABASES, [p for p in self.recent_databases() if p != path])
 
     def clear_recent_databases(self) -> None:
-        self.qsettings.setValue(self.RECENT, [])
+        self.set(RECENT_DATABASES, [])
 
-    # --- folders ------------------------------------------------------------
-    def last_dir(self) -> str:
-        return str(self.qsettings.value(self.LAST_DIR, "") or "")
-
-    def set_last_dir(self, folder: str | Path) -> None:
-        self.qsettings.setValue(self.LAST_DIR, str(folder))
-
-    # --- window state ---------------------------------------------------------
+    # --- window state -----------------------------------------------------------------
     def state(self, key: str) -> QByteArray | None:
         """Saved geometry/state blob under ``state/<key>``; None when there is none."""
         value = self.qsettings.value(f"state/{key}")
@@ -77,14 +159,6 @@ class Settings:
     def set_state(self, key: str, value: QByteArray) -> None:
         self.qsettings.setValue(f"state/{key}", value)
 
-    def current_view(self) -> int:
-        try:
-            return int(self.qsettings.value(self.CURRENT_VIEW, 0))
-        except (TypeError, ValueError):
-            return 0
-
-    def set_current_view(self, index: int) -> None:
-        self.qsettings.setValue(self.CURRENT_VIEW, index)
-
     def sync(self) -> None:
         self.qsettings.sync()
+

@@ -88,6 +88,7 @@ from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.records import Period
 from incidentlog.domain.when import is_zone, zone, zone_label
 from incidentlog.gui.context import AppContext
+from incidentlog.gui.settings import LAST_DIR, TIMELINE_COLOUR, TIMELINE_LANES, TIMELINE_ZONE
 from incidentlog.gui.timeline_paint import (
     CAPTION,
     DENSITY_COLOUR,
@@ -149,9 +150,6 @@ FOOTER_HEIGHT = 24.0
 FETCH_DELAY_MS = 30
 ZOOM_STEP = 1.25
 
-SETTING_LANES = "timeline/lanes"
-SETTING_COLOUR = "timeline/colour"
-SETTING_ZONE = "timeline/zone"
 
 
 class _Canvas(QGraphicsItem):
@@ -199,11 +197,11 @@ class TimelineView(QGraphicsView):
         # needs the database to itself, and a tab never opened costs nothing.
         self._shown_once = False
         settings = context.settings
-        lanes = settings.value(SETTING_LANES, "") or None
+        lanes = settings.get(TIMELINE_LANES)
         self._lane_column: str | None = lanes if lanes in dict(LANE_CHOICES) else None
-        colour = settings.value(SETTING_COLOUR, "event_type")
+        colour = settings.get(TIMELINE_COLOUR)
         self._colour_column = colour if colour in dict(COLOUR_CHOICES) else "event_type"
-        tz = str(settings.value(SETTING_ZONE, "UTC") or "UTC")
+        tz = settings.get(TIMELINE_ZONE)
         self._zone = tz if is_zone(tz) else "UTC"
 
         self._overview: Overview | None = None
@@ -281,7 +279,7 @@ class TimelineView(QGraphicsView):
         if column is not None and column not in dict(LANE_CHOICES):
             raise ValueError(f"no lanes by {column!r}")
         self._lane_column = column
-        self.context.settings.setValue(SETTING_LANES, column or "")
+        self.context.settings.set(TIMELINE_LANES, column)
         self._invalidate(overview=True)
         self.optionsChanged.emit()
 
@@ -296,7 +294,7 @@ class TimelineView(QGraphicsView):
         if column not in dict(COLOUR_CHOICES):
             raise ValueError(f"no colours by {column!r}")
         self._colour_column = column
-        self.context.settings.setValue(SETTING_COLOUR, column)
+        self.context.settings.set(TIMELINE_COLOUR, column)
         self._invalidate(overview=True)
         self.optionsChanged.emit()
 
@@ -310,7 +308,7 @@ class TimelineView(QGraphicsView):
         if tz == self._zone:
             return
         self._zone = tz
-        self.context.settings.setValue(SETTING_ZONE, tz)
+        self.context.settings.set(TIMELINE_ZONE, tz)
         self._data = None  # the bins follow the zone's midnights
         self._relayout()
         self._schedule_fetch(0)
@@ -1840,10 +1838,8 @@ class TimelineWidget(QWidget):
 
     def export(self) -> None:
         """Ask where to save the view, as PNG or SVG by the chosen name."""
-        from incidentlog.gui.settings import Settings
-
-        settings = Settings(self.context.settings)
-        folder = settings.last_dir() or str(Path.home())
+        settings = self.context.settings
+        folder = settings.get(LAST_DIR) or str(Path.home())
         default = str(Path(folder) / f"timeline-{date.today():%Y%m%d}.png")
         path, chosen = QFileDialog.getSaveFileName(
             self, self.tr("Export the timeline"), default,
@@ -1856,7 +1852,7 @@ class TimelineWidget(QWidget):
         ok = (self.view.export_svg(target) if target.suffix.lower() == ".svg"
               else self.view.export_png(target))
         if ok:
-            settings.set_last_dir(target.parent)
+            settings.set(LAST_DIR, str(target.parent))
         else:
             QMessageBox.warning(self, self.tr("Export the timeline"),
                                 self.tr("The view could not be written to %1.").replace(

@@ -70,9 +70,6 @@ from incidentlog.gui.context import AppContext
 from incidentlog.gui.errors import show_error
 from incidentlog.services import Services
 
-#: QSettings key of the time zone last used in a form (a new incident starts with it).
-LAST_TZ_KEY = "forms/lastTimeZone"
-
 #: The colours of problems and notices. Applied through palettes, not a style sheet:
 #: a style sheet on the form would re-polish every child (0.3 s per form) and
 #: would override the platform's look of every input.

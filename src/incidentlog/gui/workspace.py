@@ -16,7 +16,6 @@ from incidentlog.gui.incident_form import IncidentForm
 from incidentlog.gui.incident_table import IncidentTable
 from incidentlog.gui.quotes_view import QuotesView
 from incidentlog.gui.record_browser import RecordBrowser
-from incidentlog.gui.settings import Settings
 from incidentlog.gui.sources_view import SourcesView
 from incidentlog.gui.timeline import TimelineWidget
 from incidentlog.gui.views import INCIDENTS
@@ -28,7 +27,7 @@ class Workspace(QTabWidget):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        settings = Settings(context.settings)
+        settings = context.settings
         self.setObjectName("workspace")
         self.setAccessibleName(self.tr("Views"))
         self.setDocumentMode(True)
@@ -93,7 +92,7 @@ class Workspace(QTabWidget):
         target.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def save_layout(self) -> None:
-        settings = Settings(self.context.settings)
+        settings = self.context.settings
         self.incident_table.save_layout()
         settings.set_state("incidentSplitter", self.incident_splitter.saveState())
         self.sources_view.save_layout()

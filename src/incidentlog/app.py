@@ -39,6 +39,7 @@ from incidentlog import paths
 from incidentlog.gui.errors import install_excepthook
 from incidentlog.gui.icons import app_icon
 from incidentlog.gui.main_window import MainWindow
+from incidentlog.gui.plain_text import install_tooltip_guard
 from incidentlog.gui.settings import Settings, open_settings
 
 if TYPE_CHECKING:
@@ -102,6 +103,9 @@ def build_main_window(argv: list[str], *, settings: QSettings | None = None,
     def opener(target: Path, read_only: bool) -> AppContext:
         return open_context(target, read_only, settings=options, runner=runner)
 
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        install_tooltip_guard(app)  # every tooltip shows text as text: see gui/plain_text.py
     window = MainWindow(options, opener)
     window.restore_window_state()
     if open_later:

@@ -343,3 +343,15 @@ def test_normalize_url_raises_only_invalid_url(text: str) -> None:
         assert str(error)
     else:
         assert normalize_url(result) == result
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://example\u3002com\u3002/a", "https://example.com/a"),  # ideographic full stops
+    ("https://www.bbc\uff0eco\uff0euk/news", "https://bbc.co.uk/news"),  # full-width stops
+    ("https://\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com/", "https://example.com"),
+    ("https://fa\u00df.de/", "https://xn--fa-hia.de"),  # not fass.de: another name
+    ("https://\u4f8b\u3048\u3002\u30c6\u30b9\u30c8/x", "https://xn--r8jz45g.xn--zckzah/x"),
+])
+def test_unicode_hosts_are_mapped_as_browsers_map_them(url: str, expected: str) -> None:
+    assert normalize_url(url) == expected
+    assert normalize_url(expected) == expected

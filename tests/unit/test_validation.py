@@ -14,6 +14,7 @@ from incidentlog.domain.validation import (
     checked_quote,
     checked_source,
     clean_incident,
+    clean_quote,
     incident_errors,
     quote_errors,
     source_errors,
@@ -180,3 +181,23 @@ def test_counts_beyond_a_billion_are_refused() -> None:
 def test_the_ends_of_the_calendar_are_a_value_error(text: str, tz: str) -> None:
     with pytest.raises(ValueError, match="outside the dates"):
         parse_local(text, tz)
+
+
+def test_an_error_about_a_huge_record_quotes_only_a_short_prefix() -> None:
+    """A 1 MB title (or URL, or zone) makes a readable message, not a 1 MB one."""
+    huge = "A" * 1_000_000
+    with pytest.raises(ValidationError) as raised:
+        checked_incident(Incident(title=huge, occurred=WHEN, country="Q" * 1000))
+    assert len(raised.value.message) < 1_000
+    with pytest.raises(ValidationError) as raised:
+        checked_source(Source(url="ftp://" + "x" * 1_000_000))
+    assert len(raised.value.message) < 1_000
+
+
+def test_nul_and_control_characters_are_removed_from_text() -> None:
+    """Stored as CSV import and the forms store it: NUL and C0 controls stripped,
+    tabs and line breaks kept."""
+    cleaned = clean_incident(Incident(title="al-\x00Assad\x07 base", summary="a\tb\nc\r\nd\x1b"))
+    assert cleaned.title == "al-Assad base"
+    assert cleaned.summary == "a\tb\nc\r\nd"
+    assert clean_quote(Quote(text="\x00\x00", speaker="x")).text is None

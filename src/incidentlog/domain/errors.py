@@ -7,6 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+#: The most characters of a user's value an error message quotes: a 1 MB title or URL
+#: must make a readable sentence, not a 1 MB one.
+QUOTED_PREFIX = 60
+
+
+def shortened(text: str, limit: int = QUOTED_PREFIX) -> str:
+    """``text`` cut to ``limit`` characters, with "…" when something was cut."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def quoted(value: object, limit: int = QUOTED_PREFIX) -> str:
+    """A user's value as an error message quotes it: ``repr``, at most ``limit`` long."""
+    return shortened(repr(value), limit)
+
 
 class IncidentLogError(Exception):
     """Base of the errors whose message is meant for the user."""
@@ -21,8 +35,8 @@ class ValidationError(IncidentLogError):
 
     def __init__(self, fields: Mapping[str, str], record: str | None = None) -> None:
         self.fields = dict(fields)
-        self.record = record
-        where = f"{record}: " if record else ""
+        self.record = shortened(record) if record else record
+        where = f"{self.record}: " if self.record else ""
         detail = "; ".join(f"{name}: {text}" for name, text in self.fields.items())
         super().__init__(f"{where}{detail}")
 

@@ -207,9 +207,15 @@ class Period:
         return self.name or "unnamed period"
 
 
+#: NUL and the other C0 control characters but tab, line feed and carriage return: no
+#: report means them, some tools cut a string at a NUL, and a CSV reader may refuse it.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def clean_text(value: str | None) -> str | None:
-    """Strip surrounding white space; empty becomes None (absent, not '')."""
+    """Control characters removed, surrounding white space stripped; empty becomes None
+    (absent, not ''). Every way in (forms, JSON, CSV) stores text through this."""
     if value is None:
         return None
-    stripped = value.strip()
+    stripped = _CONTROL_CHARACTERS.sub("", value).strip()
     return stripped or None

@@ -166,18 +166,15 @@ def _normalize_host(url: str, raw_host: str) -> str:
     the address bar copies.
     """
     host = raw_host
-    if host.endswith(".") and not host.endswith(".."):
-        host = host[:-1]  # the fully qualified "example.com." is example.com
     if ":" in host:  # IPv6 literal; urlsplit checked it is bracketed
         try:
             return str(ipaddress.IPv6Address(host.split("%")[0]))
         except ValueError:
             raise InvalidUrl(url, "its IPv6 address in [brackets] is malformed") from None
     if not host.isascii():
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise InvalidUrl(url, "its host name is not a valid domain name") from None
+        host = _ascii_host(url, host)
+    if host.endswith(".") and not host.endswith(".."):
+        host = host[:-1]  # the fully qualified "example.com." is example.com
     host = host.lower()
     labels = host.split(".")
     if not all(_HOST_LABEL.match(label) for label in labels):
@@ -190,6 +187,19 @@ def _normalize_host(url: str, raw_host: str) -> str:
             if host.startswith(prefix) and "." in rest:
                 host, changed = rest, True
     return host
+
+
+def _ascii_host(url: str, host: str) -> str:
+    """A Unicode host name as a browser's address bar spells it: the UTS #46 mapping
+    (full-width letters, the ideographic full stop "。" as ".", case folded), then
+    punycode, non-transitional as the WHATWG URL standard does ("faß.de" is not
+    "fass.de": they are two registrable names)."""
+    import idna  # only for Unicode hosts: its mapping table is large
+
+    try:
+        return idna.encode(host, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        raise InvalidUrl(url, "its host name is not a valid domain name") from None
 
 
 def _normalize_percent(text: str, safe: frozenset[str]) -> str:

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from incidentlog.domain.countries import is_country_code
 from incidentlog.domain.enums import CountQualifier
-from incidentlog.domain.errors import ValidationError
+from incidentlog.domain.errors import ValidationError, quoted
 from incidentlog.domain.records import Count, Incident, Period, Quote, Source, clean_text
 from incidentlog.domain.urls import is_http_url
 from incidentlog.domain.when import Moment, from_utc_text, is_zone
@@ -109,7 +109,7 @@ def _check_count(errors: dict[str, str], name: str, count: Count) -> None:
 
 def _check_language(errors: dict[str, str], value: str | None) -> None:
     if value is not None and not LANGUAGE_PATTERN.match(value):
-        errors["language"] = f"{value!r} is not a language code such as en, ar or fa"
+        errors["language"] = f"{quoted(value)} is not a language code such as en, ar or fa"
 
 
 def incident_errors(incident: Incident) -> dict[str, str]:
@@ -124,13 +124,14 @@ def incident_errors(incident: Incident) -> dict[str, str]:
     if incident.occurred is None:
         errors["occurred_at"] = "is required: when did it happen?"
     elif not is_zone(incident.occurred.tz):
-        errors["tz"] = f"{incident.occurred.tz!r} is not an IANA time zone such as Asia/Baghdad"
+        errors["tz"] = (f"{quoted(incident.occurred.tz)} is not an IANA time zone "
+                        "such as Asia/Baghdad")
     else:
         _check_moment(errors, "occurred_at", incident.occurred)
     if incident.ref is not None and not REF_PATTERN.match(incident.ref):
         errors["ref"] = "use letters, digits and - _ . / only (at most 40), e.g. IQ-2024-0007"
     if incident.country is not None and not is_country_code(incident.country):
-        errors["country"] = f"{incident.country!r} is not an ISO 3166-1 alpha-2 country code"
+        errors["country"] = f"{quoted(incident.country)} is not an ISO 3166-1 alpha-2 country code"
     lat, lon = incident.latitude, incident.longitude
     if (lat is None) != (lon is None):
         missing = "longitude" if lon is None else "latitude"
@@ -172,21 +173,21 @@ def source_errors(source: Source) -> dict[str, str]:
     for name in ("url", "archive_url"):
         value = getattr(source, name)
         if value is not None and not is_http_url(value):
-            errors[name] = f"{value!r} is not a web address starting with http:// or https://"
+            errors[name] = f"{quoted(value)} is not a web address starting with http:// or https://"
         _check_length(errors, name, value, 4000)
     for name in ("outlet", "author", "handle"):
         _check_length(errors, name, getattr(source, name), MAX_SHORT)
     _check_length(errors, "excerpt", source.excerpt, MAX_TEXT)
     _check_length(errors, "notes", source.notes, MAX_TEXT)
     if source.published is not None and not is_zone(source.published.tz):
-        errors["published_at"] = f"{source.published.tz!r} is not an IANA time zone"
+        errors["published_at"] = f"{quoted(source.published.tz)} is not an IANA time zone"
     else:
         _check_moment(errors, "published_at", source.published)
     if source.accessed_at is not None:
         try:
             from_utc_text(source.accessed_at)
         except ValueError:
-            errors["accessed_at"] = f"{source.accessed_at!r} is not a date and time in UTC"
+            errors["accessed_at"] = f"{quoted(source.accessed_at)} is not a date and time in UTC"
     _check_language(errors, source.language)
     if source.sha256 is not None and not SHA256_PATTERN.match(source.sha256):
         errors["sha256"] = "must be 64 hexadecimal digits"
@@ -204,7 +205,7 @@ def quote_errors(quote: Quote) -> dict[str, str]:
     for name in ("speaker", "speaker_role", "speaker_org"):
         _check_length(errors, name, getattr(quote, name), MAX_SHORT)
     if quote.said is not None and not is_zone(quote.said.tz):
-        errors["said_at"] = f"{quote.said.tz!r} is not an IANA time zone"
+        errors["said_at"] = f"{quoted(quote.said.tz)} is not an IANA time zone"
     else:
         _check_moment(errors, "said_at", quote.said)
     _check_language(errors, quote.language)
@@ -256,7 +257,7 @@ def period_errors(period: Period) -> dict[str, str]:
     ):
         errors["end"] = "must not be before the start"
     if period.color is not None and not COLOR_PATTERN.match(period.color):
-        errors["color"] = f"{period.color!r} is not a colour like #1f77b4"
+        errors["color"] = f"{quoted(period.color)} is not a colour like #1f77b4"
     return errors
 
 

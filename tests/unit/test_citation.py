@@ -434,3 +434,23 @@ def test_post_line_ending_in_a_handle_is_not_the_attribution() -> None:
         published=JAN_20,
         excerpt=text,
     )
+
+
+POST_URL = "https://twitter.com/CENTCOM/status/1748783633954324512"
+
+
+@pytest.mark.parametrize("paste", [
+    f"— U.S. Central Command (@CENTCOM) January 20, 2024 {POST_URL}",  # one line
+    f"— U.S. Central Command (@CENTCOM) January 20, 2024\n{POST_URL}",  # link below
+    "At approximately 6:30 p.m. (Baghdad time) time Jan. 20, multiple ballistic missiles "
+    "and rockets were launched… pic.twitter.com/rYaNrRdRtu\n"
+    f"— U.S. Central Command (@CENTCOM) January 20, 2024\n{POST_URL}",  # the whole embed
+])
+def test_an_attribution_line_followed_by_the_post_s_link(paste: str) -> None:
+    guess = parse_citation(paste)
+    assert guess.kind is SourceKind.SOCIAL_POST
+    assert guess.url == POST_URL  # the post's own link, not its photo
+    assert guess.outlet == "U.S. Central Command"
+    assert guess.handle == "@CENTCOM"
+    assert guess.title is None
+    assert guess.published is not None and guess.published.utc_text.startswith("2024-01-20")

@@ -126,15 +126,16 @@ def parse_citation(text: str) -> CitationGuess:
         return CitationGuess()
     first: tuple[int, _Attribution] | None = None
     for index, line in enumerate(lines):
-        found = _attribution(line)
+        # An embed's link to the post may follow the date on the same line.
+        found = _attribution(_strip_trailing_urls(line))
         if found is None:
             continue
         if found.marked:
-            return _post(lines[:index], found)
+            return _post(lines[:index], found, lines[index:])
         # A post's own line may end in "(@someone)": a dash or a date marks the real one.
         first = first or (index, found)
     if first is not None:
-        return _post(lines[: first[0]], first[1])
+        return _post(lines[: first[0]], first[1], lines[first[0]:])
     if len(lines) == 1 and len(lines[0].split()) == 1:
         url = _first_url(lines[0])
         if url is not None:
@@ -223,11 +224,19 @@ def _attribution(line: str) -> _Attribution | None:
     return _Attribution(name or None, "@" + tail.group("handle"), published, before, marked)
 
 
-def _post(before: list[str], attribution: _Attribution) -> CitationGuess:
-    """An embedded post: its text, then who posted it and when."""
+def _post(before: list[str], attribution: _Attribution, after: list[str]) -> CitationGuess:
+    """An embedded post: its text, then who posted it and when, then (often) its link.
+
+    ``after`` starts at the attribution line. A link that ends that line, or a line
+    below it that is only a link, is the post's own address; a link in the text (a
+    photo, an article it shares) stands for the post only when no such link follows.
+    """
     body = [*before, attribution.text_before] if attribution.text_before else before
     excerpt = "\n".join(body) or None
-    url = _first_url("\n".join(body)) if body else None
+    own = _first_url(_trailing_urls(after[0])) if after else None
+    if own is None and len(after) > 1 and not _strip_urls(after[1]):
+        own = _first_url(after[1])  # the next line is a link and nothing else
+    url = own or (_first_url("\n".join(body)) if body else None)
     return CitationGuess(
         kind=SourceKind.SOCIAL_POST,
         url=url,
@@ -338,6 +347,23 @@ def _strip_urls(line: str) -> str:
     for start, end, _ in reversed(_url_spans(line)):
         line = line[:start] + line[end:]
     return " ".join(line.split())
+
+
+def _trailing_urls(line: str) -> str:
+    """The URLs (and the spaces between them) that end ``line``; '' if it ends otherwise."""
+    spans = _url_spans(line)
+    end = len(line.rstrip())
+    start = end
+    for span_start, span_end, _url in reversed(spans):
+        if line[span_end:start].strip():
+            break
+        start = span_start
+    return line[start:end] if start < end else ""
+
+
+def _strip_trailing_urls(line: str) -> str:
+    trailing = _trailing_urls(line)
+    return line[: len(line.rstrip()) - len(trailing)].rstrip() if trailing else line
 
 
 def _trim(url: str) -> str:

@@ -341,6 +341,12 @@ def split_qt_options(arguments: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def _run_application(arguments: list[str]) -> int:
     """Start the desktop application; Qt is imported only on this path."""
+    from incidentlog.preflight import check_display
+
+    problem = check_display(argv=arguments)
+    if problem is not None:
+        _fail(f"cannot start the window: {problem.sentence}")
+        return problem.status
     try:
         from incidentlog.app import main as app_main
     except ModuleNotFoundError as exc:

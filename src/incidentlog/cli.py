@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
 from incidentlog import __version__
 from incidentlog.domain.countries import find_country
@@ -641,7 +641,10 @@ def _is_sqlite_file(path: Path) -> bool:
         return False
 
 
-def _unique(values: Sequence[str] | None) -> tuple[str, ...]:
+_T = TypeVar("_T")
+
+
+def _unique(values: Sequence[_T] | None) -> tuple[_T, ...]:
     """Repeated options in the order given, each once."""
     return tuple(dict.fromkeys(values or ()))
 

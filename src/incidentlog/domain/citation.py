@@ -117,7 +117,7 @@ _SHORTENERS = frozenset({"t.co", "bit.ly", "ow.ly", "buff.ly", "tinyurl.com", "d
 _STATUS_PATH = re.compile(r"^/(?P<user>[A-Za-z0-9_]{1,50})/status(?:es)?/\d+", re.IGNORECASE)
 
 
-def parse_citation(text: str) -> CitationGuess:
+def parse_citation(text: object) -> CitationGuess:
     """The source that ``text`` describes, as far as it says. Never raises."""
     if not isinstance(text, str):
         return CitationGuess()

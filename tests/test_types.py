@@ -1,0 +1,27 @@
+"""mypy is part of the suite, so a type error fails CI like a failing test.
+
+What it checks and how strictly is configured in pyproject.toml ([tool.mypy]).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_mypy_is_clean() -> None:
+    mypy = shutil.which("mypy") or str(Path(sys.executable).with_name("mypy"))
+    if not Path(mypy).exists():
+        pytest.fail("mypy is not installed: pip install -e '.[test]'")
+    # The files to check come from [tool.mypy]; the cache stays out of the checkout.
+    result = subprocess.run([mypy, "--no-incremental", "--cache-dir", os.devnull],
+                            cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -589,7 +589,7 @@ def _refuse_to_overwrite(target: Path) -> None:
 def _before_writing(path: Path, *, keep: int = PRE_IMPORT_BACKUPS) -> None:
     """Before an import: warn about a risky location, and back up a database that exists.
 
-    DESIGN §5 asks for a verified backup before every import. The import
+    Every import is preceded by a verified backup (docs/reliability.md). The import
     itself is one transaction, but a merge that is wrong in substance (the
     wrong file) is undone only by a backup. The backups rotate, so a nightly
     import does not fill the disk.

@@ -1,6 +1,6 @@
-"""Guess a source from what a desk officer pastes (DESIGN §1: "paste a citation").
+"""Guess a source from what a desk officer pastes (docs/entering-incidents.md, "Paste a citation").
 
-The pastes come from the kind of page in ``domain/seed-article.txt``:
+The pastes come from the kind of page the seed article is (docs/architecture.md):
 
 * an embedded post, its text then the attribution line
   ``— U.S. Central Command (@CENTCOM) January 20, 2024``;

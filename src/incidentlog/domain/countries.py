@@ -1,6 +1,6 @@
 """ISO 3166-1 countries: the stored alpha-2 code, the name people read, and lookup.
 
-An incident stores ``country`` as an alpha-2 code (DESIGN §2). People read and
+An incident stores ``country`` as an alpha-2 code (docs/architecture.md). People read and
 type names, and the names they use are the common ones ("Iran", "Syria",
 "Russia"), not ISO's ("Iran, Islamic Republic of"): ``country_name`` gives
 those, ``find_country`` understands both.

@@ -1,4 +1,4 @@
-"""Validation rules of DESIGN §2: one message per field, in words a user can act on.
+"""Validation rules (docs/architecture.md): one message per field, in words a user can act on.
 
 ``clean_*`` returns the record as it will be stored (white space trimmed, empty
 text absent, tags de-duplicated); ``check_*`` raises ``ValidationError`` with

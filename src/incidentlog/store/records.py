@@ -407,7 +407,7 @@ def get_period_row(connection: Connection, uid: str) -> RowMapping | None:
 def extend_vocabulary(connection: Connection, entries: Iterable[tuple[str, str]]) -> bool:
     """Add the ``(kind, value)`` pairs not yet known; True when any was added.
 
-    Vocabularies grow with use (DESIGN §2): a new event type typed in a form is
+    Vocabularies grow with use (docs/architecture.md): a new event type typed in a form is
     offered by the completers and filters from then on.
     """
     wanted = {(kind, value) for kind, value in entries if value}

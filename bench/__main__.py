@@ -1,4 +1,4 @@
-"""Run every benchmark on one log and print one table of figures (issue 5).
+"""Run every benchmark on one log and print one table of figures (docs/performance.md).
 
     python -m bench --db LOG.sqlite3 [--repeat 3] [--only table,timeline,exchange]
     python -m bench --incidents 10000            # generates the log first

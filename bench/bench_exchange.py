@@ -35,7 +35,7 @@ Times are wall-clock of the work itself, measured inside each child: not the
 interpreter's start, nor opening the database (for the exports: its checks of the
 file; for the import: creating the new database). The sqlite3 tool's time is its
 whole process. Peak memory is the child's ``ru_maxrss``. Nothing here
-fails on time: the targets (issue 5) are reported as met or not.
+fails on time: the targets (docs/performance.md) are reported as met or not.
 """
 
 from __future__ import annotations

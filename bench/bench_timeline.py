@@ -1,4 +1,4 @@
-"""Benchmark of the timeline view on a large log (issue 5's timeline targets).
+"""Benchmark of the timeline view on a large log (the timeline targets of docs/performance.md).
 
     python -m bench.bench_timeline [--db /tmp/bench/log-1m.sqlite3] [--runs 5]
 
@@ -18,7 +18,7 @@ that is not counted (it fills the OS cache), of:
 * **after a filter change** (country = IQ) from the zoomed-out view: from
   ``set_filter`` to the new frame painted.
 
-Targets (issue 5, 1,000,000 incidents): zoomed out ≤ 300 ms, one week ≤ 50 ms,
+Targets (docs/performance.md, 1,000,000 incidents): zoomed out ≤ 300 ms, one week ≤ 50 ms,
 after a filter change ≤ 300 ms.
 """
 

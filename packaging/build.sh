@@ -4,9 +4,11 @@
 #   bash packaging/build.sh           # reuses build/packaging-venv if an earlier run made it
 #   bash packaging/build.sh --fresh   # a new venv first (a clean clone gets one anyway)
 #
-# From a checkout: makes its own venv under build/, installs the project (pip install .,
-# not editable: the build must hold what a wheel holds) and the pinned PyInstaller of
-# packaging/requirements.txt, builds into dist/incidentlog/, then runs the built program
+# From a checkout: makes its own venv under build/, installs exactly what
+# packaging/requirements.lock pins (the project's dependencies, PyInstaller, the build backend;
+# every file checked against its hash), then the project itself (pip install . --no-deps, not
+# editable: the build must hold what a wheel holds), builds into dist/incidentlog/, then runs
+# the built program
 # from an empty folder with a clean environment and no display:
 #   dist/incidentlog/incidentlog --version     must print "incidentlog <version>"
 #   dist/incidentlog/incidentlog self-test     must exit 0 (database, demo data, exports,
@@ -53,13 +55,40 @@ fi
 # setuptools builds the wheel in build/lib and never removes what src/ no longer has:
 # start it empty so that a deleted module cannot reappear in the program.
 rm -rf "$ROOT/build/lib" "$ROOT"/build/bdist.*
-"$BIN/python" -m pip install --quiet --disable-pip-version-check -r packaging/requirements.txt "$ROOT"
-"$BIN/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$ROOT"
+# The lock, not a resolver, decides every version: a build made later or elsewhere installs the
+# same files. The project is built with the lock's setuptools (no build isolation, which would
+# fetch the newest) and brings no dependency of its own (--no-deps).
+"$BIN/python" -m pip install --quiet --disable-pip-version-check --require-hashes \
+    -r packaging/requirements.lock
+"$BIN/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+    --force-reinstall "$ROOT"
 VERSION="$("$BIN/python" -c 'import incidentlog; print(incidentlog.__version__)')"
 "$BIN/python" - <<'EOF'
+import re
 import sys
+from importlib import metadata
+from pathlib import Path
+
 import PySide6
 import PyInstaller
+
+# A venv kept from an earlier build may hold what the lock no longer has (or another version).
+def normal(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+locked = {}
+for line in Path("packaging/requirements.lock").read_text(encoding="utf-8").splitlines():
+    pin = re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([^ ;\\]+)", line)
+    if pin:
+        locked.setdefault(normal(pin[1]), set()).add(pin[2])
+strays = sorted(
+    f"{dist.metadata['Name']} {dist.version}" for dist in metadata.distributions()
+    if normal(dist.metadata["Name"]) not in ("pip", "incidentlog")
+    and dist.version not in locked.get(normal(dist.metadata["Name"]), ())
+)
+if strays:
+    sys.exit(f"not in packaging/requirements.lock: {', '.join(strays)} "
+             "(bash packaging/build.sh --fresh starts from a new venv)")
 
 print(f"Python {sys.version.split()[0]}, PySide6 {PySide6.__version__}, "
       f"PyInstaller {PyInstaller.__version__}")

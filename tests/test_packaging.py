@@ -21,12 +21,15 @@ import shutil
 import struct
 import subprocess
 import sys
+import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 import incidentlog
 from incidentlog import selftest
@@ -323,6 +326,53 @@ def test_scripts_parse() -> None:
     assert _run("bash", "-n", PACKAGING / "build.sh").returncode == 0
     assert _run("sh", "-n", LINUX / "install.sh").returncode == 0
     compile((PACKAGING / "incidentlog.spec").read_text("utf-8"), "incidentlog.spec", "exec")
+
+
+# --- the lock file ----------------------------------------------------------------------
+
+
+def _locked() -> list[tuple[Requirement, list[str]]]:
+    """packaging/requirements.lock's pins, each with its hashes."""
+    entries: list[tuple[Requirement, list[str]]] = []
+    text = (PACKAGING / "requirements.lock").read_text("utf-8").replace("\\\n", " ")
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            spec, *hashes = line.split(" --hash=")
+            entries.append((Requirement(spec), [h.strip() for h in hashes]))
+    return entries
+
+
+def _wanted() -> list[Requirement]:
+    """What the build needs: pyproject's dependencies and packaging/requirements.txt."""
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        wanted = [Requirement(line) for line in tomllib.load(file)["project"]["dependencies"]]
+    for line in (PACKAGING / "requirements.txt").read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            wanted.append(Requirement(line))
+    return wanted
+
+
+def test_the_lock_pins_every_file_by_hash() -> None:
+    for requirement, hashes in _locked():
+        assert [str(s.operator) for s in requirement.specifier] == ["=="], requirement
+        assert hashes and all(re.fullmatch(r"sha256:[0-9a-f]{64}", h) for h in hashes), (
+            requirement)
+
+
+def test_the_lock_holds_what_pyproject_and_the_build_ask_for() -> None:
+    # A dependency added or raised without refreshing the lock (packaging/README.md) fails
+    # here, not in the next packaged build.
+    locked = [(requirement, next(iter(requirement.specifier)).version)
+              for requirement, _ in _locked()
+              if requirement.marker is None or requirement.marker.evaluate()]
+    for wanted in _wanted():
+        if wanted.marker is not None and not wanted.marker.evaluate():
+            continue
+        versions = [version for requirement, version in locked
+                    if canonicalize_name(requirement.name) == canonicalize_name(wanted.name)]
+        assert len(versions) == 1, f"{wanted.name}: {versions or 'not'} in the lock"
+        assert wanted.specifier.contains(versions[0], prereleases=True), (
+            f"the lock's {wanted.name} {versions[0]} is not {wanted.specifier}")
 
 
 def test_install_script_installs_and_uninstalls_for_the_user(tmp_path: Path) -> None:

@@ -121,7 +121,9 @@ def build_main_window(argv: list[str], *, settings: QSettings | None = None,
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the desktop application; returns the exit status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    app = QApplication.instance() or QApplication([sys.argv[0], *arguments])
+    existing = QApplication.instance()  # typed as the QCoreApplication it may be
+    app = (existing if isinstance(existing, QApplication)
+           else QApplication([sys.argv[0], *arguments]))
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("incidentlog")

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
 from incidentlog import __version__
 from incidentlog.domain.countries import find_country
@@ -595,7 +595,7 @@ def _refuse_to_overwrite(target: Path) -> None:
 def _before_writing(path: Path, *, keep: int = PRE_IMPORT_BACKUPS) -> None:
     """Before an import: warn about a risky location, and back up a database that exists.
 
-    DESIGN §5 asks for a verified backup before every import. The import
+    Every import is preceded by a verified backup (docs/reliability.md). The import
     itself is one transaction, but a merge that is wrong in substance (the
     wrong file) is undone only by a backup. The backups rotate, so a nightly
     import does not fill the disk.
@@ -647,7 +647,10 @@ def _is_sqlite_file(path: Path) -> bool:
         return False
 
 
-def _unique(values: Sequence[str] | None) -> tuple[str, ...]:
+_T = TypeVar("_T")
+
+
+def _unique(values: Sequence[_T] | None) -> tuple[_T, ...]:
     """Repeated options in the order given, each once."""
     return tuple(dict.fromkeys(values or ()))
 

@@ -1,4 +1,4 @@
-"""The benchmark suite keeps working: one small run of ``python -m bench`` (issue 5).
+"""The benchmark suite keeps working: one small run of ``python -m bench`` (docs/performance.md).
 
 Nothing here looks at the times (machines are shared and noisy): only that
 every benchmark ran, every figure has a sample, and the table says which

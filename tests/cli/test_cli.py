@@ -445,7 +445,8 @@ def test_import_into_an_empty_database(
     assert "Incidents: 0 added, 0 updated, 4 unchanged" in out
     assert incident_uids(target) == incident_uids(log)
     assert table_counts(target)["incident"] == 4
-    # Each import was preceded by a verified backup (DESIGN §5); the second one holds the data.
+    # Each import was preceded by a verified backup (docs/reliability.md); the second one
+    # holds the data.
     backups = sorted((tmp_path / "target-backups").glob("target-*-pre-import.sqlite3"))
     assert len(backups) == 2
     assert incident_uids(backups[-1]) == incident_uids(log)

@@ -2,7 +2,7 @@
 
 Incidents in three countries, with every status, several precisions, known
 and unknown counts, tags; sources (one cited twice) and quotes, from the seed
-article of DESIGN §1.
+article (docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Issue 6 in the window: restore from backup, a good backup offered for a damaged file,
-the daily backup on open, the warning about network and cloud-sync folders."""
+"""Backups in the window (docs/reliability.md): restore from backup, a good backup offered
+for a damaged file, the daily backup on open, the warning about network and cloud-sync
+folders."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The CSV writer: any text reads back cell for cell, safely, and no bidi control gets through.
 
-There is no CSV reader in the application (CSV is export only, DESIGN §4),
+There is no CSV reader in the application (CSV is export only, docs/formats.md),
 so the property is about the writer: whatever text a record holds, in any
 field, Python's ``csv`` module reads the exported file back to the same
 cells, except for the two documented, deliberate changes: a cell that a

@@ -1,4 +1,4 @@
-"""Start-up stays lean: the schema is plain SQLAlchemy Core (issue 5).
+"""Start-up stays lean: the schema is plain SQLAlchemy Core (docs/performance.md).
 
 Each check runs in a fresh interpreter, since this test process has long since
 imported everything.

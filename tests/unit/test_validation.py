@@ -1,4 +1,4 @@
-"""Every validation rule of DESIGN §2 / issue 2, one message per field."""
+"""Every validation rule (docs/architecture.md), one message per field."""
 
 from __future__ import annotations
 

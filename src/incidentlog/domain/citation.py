@@ -1,6 +1,6 @@
-"""Guess a source from what a desk officer pastes (DESIGN §1: "paste a citation").
+"""Guess a source from what a desk officer pastes (docs/entering-incidents.md, "Paste a citation").
 
-The pastes come from the kind of page in ``domain/seed-article.txt``:
+The pastes come from the kind of page the seed article is (docs/architecture.md):
 
 * an embedded post, its text then the attribution line
   ``— U.S. Central Command (@CENTCOM) January 20, 2024``;
@@ -117,7 +117,7 @@ _SHORTENERS = frozenset({"t.co", "bit.ly", "ow.ly", "buff.ly", "tinyurl.com", "d
 _STATUS_PATH = re.compile(r"^/(?P<user>[A-Za-z0-9_]{1,50})/status(?:es)?/\d+", re.IGNORECASE)
 
 
-def parse_citation(text: str) -> CitationGuess:
+def parse_citation(text: object) -> CitationGuess:
     """The source that ``text`` describes, as far as it says. Never raises."""
     if not isinstance(text, str):
         return CitationGuess()

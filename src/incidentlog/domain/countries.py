@@ -1,6 +1,6 @@
 """ISO 3166-1 countries: the stored alpha-2 code, the name people read, and lookup.
 
-An incident stores ``country`` as an alpha-2 code (DESIGN §2). People read and
+An incident stores ``country`` as an alpha-2 code (docs/architecture.md). People read and
 type names, and the names they use are the common ones ("Iran", "Syria",
 "Russia"), not ISO's ("Iran, Islamic Republic of"): ``country_name`` gives
 those, ``find_country`` understands both.
@@ -55,7 +55,7 @@ _ALIASES = {
 }
 
 
-def is_country_code(code: str) -> bool:
+def is_country_code(code: object) -> bool:
     """True for an assigned ISO 3166-1 alpha-2 code, exactly as stored: ``IQ``.
 
     Lower case, white space or alpha-3 is refused: callers clean input first
@@ -69,7 +69,7 @@ def country_name(code: str) -> str:
     return _names().get(code, code)
 
 
-def find_country(text: str) -> str | None:
+def find_country(text: object) -> str | None:
     """The alpha-2 code that ``text`` names, or None if it names none or several.
 
     Accepted: an alpha-2 or alpha-3 code in any case; the ISO, common or

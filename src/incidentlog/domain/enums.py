@@ -1,4 +1,4 @@
-"""The closed vocabularies of the domain (DESIGN §2).
+"""The closed vocabularies of the domain (docs/architecture.md).
 
 Each enum's value is what is stored in the database and written to exports;
 ``label`` is what a person reads (table cells, CSV, form choices).
@@ -55,7 +55,7 @@ class Status(_Labelled):
     ARCHIVED = "archived"
 
 
-#: Which status may follow which (DESIGN §2: draft → in review → verified, or
+#: Which status may follow which (docs/architecture.md: draft → in review → verified, or
 #: disputed; archived). Going back to draft re-opens a record for editing.
 STATUS_TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.DRAFT: frozenset({Status.IN_REVIEW, Status.ARCHIVED}),

@@ -1,4 +1,4 @@
-"""The three record kinds as plain values (DESIGN §2).
+"""The three record kinds as plain values (docs/architecture.md).
 
 Services take and return these; the store maps them to rows; exports and the
 GUI read them. They are frozen so that they can cross threads safely: edit a

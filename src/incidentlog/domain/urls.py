@@ -1,4 +1,4 @@
-"""Web addresses of sources and the key that de-duplicates them (DESIGN §2).
+"""Web addresses of sources and the key that de-duplicates them (docs/architecture.md).
 
 The seed article cites one CENTCOM post twice; a desk officer may paste it once
 from ``twitter.com`` with ``?s=20`` and once from ``x.com``. ``normalize_url``

@@ -1,4 +1,4 @@
-"""Validation rules of DESIGN §2: one message per field, in words a user can act on.
+"""Validation rules (docs/architecture.md): one message per field, in words a user can act on.
 
 ``clean_*`` returns the record as it will be stored (white space trimmed, empty
 text absent, tags de-duplicated); ``check_*`` raises ``ValidationError`` with
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any, TypeVar
 
 from incidentlog.domain.countries import is_country_code
 from incidentlog.domain.enums import CountQualifier
@@ -57,8 +59,13 @@ _SOURCE_TEXT = (
 _QUOTE_TEXT = ("text", "speaker", "speaker_role", "speaker_org", "language", "context")
 
 
-def _cleaned(record, names):  # type: ignore[no-untyped-def]
-    return replace(record, **{name: clean_text(getattr(record, name)) for name in names})
+_Record = TypeVar("_Record", Incident, Source, Quote, Period)
+
+
+def _cleaned(record: _Record, names: Iterable[str]) -> _Record:
+    # The names are text fields of the record: Any only because they are chosen at run time.
+    texts: dict[str, Any] = {name: clean_text(getattr(record, name)) for name in names}
+    return replace(record, **texts)
 
 
 def clean_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -67,13 +74,13 @@ def clean_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 
 def clean_incident(incident: Incident) -> Incident:
-    cleaned: Incident = _cleaned(incident, _INCIDENT_TEXT)
+    cleaned = _cleaned(incident, _INCIDENT_TEXT)
     country = cleaned.country.strip().upper() if cleaned.country else None
     return replace(cleaned, country=country or None, tags=clean_tags(cleaned.tags))
 
 
 def clean_source(source: Source) -> Source:
-    cleaned: Source = _cleaned(source, _SOURCE_TEXT)
+    cleaned = _cleaned(source, _SOURCE_TEXT)
     handle = cleaned.handle
     if handle and not handle.startswith("@") and " " not in handle:
         handle = "@" + handle
@@ -262,7 +269,7 @@ def period_errors(period: Period) -> dict[str, str]:
 
 
 def checked_period(period: Period) -> Period:
-    cleaned: Period = _cleaned(period, ("name", "color", "notes"))
+    cleaned = _cleaned(period, ("name", "color", "notes"))
     errors = period_errors(cleaned)
     if errors:
         raise ValidationError(errors, record=f"period {cleaned.label}")

@@ -233,9 +233,9 @@ def parse_local(text: str, tz: str = "UTC", approximate: bool = False) -> Moment
             if precision is TimePrecision.WEEK:
                 wall = datetime.fromisocalendar(parts[0], parts[1], 1)
             else:
-                date_parts = [*parts[:3], 1, 1][:3]  # month and day default to 1
-                time_parts = [*parts[3:], 0, 0][:2]
-                wall = datetime(*date_parts, *time_parts)
+                year, month, day = [*parts[:3], 1, 1][:3]  # month and day default to 1
+                hour, minute = [*parts[3:], 0, 0][:2]
+                wall = datetime(year, month, day, hour, minute)
         except ValueError as exc:
             raise ValueError(f"{text!r} is not a real date: {exc}") from exc
         try:

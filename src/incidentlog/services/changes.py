@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from incidentlog.domain.enums import RecordKind
+
 T = TypeVar("T")
 
 
@@ -19,6 +21,18 @@ class Changes:
     periods: frozenset[str] = frozenset()
     rows_changed: bool = False
     vocabulary: bool = False
+
+    @classmethod
+    def of(cls, kind: RecordKind, uids: frozenset[str], *, rows_changed: bool = False) -> Changes:
+        """``uids`` of records of one ``kind``."""
+        none: frozenset[str] = frozenset()
+        return cls(
+            incidents=uids if kind is RecordKind.INCIDENT else none,
+            sources=uids if kind is RecordKind.SOURCE else none,
+            quotes=uids if kind is RecordKind.QUOTE else none,
+            periods=uids if kind is RecordKind.PERIOD else none,
+            rows_changed=rows_changed,
+        )
 
     def __or__(self, other: Changes) -> Changes:
         return Changes(

@@ -40,15 +40,6 @@ from incidentlog.store.schema import (
 
 R = TypeVar("R", Incident, Source, Quote, Period)
 
-#: Which field of ``Changes`` names the records of each kind.
-CHANGES_FIELD = {
-    RecordKind.INCIDENT: "incidents",
-    RecordKind.SOURCE: "sources",
-    RecordKind.QUOTE: "quotes",
-    RecordKind.PERIOD: "periods",
-}
-
-
 def _stamp() -> str:
     return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -74,7 +65,7 @@ class RecordService(Generic[R]):
         raise NotImplementedError
 
     def _changes(self, uid: str, rows_changed: bool) -> Changes:
-        return Changes(**{CHANGES_FIELD[self.kind]: frozenset({uid})}, rows_changed=rows_changed)
+        return Changes.of(self.kind, frozenset({uid}), rows_changed=rows_changed)
 
     def _audit(
         self,
@@ -270,9 +261,7 @@ class RecordService(Generic[R]):
                 current = self._require(connection, uid)
                 self._audit(connection, AuditAction.PURGE, uid, current.label, {}, at)
             connection.execute(delete(self.table).where(self.table.c.deleted_at.is_not(None)))
-        changes = Changes(
-            **{CHANGES_FIELD[self.kind]: frozenset(doomed)}, rows_changed=bool(doomed)
-        )
+        changes = Changes.of(self.kind, frozenset(doomed), rows_changed=bool(doomed))
         self._notifier.notify(changes)
         return Outcome(len(doomed), changes)
 
@@ -315,9 +304,11 @@ class IncidentService(RecordService[Incident]):
                 )
             values = rows.incident_values(incident)
             meta = _new_meta(self._actor, at)
-            incident_id = connection.execute(
+            key = connection.execute(
                 insert(incident_table).values(**values, **meta)
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert key is not None  # None only for a statement that inserted no single row
+            incident_id = key[0]
             rows.replace_tags(connection, incident_id, incident.tags)
             grew = rows.extend_vocabulary(connection, rows.incident_vocabulary(incident))
             audited = _creation_audit(values) | (

@@ -347,7 +347,7 @@ class TimelineQuery:
                 return Overview(None, None, values)
             first, last = bounds
             after = last + timedelta(seconds=1)
-            precisions = FINE_PRECISIONS
+            precisions: tuple[str, ...] = FINE_PRECISIONS
             if st.count_long_candidates(connection, flt, self._backend, last, after,
                                         LONG_PRECISIONS, LONG_CANDIDATE_LIMIT + 1
                                         ) <= LONG_CANDIDATE_LIMIT:

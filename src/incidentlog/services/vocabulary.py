@@ -1,4 +1,4 @@
-"""The user-extensible vocabularies (DESIGN §2) that completers and filters read.
+"""The user-extensible vocabularies that completers and filters read (docs/architecture.md).
 
 The ``vocabulary`` table ships with the defaults of ``resources/vocabularies.json``
 (kinds ``event_type``, ``weapon``, ``perpetrator``, ``tag``) and grows as users

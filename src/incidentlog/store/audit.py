@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from incidentlog.store.schema import audit_table
 
@@ -102,7 +102,7 @@ def history(connection: Connection, uid: str) -> list[AuditEntry]:
     return [_entry(row._mapping) for row in rows]
 
 
-def _entry(row: Mapping[str, Any]) -> AuditEntry:
+def _entry(row: RowMapping) -> AuditEntry:
     return AuditEntry(
         row["id"],
         row["at"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Any, Protocol, cast
+from typing import Protocol, cast
 
 from sqlalchemy import ColumnElement, Engine, event, text
 from sqlalchemy.engine import Connection
@@ -30,15 +30,22 @@ MAX_PREFIX_TERMS = 32
 class Backend(Protocol):
     name: str
 
+    # Hashable: compiled filters are cached per backend (``store.timeline``).
+    def __hash__(self) -> int: ...
+
     def configure(self, engine: Engine, *, read_only: bool) -> None: ...
 
-    def text_match(self, id_column: Any, query: str) -> ColumnElement[bool] | None: ...
+    def text_match(
+        self, id_column: ColumnElement[int], query: str
+    ) -> ColumnElement[bool] | None: ...
 
     def text_match_count(self, connection: Connection, query: str) -> int: ...
 
     def text_search(self, connection: Connection, query: str) -> str | None: ...
 
-    def search_match(self, id_column: Any, search: str, *, probe: bool) -> ColumnElement[bool]: ...
+    def search_match(
+        self, id_column: ColumnElement[int], search: str, *, probe: bool
+    ) -> ColumnElement[bool]: ...
 
     def search_count(self, connection: Connection, search: str) -> int: ...
 
@@ -93,7 +100,7 @@ class SqliteBackend:
             else:
                 connection.exec_driver_sql("BEGIN")
 
-    def text_match(self, id_column: Any, query: str) -> ColumnElement[bool] | None:
+    def text_match(self, id_column: ColumnElement[int], query: str) -> ColumnElement[bool] | None:
         match = fts_query(query)
         if match is None:
             return None
@@ -136,7 +143,9 @@ class SqliteBackend:
             else "(" + " OR ".join(f'"{term}"' for term in terms) + ")"
         return f"{head} AND {spelled}" if head else spelled
 
-    def search_match(self, id_column: Any, search: str, *, probe: bool) -> ColumnElement[bool]:
+    def search_match(
+        self, id_column: ColumnElement[int], search: str, *, probe: bool
+    ) -> ColumnElement[bool]:
         """Rows matching an FTS5 query: as an IN list, or by probing the index row by row.
 
         The IN list is built once (0.5 µs a match); a probe costs ~50 µs but

@@ -199,7 +199,7 @@ def _rotate(folder: Path, stem: str, reason: str, keep: int, made: Path) -> None
 DEFAULT_KEEP = 7
 
 
-def check_keep(keep: int) -> int:
+def check_keep(keep: object) -> int:
     """``keep`` if it is a usable count of backups to keep; ``ValueError`` if not.
 
     At least 1: the rotation runs after a backup and must leave that backup.
@@ -347,7 +347,7 @@ def chain_head(fetch: Fetch) -> AuditAnchor | None:
     if fetch("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'") is None:
         return None
     count, last_id = fetch("SELECT count(*), max(id) FROM audit_log") or (0, None)
-    if not count:
+    if not count or last_id is None:
         return None
     last = fetch("SELECT hash FROM audit_log WHERE id = ?", (last_id,))
     first = fetch("SELECT hash FROM audit_log ORDER BY id LIMIT 1")

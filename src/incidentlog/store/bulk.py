@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, select
+from sqlalchemy import BindParameter, ColumnElement, Select, Table, bindparam, select
 from sqlalchemy.engine import Connection
 
 from incidentlog.store.schema import (
@@ -72,7 +72,9 @@ def _cursor(connection: Connection) -> Any:
     return connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
-def stream(connection: Connection, query: Select[Any], size: int = BATCH) -> Iterator[list[Any]]:
+def stream(
+    connection: Connection, query: Select[Any], size: int = BATCH
+) -> Iterator[Sequence[Any]]:
     """Batches of the rows of ``query`` as tuples, streamed (memory stays flat).
 
     SQLAlchemy runs the statement (its compiled cache, its events, its error
@@ -93,19 +95,18 @@ def stream(connection: Connection, query: Select[Any], size: int = BATCH) -> Ite
 
 def fetch_all(
     connection: Connection, query: Any, parameters: dict[str, Any] | None = None
-) -> list[Any]:
+) -> Sequence[Any]:
     """All rows of a small query as tuples."""
     result = connection.execute(query, parameters or {})
     try:
-        rows: list[Any] = result.cursor.fetchall()
-        return rows
+        return result.cursor.fetchall()
     finally:
         result.close()
 
 
 # The per-batch lookups take their ids as one expanding parameter: the statement is
 # built and compiled once (SQLAlchemy caches it), not once per batch with 500 literals.
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 
 
 @lru_cache(maxsize=1)

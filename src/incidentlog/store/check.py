@@ -15,12 +15,12 @@ from __future__ import annotations
 import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from incidentlog.domain.validation import incident_errors, quote_errors, source_errors
 from incidentlog.store.audit import verify_chain
@@ -155,7 +155,7 @@ def _all_record_problems(connection: Connection) -> Iterator[str]:
             yield from _problems("quote", row, lambda r: quote_errors(quote_from_row(r)))
 
 
-def _chunks(connection: Connection, table: Table, query: Any) -> Iterator[list[Mapping[str, Any]]]:
+def _chunks(connection: Connection, table: Table, query: Any) -> Iterator[list[RowMapping]]:
     """Live rows of ``table`` in id order, ``CHUNK`` at a time (keyset paging)."""
     last_id = 0
     while True:
@@ -173,8 +173,8 @@ def _chunks(connection: Connection, table: Table, query: Any) -> Iterator[list[M
         last_id = rows[-1]["id"]
 
 
-def _incident_problems(row: Mapping[str, Any], tags: list[str]) -> Iterator[str]:
-    def errors(r: Mapping[str, Any]) -> dict[str, str]:
+def _incident_problems(row: RowMapping, tags: list[str]) -> Iterator[str]:
+    def errors(r: RowMapping) -> dict[str, str]:
         incident = incident_from_row(r, tags)
         found = incident_errors(incident)
         # The date filter relies on the stored end of the interval.
@@ -192,8 +192,8 @@ def _incident_problems(row: Mapping[str, Any], tags: list[str]) -> Iterator[str]
 
 def _problems(
     kind: str,
-    row: Mapping[str, Any],
-    errors_of: Callable[[Mapping[str, Any]], dict[str, str]],
+    row: RowMapping,
+    errors_of: Callable[[RowMapping], dict[str, str]],
 ) -> Iterator[str]:
     """One sentence per broken field; a row that cannot even be read is one problem."""
     name = _name(kind, row)
@@ -206,7 +206,7 @@ def _problems(
         yield f"{name}: {field}: {text}"
 
 
-def _name(kind: str, row: Mapping[str, Any]) -> str:
+def _name(kind: str, row: RowMapping) -> str:
     """``incident IQ-2024-0007 (uid …)``: the ref a person knows, the uid that is certain."""
     ref = row.get("ref") if kind == "incident" else None
     return f"{kind} {ref} (uid {row['uid']})" if ref else f"{kind} uid {row['uid']}"

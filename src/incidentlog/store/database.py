@@ -343,7 +343,7 @@ def open_database(
                 )
             _migrate(path, backup_dir, backup_keep)
     if not read_only and not os.access(path, os.W_OK):
-        read_only = True  # a file the user cannot write is opened read-only (issue 3, §8)
+        read_only = True  # a file the user cannot write is opened read-only (docs/reliability.md)
     engine, backend = _make_engine(path, read_only=read_only)
     database = Database(engine, backend, path=path, read_only=read_only)
     # Touch the file now so that a failure to open is reported here, not at first use.

@@ -48,7 +48,7 @@ SORT_INDEXES = {
 #: as "all matches minus the trashed ones" (one index probe per trashed row).
 MAX_TRASH_PROBES = 2_000
 
-#: Costs in microseconds a row, measured on a million incidents (issue 5): a
+#: Costs in microseconds a row, measured on a million incidents (docs/performance.md): a
 #: match looked up and sorted, a match put in an IN list, an index entry
 #: walked, a row probed in the full-text index.
 COST_LOOKUP_AND_SORT = 2.5
@@ -59,7 +59,7 @@ COST_PROBE = 50.0
 
 @dataclass(frozen=True, slots=True)
 class TextPlan:
-    """How to answer a word search, chosen by how many rows match (issue 5).
+    """How to answer a word search, chosen by how many rows match (docs/performance.md).
 
     - few matches: look each up and sort them (SQLite's own choice);
     - many: build the list of matches once and walk the sort column's index,

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from incidentlog.domain.enums import (
     Attribution,
@@ -53,7 +53,7 @@ META_COLUMNS = (
 )
 
 
-def _meta(row: Mapping[str, Any]) -> RecordMeta:
+def _meta(row: RowMapping) -> RecordMeta:
     return RecordMeta(**{name: row[name] for name in META_COLUMNS})
 
 
@@ -107,7 +107,7 @@ def incident_values(incident: Incident) -> dict[str, Any]:
     }
 
 
-def incident_from_row(row: Mapping[str, Any], tags: Sequence[str] = ()) -> Incident:
+def incident_from_row(row: RowMapping, tags: Sequence[str] = ()) -> Incident:
     return Incident(
         ref=row["ref"],
         title=row["title"],
@@ -150,7 +150,7 @@ def tags_of(connection: Connection, incident_ids: Iterable[int]) -> dict[int, li
     return found
 
 
-def get_incident_row(connection: Connection, uid: str) -> Mapping[str, Any] | None:
+def get_incident_row(connection: Connection, uid: str) -> RowMapping | None:
     row = connection.execute(select(incident_table).where(incident_table.c.uid == uid)).first()
     return row._mapping if row else None
 
@@ -258,7 +258,7 @@ def source_values(source: Source) -> dict[str, Any]:
     }
 
 
-def source_from_row(row: Mapping[str, Any]) -> Source:
+def source_from_row(row: RowMapping) -> Source:
     return Source(
         kind=SourceKind(row["kind"]),
         title=row["title"],
@@ -278,7 +278,7 @@ def source_from_row(row: Mapping[str, Any]) -> Source:
     )
 
 
-def get_source_row(connection: Connection, uid: str) -> Mapping[str, Any] | None:
+def get_source_row(connection: Connection, uid: str) -> RowMapping | None:
     row = connection.execute(select(source_table).where(source_table.c.uid == uid)).first()
     return row._mapping if row else None
 
@@ -329,7 +329,7 @@ QUOTE_SELECT = select(
 )
 
 
-def quote_from_row(row: Mapping[str, Any]) -> Quote:
+def quote_from_row(row: RowMapping) -> Quote:
     return Quote(
         text=row["text"],
         speaker=row["speaker"],
@@ -344,7 +344,7 @@ def quote_from_row(row: Mapping[str, Any]) -> Quote:
     )
 
 
-def get_quote_row(connection: Connection, uid: str) -> Mapping[str, Any] | None:
+def get_quote_row(connection: Connection, uid: str) -> RowMapping | None:
     row = connection.execute(QUOTE_SELECT.where(quote_table.c.uid == uid)).first()
     return row._mapping if row else None
 
@@ -386,7 +386,7 @@ def period_values(period: Period) -> dict[str, Any]:
     }
 
 
-def period_from_row(row: Mapping[str, Any]) -> Period:
+def period_from_row(row: RowMapping) -> Period:
     return Period(
         name=row["name"],
         start=_moment(row["starts_at"], row["start_precision"], row["tz"]),
@@ -397,7 +397,7 @@ def period_from_row(row: Mapping[str, Any]) -> Period:
     )
 
 
-def get_period_row(connection: Connection, uid: str) -> Mapping[str, Any] | None:
+def get_period_row(connection: Connection, uid: str) -> RowMapping | None:
     row = connection.execute(select(period_table).where(period_table.c.uid == uid)).first()
     return row._mapping if row else None
 
@@ -407,7 +407,7 @@ def get_period_row(connection: Connection, uid: str) -> Mapping[str, Any] | None
 def extend_vocabulary(connection: Connection, entries: Iterable[tuple[str, str]]) -> bool:
     """Add the ``(kind, value)`` pairs not yet known; True when any was added.
 
-    Vocabularies grow with use (DESIGN §2): a new event type typed in a form is
+    Vocabularies grow with use (docs/architecture.md): a new event type typed in a form is
     offered by the completers and filters from then on.
     """
     wanted = {(kind, value) for kind, value in entries if value}

@@ -2,7 +2,7 @@
 
 Core, not ORM mapped classes: nothing in the application maps rows to
 objects, and importing ``sqlalchemy.orm`` and building mappers cost a
-noticeable share of start-up (issue 5). ``tests/unit/test_startup_imports.py``
+noticeable share of start-up (docs/performance.md). ``tests/unit/test_startup_imports.py``
 keeps ``sqlalchemy.orm`` out of this module's imports.
 
 Datetimes are stored as fixed-width UTC text (``2024-01-20T15:30:00Z``): it
@@ -68,7 +68,7 @@ def _live_index(name: str, *columns: str) -> Index:
 
 
 def _record_head() -> list[Column[Any]]:
-    """The first columns every record kind carries (DESIGN §2)."""
+    """The first columns every record kind carries (docs/architecture.md)."""
     return [
         _column("id", Integer, primary_key=True),
         _column("uid", String(36), unique=True),
@@ -77,7 +77,7 @@ def _record_head() -> list[Column[Any]]:
 
 
 def _record_tail() -> list[Column[Any]]:
-    """The last columns every record kind carries (DESIGN §2)."""
+    """The last columns every record kind carries (docs/architecture.md)."""
     return [
         _column("created_at", UTC_TEXT),
         _column("created_by", String(200)),
@@ -183,7 +183,7 @@ source_table = Table(
     _column("sha256", String(64), nullable=True),
     _column("notes", Text, nullable=True),
     *_record_tail(),
-    # Not unique: the officer may say "not a duplicate" (DESIGN §2).
+    # Not unique: the officer may say "not a duplicate" (docs/architecture.md).
     Index("ix_source_url_normalized", "url_normalized"),
     _live_index("ix_source_published", "published_at", "id"),
     _live_index("ix_source_outlet", "outlet", "id"),

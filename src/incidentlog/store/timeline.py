@@ -129,7 +129,10 @@ def _where(flt: IncidentFilter, backend: Backend, dialect: Dialect) -> _Where:
     Compiling costs a millisecond or two and a view asks a dozen queries per
     filter: the result is remembered (filters are frozen values).
     """
-    return _compiled_where(flt, backend, type(dialect))
+    # A class object is hashable; mypy checks Dialect's own (unbound) __hash__ against
+    # lru_cache's Hashable and refuses it. The class, not the instance, is the key so that
+    # every log opened in the process shares the cache.
+    return _compiled_where(flt, backend, type(dialect))  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=64)
@@ -495,10 +498,11 @@ def bin_counts(
             f"SELECT occurred_at FROM {source} WHERE {where.sql} AND occurred_at >= :tl_start "
             f"AND occurred_at < :tl_end ORDER BY occurred_at{order} LIMIT 1"),
             {**params, "tl_start": utc_text(start), "tl_end": utc_text(end)}).scalar())
-    if found[0] is None:
+    first, last = found
+    if first is None or last is None:
         return {}
-    start = max(start, parse_utc(found[0]))
-    end = min(end, parse_utc(found[1]) + timedelta(seconds=1))
+    start = max(start, parse_utc(first))
+    end = min(end, parse_utc(last) + timedelta(seconds=1))
     bins_sql = _bins_values(edges, start, end)
     if not bins_sql:
         return {}
@@ -707,10 +711,11 @@ def quote_bin_counts(
             f"SELECT said_at FROM quote {hint} WHERE deleted_at IS NULL AND said_at >= :lo "
             f"AND said_at < :hi ORDER BY said_at{order} LIMIT 1"),
             {"lo": utc_text(edges[0]), "hi": utc_text(edges[-1])}).scalar())
-    if bounds[0] is None:
+    earliest, latest = bounds
+    if earliest is None or latest is None:
         return {}
-    first = max(edges[0], parse_utc(bounds[0]))
-    last = min(edges[-1], parse_utc(bounds[1]) + timedelta(seconds=1))
+    first = max(edges[0], parse_utc(earliest))
+    last = min(edges[-1], parse_utc(latest) + timedelta(seconds=1))
     sql = (
         f"WITH b(i, lo, hi) AS ({_bins_values(edges, first, last)}) "
         "SELECT b.i AS i, (SELECT count(*) "

@@ -10,11 +10,18 @@ INI file in incidentlog's data folder, so a test (which points
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from incidentlog import paths
+from incidentlog.store.safe_paths import (
+    create_private_file,
+    make_private_folder,
+    refuse_unless_regular,
+)
 
 SETTINGS_FILE_NAME = "settings.ini"
 MAX_RECENT = 8
@@ -25,8 +32,20 @@ def settings_path() -> Path:
 
 
 def open_settings(path: Path | None = None) -> QSettings:
-    """The application's settings file (INI, so it is readable and portable)."""
-    return QSettings(str(path or settings_path()), QSettings.Format.IniFormat)
+    """The application's settings file (INI, so it is readable and portable).
+
+    Owner-only, like everything incidentlog writes: the file is made here
+    (0600, in a 0700 folder) before Qt first writes it, since Qt keeps the
+    permissions of a file it rewrites but makes a new one by the umask. A path
+    that is not a regular file is refused (``StorageError``): Qt would read a
+    named pipe put there for ever.
+    """
+    target = path or settings_path()
+    refuse_unless_regular(target, "The settings file")
+    with contextlib.suppress(OSError):  # a folder that cannot be written: Qt says so itself
+        make_private_folder(target.parent)
+        os.close(create_private_file(target))
+    return QSettings(str(target), QSettings.Format.IniFormat)
 
 
 class Settings:

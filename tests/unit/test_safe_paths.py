@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -144,6 +145,18 @@ def test_an_export_to_what_is_not_a_regular_file_is_refused(
     ):
         export_json(Services(database), target)
     assert fingerprint(target) == before
+
+
+def test_a_backup_removes_only_its_own_stale_leftovers(log: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "shelf"
+    folder.mkdir()
+    theirs = folder / ".thesis.odt.partial"  # another program's, two hours old
+    ours = folder / ".log-20240101T000000000000Z-manual.sqlite3.partial"
+    for leftover in (theirs, ours):
+        leftover.write_bytes(b"half")
+        os.utime(leftover, (time.time() - 7200, time.time() - 7200))
+    backup_database(log, backup_dir=folder)
+    assert theirs.exists() and not ours.exists()
 
 
 # --- owner-only -------------------------------------------------------------------------------

@@ -97,8 +97,12 @@ def _fsync(path: Path) -> None:
 
 
 def _remove_stale_partials(folder: Path) -> None:
-    """Remove what killed backups left; a recent one may belong to a backup under way."""
-    _remove_stale(folder, ".*.partial")
+    """Remove what killed backups left; a recent one may belong to a backup under way.
+
+    Only names of dated backups: another program's ``.x.partial`` is not ours to
+    remove (a named ``--out``'s own leftover is replaced when it is next written).
+    """
+    _remove_stale(folder, f".*{BACKUP_SUFFIX}.partial")
 
 
 def backup_database(

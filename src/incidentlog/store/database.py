@@ -314,7 +314,10 @@ def open_database(
       newest ``backup_keep`` pre-migration backups are kept (default ``DEFAULT_KEEP``);
     - a newer schema, a file that is not ours or a damaged file raises
       ``StorageError`` and is not modified;
-    - ``read_only`` opens the file read-only: every write raises ``ReadOnlyError``.
+    - ``read_only`` opens the file read-only: every write raises ``ReadOnlyError``;
+    - a path that is neither missing nor a regular file (a folder, a pipe, a
+      device, a symbolic link) raises ``StorageError`` before anything opens it;
+    - opened for writing, the spool folders of killed imports beside it are removed.
     """
     path = Path(target).expanduser().absolute()
     # A folder, a pipe, a device or a link is refused before anything opens it: a pipe

@@ -36,7 +36,8 @@ from PySide6.QtWidgets import QApplication
 
 import incidentlog
 from incidentlog import paths
-from incidentlog.gui.errors import install_excepthook
+from incidentlog.domain.errors import StorageError
+from incidentlog.gui.errors import install_excepthook, show_error
 from incidentlog.gui.icons import app_icon
 from incidentlog.gui.main_window import MainWindow
 from incidentlog.gui.plain_text import install_tooltip_guard
@@ -132,7 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setDesktopFileName("org.incidentlog.IncidentLog")
     app.setWindowIcon(app_icon())
     # The window is painted before the log is opened (and the data layer imported).
-    window = build_main_window(arguments, open_later=True)
+    try:
+        window = build_main_window(arguments, open_later=True)
+    except StorageError as exc:  # the settings file is not a file (the log opens later)
+        show_error(None, exc)
+        return 1
     previous_hook = install_excepthook(lambda: window)
     try:
         window.show()

@@ -201,7 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         type=_path,
         metavar="PATH",
-        help="the JSON file, or for CSV the folder that receives the three files",
+        help="the JSON file ('-' for standard output, or a named pipe), "
+        "or for CSV the folder that receives the three files",
     )
     exporter.add_argument("--search", metavar="TEXT", help="words that must appear (full text)")
     exporter.add_argument(
@@ -390,15 +391,16 @@ def _os_error_sentence(exc: OSError) -> str:
 
 
 def _database_path(args: argparse.Namespace) -> Path:
+    """The ``--db``: a regular file or a path that does not exist yet (else a usage error)."""
     db: Path | None = getattr(args, "db", None)
-    return (db if db is not None else default_database_path()).absolute()
+    path = (db if db is not None else default_database_path()).absolute()
+    _refuse_unless_regular(path, "The database", allowed=())
+    return path
 
 
 def _existing_database_path(args: argparse.Namespace) -> Path:
     """The ``--db`` of a command that reads: it must exist, it is never created."""
     path = _database_path(args)
-    if path.is_dir():
-        raise StorageError(f"{path} is a folder, not a database file.", str(path))
     if not path.exists():
         raise StorageError(f"There is no database at {path}.", str(path))
     return path
@@ -462,7 +464,10 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
 
     file: Path = args.file
     if not file.is_file():
-        reason = "is a folder, not a file" if file.is_dir() else "does not exist"
+        reason = (
+            "is a folder, not a file" if file.is_dir()
+            else "is not a regular file" if file.exists() else "does not exist"
+        )
         raise StorageError(f"The import file {file} {reason}.")
     if args.dry_run:
         # The dry run itself rolls back, but an upgrade on opening would be a real write.
@@ -489,17 +494,21 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     if args.since is not None and args.until is not None and args.since >= args.until:
         raise UsageError("--since must be before --until")
     from incidentlog.exchange import export_csv, export_json
+    from incidentlog.exchange.files import STANDARD_OUTPUT
     from incidentlog.services import Services
     from incidentlog.store.database import open_database
 
     path = _existing_database_path(args)
-    target: Path = args.out.absolute()
-    _require_writable(target)
+    target: Path = _export_target(args.out, args.format)
+    if target != STANDARD_OUTPUT:
+        _require_writable(target)
     if args.format == "json" and _is_sqlite_file(target):
         raise StorageError(
             f"{target} is a database; an export never replaces one. Choose another --out.",
             str(target),
         )
+    if target == STANDARD_OUTPUT:
+        out = sys.stderr  # standard output carries the export itself
     with _progress("Exporting") as progress, open_database(path, read_only=True) as database:
         services = Services(database)
         flt = IncidentFilter(
@@ -540,6 +549,7 @@ def cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
     inspect_file(path)  # refuse a file that is not ours before reading it any further
     target: Path | None = args.out.absolute() if args.out is not None else None
     if target is not None:
+        _refuse_unless_regular(target, "The backup target", allowed=("a folder",))
         _require_writable(target)
     if target is not None and target.is_dir():
         written = backup_database(path, backup_dir=target, keep=args.keep)
@@ -572,6 +582,40 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
 
 
 # --- helpers ----------------------------------------------------------------------
+
+
+#: What ``--out`` may name to mean standard output.
+STANDARD_OUTPUT_NAMES = ("-", "/dev/stdout")
+
+
+def _export_target(out: Path, export_format: str) -> Path:
+    """The export's ``--out``: standard output, a pipe (JSON), a folder (CSV) or a file."""
+    from incidentlog.exchange.files import STANDARD_OUTPUT
+
+    if str(out) in STANDARD_OUTPUT_NAMES:
+        if export_format == "csv":
+            raise UsageError(
+                f"--out {out}: a CSV export is a folder of several files and cannot go to "
+                "standard output; give a folder, or use --format json"
+            )
+        return STANDARD_OUTPUT  # written to our own stdout, never opened by name
+    target = out.absolute()
+    allowed = ("a named pipe",) if export_format == "json" else ("a folder",)
+    _refuse_unless_regular(target, "The export target", allowed=allowed)
+    return target
+
+
+def _refuse_unless_regular(path: Path, what: str, *, allowed: Sequence[str]) -> None:
+    """A usage error unless ``path`` is missing, a regular file, or of an ``allowed`` kind.
+
+    A pipe, a device, a link or a folder where a file is written would be
+    replaced (or, read first, hang): it is refused before anything opens it.
+    """
+    from incidentlog.store.safe_paths import non_regular_kind, not_regular_sentence
+
+    kind = non_regular_kind(path)
+    if kind is not None and kind not in allowed:
+        raise UsageError(not_regular_sentence(path, kind, what).rstrip("."))
 
 
 def _refuse_to_overwrite(target: Path) -> None:
@@ -639,7 +683,10 @@ def _require_writable(target: Path) -> None:
 def _is_sqlite_file(path: Path) -> bool:
     """True for an existing SQLite file (``--out`` mistyped as the ``--db``, say)."""
     from incidentlog.store.backend import SQLITE_HEADER
+    from incidentlog.store.safe_paths import non_regular_kind
 
+    if non_regular_kind(path) is not None or not path.exists():
+        return False  # a pipe or standard output: reading it first would wait for ever
     try:
         with path.open("rb") as handle:
             return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER

@@ -14,6 +14,13 @@ such leftovers once they are an hour old (a younger one may belong to an
 export under way in another window). The CSV files of an export into a new
 folder are written into a hidden folder that is renamed into place whole, so
 that a killed export leaves no folder holding some of the files, or none.
+
+A target that exists must be a regular file (for CSV: a real folder): a
+symbolic link, a device or a socket is refused and left alone, never replaced.
+Two targets are streams instead, written as the export goes and not
+atomically (a stream cannot be taken back): a named pipe (FIFO), opened for
+writing only, and ``STANDARD_OUTPUT`` (``--out -``). Everything written is
+owner-only, as the database is (``incidentlog.store.safe_paths``).
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -28,8 +37,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from incidentlog.domain.errors import ExchangeError
+from incidentlog.store.safe_paths import (
+    make_private_folder,
+    non_regular_kind,
+    not_regular_sentence,
+    open_private,
+)
 
-__all__ = ["atomic_file", "atomic_files"]
+__all__ = ["STANDARD_OUTPUT", "atomic_file", "atomic_files", "output_file"]
+
+#: The target that means standard output (the command line's ``--out -``).
+STANDARD_OUTPUT = Path("-")
 
 #: A temporary older than this was left by an export that was killed.
 STALE_SECONDS = 3600
@@ -87,6 +105,53 @@ def _finish(handle: IO[Any]) -> None:
     handle.close()
 
 
+def _refuse_unless_regular(target: Path) -> None:
+    kind = non_regular_kind(target)
+    if kind is not None:
+        raise ExchangeError(not_regular_sentence(target, kind, "The export target"))
+
+
+def _is_fifo(target: Path) -> bool:
+    try:
+        return stat.S_ISFIFO(os.lstat(target).st_mode)
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def output_file(target: Path) -> Iterator[IO[bytes]]:
+    """Where a one-file (JSON) export goes: a file written atomically, or a stream.
+
+    ``STANDARD_OUTPUT`` writes to standard output; a named pipe is opened for
+    writing only (it waits for a reader, as any program writing into a pipe
+    does) and never replaced; anything else goes through ``atomic_file``.
+    """
+    target = Path(target)
+    if target == STANDARD_OUTPUT:
+        stream = sys.stdout.buffer
+        sys.stdout.flush()
+        yield stream
+        stream.flush()
+        return
+    if not _is_fifo(target):
+        with atomic_file(target) as handle:
+            yield handle
+        return
+    try:
+        # No O_CREAT, O_TRUNC or O_NOFOLLOW games: the pipe exists and stays.
+        handle = target.open("wb", buffering=1024 * 1024)
+    except OSError as exc:
+        raise _oserror(exc, target) from exc
+    try:
+        yield handle
+        handle.flush()
+    except OSError as exc:  # the reader went away
+        raise _oserror(exc, target) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            handle.close()
+
+
 @contextlib.contextmanager
 def atomic_file(
     target: Path, *, binary: bool = True, encoding: str | None = None
@@ -101,6 +166,7 @@ def atomic_file(
         raise ExchangeError(
             "cannot be written: its folder does not exist. Nothing was written.", file=str(target)
         )
+    _refuse_unless_regular(target)
     _remove_stale(target)
     try:
         fd, temp = _temp_for(target)
@@ -135,10 +201,24 @@ def atomic_files(
     can leave files of two exports side by side).
     """
     folder = Path(folder)
+    if folder == STANDARD_OUTPUT:
+        raise ExchangeError(
+            "A CSV export is a folder of several files and cannot be written to standard "
+            "output; give a folder (or export JSON to standard output)."
+        )
+    if folder.is_symlink():
+        raise ExchangeError(not_regular_sentence(folder, "a symbolic link", "The export folder"))
     if folder.exists() and not folder.is_dir():
         raise ExchangeError(
             "is a file, not a folder: choose a folder for the CSV files.", file=str(folder)
         )
+    for name in names:
+        kind = non_regular_kind(folder / name) if folder.is_dir() else None
+        if kind is not None:
+            raise ExchangeError(
+                f"is {kind}, not a regular file: a CSV export replaces only regular files. "
+                "Nothing was written.", file=str(folder / name)
+            )
     if folder.is_dir():
         with _into_existing(folder, names, encoding) as handles:
             yield handles
@@ -179,13 +259,13 @@ def _into_new(folder: Path, names: Sequence[str], encoding: str) -> Iterator[dic
     staging: Path | None = None
     try:
         try:
-            folder.parent.mkdir(parents=True, exist_ok=True)
+            make_private_folder(folder.parent)
             _remove_stale(folder)
             staging = Path(
                 tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".part", dir=folder.parent)
             )
             for name in names:
-                handles[name] = (staging / name).open("w", encoding=encoding, newline="")
+                handles[name] = open_private(staging / name, "w", encoding=encoding, newline="")
             yield handles
             for handle in handles.values():
                 _finish(handle)

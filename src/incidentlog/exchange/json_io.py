@@ -32,7 +32,6 @@ import codecs
 import contextlib
 import marshal
 import re
-import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -87,7 +86,7 @@ from incidentlog.domain.validation import (
     checked_source,
 )
 from incidentlog.domain.when import Moment, from_utc_text, utc_now, zone
-from incidentlog.exchange.files import atomic_file
+from incidentlog.exchange.files import output_file
 from incidentlog.exchange.reports import (
     Cancel,
     ExportReport,
@@ -101,6 +100,7 @@ from incidentlog.services import Changes, Services
 from incidentlog.store import audit, bulk
 from incidentlog.store import records as store_records
 from incidentlog.store.database import Database
+from incidentlog.store.safe_paths import SpoolFolder, open_private
 from incidentlog.store.schema import (
     incident_source_table,
     incident_table,
@@ -204,7 +204,7 @@ def export_json(
     scope = Scope(flt, database.backend)
     ticker = Ticker(progress, cancel)
     ticker.check()
-    with database.read() as connection, atomic_file(out) as handle:
+    with database.read() as connection, output_file(out) as handle:
         counts = scope.counts(connection)
         # A log holds a handful of periods: sorted here (by start, then uid), not by SQLite.
         periods = sorted(
@@ -1442,11 +1442,9 @@ class _Spool:
     """
 
     def __init__(self, near: Path | None) -> None:
-        folder: str | None = None
-        if near is not None:
-            with contextlib.suppress(OSError):
-                folder = tempfile.mkdtemp(prefix=".incidentlog-import-", dir=near)
-        self.folder = Path(folder or tempfile.mkdtemp(prefix="incidentlog-import-"))
+        # Locked while the import runs: the next one removes what a killed one left.
+        self._spool = SpoolFolder(near)
+        self.folder = self._spool.path
         self._files: dict[str, IO[bytes]] = {}
         self._pending: dict[str, list[Any]] = {name: [] for name in SECTIONS}
 
@@ -1462,7 +1460,7 @@ class _Spool:
             return
         handle = self._files.get(section)
         if handle is None:
-            handle = self._files[section] = (self.folder / section).open("w+b")
+            handle = self._files[section] = open_private(self.folder / section, "w+b")
         # Length-prefixed: marshal.load on a file reads it in small pieces, loads does not.
         data = marshal.dumps(pending)
         handle.write(len(data).to_bytes(8, "little"))
@@ -1482,7 +1480,7 @@ class _Spool:
     def close(self) -> None:
         for handle in self._files.values():
             handle.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        self._spool.remove()
 
 
 def _check_references(path: Path, database: Database | None, ledger: bulk.UidLedger) -> None:

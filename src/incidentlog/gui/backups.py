@@ -37,6 +37,7 @@ from incidentlog.store.backup import (
     newest_good_backup,
     restore_backup,
 )
+from incidentlog.store.safe_paths import non_regular_kind
 
 
 def backup_keep(settings: Settings) -> int:
@@ -151,6 +152,8 @@ def offer_good_backup(parent: QWidget, database: Path, error: StorageError) -> b
     """After a refused open: offer the newest good backup. True when one was restored."""
     if not database.exists() or "newer version" in error.message:
         return False  # a newer incidentlog's file is fine; an older backup would lose work
+    if non_regular_kind(database) is not None:
+        return False  # a link or a pipe: a restore would replace what is not ours
     info = newest_good_backup(database)
     if info is None:
         return False

@@ -16,7 +16,9 @@ points ``INCIDENTLOG_DATA_DIR`` at a temporary folder) never reads the user's.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,11 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QByteArray, QSettings
 
 from incidentlog import paths
+from incidentlog.store.safe_paths import (
+    create_private_file,
+    make_private_folder,
+    refuse_unless_regular,
+)
 
 SETTINGS_FILE_NAME = "settings.ini"
 MAX_RECENT = 8
@@ -40,8 +47,20 @@ def settings_path() -> Path:
 
 
 def open_settings(path: Path | None = None) -> QSettings:
-    """The application's settings file (INI, so it is readable and portable)."""
-    return QSettings(str(path or settings_path()), QSettings.Format.IniFormat)
+    """The application's settings file (INI, so it is readable and portable).
+
+    Owner-only, like everything incidentlog writes: the file is made here
+    (0600, in a 0700 folder) before Qt first writes it, since Qt keeps the
+    permissions of a file it rewrites but makes a new one by the umask. A path
+    that is not a regular file is refused (``StorageError``): Qt would read a
+    named pipe put there for ever.
+    """
+    target = path or settings_path()
+    refuse_unless_regular(target, "The settings file")
+    with contextlib.suppress(OSError):  # a folder that cannot be written: Qt says so itself
+        make_private_folder(target.parent)
+        os.close(create_private_file(target))
+    return QSettings(str(target), QSettings.Format.IniFormat)
 
 
 @dataclass(frozen=True)

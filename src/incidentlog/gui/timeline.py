@@ -38,8 +38,10 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import (
+    QBuffer,
     QCoreApplication,
     QEvent,
+    QIODevice,
     QLineF,
     QPoint,
     QPointF,
@@ -84,6 +86,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from incidentlog.domain.errors import ExchangeError
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.records import Period
 from incidentlog.domain.when import is_zone, zone, zone_label
@@ -446,8 +449,17 @@ class TimelineView(QGraphicsView):
         return image
 
     def export_png(self, path: str | Path) -> bool:
-        """The current view as a PNG of the view's size."""
-        return self.render_image().save(str(path), "PNG")
+        """The current view as a PNG of the view's size.
+
+        Written as every export is (``atomic_file``): whole or not at all,
+        owner-only, never through a link or over a device (``ExchangeError``).
+        """
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        if not self.render_image().save(buffer, "PNG"):
+            return False
+        _write_export(Path(path), bytes(buffer.data().data()))
+        return True
 
     def export_svg(self, path: str | Path) -> bool:
         """The current view as an SVG drawing (vector: for a report)."""
@@ -455,7 +467,9 @@ class TimelineView(QGraphicsView):
 
         size = self.size()
         generator = QSvgGenerator()
-        generator.setFileName(str(path))
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        generator.setOutputDevice(buffer)
         generator.setSize(size)
         generator.setViewBox(QRect(QPoint(0, 0), size))
         generator.setResolution(96)
@@ -473,7 +487,11 @@ class TimelineView(QGraphicsView):
             self.render(painter, QRectF(0, 0, source.width(), source.height()), source)
         finally:
             painter.end()
-        return _svg_size_in_pixels(Path(path), size)
+        text = _svg_in_pixels(bytes(buffer.data().data()).decode("utf-8"), size)
+        if text is None:
+            return False
+        _write_export(Path(path), text.encode("utf-8"))
+        return True
 
     # --- data ----------------------------------------------------------------------------------
     def _flt(self) -> IncidentFilter:
@@ -1540,8 +1558,8 @@ class TimelineView(QGraphicsView):
 UTC_MIN = datetime.min.replace(tzinfo=UTC)
 
 
-def _svg_size_in_pixels(path: Path, size: QSize) -> bool:
-    """Give the drawing its size in pixels, as on screen.
+def _svg_in_pixels(text: str, size: QSize) -> str | None:
+    """The drawing with its size in pixels, as on screen; None if it is no SVG.
 
     ``QSvgGenerator`` writes millimetres computed from a resolution; a report
     tool then scales the drawing by its own idea of a millimetre. Pixels with
@@ -1549,17 +1567,20 @@ def _svg_size_in_pixels(path: Path, size: QSize) -> bool:
     """
     import re
 
-    if not path.is_file():
-        return False
-    text = path.read_text(encoding="utf-8")
     head, separator, rest = text.partition("<svg")
     if not separator:
-        return False
+        return None
     tag, end, tail = rest.partition(">")
     tag = re.sub(r'\swidth="[^"]*"', f' width="{size.width()}px"', tag, count=1)
     tag = re.sub(r'\sheight="[^"]*"', f' height="{size.height()}px"', tag, count=1)
-    path.write_text(head + separator + tag + end + tail, encoding="utf-8")
-    return True
+    return head + separator + tag + end + tail
+
+
+def _write_export(path: Path, data: bytes) -> None:
+    from incidentlog.exchange.files import atomic_file
+
+    with atomic_file(path) as handle:
+        handle.write(data)
 
 
 def _items_now_possible(data: WindowData, groups: list[LongGroup]) -> bool:
@@ -1849,8 +1870,14 @@ class TimelineWidget(QWidget):
         target = Path(path)
         if target.suffix.lower() not in (".png", ".svg"):
             target = target.with_suffix(".svg" if "svg" in chosen.lower() else ".png")
-        ok = (self.view.export_svg(target) if target.suffix.lower() == ".svg"
-              else self.view.export_png(target))
+        try:
+            ok = (self.view.export_svg(target) if target.suffix.lower() == ".svg"
+                  else self.view.export_png(target))
+        except ExchangeError as exc:  # not a regular file, a folder that cannot be written
+            from incidentlog.gui.errors import show_error
+
+            show_error(self, exc)
+            return
         if ok:
             settings.set(LAST_DIR, str(target.parent))
         else:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +28,13 @@ from typing import Any
 
 from incidentlog.domain.errors import StorageError
 from incidentlog.store.backend import APPLICATION_ID
+from incidentlog.store.safe_paths import (
+    copy_private,
+    make_private_folder,
+    non_regular_kind,
+    refuse_unless_regular,
+    replace_leftover,
+)
 
 BACKUP_SUFFIX = ".sqlite3"
 COUNTED_TABLES = ("incident", "source", "quote", "audit_log")
@@ -91,8 +97,12 @@ def _fsync(path: Path) -> None:
 
 
 def _remove_stale_partials(folder: Path) -> None:
-    """Remove what killed backups left; a recent one may belong to a backup under way."""
-    _remove_stale(folder, ".*.partial")
+    """Remove what killed backups left; a recent one may belong to a backup under way.
+
+    Only names of dated backups: another program's ``.x.partial`` is not ours to
+    remove (a named ``--out``'s own leftover is replaced when it is next written).
+    """
+    _remove_stale(folder, f".*{BACKUP_SUFFIX}.partial")
 
 
 def backup_database(
@@ -119,10 +129,9 @@ def backup_database(
     if out == database.absolute():
         raise StorageError("A backup cannot overwrite the database it copies.")
     temp = out.with_name(f".{out.name}.partial")
+    _create_partial(out, temp)
     anchor: AuditAnchor | None = None
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_partials(out.parent)
         source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
         try:
             target = sqlite3.connect(temp)
@@ -158,6 +167,23 @@ def backup_database(
     if keep is not None:
         _rotate(out.parent, database.stem, reason, keep, out)
     return out
+
+
+def _create_partial(out: Path, temp: Path) -> None:
+    """The folder (owner-only if made) and the empty owner-only ``temp`` SQLite copies into.
+
+    SQLite would create it with the umask's permissions (0644); its journal
+    takes the file's own. A target that is not a regular file is refused.
+    """
+    refuse_unless_regular(out, "The backup target")
+    try:
+        make_private_folder(out.parent)
+        _remove_stale_partials(out.parent)
+        os.close(replace_leftover(temp))
+    except OSError as exc:
+        raise StorageError(
+            f"The backup cannot be written to {out}: {exc.strerror or exc}.", str(out)
+        ) from exc
 
 
 def list_backups(database: Path, backup_dir: Path | None = None) -> list[BackupInfo]:
@@ -277,11 +303,12 @@ def restore_backup(backup: Path, database: Path) -> Path | None:
     under the database's name when killed between the two renames.)
     """
     verify_backup(backup)
+    refuse_unless_regular(database, "The database")  # replaced by a rename below
     temp = database.with_name(f".{database.name}.restoring")
     aside: Path | None = None
     try:
         _remove_stale(database.parent, f".{database.stem}.set-aside-*.partial")
-        shutil.copyfile(backup, temp)
+        copy_private(backup, temp)  # the restored database is owner-only, as the original
         _fsync(temp)
         verify_backup(temp)
         if database.exists():
@@ -332,6 +359,8 @@ def anchor_path(database: Path) -> Path:
 
 def read_anchor(database: Path) -> AuditAnchor | None:
     """The anchor of ``database``; None when there is none or it cannot be read."""
+    if non_regular_kind(anchor_path(database)) is not None:
+        return None  # reading a pipe put there would hang
     try:
         data = json.loads(anchor_path(database).read_text(encoding="utf-8"))
         return AuditAnchor(
@@ -421,9 +450,12 @@ def _write_anchor(database: Path, anchor: AuditAnchor) -> None:
     """Record ``anchor`` (whole or not at all); a failure costs the check, not the backup."""
     path = anchor_path(database)
     partial = path.with_name(f".{path.name}.partial")
+    if non_regular_kind(path) is not None:
+        return  # not a file of ours: left alone
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(asdict(anchor), indent=2) + "\n", encoding="utf-8")
+        make_private_folder(path.parent)
+        with os.fdopen(replace_leftover(partial), "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(asdict(anchor), indent=2) + "\n")
         _fsync(partial)
         partial.replace(path)
 
@@ -503,7 +535,7 @@ def _copy_whole(source: Path, target: Path) -> None:
     """Copy ``source`` to ``target``: under a hidden name, fsynced, then renamed."""
     partial = target.with_name(f".{target.name}.partial")
     try:
-        shutil.copyfile(source, partial)
+        copy_private(source, partial)
         _fsync(partial)
         partial.replace(target)
     except BaseException:

@@ -27,6 +27,7 @@ provide its way.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
@@ -36,6 +37,7 @@ from typing import Any
 from sqlalchemy import BindParameter, ColumnElement, Select, Table, bindparam, select
 from sqlalchemy.engine import Connection
 
+from incidentlog.store.safe_paths import create_private_file
 from incidentlog.store.schema import (
     incident_source_table,
     incident_table,
@@ -278,6 +280,7 @@ class UidLedger:
     """
 
     def __init__(self, path: Path) -> None:
+        os.close(create_private_file(path))  # owner-only: SQLite would use the umask
         self._db = sqlite3.connect(path, isolation_level=None)
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
             self._db.execute(f"PRAGMA {pragma}")

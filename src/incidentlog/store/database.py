@@ -28,6 +28,11 @@ from sqlalchemy.pool import NullPool
 
 from incidentlog.domain.errors import ReadOnlyError, StorageError
 from incidentlog.store.backend import APPLICATION_ID, SQLITE_HEADER, Backend, SqliteBackend
+from incidentlog.store.safe_paths import (
+    make_private_folder,
+    refuse_unless_regular,
+    remove_stale_spools,
+)
 from incidentlog.store.schema import vocabulary_table
 
 #: Below this size the whole file is checked on open (``PRAGMA quick_check``);
@@ -189,6 +194,7 @@ def inspect_file(path: Path) -> FileState:
     Raises ``StorageError`` for a file that is not an SQLite database, not
     ours, newer than this application, or damaged.
     """
+    refuse_unless_regular(path)  # opening a pipe or a device to read it could hang
     try:
         with path.open("rb") as handle:
             header = handle.read(100)
@@ -256,7 +262,8 @@ def _upgrade(connection: Connection) -> None:
 
 def _create(path: Path) -> None:
     """Create a new database at ``path`` atomically: built aside, then renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent)
+    # mkstemp makes the file owner-only (0600); the database keeps that mode.
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
     os.close(handle)
     temp = Path(temp_name)
@@ -307,18 +314,20 @@ def open_database(
       newest ``backup_keep`` pre-migration backups are kept (default ``DEFAULT_KEEP``);
     - a newer schema, a file that is not ours or a damaged file raises
       ``StorageError`` and is not modified;
-    - ``read_only`` opens the file read-only: every write raises ``ReadOnlyError``.
+    - ``read_only`` opens the file read-only: every write raises ``ReadOnlyError``;
+    - a path that is neither missing nor a regular file (a folder, a pipe, a
+      device, a symbolic link) raises ``StorageError`` before anything opens it;
+    - opened for writing, the spool folders of killed imports beside it are removed.
     """
     path = Path(target).expanduser().absolute()
-    exists = path.exists() and path.stat().st_size > 0
-    if path.is_dir():
-        raise StorageError(f"{path} is a folder, not a database file.", str(path))
+    # A folder, a pipe, a device or a link is refused before anything opens it: a pipe
+    # would hang the read, and creating a database over any of them would destroy it.
+    exists = refuse_unless_regular(path, "The database") and path.stat().st_size > 0
     if not exists:
         if read_only:
             raise StorageError(f"There is no database at {path}.", str(path))
         try:
-            if path.exists():
-                path.unlink()  # an empty file holds nothing: make it a database
+            # An empty regular file holds nothing: the new database is renamed over it.
             _create(path)
         except OSError as exc:
             raise StorageError(
@@ -344,6 +353,8 @@ def open_database(
             _migrate(path, backup_dir, backup_keep)
     if not read_only and not os.access(path, os.W_OK):
         read_only = True  # a file the user cannot write is opened read-only (docs/reliability.md)
+    if not read_only:
+        remove_stale_spools(path.parent)  # what imports killed before left beside it
     engine, backend = _make_engine(path, read_only=read_only)
     database = Database(engine, backend, path=path, read_only=read_only)
     # Touch the file now so that a failure to open is reported here, not at first use.

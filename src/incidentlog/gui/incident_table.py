@@ -458,6 +458,7 @@ class IncidentTable(QTableView):
         """The model of the shared filter, and the delegates that paint its cells."""
         model = IncidentTableModel(context.services.incident_query, context.state.filter,
                                    parent=self, runner=context.runner)
+        self.incident_model = model  # set before setModel, as the methods it may call read it
         self.setModel(model)
         self._cell_delegate = IncidentCellDelegate(model, self)
         self.setItemDelegate(self._cell_delegate)

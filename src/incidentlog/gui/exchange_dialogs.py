@@ -121,7 +121,18 @@ class ExportDialog(QDialog):
         self.setObjectName("exportDialog")
         self.setWindowTitle(self.tr("Export"))
         self.setAccessibleName(self.tr("Export"))
+        self._build_format()
+        scope_box = self._build_scope(scope)
+        destination = self._build_destination()
+        self._build_layout(scope_box, destination)
+        self.browse_button.clicked.connect(self.browse)
+        self.buttons.accepted.connect(self.start)
+        self.buttons.rejected.connect(self.reject)
+        self.format_combo.currentIndexChanged.connect(self._format_changed)
+        self.destination_edit.textChanged.connect(self._update_buttons)
+        self._update_buttons()
 
+    def _build_format(self) -> None:
         self.format_combo = QComboBox(self)
         self.format_combo.setObjectName("exportFormat")
         self.format_combo.setAccessibleName(self.tr("Format"))
@@ -130,8 +141,10 @@ class ExportDialog(QDialog):
         self.format_combo.addItem(self.tr("JSON — one document that imports into incidentlog"),
                                   JSON)
 
-        state = context.state
-        query = context.services.incident_query
+    def _build_scope(self, scope: str | None) -> QVBoxLayout:
+        """All, the filter or the selection, with how many incidents each holds."""
+        state = self._context.state
+        query = self._context.services.incident_query
         total = query.count(IncidentFilter())
         matching = query.count(state.filter) if not state.filter.is_empty else total
         selected = len(state.selected_incidents)
@@ -165,7 +178,9 @@ class ExportDialog(QDialog):
                             self)
         scope_note.setEnabled(False)
         scope_box.addWidget(scope_note)
+        return scope_box
 
+    def _build_destination(self) -> QHBoxLayout:
         self.destination_edit = QLineEdit(self)
         self.destination_edit.setObjectName("exportDestination")
         self.destination_edit.setAccessibleName(self.tr("Destination"))
@@ -176,7 +191,9 @@ class ExportDialog(QDialog):
         destination = QHBoxLayout()
         destination.addWidget(self.destination_edit, 1)
         destination.addWidget(self.browse_button)
+        return destination
 
+    def _build_layout(self, scope_box: QVBoxLayout, destination: QHBoxLayout) -> None:
         form = QFormLayout()
         form.addRow(self.tr("F&ormat:"), self.format_combo)
         form.addRow(self.tr("Incidents:"), scope_box)
@@ -191,13 +208,6 @@ class ExportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
-
-        self.browse_button.clicked.connect(self.browse)
-        self.buttons.accepted.connect(self.start)
-        self.buttons.rejected.connect(self.reject)
-        self.format_combo.currentIndexChanged.connect(self._format_changed)
-        self.destination_edit.textChanged.connect(self._update_buttons)
-        self._update_buttons()
 
     # --- choices ---------------------------------------------------------------------
     def _incidents(self, count: int) -> str:
@@ -397,7 +407,7 @@ class ImportDialog(QDialog):
 
             database = services.database.path
             if not dry_run and database is not None:
-                # DESIGN §5: a verified backup before every import.
+                # A verified backup before every import (docs/user-guide.md, "Backups").
                 backup_database(database, reason="pre-import", keep=keep)
             return import_json(services, path, dry_run=dry_run, progress=progress,
                                cancel=cancelled)

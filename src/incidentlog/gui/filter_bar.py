@@ -119,7 +119,24 @@ class FilterBar(QWidget):
         self._updating = False
         self.setObjectName("filterBar")
         self.setAccessibleName(self.tr("Filter"))
+        self._choices_stale = True
+        self._build_fields()
+        self._build_layout()
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._connect()
+        self._fill(self.status_combo, self.tr("All statuses"),
+                   [(status.label, status.value) for status in Status])
+        for combo, everything in ((self.country_combo, self.tr("All countries")),
+                                  (self.event_type_combo, self.tr("All event types")),
+                                  (self.tag_combo, self.tr("All tags"))):
+            self._fill(combo, everything, [])  # the rest when first used
+        self.show_filter(context.state.filter)
+        context.state.filterChanged.connect(self.show_filter)
+        context.bus.changed.connect(self._on_changes)
 
+    def _build_fields(self) -> None:
         self.search_box = QLineEdit(self)
         self.search_box.setObjectName("searchBox")
         self.search_box.setAccessibleName(self.tr("Search incidents"))
@@ -133,7 +150,6 @@ class FilterBar(QWidget):
         self.until_edit = OptionalDateEdit(self)
         self.until_edit.setObjectName("filterUntil")
         self.until_edit.setAccessibleName(self.tr("To date"))
-        self._choices_stale = True
         self.country_combo = _combo(self, "filterCountry", self.tr("Country"),
                                     self.ensure_choices)
         self.event_type_combo = _combo(self, "filterEventType", self.tr("Event type"),
@@ -149,6 +165,8 @@ class FilterBar(QWidget):
         self.summary_label.setObjectName("filterSummary")
         self.summary_label.setAccessibleName(self.tr("Filter summary"))
 
+    def _build_layout(self) -> None:
+        """The search box and Clear above, the dates and the choices below, in tab order."""
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.search_box, 1)
@@ -180,9 +198,8 @@ class FilterBar(QWidget):
         self.setTabOrder(self.status_combo, self.tag_combo)
         self.setTabOrder(self.tag_combo, self.clear_button)
 
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
+    def _connect(self) -> None:
+        """Typing applies after a pause (or Enter), every other field at once."""
         self._search_timer.timeout.connect(self.apply)
         self.search_box.textChanged.connect(self._search_timer.start)
         self.search_box.returnPressed.connect(self.apply)
@@ -192,16 +209,6 @@ class FilterBar(QWidget):
                       self.tag_combo):
             combo.currentIndexChanged.connect(self.apply)
         self.clear_button.clicked.connect(self.clear)
-
-        self._fill(self.status_combo, self.tr("All statuses"),
-                   [(status.label, status.value) for status in Status])
-        for combo, everything in ((self.country_combo, self.tr("All countries")),
-                                  (self.event_type_combo, self.tr("All event types")),
-                                  (self.tag_combo, self.tr("All tags"))):
-            self._fill(combo, everything, [])  # the rest when first used
-        self.show_filter(context.state.filter)
-        context.state.filterChanged.connect(self.show_filter)
-        context.bus.changed.connect(self._on_changes)
 
     # --- choices ----------------------------------------------------------------
     def ensure_choices(self) -> None:

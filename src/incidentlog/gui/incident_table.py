@@ -333,7 +333,7 @@ class IncidentCellDelegate(QStyledItemDelegate):
             return
         column = model.columns[index.column()]
         cell = model.cell
-        option.index = index
+        option.index = index  # type: ignore[assignment]  # the view hands a QModelIndex
         font = cell(column, record, FONT)
         if font is not None:
             option.font = font.resolve(option.font)
@@ -354,7 +354,7 @@ class IncidentCellDelegate(QStyledItemDelegate):
             option.features |= HAS_DISPLAY
             option.text = str(text).replace("\n", "\u2028")  # as Qt's displayText does
         option.backgroundBrush = QBrush()
-        option.styleObject = None
+        option.styleObject = None  # type: ignore[assignment]  # the stubs miss Optional
 
     def _swatch(self, colour: QColor, size: QSize) -> QIcon:
         key = (colour.rgba(), size.width(), size.height())
@@ -379,7 +379,8 @@ class StatusBadgeDelegate(IncidentCellDelegate):
         self.initStyleOption(opt, index)
         text = opt.text
         opt.text = ""
-        style = opt.widget.style() if opt.widget else QApplication.style()
+        widget: QWidget | None = opt.widget  # None when painted outside a view
+        style = widget.style() if widget is not None else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
         metrics = opt.fontMetrics
         width = metrics.horizontalAdvance(text) + 16
@@ -418,6 +419,23 @@ class IncidentTable(QTableView):
         self._fit_timer.setSingleShot(True)
         self._fit_timer.setInterval(0)
         self._fit_timer.timeout.connect(self._fit_title)
+        self._configure_view()
+        self.incident_model = self._build_model(context)
+        self._configure_header()
+        self._selection_timer = QTimer(self)
+        self._selection_timer.setSingleShot(True)
+        self._selection_timer.setInterval(0)
+        self._appended_out_of_view = False
+        self._connect(context)
+        if context.state.current_incident:
+            self.show_incident(context.state.current_incident)
+        elif self.incident_model.rowCount():
+            # Open on the newest incident, so the form beside shows a record, not a blank.
+            self.selectionModel().setCurrentIndex(
+                self.incident_model.index(0, self._first_visible_column()), SELECT_ROW)
+
+    def _configure_view(self) -> None:
+        """Whole rows, several at once, read-only, one line each; Tab leaves the table."""
         self.setObjectName("incidentTable")
         self.setAccessibleName(self.tr("Incidents"))
         self.setAccessibleDescription(self.tr(
@@ -436,16 +454,19 @@ class IncidentTable(QTableView):
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 12)
 
-        self.incident_model = IncidentTableModel(context.services.incident_query,
-                                                 context.state.filter, parent=self,
-                                                 runner=context.runner)
-        self.setModel(self.incident_model)
-        self._cell_delegate = IncidentCellDelegate(self.incident_model, self)
+    def _build_model(self, context: AppContext) -> IncidentTableModel:
+        """The model of the shared filter, and the delegates that paint its cells."""
+        model = IncidentTableModel(context.services.incident_query, context.state.filter,
+                                   parent=self, runner=context.runner)
+        self.incident_model = model  # set before setModel, as the methods it may call read it
+        self.setModel(model)
+        self._cell_delegate = IncidentCellDelegate(model, self)
         self.setItemDelegate(self._cell_delegate)
-        self._status_delegate = StatusBadgeDelegate(self.incident_model, self)
-        self.setItemDelegateForColumn(self.incident_model.column_index("status"),
-                                      self._status_delegate)
+        self._status_delegate = StatusBadgeDelegate(model, self)
+        self.setItemDelegateForColumn(model.column_index("status"), self._status_delegate)
+        return model
 
+    def _configure_header(self) -> None:
         header = self.horizontalHeader()
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
@@ -456,9 +477,8 @@ class IncidentTable(QTableView):
         self.restore_layout()
         self.setSortingEnabled(True)  # sorts by the restored indicator: one SQL reload
 
-        self._selection_timer = QTimer(self)
-        self._selection_timer.setSingleShot(True)
-        self._selection_timer.setInterval(0)
+    def _connect(self, context: AppContext) -> None:
+        """The table follows the shared state and the log's changes, and publishes its own."""
         self._selection_timer.timeout.connect(self._publish_selection)
         selection = self.selectionModel()
         selection.selectionChanged.connect(self._selection_changed)
@@ -466,16 +486,9 @@ class IncidentTable(QTableView):
         self.doubleClicked.connect(self._open_index)
         self.incident_model.modelReset.connect(self._after_reset)
         self.incident_model.rowsInserted.connect(self._rows_inserted)
-        self._appended_out_of_view = False
         context.state.filterChanged.connect(self.incident_model.set_filter)
         context.state.currentIncidentChanged.connect(self.show_incident)
         context.bus.changed.connect(self.incident_model.handle_changes)
-        if context.state.current_incident:
-            self.show_incident(context.state.current_incident)
-        elif self.incident_model.rowCount():
-            # Open on the newest incident, so the form beside shows a record, not a blank.
-            self.selectionModel().setCurrentIndex(
-                self.incident_model.index(0, self._first_visible_column()), SELECT_ROW)
 
     # --- layout (remembered) ------------------------------------------------------
     def restore_layout(self) -> None:
@@ -552,7 +565,9 @@ class IncidentTable(QTableView):
 
     def selected_rows(self) -> list[int]:
         rows: list[int] = []
-        for selected in self.selectionModel().selection():
+        selection = self.selectionModel().selection()
+        for number in range(selection.count()):  # the stubs give QItemSelection no __iter__
+            selected = selection.at(number)
             rows.extend(range(selected.top(), selected.bottom() + 1))
         return sorted(set(rows))
 

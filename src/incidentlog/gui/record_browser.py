@@ -197,63 +197,81 @@ class RecordBrowser(QWidget):
         self.model = model
         self.model.setParent(self)
 
-        self.search_box = QLineEdit(self)
-        self.search_box.setObjectName(f"{name}SearchBox")
-        self.search_box.setAccessibleName(self.tr("Search {0}").format(accessible.lower()))
-        self.search_box.setPlaceholderText(search_hint)
-        self.search_box.setClearButtonEnabled(True)
+        self.search_box = self._build_search_box(name, accessible, search_hint)
+        self.table = self._build_table(name, accessible, model)
+        self.form = form
+        self.splitter = self._build_splitter(name, form)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._connect(model, form)
+        self._current: str | None = None
+        self._opened_first = False
+        if model.rowCount():
+            self._after_reset()
 
-        self.table = RecordTable(self)
-        self.table.setObjectName(f"{name}Table")
-        self.table.setAccessibleName(accessible)
-        self.table.setModel(model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setTabKeyNavigation(False)
-        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        vertical = self.table.verticalHeader()
+    def _build_search_box(self, name: str, accessible: str, search_hint: str) -> QLineEdit:
+        box = QLineEdit(self)
+        box.setObjectName(f"{name}SearchBox")
+        box.setAccessibleName(self.tr("Search {0}").format(accessible.lower()))
+        box.setPlaceholderText(search_hint)
+        box.setClearButtonEnabled(True)
+        return box
+
+    def _build_table(self, name: str, accessible: str, model: TextFilteredModel) -> RecordTable:
+        """The table of records: whole rows, sortable, columns as last arranged."""
+        self.table = table = RecordTable(self)
+        table.setObjectName(f"{name}Table")
+        table.setAccessibleName(accessible)
+        table.setModel(model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.setTabKeyNavigation(False)
+        table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        vertical = table.verticalHeader()
         vertical.setVisible(False)
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 12)
-        header = self.table.horizontalHeader()
+        header = table.horizontalHeader()
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
         self.restore_layout()
-        self.table.setSortingEnabled(True)
+        table.setSortingEnabled(True)
+        return table
 
-        self.form = form
+    def _build_splitter(self, name: str, form: QWidget) -> QSplitter:
+        """Search box and table on the left, the form on the right, as last split."""
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.setSpacing(6)
         left_layout.addWidget(self.search_box)
         left_layout.addWidget(self.table, 1)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.setObjectName(f"{name}Splitter")
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(form)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.setObjectName(f"{name}Splitter")
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(left)
+        splitter.addWidget(form)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
         saved = self._settings.state(f"{name}Splitter")
         if saved is not None:
-            self.splitter.restoreState(saved)
+            splitter.restoreState(saved)
         else:
-            self.splitter.setSizes([840, 540])
+            splitter.setSizes([840, 540])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(self.splitter)
+        layout.addWidget(splitter)
+        return splitter
 
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
+    def _connect(self, model: TextFilteredModel, form: QWidget) -> None:
         self._search_timer.timeout.connect(self._apply_search)
         self.search_box.textChanged.connect(self._search_timer.start)
         self.search_box.returnPressed.connect(self._apply_search)
@@ -265,10 +283,6 @@ class RecordBrowser(QWidget):
         saved_signal = getattr(form, "saved", None)
         if saved_signal is not None:
             saved_signal.connect(self.select_uid)
-        self._current: str | None = None
-        self._opened_first = False
-        if model.rowCount():
-            self._after_reset()
 
     def ensure_loaded(self) -> None:
         """Load the rows the first time the view is shown (not at start-up)."""

@@ -1,7 +1,8 @@
 """The sources view: every source, searchable and sorted in SQL, with its form beside it.
 
 A source shows which incidents cite it (its ``SourceForm`` lists them), and
-deleting a cited source says so first (``MainWindow.delete_sources``).
+deleting a cited source says so first (``DeleteWorkflow.delete_sources`` in
+``gui/workflows/delete.py``).
 """
 
 from __future__ import annotations

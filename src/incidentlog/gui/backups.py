@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from incidentlog.domain.errors import StorageError
+from incidentlog.gui import plain_text
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.settings import (
     BACKUP_KEEP,
@@ -158,7 +159,7 @@ def offer_good_backup(parent: QWidget, database: Path, error: StorageError) -> b
     if info is None:
         return False
     made, _why, held = _describe(info)
-    answer = QMessageBox.question(
+    answer = plain_text.question(
         parent, parent.tr("Restore the newest good backup?"), parent.tr(
             "{0}\n\nA good backup of this database exists, made {1} ({2}).\n\n"
             "Restore it? The current file is not deleted: it is set aside beside it.").format(

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QProgressDialog,
     QPushButton,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from incidentlog.domain.errors import Cancelled, IncidentLogError
 from incidentlog.domain.query import IncidentFilter
+from incidentlog.gui import plain_text
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.errors import show_error
 from incidentlog.gui.settings import LAST_DIR
@@ -289,7 +289,7 @@ class ExportDialog(QDialog):
         summary = report.summary() if hasattr(report, "summary") else str(report)
         self.exportFinished.emit(report)
         self.accept()
-        QMessageBox.information(self.parentWidget(), self.tr("Export finished"), summary)
+        plain_text.information(self.parentWidget(), self.tr("Export finished"), summary)
 
     def _failed(self, error: BaseException) -> None:
         self.task = None
@@ -439,7 +439,7 @@ class ImportDialog(QDialog):
         self.report_view.setPlainText(report.summary())
         self.imported.emit(report)
         self.accept()
-        QMessageBox.information(self.parentWidget(), self.tr("Import finished"),
+        plain_text.information(self.parentWidget(), self.tr("Import finished"),
                                 report.summary())
 
 
@@ -456,7 +456,7 @@ def load_demo_data(context: AppContext, parent: QWidget) -> bool:
     """Import the shipped demo data set (first start); False when it is not installed."""
     path = demo_data_path()
     if path is None:
-        QMessageBox.information(parent, parent.tr("Demo data"), parent.tr(
+        plain_text.information(parent, parent.tr("Demo data"), parent.tr(
             "The demo data set is not installed with this copy of incidentlog."))
         return False
     services = context.services
@@ -477,7 +477,7 @@ def start_backup(context: AppContext, parent: QWidget) -> Task | None:
 
     database = context.services.database.path
     if database is None:
-        QMessageBox.information(parent, parent.tr("Backup"), parent.tr(
+        plain_text.information(parent, parent.tr("Backup"), parent.tr(
             "This database is on a server; back it up with the server's own tools."))
         return None
     settings = context.settings
@@ -498,7 +498,7 @@ def start_backup(context: AppContext, parent: QWidget) -> Task | None:
         return backup_database(database, out=target)
 
     def succeeded(written: Path) -> None:
-        QMessageBox.information(parent, parent.tr("Backup finished"), parent.tr(
+        plain_text.information(parent, parent.tr("Backup finished"), parent.tr(
             "A verified copy of the database was written to\n{0}").format(written))
 
     return run_with_progress(context, parent, parent.tr("Backing up…"), work, succeeded,

@@ -396,11 +396,15 @@ class ImportDialog(QDialog):
             from incidentlog.store.backup import backup_database
 
             database = services.database.path
-            if not dry_run and database is not None:
-                # DESIGN §5: a verified backup before every import.
-                backup_database(database, reason="pre-import", keep=keep)
+
+            def backup() -> None:
+                # A verified backup before every import that changes the log; a refused
+                # import, or one that changes nothing, makes none (it would rotate one out).
+                if database is not None:
+                    backup_database(database, reason="pre-import", keep=keep)
+
             return import_json(services, path, dry_run=dry_run, progress=progress,
-                               cancel=cancelled)
+                               cancel=cancelled, before_commit=backup)
 
         def failed(error: BaseException) -> None:
             self.task = None

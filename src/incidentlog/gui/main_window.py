@@ -450,19 +450,22 @@ class MainWindow(QMainWindow):
         """File ▸ Restore from backup: pick a backup; the current file is set aside."""
         if self.context is None or self.context.services.database.path is None:
             return None
-        from incidentlog.gui.backups import RestoreDialog, restore
+        from incidentlog.gui.backups import RestoreDialog, confirm_unverified, restore
 
         database = self.context.services.database.path
         dialog = RestoreDialog(database, self)
 
         def restore_chosen() -> None:
             backup = dialog.chosen()
-            if backup is None or not self.maybe_leave_forms():
+            if backup is None:
+                return
+            anyway = confirm_unverified(self, database, backup)
+            if anyway is False or not self.maybe_leave_forms():
                 return
             read_only = self.read_only
             self.set_context(None)  # the file must be closed to be replaced
             try:
-                aside = restore(database, backup)
+                aside = restore(database, backup, force=bool(anyway))
             except IncidentLogError as exc:
                 show_error(self, exc)
             else:

@@ -38,6 +38,7 @@ from typing import Any
 from incidentlog.domain.errors import StorageError
 from incidentlog.store.audit import CHAIN_SQL, chain_problems
 from incidentlog.store.backend import APPLICATION_ID
+from incidentlog.store.database import read_only_uri
 
 BACKUP_SUFFIX = ".sqlite3"
 #: Ends the reason of a backup whose audit log did not verify when it was made.
@@ -147,7 +148,7 @@ def backup_database(
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_partials(out.parent)
-        source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
+        source = sqlite3.connect(read_only_uri(database), uri=True, timeout=10)
         try:
             target = sqlite3.connect(temp)
             try:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from incidentlog.domain.validation import incident_errors, quote_errors, source_errors
 from incidentlog.store.audit import verify_chain
 from incidentlog.store.backup import anchor_problem, read_anchor
-from incidentlog.store.database import Database
+from incidentlog.store.database import Database, read_only_uri
 from incidentlog.store.records import (
     QUOTE_SELECT,
     incident_from_row,
@@ -106,7 +106,7 @@ def _full_text_check_on_copy(database: Database) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="incidentlog-check-") as folder:
         copy_path = Path(folder) / "copy.sqlite3"
         try:
-            source = sqlite3.connect(f"file:{database.path}?mode=ro", uri=True, timeout=10)
+            source = sqlite3.connect(read_only_uri(database.path), uri=True, timeout=10)
             try:
                 copy = sqlite3.connect(copy_path)
                 try:

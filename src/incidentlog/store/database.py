@@ -175,20 +175,21 @@ def read_only_uri(path: Path) -> str:
     mounted image, a DVD) it cannot be made again, and ``mode=ro`` fails. The
     file is then opened ``immutable``: without locks or a ``-shm``, which is
     right because nothing can change a file in such a folder. Only when no
-    ``-wal`` holds pages: opened that way, SQLite would not read them, and the
-    log would silently look as it was before its last changes; such a file is
-    refused with ``StorageError`` (see docs/reliability.md).
+    ``-wal`` (or rollback ``-journal``) holds pages: opened that way, SQLite
+    would not read them, and the log would silently look as it was before its
+    last changes; such a file is refused with ``StorageError`` (see
+    docs/reliability.md).
     """
-    shm, wal = Path(f"{path}-shm"), Path(f"{path}-wal")
-    if shm.exists() or os.access(path.parent, os.W_OK):
+    if Path(f"{path}-shm").exists() or os.access(path.parent, os.W_OK):
         return f"file:{path}?mode=ro"
-    if wal.exists() and wal.stat().st_size > 0:
-        raise StorageError(
-            f"{path} cannot be read where it is: its last changes are still in {wal.name}, "
-            "and SQLite needs to write beside it to read them. Copy both files to a folder "
-            "you can write and open the copy.",
-            str(path),
-        )
+    for journal in (Path(f"{path}-wal"), Path(f"{path}-journal")):
+        if journal.exists() and journal.stat().st_size > 0:
+            raise StorageError(
+                f"{path} cannot be read where it is: its last changes are still in "
+                f"{journal.name}, and SQLite needs to write beside it to read them. Copy both "
+                "files to a folder you can write and open the copy.",
+                str(path),
+            )
     return f"file:{path}?mode=ro&immutable=1"
 
 

@@ -72,6 +72,11 @@ def fields_of(kind: str) -> tuple[str, ...]:
     return own + _EXTRA.get(kind, ())
 
 
+@lru_cache(maxsize=8)
+def _known(kind: str) -> frozenset[str]:
+    return frozenset(fields_of(kind))
+
+
 @dataclass
 class Expected:
     """What the audit log says one record holds now."""
@@ -90,22 +95,24 @@ class Expected:
             self.purged, self.complete, self.values = False, False, {}
         if not self.values and not self.complete and _is_creation(self.kind, action, changes):
             self.complete = True
-        known = fields_of(self.kind)
+        known, values = _known(self.kind), self.values
         for name, pair in changes.items():
-            if name in known and isinstance(pair, list) and len(pair) == 2:
-                self.values[name] = pair[1]
-                if name in _TWINS:
-                    self.values[_TWINS[name]] = _UNKNOWN
+            if name in known and type(pair) is list and len(pair) == 2:
+                values[name] = pair[1]
+                twin = _TWINS.get(name)
+                if twin is not None:
+                    values[twin] = _UNKNOWN
         if action == "purge":
             self.purged = True
 
 
 def _is_creation(kind: str, action: str, changes: Mapping[str, Any]) -> bool:
+    """A creation, or an import of a record new here: it sets a field that is never empty
+    from nothing (an import's update of that field would name its old value)."""
     if action == "create":
         return True
-    if action != "import" or _ALWAYS_SET[kind] not in changes:
-        return False
-    return all(isinstance(pair, list) and pair and pair[0] is None for pair in changes.values())
+    pair = changes.get(_ALWAYS_SET[kind]) if action == "import" else None
+    return type(pair) is list and len(pair) == 2 and pair[0] is None
 
 
 def record_name(kind: str, ref: Any, uid: str) -> str:
@@ -156,8 +163,7 @@ def _compare(connection: Connection, replayed: Sequence[Expected]) -> Iterator[s
         if not wanted:
             continue
         fields = fields_of(kind)
-        rows = {row.uid: row._mapping
-                for row in connection.execute(_rows_query(kind), {"uids": list(wanted)})}
+        rows = _rows(connection, kind, list(wanted))
         tags = tags_of(connection, [row["id"] for row in rows.values()]) \
             if kind == "incident" else {}
         for uid, item in wanted.items():
@@ -179,6 +185,18 @@ def _compare(connection: Connection, replayed: Sequence[Expected]) -> Iterator[s
                 problem = _field_problem(connection, item, name, stored)
                 if problem:
                     yield f"{record_name(kind, row.get('ref'), uid)}: {name}: {problem}"
+
+
+def _rows(connection: Connection, kind: str, uids: list[str]) -> dict[str, dict[str, Any]]:
+    """The rows of these uids by uid, as plain dicts (the driver's values, read fast)."""
+    result = connection.execute(_rows_query(kind), {"uids": uids})
+    try:
+        names = list(result.keys())
+        return {row["uid"]: row
+                for row in (dict(zip(names, values, strict=True))
+                            for values in result.cursor.fetchall())}
+    finally:
+        result.close()
 
 
 def _stored(kind: str, row: Mapping[str, Any], tags: Mapping[int, list[str]]) -> dict[str, Any]:

@@ -208,3 +208,14 @@ def test_one_kind_of_backup_never_rotates_out_another(log: Path, tmp_path: Path)
     # "manual" by a hand-named file in the folder.
     assert sorted(reasons(log)) == sorted(kinds)
     assert all(not path.exists() for path in first.values())
+
+
+def test_a_backup_whose_every_audit_entry_was_removed_is_refused(
+    log: Path, tmp_path: Path
+) -> None:
+    backup_database(log, reason="daily")
+    copy = backup_database(log, out=tmp_path / "copy.sqlite3")
+    tamper(copy, "DELETE FROM audit_log")
+    assert any("now it has none" in problem for problem in backup_problems(copy, log))
+    with pytest.raises(StorageError, match="did not verify"):
+        restore_backup(copy, log)

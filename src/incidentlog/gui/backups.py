@@ -175,7 +175,7 @@ def confirm_unverified(parent: QWidget, database: Path, backup: Path) -> bool | 
         parent, parent.tr("This backup did not verify"), parent.tr(
             "The audit log of the backup {0} was changed by another program:\n\n{1}{2}\n\n"
             "Restoring it would put a log in place that cannot be trusted, and "
-            "'Check database' will go on reporting it. Restore it anyway?").format(
+            "'incidentlog check' will go on reporting it. Restore it anyway?").format(
             backup.name, listed, more),
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         QMessageBox.StandardButton.No)

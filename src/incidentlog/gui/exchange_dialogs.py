@@ -486,14 +486,24 @@ def start_backup(context: AppContext, parent: QWidget) -> Task | None:
     target = Path(path)
     settings.set_last_dir(target.parent)
 
-    def work(_progress: Callable[[int, int], None], _cancelled: Callable[[], bool]) -> Path:
+    def work(_progress: Callable[[int, int], None],
+             _cancelled: Callable[[], bool]) -> tuple[Path, list[str]]:
         from incidentlog.store.backup import backup_database
 
-        return backup_database(database, out=target)
+        problems: list[str] = []
+        return backup_database(database, out=target, audit=problems), problems
 
-    def succeeded(written: Path) -> None:
-        QMessageBox.information(parent, parent.tr("Backup finished"), parent.tr(
-            "A verified copy of the database was written to\n{0}").format(written))
+    def succeeded(result: tuple[Path, list[str]]) -> None:
+        written, problems = result
+        if not problems:
+            QMessageBox.information(parent, parent.tr("Backup finished"), parent.tr(
+                "A verified copy of the database was written to\n{0}").format(written))
+            return
+        QMessageBox.warning(parent, parent.tr("The audit log did not verify"), parent.tr(
+            "A copy of the database was written to\n{0}\nas evidence, but its audit log "
+            "was changed by another program:\n\n{1}\n\n"
+            "Run 'incidentlog check' for the whole list.").format(
+            written, "\n".join(f"• {problem}" for problem in problems[:5])))
 
     return run_with_progress(context, parent, parent.tr("Backing up…"), work, succeeded,
                              _failure_handler(parent))

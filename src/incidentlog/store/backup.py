@@ -327,11 +327,12 @@ def backup_problems(backup: Path, database: Path) -> list[str]:
             head = chain_head(fetch)
             if head is not None:
                 problems.extend(chain_problems(connection.execute(CHAIN_SQL)))
-                anchor = read_anchor(database)
-                if anchor is not None and head.last_id >= anchor.last_id:
-                    problem = anchor_problem(anchor, fetch)
-                    if problem:
-                        problems.append(problem)
+            anchor = read_anchor(database)
+            # No entry at all is judged too: records without a history are not a log's start.
+            if anchor is not None and (head is None or head.last_id >= anchor.last_id):
+                problem = anchor_problem(anchor, fetch)
+                if problem:
+                    problems.append(problem)
         finally:
             connection.close()
     except sqlite3.DatabaseError as exc:

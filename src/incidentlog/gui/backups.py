@@ -25,7 +25,6 @@ from incidentlog.domain.errors import StorageError
 from incidentlog.gui.context import AppContext
 from incidentlog.store.backup import (
     DEFAULT_KEEP,
-    UNVERIFIED,
     BackupInfo,
     backup_counts,
     backup_if_due,
@@ -100,9 +99,9 @@ def _describe(info: BackupInfo) -> tuple[str, str, str]:
                f"{counts.get('quote', 0):,} quotes"
     except StorageError:
         held = "cannot be read"
-    why = info.reason.removesuffix(UNVERIFIED).replace("-", " ")
-    if not info.verified:
-        why += " (audit log did not verify)"
+    why = info.reason.replace("-", " ")
+    if not info.verified:  # "daily unverified" → "daily (audit log did not verify)"
+        why = why.rsplit(" ", 1)[0] + " (audit log did not verify)"
     return info.made_at.strftime("%Y-%m-%d %H:%M UTC"), why, held
 
 

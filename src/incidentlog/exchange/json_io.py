@@ -1549,12 +1549,18 @@ def import_json(
     dry_run: bool = False,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Merge a document into the database, in one transaction, or not at all.
 
     See ``_Importer`` for the merge rules. ``dry_run`` does everything, rolls
     back, and returns the report of what would have been done. Raises
     ``ExchangeError`` (nothing written) or ``Cancelled`` (nothing written).
+
+    ``before_commit`` (the pre-import backup) runs only when the import is about
+    to change something: inside the write transaction, once the merge is done
+    and before it is committed. Other connections still see the log as it was
+    (WAL), and an error it raises rolls the import back.
     """
     path = Path(path)
     database = services.database
@@ -1596,6 +1602,8 @@ def import_json(
                 importer.run(connection)
                 if dry_run:
                     raise _DryRun
+                if before_commit is not None and importer.report(dry_run).changed:
+                    before_commit()
         except _DryRun:
             pass
     except (ExchangeError, Cancelled):

@@ -406,11 +406,15 @@ class ImportDialog(QDialog):
             from incidentlog.store.backup import backup_database
 
             database = services.database.path
-            if not dry_run and database is not None:
-                # A verified backup before every import (docs/user-guide.md, "Backups").
-                backup_database(database, reason="pre-import", keep=keep)
+
+            def backup() -> None:
+                # A verified backup before every import that changes the log; a refused
+                # import, or one that changes nothing, makes none (it would rotate one out).
+                if database is not None:
+                    backup_database(database, reason="pre-import", keep=keep)
+
             return import_json(services, path, dry_run=dry_run, progress=progress,
-                               cancel=cancelled)
+                               cancel=cancelled, before_commit=backup)
 
         def failed(error: BaseException) -> None:
             self.task = None
@@ -492,14 +496,24 @@ def start_backup(context: AppContext, parent: QWidget) -> Task | None:
     target = Path(path)
     settings.set(LAST_DIR, str(target.parent))
 
-    def work(_progress: Callable[[int, int], None], _cancelled: Callable[[], bool]) -> Path:
+    def work(_progress: Callable[[int, int], None],
+             _cancelled: Callable[[], bool]) -> tuple[Path, list[str]]:
         from incidentlog.store.backup import backup_database
 
-        return backup_database(database, out=target)
+        problems: list[str] = []
+        return backup_database(database, out=target, audit=problems), problems
 
-    def succeeded(written: Path) -> None:
-        plain_text.information(parent, parent.tr("Backup finished"), parent.tr(
-            "A verified copy of the database was written to\n{0}").format(written))
+    def succeeded(result: tuple[Path, list[str]]) -> None:
+        written, problems = result
+        if not problems:
+            plain_text.information(parent, parent.tr("Backup finished"), parent.tr(
+                "A verified copy of the database was written to\n{0}").format(written))
+            return
+        plain_text.warning(parent, parent.tr("The audit log did not verify"), parent.tr(
+            "A copy of the database was written to\n{0}\nas evidence, but its audit log "
+            "was changed by another program:\n\n{1}\n\n"
+            "Run 'incidentlog check' for the whole list.").format(
+            written, "\n".join(f"• {problem}" for problem in problems[:5])))
 
     return run_with_progress(context, parent, parent.tr("Backing up…"), work, succeeded,
                              _failure_handler(parent))

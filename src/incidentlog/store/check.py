@@ -209,5 +209,5 @@ def _problems(
         yield f"{name}: {field}: {text}"
 
 
-def _name(kind: str, row: Mapping[str, Any]) -> str:
+def _name(kind: str, row: RowMapping) -> str:
     return record_name(kind, row.get("ref") if kind == "incident" else None, row["uid"])

@@ -32,7 +32,7 @@ instants = st.datetimes(min_value=datetime(1975, 1, 1), max_value=datetime(2035,
 
 
 def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[arg-type,misc]
 
 
 def local(instant: datetime, tz: str) -> datetime:

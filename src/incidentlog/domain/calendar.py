@@ -63,16 +63,16 @@ def zone(name: str) -> ZoneInfo:
 
 
 class Step(NamedTuple):
-    """``count`` units: ``Step("month", 3)`` is a quarter."""
+    """``n`` units: ``Step("month", 3)`` is a quarter."""
 
     unit: str
-    count: int = 1
+    n: int = 1
 
     @property
     def seconds(self) -> float:
         """Nominal length (months of 30.44 days, years of 365.25)."""
-        unit, count = _base(self.unit, self.count)
-        return NOMINAL_SECONDS[unit] * count
+        unit, n = _base(self.unit, self.n)
+        return NOMINAL_SECONDS[unit] * n
 
 
 def finest_step(steps: Sequence[Step], seconds_per_pixel: float, min_pixels: float) -> Step:

@@ -53,9 +53,11 @@ class IncidentService(RecordService[Incident]):
                 )
             values = rows.incident_values(incident)
             meta = _new_meta(self._actor, at)
-            incident_id = connection.execute(
+            inserted = connection.execute(
                 insert(incident_table).values(**values, **meta)
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert inserted is not None  # an INSERT of one row
+            incident_id = inserted[0]
             rows.replace_tags(connection, incident_id, incident.tags)
             grew = rows.extend_vocabulary(connection, rows.incident_vocabulary(incident))
             audited = _creation_audit(values) | (

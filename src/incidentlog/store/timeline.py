@@ -356,12 +356,12 @@ def _occupied(connection: Connection, flt: IncidentFilter, backend: Backend, whe
     """
     source = _from(backend, covering_index(flt, None))  # in occurred_at order
     params = {**where.params, "tl_start": utc_text(start), "tl_end": utc_text(end)}
-    found = []
+    found: list[str | None] = []
     for order in ("", " DESC"):
         found.append(connection.execute(text(
             f"SELECT occurred_at FROM {source} WHERE {where.sql} AND occurred_at >= :tl_start "
             f"AND occurred_at < :tl_end ORDER BY occurred_at{order} LIMIT 1"), params).scalar())
-    if found[0] is None:
+    if found[0] is None or found[1] is None:
         return None
     return max(start, parse_utc(found[0])), min(end, parse_utc(found[1]) + timedelta(seconds=1))
 

@@ -87,13 +87,13 @@ def quote_bin_counts(
     if len(edges) < 2:
         return {}
     hint = "INDEXED BY ix_quote_said" if backend.name == "sqlite" else ""
-    bounds = []
+    bounds: list[str | None] = []
     for order in ("", " DESC"):
         bounds.append(connection.execute(text(
             f"SELECT said_at FROM quote {hint} WHERE deleted_at IS NULL AND said_at >= :lo "
             f"AND said_at < :hi ORDER BY said_at{order} LIMIT 1"),
             {"lo": utc_text(edges[0]), "hi": utc_text(edges[-1])}).scalar())
-    if bounds[0] is None:
+    if bounds[0] is None or bounds[1] is None:
         return {}
     first = max(edges[0], parse_utc(bounds[0]))
     last = min(edges[-1], parse_utc(bounds[1]) + timedelta(seconds=1))

@@ -7,12 +7,12 @@ docs/timeline.md; this module holds what its incident and quote queries
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.engine.interfaces import Dialect
@@ -80,7 +80,8 @@ def _where(flt: IncidentFilter, backend: Backend, dialect: Dialect) -> _Where:
     Compiling costs a millisecond or two and a view asks a dozen queries per
     filter: the result is remembered (filters are frozen values).
     """
-    return _compiled_where(flt, backend, type(dialect))
+    # A backend and a dialect class are hashable, though not typed so.
+    return _compiled_where(flt, cast(Hashable, backend), cast(Hashable, type(dialect)))
 
 
 @lru_cache(maxsize=64)

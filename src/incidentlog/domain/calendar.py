@@ -3,7 +3,7 @@
 One arithmetic for everything that cuts time into calendar pieces: the
 interval a ``Moment`` stands for (``when.py``), the density bins of the
 timeline (``services/timeline_bins.py``), the candidate start days of long
-intervals (``store/timeline_ranges.py``) and the ticks of the time axis. See
+intervals (``store/timeline_sql.py``) and the ticks of the time axis. See
 docs/timeline.md.
 
 Two levels:
@@ -189,10 +189,14 @@ def _step_at(instant: datetime, unit: str, n: int, tz: str) -> tuple[datetime, d
     local = instant.astimezone(info)
     first = floor(local.replace(tzinfo=None), unit, n)
     offset = _offset(local)
+    last = advance(first, unit, n)
+    start, end = (first - offset).replace(tzinfo=UTC), (last - offset).replace(tzinfo=UTC)
+    if end - start <= _SAMPLE and _offset((start - _TINY).astimezone(info)) == offset == _offset(
+            end.astimezone(info)):
+        return first, start, end  # no offset change in or at the ends of a short step
     key = (first, offset, unit, n, tz)
     found = _SPANS.get(key)
     if found is None:
-        last = advance(first, unit, n)
         found = (_run_start(instant, first, last, info), _run_end(instant, first, last, info))
         if len(_SPANS) >= _SPANS_KEPT:
             _SPANS.clear()

@@ -165,6 +165,7 @@ def steps(start: datetime, unit: str, n: int, tz: str) -> Iterator[tuple[datetim
 
     Endless until the calendar ends (year 9999): take what you need.
     """
+    info = zone(tz)
     at = start
     while True:
         try:
@@ -172,6 +173,23 @@ def steps(start: datetime, unit: str, n: int, tz: str) -> Iterator[tuple[datetim
         except (OverflowError, ValueError):
             return
         yield wall, begin
+        # While the offset stays the same, the next step starts where this one ended,
+        # on the next wall start: one offset to look up per step, not three.
+        offset = _offset(at.astimezone(info))
+        try:
+            following = advance(wall, unit, n)
+            if (at + offset).replace(tzinfo=None) != following:
+                continue
+            while True:
+                after = advance(following, unit, n)
+                then = (after - offset).replace(tzinfo=UTC)
+                if not _same_offset(at, then, offset, info):
+                    break
+                wall, begin, at = following, at, then
+                yield wall, begin
+                following = after
+        except (OverflowError, ValueError):
+            return
 
 
 #: Steps already mapped onto instants: (floored wall, offset, unit, n, tz) → (start, end).
@@ -242,6 +260,16 @@ def _offset(local: datetime) -> timedelta:
 
 def _offset_at(seconds: int, info: ZoneInfo) -> timedelta:
     return _offset(datetime.fromtimestamp(seconds, info))
+
+
+def _same_offset(lo: datetime, hi: datetime, offset: timedelta, info: ZoneInfo) -> bool:
+    """No offset change in (lo, hi], ``offset`` being the one at ``lo``."""
+    at = lo
+    while at < hi:
+        at = min(at + _SAMPLE, hi)
+        if _offset(at.astimezone(info)) != offset:
+            return False
+    return True
 
 
 def _first_change(lo: datetime, hi: datetime, info: ZoneInfo) -> datetime | None:

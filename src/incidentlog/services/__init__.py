@@ -5,13 +5,9 @@ from __future__ import annotations
 import getpass
 
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
+from incidentlog.services.incidents import IncidentService
 from incidentlog.services.queries import IncidentQuery, QuoteQuery, SourceQuery
-from incidentlog.services.records import (
-    IncidentService,
-    PeriodService,
-    QuoteService,
-    SourceService,
-)
+from incidentlog.services.records import PeriodService, QuoteService, SourceService
 from incidentlog.services.vocabulary import VocabularyQuery
 from incidentlog.store.database import Database
 

@@ -28,9 +28,9 @@ from incidentlog.exchange import (
     export_json,
     export_schema,
     import_json,
-    json_io,
     validate_document,
 )
+from incidentlog.exchange.json import merge
 from incidentlog.services import Changes, Services
 from incidentlog.store.audit import history, verify_chain
 from incidentlog.store.database import Database, open_database
@@ -882,7 +882,7 @@ def test_a_failure_while_writing_rolls_everything_back(
     def disk_full(*_: object) -> str:
         raise StorageError("The disk holding the database is full.")
 
-    monkeypatch.setattr(json_io.store_records, "next_ref", disk_full)
+    monkeypatch.setattr(merge.store_records, "next_ref", disk_full)
     target = Services(open_database(path), actor="tester")
     try:
         with pytest.raises(ExchangeError, match=r"disk .* is full\. Nothing was imported"):

@@ -8,7 +8,7 @@ GUI can run it on a worker thread with a progress bar and a cancel button.
 
 from __future__ import annotations
 
-from incidentlog.exchange.csv_io import CSV_FILES, export_csv, neutralize
+from incidentlog.exchange.csv import CSV_FILES, export_csv, neutralize
 from incidentlog.exchange.json import export_json, export_schema, import_json, validate_document
 from incidentlog.exchange.reports import Cancel, ExportReport, ImportReport, KindCounts, Progress
 

@@ -1,4 +1,4 @@
-"""Exchange: CSV and JSON export, JSON import (DESIGN §4).
+"""Exchange: CSV and JSON export, JSON import (docs/formats.md, docs/architecture.md).
 
 Exports stream from one read transaction and appear atomically; imports are
 validated whole before one write transaction merges them. Long work takes a

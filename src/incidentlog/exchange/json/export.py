@@ -9,19 +9,19 @@ file appears only when complete (``exchange.files``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.exchange.files import atomic_file
 from incidentlog.exchange.json.schema import FORMAT, VERSION, now_text
 from incidentlog.exchange.reports import Cancel, ExportReport, Progress, Ticker
-from incidentlog.exchange.scope import IncidentBatch, Row, Scope
+from incidentlog.exchange.scope import IncidentBatch, Scope
 from incidentlog.services import Services
 from incidentlog.store.schema import period_table
 
@@ -59,7 +59,7 @@ def export_json(
     return ExportReport(out, written["incidents"], written["sources"], written["quotes"])
 
 
-def _live_periods(connection: Connection) -> list[Row]:
+def _live_periods(connection: Connection) -> list[RowMapping]:
     # A log holds a handful of periods: sorted here (by start, then uid), not by SQLite.
     return sorted(
         (
@@ -73,7 +73,11 @@ def _live_periods(connection: Connection) -> list[Row]:
 
 
 def _write_document(
-    handle: IO[bytes], connection: Connection, scope: Scope, periods: list[Row], ticker: Ticker
+    handle: IO[bytes],
+    connection: Connection,
+    scope: Scope,
+    periods: list[RowMapping],
+    ticker: Ticker,
 ) -> dict[str, int]:
     """Write the whole document; return how many records each section holds."""
     head = {"format": FORMAT, "version": VERSION, "exported_at": now_text()}
@@ -133,7 +137,7 @@ def _write_section(
 
 
 
-def _meta_json(row: Row) -> dict[str, Any]:
+def _meta_json(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "uid": row["uid"],
         "version": row["version"],
@@ -266,7 +270,7 @@ def _quote_records(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     ]
 
 
-def period_json(row: Row) -> dict[str, Any]:
+def period_json(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A period as stored: its start and end are the starts of their moments' intervals."""
     return _meta_json(row) | {
         "name": row["name"],

@@ -392,8 +392,8 @@ class _Importer(MergeRules):
         self._write_rows(connection, incident_table, plan.inserts, plan.updates)
         ids = bulk.ids_by_uid(connection, incident_table, [uid for _, uid, _, _ in plan.links])
         self.deferred = [
-            (ids[uid] if row_id == 0 else row_id, uid, *rest)
-            for row_id, uid, *rest in self.deferred
+            (ids[uid] if row_id == 0 else row_id, uid, ref, title, country, year, changes)
+            for row_id, uid, ref, title, country, year, changes in self.deferred
         ]
         if plan.replaced_tags:
             connection.execute(

@@ -329,7 +329,7 @@ def converted(
     section: str, record: Mapping[str, Any]
 ) -> tuple[list[tuple[str, str, str]], tuple[Any, ...]]:
     """Check the domain rules; return ``(kind, field, uid)`` of each uid the record refers
-    to, and what the write pass needs of the record (plain values, see ``_Importer``)."""
+    to, and what the write pass needs of the record (plain values, see ``json.merge``)."""
     if section == "incidents":
         incident, links = incident_from_json(record)
         seen: set[str] = set()

@@ -17,7 +17,7 @@ when the services announce changes. How it is built (docs/timeline.md):
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -319,7 +319,7 @@ class TimelineView(QGraphicsView):
         """The period whose name strip or band is under a viewport point."""
         return self.period_controller.at(pos, self.header_height())
 
-    def new_period(self, first: Any = None, last: Any = None) -> None:
+    def new_period(self, first: date | None = None, last: date | None = None) -> None:
         """Ask for a new period (by default the visible days) and store it, undoably."""
         self.period_controller.new_period(first, last)
 

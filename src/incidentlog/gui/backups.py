@@ -123,7 +123,9 @@ class RestoreDialog(QDialog):
         for column in range(3):
             self.list.resizeColumnToContents(column)
         if self.backups:
-            self.list.setCurrentItem(self.list.topLevelItem(0))
+            first = self.list.topLevelItem(0)
+            if first is not None:
+                self.list.setCurrentItem(first)
         explain = QLabel(self.tr(
             "Restoring puts the chosen backup in place of {0}. The current file is not "
             "deleted: it is set aside beside it, renamed with the date.").format(database.name),
@@ -214,5 +216,5 @@ def start_daily_backup(context: AppContext, on_failure: Callable[[BaseException]
     def work(_progress: object, _cancelled: object) -> Path | None:
         return backup_if_due(database, keep=keep)
 
-    task = context.runner.start(work)  # type: ignore[arg-type]
+    task = context.runner.start(work)
     task.failed.connect(on_failure)

@@ -349,7 +349,7 @@ def _source_rows(batches: Iterable[SourceBatch]) -> Iterator[list[list[str]]]:
         yield rows
 
 
-def _quote_rows(batches: Iterable[list[tuple[Any, ...]]]) -> Iterator[list[list[str]]]:
+def _quote_rows(batches: Iterable[Sequence[Any]]) -> Iterator[list[list[str]]]:
     """The cells of quotes.csv (``quote_csv_columns``), a batch of rows at a time."""
     moment = _MomentCells()
     screen = _QUOTE_TEXTS

@@ -9,7 +9,7 @@ file appears only when complete (``exchange.files``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -205,7 +205,7 @@ def _incident_records(batch: IncidentBatch) -> list[dict[str, Any]]:
     return records
 
 
-def _source_records(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+def _source_records(rows: Sequence[Any]) -> list[dict[str, Any]]:
     return [
         {
             "uid": uid,
@@ -241,7 +241,7 @@ def _source_records(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     ]
 
 
-def _quote_records(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+def _quote_records(rows: Sequence[Any]) -> list[dict[str, Any]]:
     return [
         {
             "uid": uid,

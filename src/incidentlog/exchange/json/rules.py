@@ -23,6 +23,7 @@ from incidentlog.exchange.json.schema import SECTIONS, now_text
 from incidentlog.exchange.reports import KindCounts
 from incidentlog.exchange.scope import BATCH, Row
 from incidentlog.store import audit, bulk
+from incidentlog.store.schema import audit_table
 
 __all__ = ["MergeRules", "Meta", "Tally", "created", "diff", "link_change", "tag_change"]
 
@@ -81,7 +82,7 @@ class MergeRules:
         if not self.pending_audit or (not final and len(self.pending_audit) < BATCH):
             return
         rows, self.prev_hash = audit.audit_rows(self.prev_hash, self.pending_audit)
-        self._insert(connection, audit.audit_table, rows)
+        self._insert(connection, audit_table, rows)
         self.pending_audit = []
 
     def _newer(self, meta: Meta, row: Row) -> bool:

@@ -11,7 +11,7 @@ never load it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -104,11 +104,14 @@ def _worded(error: SchemaError) -> tuple[str | None, str]:
         name = f"{path}.{missing}" if path and missing else missing or path
         return name or None, "is required but missing"
     if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        schema = error.schema if isinstance(error.schema, Mapping) else {}
+        given = error.instance if isinstance(error.instance, Mapping) else {}
+        extra = sorted(set(given) - set(schema.get("properties", {})))
         name = f"{path}.{extra[0]}" if path and extra else (extra[0] if extra else path)
         return name or None, "is not a field of this format (check the spelling)"
     if error.validator == "enum":
-        allowed = ", ".join("null" if v is None else str(v) for v in error.validator_value)
+        values = error.validator_value if isinstance(error.validator_value, list) else []
+        allowed = ", ".join("null" if v is None else str(v) for v in values)
         return path or None, f"{error.instance!r} is not one of: {allowed}"
     if error.validator == "pattern" and path.endswith(("uid", "source", "incident")):
         return path or None, f"{error.instance!r} is not a uid (a UUID in lower case)"

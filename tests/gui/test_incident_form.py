@@ -32,6 +32,7 @@ from incidentlog.domain.enums import AuditAction, CountQualifier, Status, TimePr
 from incidentlog.domain.query import TextFilter
 from incidentlog.domain.records import Count, Incident
 from incidentlog.domain.when import Moment
+from incidentlog.gui import plain_text
 from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
 from incidentlog.gui.incident_form import SOURCES_TAB, IncidentForm
 from incidentlog.gui.incident_links import CitationDialog, LinkSourceDialog
@@ -345,6 +346,7 @@ def test_problems_are_shown_beside_their_fields_and_nothing_is_saved(
 ) -> None:
     dialogs: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: dialogs.append("warning"))
+    monkeypatch.setattr(plain_text, "warning", lambda *a, **k: dialogs.append("warning"))
     form.new_incident()
     form.occurred.edit.setText("2024-01-20 18:30")
     form.latitude.setText("33.79")
@@ -787,7 +789,7 @@ def test_a_storage_error_is_told_and_the_edits_stay(
     form.load(incident.uid)
     form.place.setText("Ain al-Asad")
     told: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: told.append(text))
+    monkeypatch.setattr(plain_text, "warning", lambda _parent, _title, text: told.append(text))
 
     def disk_full(*_args: Any, **_kwargs: Any) -> Any:
         raise StorageError("The disk is full: nothing was written.")

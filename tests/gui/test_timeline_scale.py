@@ -3,6 +3,7 @@ zone, right across daylight-saving changes."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QLocale
@@ -22,8 +23,7 @@ def test_hour_ticks_over_the_spring_change_never_coincide() -> None:
     instants = [instant for _wall, instant in ticks]
     assert len(instants) == len(set(instants))
     assert instants == sorted(instants)
-    assert all(later - earlier == 3600 for earlier, later in zip(instants, instants[1:],
-                                                                   strict=False))
+    assert all(later - earlier == 3600 for earlier, later in itertools.pairwise(instants))
 
 
 def test_the_repeated_autumn_hour_has_its_ticks_twice() -> None:
@@ -33,8 +33,7 @@ def test_the_repeated_autumn_hour_has_its_ticks_twice() -> None:
     walls = [f"{wall:%H:%M}" for wall, _instant in ticks]
     assert walls.count("01:00") == 2 and walls.count("01:30") == 2
     instants = [instant for _wall, instant in ticks]
-    assert all(later - earlier == 1800 for earlier, later in zip(instants, instants[1:],
-                                                                   strict=False))
+    assert all(later - earlier == 1800 for earlier, later in itertools.pairwise(instants))
 
 
 def test_day_ticks_fall_on_local_midnights_and_match_the_calendar() -> None:

@@ -589,7 +589,7 @@ def cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, out: TextIO) -> int:
-    from incidentlog.store.backup import backup_problems, restore_backup
+    from incidentlog.store.restore import backup_problems, restore_backup
 
     path = _database_path(args)
     backup: Path = args.backup.absolute()

@@ -30,15 +30,8 @@ from incidentlog.gui.settings import (
     MIN_BACKUP_KEEP,
     Settings,
 )
-from incidentlog.store.backup import (
-    BackupInfo,
-    backup_counts,
-    backup_if_due,
-    backup_problems,
-    list_backups,
-    newest_good_backup,
-    restore_backup,
-)
+from incidentlog.store.backup import BackupInfo, backup_counts, backup_if_due, list_backups
+from incidentlog.store.restore import backup_problems, newest_good_backup, restore_backup
 from incidentlog.store.safe_paths import non_regular_kind
 
 

@@ -351,33 +351,9 @@ def open_database(
     # would hang the read, and creating a database over any of them would destroy it.
     exists = refuse_unless_regular(path, "The database") and path.stat().st_size > 0
     if not exists:
-        if read_only:
-            raise StorageError(f"There is no database at {path}.", str(path))
-        try:
-            # An empty regular file holds nothing: the new database is renamed over it.
-            _create(path)
-        except OSError as exc:
-            raise StorageError(
-                f"A database cannot be created at {path}: {exc.strerror or exc}.", str(path)
-            ) from exc
-        except SQLAlchemyError as exc:
-            raise storage_error(getattr(exc, "orig", exc), str(path)) from exc
+        _create_new(path, read_only)
     else:
-        state = inspect_file(path)
-        if state.revision != head_revision():
-            if read_only:
-                raise StorageError(
-                    f"{path} was made by an older incidentlog and must be upgraded before use; "
-                    "open it once without --read-only (a backup is made first).",
-                    str(path),
-                )
-            if not os.access(path, os.W_OK):
-                raise StorageError(
-                    f"{path} must be upgraded to this version of incidentlog but cannot be "
-                    "written. It was left unchanged.",
-                    str(path),
-                )
-            _migrate(path, backup_dir, backup_keep)
+        _bring_up_to_date(path, read_only, backup_dir, backup_keep)
     if not read_only and not os.access(path, os.W_OK):
         read_only = True  # a file the user cannot write is opened read-only (docs/reliability.md)
     if not read_only:
@@ -389,6 +365,42 @@ def open_database(
         connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one()
     return database
 
+
+
+def _create_new(path: Path, read_only: bool) -> None:
+    """A new database at ``path`` (an empty regular file there is replaced)."""
+    if read_only:
+        raise StorageError(f"There is no database at {path}.", str(path))
+    try:
+        # An empty regular file holds nothing: the new database is renamed over it.
+        _create(path)
+    except OSError as exc:
+        raise StorageError(
+            f"A database cannot be created at {path}: {exc.strerror or exc}.", str(path)
+        ) from exc
+    except SQLAlchemyError as exc:
+        raise storage_error(getattr(exc, "orig", exc), str(path)) from exc
+
+
+def _bring_up_to_date(path: Path, read_only: bool, backup_dir: Path | None,
+                      backup_keep: int | None) -> None:
+    """Refuse a file that is not ours; migrate an older schema (backed up first)."""
+    state = inspect_file(path)
+    if state.revision == head_revision():
+        return
+    if read_only:
+        raise StorageError(
+            f"{path} was made by an older incidentlog and must be upgraded before use; "
+            "open it once without --read-only (a backup is made first).",
+            str(path),
+        )
+    if not os.access(path, os.W_OK):
+        raise StorageError(
+            f"{path} must be upgraded to this version of incidentlog but cannot be "
+            "written. It was left unchanged.",
+            str(path),
+        )
+    _migrate(path, backup_dir, backup_keep)
 
 def _migrate(path: Path, backup_dir: Path | None, keep: int | None) -> None:
     from incidentlog.store.backup import DEFAULT_KEEP, backup_database

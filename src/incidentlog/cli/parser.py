@@ -1,0 +1,216 @@
+"""The command line's parser: every command, option and argument type, and its one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from pathlib import Path
+from typing import NoReturn
+
+from incidentlog import __version__
+from incidentlog.domain.countries import find_country
+from incidentlog.domain.enums import Status
+from incidentlog.domain.when import parse_local
+from incidentlog.paths import DATA_DIR_VARIABLE, default_database_path
+
+PROG = "incidentlog"
+
+#: Automatic backups made before an import that are kept (the oldest are removed),
+#: unless ``--keep`` says otherwise.
+PRE_IMPORT_BACKUPS = 10
+
+class UsageError(Exception):
+    """The command line asks for something impossible; reported like argparse's errors."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr, like every other error.
+
+    The stock parser prints the whole usage block first; in a script's log one
+    line that names the problem and where to look is easier to act on.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: {message} (see '{self.prog} --help')\n")
+
+
+# --- argument types ------------------------------------------------------------
+# Each turns the text of one option into a value, or raises ArgumentTypeError
+# with a sentence argparse shows as "argument --since: <sentence>".
+
+
+def _since(text: str) -> datetime:
+    """``--since 2024-01``: from the first instant of January 2024 (UTC)."""
+    return _date_interval(text)[0]
+
+
+def _until(text: str) -> datetime:
+    """``--until 2024-01-20``: up to the end of that day, so the day itself is included."""
+    return _date_interval(text)[1]
+
+
+def _date_interval(text: str) -> tuple[datetime, datetime]:
+    try:
+        return parse_local(text, "UTC").interval()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _country(text: str) -> str:
+    code = find_country(text)
+    if code is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} names no single country; give an ISO code such as IQ or a name such as Iraq"
+        )
+    return code
+
+
+def _status(text: str) -> Status:
+    try:
+        return Status(Status.parse(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _keep(text: str) -> int:
+    """``--keep 7``: how many backups of this kind to keep, at least 1."""
+    try:
+        count = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number; give how many backups to keep, such as 7"
+        ) from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(
+            f"{count} backups cannot be kept: the backup just made is always kept, so "
+            "give 1 or more"
+        )
+    return count
+
+
+def _path(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a path cannot be empty")
+    return Path(text).expanduser()
+
+
+# --- the parser ----------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; ``--db`` is accepted before or after the command."""
+    parser = _Parser(
+        prog=PROG,
+        description="Log security incidents reported in open sources. "
+        "Without a command, the desktop application starts.",
+        epilog=f"The default database is {default_database_path()} "
+        f"(set {DATA_DIR_VARIABLE} to use another folder).",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--db", type=_path, metavar="PATH", help="the database file (default: see below)"
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="open the database read-only: nothing can be changed",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        # SUPPRESS: without the option here, keep the value given before the command.
+        sub.add_argument(
+            "--db", type=_path, metavar="PATH", default=argparse.SUPPRESS, help="the database file"
+        )
+        return sub
+
+    command("init", "create a new, empty database (or check that an existing one opens)")
+    command("demo", "load the demo data set (running it again changes nothing)")
+
+    importer = command("import", "merge a JSON export of incidentlog into the database")
+    importer.add_argument("file", type=_path, metavar="FILE", help="the JSON file to import")
+    importer.add_argument(
+        "--dry-run", action="store_true", help="report what would happen; write nothing"
+    )
+    importer.add_argument(
+        "--keep",
+        type=_keep,
+        default=PRE_IMPORT_BACKUPS,
+        metavar="N",
+        help="keep the newest N backups made before an import (and before an upgrade); "
+        f"older ones are removed (default: {PRE_IMPORT_BACKUPS})",
+    )
+
+    exporter = command("export", "write the incidents, their sources and quotes to JSON or CSV")
+    exporter.add_argument("--format", required=True, choices=("json", "csv"))
+    exporter.add_argument(
+        "--out",
+        required=True,
+        type=_path,
+        metavar="PATH",
+        help="the JSON file ('-' for standard output, or a named pipe), "
+        "or for CSV the folder that receives the three files",
+    )
+    exporter.add_argument("--search", metavar="TEXT", help="words that must appear (full text)")
+    exporter.add_argument(
+        "--since", type=_since, metavar="DATE", help="from the start of DATE (UTC)"
+    )
+    exporter.add_argument(
+        "--until", type=_until, metavar="DATE", help="up to the end of DATE (UTC), inclusive"
+    )
+    exporter.add_argument(
+        "--country",
+        type=_country,
+        action="append",
+        metavar="CC",
+        help="country code or name; repeat for several",
+    )
+    exporter.add_argument(
+        "--status",
+        type=_status,
+        action="append",
+        metavar="S",
+        help="draft, in review, verified, disputed or archived; repeat for several",
+    )
+    exporter.add_argument(
+        "--type",
+        dest="event_type",
+        action="append",
+        metavar="T",
+        help="event type, e.g. 'rocket attack'; repeat for several",
+    )
+
+    command("check", "check the database: integrity, foreign keys, audit log, every record")
+
+    backup = command("backup", "write a verified copy of the database")
+    backup.add_argument(
+        "--out",
+        type=_path,
+        metavar="PATH",
+        help="the copy to write, or a folder to put it in "
+        "(default: a dated file in the database's backups folder)",
+    )
+    backup.add_argument(
+        "--keep",
+        type=_keep,
+        metavar="N",
+        help="then keep only the newest N backups made by this command in that folder "
+        "(default: keep them all)",
+    )
+    restore = command(
+        "restore", "put a backup in place of the database (the current file is set aside)"
+    )
+    restore.add_argument("backup", type=_path, metavar="BACKUP", help="the backup to restore")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="restore even a backup whose audit log does not verify (it is refused otherwise)",
+    )
+    commands.add_parser(  # no --db: it works in a folder of its own
+        "self-test",
+        help="check that this installation works",
+        description="check that this installation works: create a database in a temporary "
+        "folder, load the demo data, export JSON and CSV, check them, open the main window",
+    )
+    return parser

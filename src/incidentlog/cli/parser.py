@@ -127,8 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("init", "create a new, empty database (or check that an existing one opens)")
     command("demo", "load the demo data set (running it again changes nothing)")
+    _import_options(command("import", "merge a JSON export of incidentlog into the database"))
+    _export_options(
+        command("export", "write the incidents, their sources and quotes to JSON or CSV")
+    )
+    command("check", "check the database: integrity, foreign keys, audit log, every record")
+    _backup_options(command("backup", "write a verified copy of the database"))
+    _restore_options(
+        command(
+            "restore", "put a backup in place of the database (the current file is set aside)"
+        )
+    )
+    commands.add_parser(  # no --db: it works in a folder of its own
+        "self-test",
+        help="check that this installation works",
+        description="check that this installation works: create a database in a temporary "
+        "folder, load the demo data, export JSON and CSV, check them, open the main window",
+    )
+    return parser
 
-    importer = command("import", "merge a JSON export of incidentlog into the database")
+
+def _import_options(importer: argparse.ArgumentParser) -> None:
     importer.add_argument("file", type=_path, metavar="FILE", help="the JSON file to import")
     importer.add_argument(
         "--dry-run", action="store_true", help="report what would happen; write nothing"
@@ -142,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
         f"older ones are removed (default: {PRE_IMPORT_BACKUPS})",
     )
 
-    exporter = command("export", "write the incidents, their sources and quotes to JSON or CSV")
+
+def _export_options(exporter: argparse.ArgumentParser) -> None:
     exporter.add_argument("--format", required=True, choices=("json", "csv"))
     exporter.add_argument(
         "--out",
@@ -181,9 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="event type, e.g. 'rocket attack'; repeat for several",
     )
 
-    command("check", "check the database: integrity, foreign keys, audit log, every record")
 
-    backup = command("backup", "write a verified copy of the database")
+def _backup_options(backup: argparse.ArgumentParser) -> None:
     backup.add_argument(
         "--out",
         type=_path,
@@ -198,19 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="then keep only the newest N backups made by this command in that folder "
         "(default: keep them all)",
     )
-    restore = command(
-        "restore", "put a backup in place of the database (the current file is set aside)"
-    )
+
+
+def _restore_options(restore: argparse.ArgumentParser) -> None:
     restore.add_argument("backup", type=_path, metavar="BACKUP", help="the backup to restore")
     restore.add_argument(
         "--force",
         action="store_true",
         help="restore even a backup whose audit log does not verify (it is refused otherwise)",
     )
-    commands.add_parser(  # no --db: it works in a folder of its own
-        "self-test",
-        help="check that this installation works",
-        description="check that this installation works: create a database in a temporary "
-        "folder, load the demo data, export JSON and CSV, check them, open the main window",
-    )
-    return parser

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import copy
+import difflib
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
@@ -19,12 +26,20 @@ PROG = "incidentlog"
 #: unless ``--keep`` says otherwise.
 PRE_IMPORT_BACKUPS = 10
 
+#: An unknown option (``--fromat``, ``--fromat=json``, ``-x``); not a negative number.
+_OPTION = re.compile(r"--?[^\W\d]")
+
+#: True while a command line is parsed the first time, only to find unknown options.
+_FINDING_UNKNOWN: ContextVar[bool] = ContextVar("finding_unknown", default=False)
+
+
 class UsageError(Exception):
     """The command line asks for something impossible; reported like argparse's errors."""
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr, like every other error.
+    """argparse, but a usage error is one line on stderr, like every other error,
+    and a misspelt option is named as such, with the closest option.
 
     The stock parser prints the whole usage block first; in a script's log one
     line that names the problem and where to look is easier to act on.
@@ -32,6 +47,65 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{PROG}: {message} (see '{self.prog} --help')\n")
+
+    def parse_known_args(  # type: ignore[override]  # (typeshed: overloads per namespace type)
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """Parse twice: first only to refuse an unknown option, then as argparse does.
+
+        Stock argparse checks the required options before it mentions unknown
+        ones, so ``export --fromat json`` said only "--format is required". The
+        first pass requires nothing; each parser (the subcommand's too) refuses
+        the unknown options of its own part of the command line.
+        """
+        tokens = list(sys.argv[1:] if args is None else args)
+        if _FINDING_UNKNOWN.get():
+            return self._refuse_unknown_options(tokens, namespace)
+        finding = _FINDING_UNKNOWN.set(True)
+        try:
+            self._refuse_unknown_options(tokens, copy.copy(namespace))
+        finally:
+            _FINDING_UNKNOWN.reset(finding)
+        return super().parse_known_args(tokens, namespace)
+
+    def _refuse_unknown_options(
+        self, tokens: list[str], namespace: argparse.Namespace | None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        with self._nothing_required():
+            parsed, extras = super().parse_known_args(tokens, namespace)
+        unknown = next((token for token in extras if _OPTION.match(token)), None)
+        if unknown is not None:
+            self.error(self._unknown_option(unknown.partition("=")[0]))
+        return parsed, extras
+
+    @contextlib.contextmanager
+    def _nothing_required(self) -> Iterator[None]:
+        self._relaxed = [action for action in self._actions if action.required]
+        for action in self._relaxed:
+            action.required = False
+        try:
+            yield
+        finally:
+            for action in self._relaxed:
+                action.required = True
+            self._relaxed = []
+
+    def format_help(self) -> str:
+        """The help, with the required options shown as required (``--help`` is
+        answered during the first pass, while nothing is)."""
+        relaxed = getattr(self, "_relaxed", [])
+        for action in relaxed:
+            action.required = True
+        try:
+            return super().format_help()
+        finally:
+            for action in relaxed:
+                action.required = False
+
+    def _unknown_option(self, name: str) -> str:
+        known = [option for action in self._actions for option in action.option_strings]
+        closest = difflib.get_close_matches(name, known, n=1)
+        return f"unknown option {name}" + (f"; did you mean {closest[0]}?" if closest else "")
 
 
 # --- argument types ------------------------------------------------------------
@@ -115,7 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the database read-only: nothing can be changed",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        parser_class=_Parser,
+        help="one of the commands below ('incidentlog COMMAND --help' for its options)",
+    )
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -163,7 +242,13 @@ def _import_options(importer: argparse.ArgumentParser) -> None:
 
 
 def _export_options(exporter: argparse.ArgumentParser) -> None:
-    exporter.add_argument("--format", required=True, choices=("json", "csv"))
+    exporter.add_argument(
+        "--format",
+        required=True,
+        choices=("json", "csv"),
+        help="json: one file to send or import back (incidentlog import); "
+        "csv: three files (incidents, sources, quotes) for a spreadsheet",
+    )
     exporter.add_argument(
         "--out",
         required=True,

@@ -1,0 +1,150 @@
+"""The command line as a user meets it: the wrong file, a typo, ``--help``, a folder.
+
+What a new user runs into first: importing the CSV export instead of the JSON
+one, a misspelt option, an option whose help says nothing, ``--out`` naming a
+folder, and where the folders of an export come from.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from incidentlog import cli
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    """``run("export", "--db", path, ...)`` → (exit status, stdout, stderr)."""
+
+    def _run(*argv: str | Path) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = cli.main([str(arg) for arg in argv])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return _run
+
+
+@pytest.fixture
+def log(run: Run, tmp_path: Path) -> Path:
+    path = tmp_path / "log.sqlite3"
+    assert run("demo", "--db", path)[0] == 0
+    return path
+
+
+def one_line_error(err: str) -> None:
+    assert err.startswith("incidentlog: ")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+# --- a misspelt option ---------------------------------------------------------------------
+
+
+def _misspelt(option: str) -> str:
+    """``--format`` → ``--fromat``: the first two different letters after the first swapped."""
+    letters = list(option)
+    i = next(i for i in range(3, len(letters) - 1) if letters[i] != letters[i + 1])
+    letters[i], letters[i + 1] = letters[i + 1], letters[i]
+    return "".join(letters)
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    raise AssertionError("no subcommands")
+
+
+def _long_options(parser: argparse.ArgumentParser) -> list[str]:
+    return [
+        option
+        for action in parser._actions
+        for option in action.option_strings
+        if option.startswith("--") and len(option) > 4 and option not in ("--help", "--version")
+    ]
+
+
+def test_the_misspelt_format_option_gets_a_suggestion(run: Run, log: Path, tmp_path: Path) -> None:
+    code, out, err = run("export", "--db", log, "--fromat", "json", "--out", tmp_path / "x.json")
+    assert (code, out) == (2, "")
+    one_line_error(err)
+    assert "unknown option --fromat; did you mean --format?" in err
+    assert "required" not in err
+    assert not (tmp_path / "x.json").exists()
+    # Without a typo, argparse's own errors are unchanged.
+    code, _, err = run("export", "--db", log)
+    assert code == 2
+    assert "the following arguments are required: --format, --out" in err
+    code, _, err = run("import", "--dry-run")
+    assert code == 2
+    assert "the following arguments are required: FILE" in err
+
+
+@pytest.mark.parametrize(
+    "command", sorted(_subcommands(cli.build_parser())), ids=lambda name: name
+)
+def test_every_misspelt_option_of_every_command_gets_a_suggestion(
+    run: Run, command: str, tmp_path: Path
+) -> None:
+    parser = _subcommands(cli.build_parser())[command]
+    options = _long_options(parser) or ["--help"]
+    for option in options:
+        typo = _misspelt(option)
+        for given in (typo, f"{typo}=x"):
+            code, _, err = run(command, given)
+            assert code == 2, (command, given)
+            one_line_error(err)
+            assert f"unknown option {typo}; did you mean {option}?" in err, (command, given, err)
+            assert f"'incidentlog {command} --help'" in err
+
+
+def test_a_misspelt_global_option_gets_a_suggestion(run: Run) -> None:
+    code, _, err = run("--raed-only", "check")
+    assert code == 2
+    one_line_error(err)
+    assert "unknown option --raed-only; did you mean --read-only?" in err
+
+
+def test_an_unknown_option_with_nothing_close(run: Run, log: Path) -> None:
+    code, _, err = run("check", "--db", log, "--colour")
+    assert code == 2
+    one_line_error(err)
+    assert "unknown option --colour" in err and "did you mean" not in err
+
+
+# --- help ----------------------------------------------------------------------------------
+
+
+def _all_actions(
+    parser: argparse.ArgumentParser, name: str = "incidentlog"
+) -> Iterator[tuple[str, argparse.Action]]:
+    for action in parser._actions:
+        yield name, action
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                yield name, choice
+            for command, sub in action.choices.items():
+                yield from _all_actions(sub, f"{name} {command}")
+
+
+def test_every_option_and_argument_has_a_help_text() -> None:
+    missing = [
+        f"{where}: {'/'.join(action.option_strings) or action.metavar or action.dest}"
+        for where, action in _all_actions(cli.build_parser())
+        if not (action.help or "").strip() or action.help == argparse.SUPPRESS
+    ]
+    assert missing == []
+
+
+def test_the_format_option_says_what_it_chooses(run: Run) -> None:
+    code, out, _ = run("export", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "--format {json,csv} json: one file to send or import back" in text

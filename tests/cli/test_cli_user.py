@@ -8,6 +8,7 @@ folder, and where the folders of an export come from.
 from __future__ import annotations
 
 import argparse
+import gzip
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -42,6 +43,96 @@ def one_line_error(err: str) -> None:
     assert err.startswith("incidentlog: ")
     assert err.count("\n") == 1
     assert "Traceback" not in err
+
+
+# --- import: a file that is not a JSON export ----------------------------------------------
+
+
+def test_import_of_the_csv_export_says_what_import_reads(
+    run: Run, log: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "csv"
+    assert run("export", "--db", log, "--format", "csv", "--out", folder)[0] == 0
+    before = log.read_bytes()
+    code, out, err = run("import", folder / "incidents.csv", "--db", log)
+    assert (code, out) == (1, "")
+    one_line_error(err)
+    assert "import reads a JSON export of incidentlog" in err
+    assert f"{folder / 'incidents.csv'} looks like a CSV file" in err
+    assert "line 1" not in err and "column" not in err  # no JSON parse error
+    assert "Nothing was imported" in err
+    assert log.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("content", "looks_like"),
+    [
+        (b"uid;title;country\r\n1;x;IQ\r\n", "a CSV file"),
+        (b"\xef\xbb\xbfuid,reference,title\r\n", "a CSV file"),
+        (b"title\tcountry\nx\tIQ\n", "a CSV file"),
+        (b"", "an empty file"),
+        (b"  \n\n", "an empty file"),
+        (b"SQLite format 3\x00" + bytes(100), "an SQLite database"),
+        (b"%PDF-1.7\n", "a PDF document"),
+        (b"PK\x03\x04" + bytes(30), "a ZIP archive"),
+        (gzip.compress(b'{"format": "incidentlog"}'), "a gzip-compressed file"),
+        (b"<!DOCTYPE html><html><body>post</body></html>", "a web page"),
+        (b"<?xml version='1.0'?><incidents/>", "an XML document"),
+        (b"\x00\x01\x02binary", "a binary file"),
+        (b"Militants attacked al-Assad Airbase.\n", "text that is not JSON"),
+        (b"Militants attacked, then fled.\n", "text that is not JSON"),
+        (b'<blockquote class="twitter-tweet"><p>17 missiles</p>', "a web page (HTML)"),
+    ],
+)
+def test_import_of_other_files_says_what_they_look_like(
+    run: Run, tmp_path: Path, content: bytes, looks_like: str
+) -> None:
+    wrong = tmp_path / "wrong.file"
+    wrong.write_bytes(content)
+    db = tmp_path / "log.sqlite3"
+    code, _, err = run("import", wrong, "--db", db)
+    assert code == 1
+    one_line_error(err)
+    assert "import reads a JSON export of incidentlog" in err
+    assert f"looks like {looks_like}" in err, err
+    assert not db.exists()  # refused before the database is created
+
+
+@pytest.mark.parametrize(
+    "content", [b'{"format": "incidentlog"', b'\xef\xbb\xbf\n  {"a": 1}', b"[1, 2]", b"null", b"-1"]
+)
+def test_what_looks_like_json_is_left_to_the_json_reader(tmp_path: Path, content: bytes) -> None:
+    from incidentlog.cli.sniff import what_it_looks_like
+
+    file = tmp_path / "x.json"
+    file.write_bytes(content)
+    assert what_it_looks_like(file) is None
+
+
+def test_the_sniff_reads_only_the_start_of_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from incidentlog.cli.sniff import SNIFF_BYTES, what_it_looks_like
+
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"a,b,c\r\n" * (10 * SNIFF_BYTES))
+    reads: list[int] = []
+    real_open = Path.open
+
+    def spy_open(self: Path, *args: object, **kwargs: object) -> object:
+        handle = real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+        real_read = handle.read
+
+        def read(size: int = -1) -> bytes:
+            reads.append(size)
+            return real_read(size)  # type: ignore[no-any-return]
+
+        handle.read = read
+        return handle
+
+    monkeypatch.setattr(Path, "open", spy_open)
+    assert (what_it_looks_like(big) or "").startswith("a CSV file")
+    assert reads and all(0 <= size <= SNIFF_BYTES for size in reads)
 
 
 # --- a misspelt option ---------------------------------------------------------------------

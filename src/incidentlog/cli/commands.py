@@ -25,6 +25,7 @@ from incidentlog.cli.helpers import (
     _warn_about_location,
 )
 from incidentlog.cli.parser import UsageError
+from incidentlog.cli.sniff import refuse_unless_json
 from incidentlog.domain.errors import StorageError
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.paths import default_database_path
@@ -116,6 +117,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
             else "is not a regular file" if file.exists() else "does not exist"
         )
         raise StorageError(f"The import file {file} {reason}.")
+    refuse_unless_json(file)  # before the database is created, upgraded or backed up
     backup = None
     if args.dry_run:
         # The dry run itself rolls back, but an upgrade on opening would be a real write.

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -239,3 +241,48 @@ def test_the_format_option_says_what_it_chooses(run: Run) -> None:
     assert code == 0
     text = " ".join(out.split())
     assert "--format {json,csv} json: one file to send or import back" in text
+
+
+# --- export --out: a folder, and folders that do not exist yet ------------------------------
+
+
+def test_export_json_to_a_folder_says_to_name_a_file(run: Run, log: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    code, out, err = run("export", "--db", log, "--format", "json", "--out", folder)
+    assert (code, out) == (2, "")
+    one_line_error(err)
+    assert "Is a directory" not in err and "Errno" not in err
+    assert f"--out {folder} is a folder; a JSON export is one file" in err
+    assert f"--out {folder / 'incidents.json'}" in err
+    assert "--format csv" in err
+    assert list(folder.iterdir()) == []
+
+
+def test_export_creates_missing_folders_owner_only(run: Run, log: Path, tmp_path: Path) -> None:
+    # One rule for both formats: the user named the path, so its folders are made.
+    for export_format in ("json", "csv"):
+        top = tmp_path / f"new-{export_format}"
+        parent = top / "deeper"
+        target = parent / ("all.json" if export_format == "json" else "csv")
+        code, out, err = run("export", "--db", log, "--format", export_format, "--out", target)
+        assert (code, err) == (0, ""), export_format
+        assert out.startswith("Exported ")
+        for folder in (top, parent):
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        files = [target] if export_format == "json" else list(target.iterdir())
+        assert len(files) in (1, 3)
+        assert all(stat.S_IMODE(file.stat().st_mode) == 0o600 for file in files)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="folder permissions")
+def test_export_leaves_existing_folders_as_they_are(run: Run, log: Path, tmp_path: Path) -> None:
+    existing = tmp_path / "shared"
+    existing.mkdir(mode=0o755)
+    existing.chmod(0o755)
+    code, _, _ = run(
+        "export", "--db", log, "--format", "json", "--out", existing / "new" / "all.json"
+    )
+    assert code == 0
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o755
+    assert stat.S_IMODE((existing / "new").stat().st_mode) == 0o700

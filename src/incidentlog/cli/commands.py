@@ -150,6 +150,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     from incidentlog.exchange.files import STANDARD_OUTPUT
     from incidentlog.services import Services
     from incidentlog.store.database import open_database
+    from incidentlog.store.safe_paths import make_private_folder
 
     path = _existing_database_path(args)
     target: Path = _export_target(args.out, args.format)
@@ -172,6 +173,9 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
             statuses=_unique(args.status),
             event_types=_event_types(database, args.event_type),
         )
+        if args.format == "json" and target != STANDARD_OUTPUT:
+            # As for CSV (which makes its folder itself): the user named the path.
+            make_private_folder(target.parent)
         export = export_json if args.format == "json" else export_csv
         report = export(services, target, flt, progress=progress)
     print(report.summary(), file=out)

@@ -37,6 +37,12 @@ def _export_target(out: Path, export_format: str) -> Path:
             )
         return STANDARD_OUTPUT  # written to our own stdout, never opened by name
     target = out.absolute()
+    if export_format == "json" and target.is_dir() and not target.is_symlink():
+        raise UsageError(
+            f"--out {out} is a folder; a JSON export is one file: name it, as in "
+            f"--out {out / 'incidents.json'} (or use --format csv to write three files "
+            "into the folder)"
+        )
     allowed = ("a named pipe",) if export_format == "json" else ("a folder",)
     _refuse_unless_regular(target, "The export target", allowed=allowed)
     return target

@@ -205,6 +205,18 @@ def test_a_misspelt_global_option_gets_a_suggestion(run: Run) -> None:
     assert "unknown option --raed-only; did you mean --read-only?" in err
 
 
+def test_an_option_of_the_whole_command_line_given_after_the_command(
+    run: Run, log: Path
+) -> None:
+    code, _, err = run("check", "--db", log, "--read-only")
+    assert code == 2
+    one_line_error(err)
+    assert "--read-only goes before the command: 'incidentlog --read-only check …'" in err
+    code, _, err = run("export", "--raed-only")
+    assert code == 2
+    assert "unknown option --raed-only; did you mean --read-only (before the command)?" in err
+
+
 def test_an_unknown_option_with_nothing_close(run: Run, log: Path) -> None:
     code, _, err = run("check", "--db", log, "--colour")
     assert code == 2

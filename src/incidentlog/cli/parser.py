@@ -45,6 +45,9 @@ class _Parser(argparse.ArgumentParser):
     line that names the problem and where to look is easier to act on.
     """
 
+    #: A command's parser: the options of the whole command line, which go before it.
+    options_before_command: tuple[str, ...] = ()
+
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{PROG}: {message} (see '{self.prog} --help')\n")
 
@@ -103,9 +106,17 @@ class _Parser(argparse.ArgumentParser):
                 action.required = False
 
     def _unknown_option(self, name: str) -> str:
+        if name in self.options_before_command:
+            return f"{name} goes before the command: '{PROG} {name} {self._command()} …'"
         known = [option for action in self._actions for option in action.option_strings]
-        closest = difflib.get_close_matches(name, known, n=1)
-        return f"unknown option {name}" + (f"; did you mean {closest[0]}?" if closest else "")
+        closest = difflib.get_close_matches(name, [*known, *self.options_before_command], n=1)
+        if not closest:
+            return f"unknown option {name}"
+        where = " (before the command)" if closest[0] in self.options_before_command else ""
+        return f"unknown option {name}; did you mean {closest[0]}{where}?"
+
+    def _command(self) -> str:
+        return self.prog.rpartition(" ")[2]
 
 
 # --- argument types ------------------------------------------------------------
@@ -198,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
+        assert isinstance(sub, _Parser)
+        sub.options_before_command = ("--read-only",)
         # SUPPRESS: without the option here, keep the value given before the command.
         sub.add_argument(
             "--db", type=_path, metavar="PATH", default=argparse.SUPPRESS, help="the database file"

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import getpass
+from typing import Any
 
+from incidentlog.domain.enums import RecordKind
+from incidentlog.services.bulk_edit import BulkEditService
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
 from incidentlog.services.queries import IncidentQuery, QuoteQuery, SourceQuery
 from incidentlog.services.records import (
     IncidentService,
     PeriodService,
     QuoteService,
+    RecordService,
     SourceService,
 )
 from incidentlog.services.vocabulary import VocabularyQuery
@@ -36,10 +40,21 @@ class Services:
         self.sources = SourceService(database, self.actor, self.notifier)
         self.quotes = QuoteService(database, self.actor, self.notifier)
         self.periods = PeriodService(database, self.actor, self.notifier)
+        self.bulk_edit = BulkEditService(database, self.actor, self.notifier)
         self.incident_query = IncidentQuery(database)
         self.source_query = SourceQuery(database)
         self.quote_query = QuoteQuery(database)
         self.vocabulary = VocabularyQuery(database)
+
+    def of_kind(self, kind: RecordKind) -> RecordService[Any]:
+        """The use cases of one record kind (the trash view lists each kind's own)."""
+        services: dict[RecordKind, RecordService[Any]] = {
+            RecordKind.INCIDENT: self.incidents,
+            RecordKind.SOURCE: self.sources,
+            RecordKind.QUOTE: self.quotes,
+            RecordKind.PERIOD: self.periods,
+        }
+        return services[kind]
 
     @property
     def read_only(self) -> bool:

@@ -26,9 +26,8 @@ from incidentlog.domain.validation import (
 )
 from incidentlog.domain.when import utc_now
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
-from incidentlog.store import audit
+from incidentlog.store import audit, trash
 from incidentlog.store import records as rows
-from incidentlog.store import trash
 from incidentlog.store.database import Database, new_uid
 from incidentlog.store.schema import (
     incident_source_table,
@@ -218,8 +217,11 @@ class RecordService(Generic[R]):
             found = self._load_ids(connection, [row_id for row_id, _ in keys])
             records = [found[row_id] for row_id, _ in keys]
             who = trash.deleted_by(connection, [r.meta.uid or "" for r in records])
+        # Without a "delete" entry (a record imported as deleted) the last writer did it.
         items = [
-            TrashItem(r, r.meta.deleted_at or "", who.get(r.meta.uid or "", r.meta.updated_by or ""))
+            TrashItem(
+                r, r.meta.deleted_at or "", who.get(r.meta.uid or "") or r.meta.updated_by or ""
+            )
             for r in records
         ]
         # A full page may have more after it; a short one is the last.
@@ -578,16 +580,18 @@ class IncidentService(RecordService[Incident]):
             )
 
 
+def transition_problem(current: Incident, status: Status) -> str | None:
+    """Why the review workflow does not let ``current`` go to ``status``; None if it does."""
+    if status in STATUS_TRANSITIONS[current.status]:
+        return None
+    allowed = ", ".join(sorted(s.label for s in STATUS_TRANSITIONS[current.status]))
+    return f"cannot go from {current.status.label} to {status.label} (possible: {allowed})"
+
+
 def _check_transition(current: Incident, status: Status) -> None:
-    if status not in STATUS_TRANSITIONS[current.status]:
-        allowed = ", ".join(sorted(s.label for s in STATUS_TRANSITIONS[current.status]))
-        raise ValidationError(
-            {
-                "status": f"cannot go from {current.status.label} to {status.label} "
-                f"(possible: {allowed})"
-            },
-            record=f"incident {current.label}",
-        )
+    problem = transition_problem(current, status)
+    if problem is not None:
+        raise ValidationError({"status": problem}, record=f"incident {current.label}")
 
 
 class SourceService(RecordService[Source]):

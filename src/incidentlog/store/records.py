@@ -179,6 +179,23 @@ def load_incidents(connection: Connection, ids: Sequence[int]) -> dict[int, Inci
     return found
 
 
+def load_incidents_by_uid(connection: Connection, uids: Sequence[str]) -> dict[str, Incident]:
+    """Incidents by uid, trashed ones included; a uid not stored is absent (a selection)."""
+    found: dict[str, Incident] = {}
+    for start in range(0, len(uids), 500):
+        chunk = list(uids[start : start + 500])
+        rows = [
+            r._mapping
+            for r in connection.execute(
+                select(incident_table).where(incident_table.c.uid.in_(chunk))
+            )
+        ]
+        tags = tags_of(connection, [row["id"] for row in rows])
+        for row in rows:
+            found[row["uid"]] = incident_from_row(row, tags[row["id"]])
+    return found
+
+
 def replace_tags(connection: Connection, incident_id: int, tags: Sequence[str]) -> None:
     connection.execute(
         delete(incident_tag_table).where(incident_tag_table.c.incident_id == incident_id)

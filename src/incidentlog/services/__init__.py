@@ -16,6 +16,7 @@ from incidentlog.services.records import (
     RecordService,
     SourceService,
 )
+from incidentlog.services.saved_views import SavedViewService
 from incidentlog.services.vocabulary import VocabularyQuery
 from incidentlog.store.database import Database
 
@@ -40,6 +41,7 @@ class Services:
         self.sources = SourceService(database, self.actor, self.notifier)
         self.quotes = QuoteService(database, self.actor, self.notifier)
         self.periods = PeriodService(database, self.actor, self.notifier)
+        self.saved_views = SavedViewService(database, self.actor, self.notifier)
         self.bulk_edit = BulkEditService(database, self.actor, self.notifier)
         self.incident_query = IncidentQuery(database)
         self.source_query = SourceQuery(database)
@@ -53,6 +55,7 @@ class Services:
             RecordKind.SOURCE: self.sources,
             RecordKind.QUOTE: self.quotes,
             RecordKind.PERIOD: self.periods,
+            RecordKind.SAVED_VIEW: self.saved_views,
         }
         return services[kind]
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from incidentlog.domain.enums import STATUS_TRANSITIONS, AuditAction, RecordKind, Status
 from incidentlog.domain.errors import ConflictError, NotFoundError, ValidationError
 from incidentlog.domain.records import Incident, Period, Quote, Source, SourceLink
+from incidentlog.domain.saved_views import SavedView
 from incidentlog.domain.urls import InvalidUrl, normalize_url
 from incidentlog.domain.validation import (
     checked_incident,
@@ -38,7 +39,7 @@ from incidentlog.store.schema import (
     source_table,
 )
 
-R = TypeVar("R", Incident, Source, Quote, Period)
+R = TypeVar("R", Incident, Source, Quote, Period, SavedView)
 
 
 @dataclass(frozen=True, slots=True)
@@ -765,3 +766,4 @@ class PeriodService(RecordService[Period]):
 
     def update(self, period: Period, *, force: bool = False) -> Outcome[Period]:
         return self._update(period, force=force)
+

@@ -53,5 +53,5 @@ def deleted_by(connection: Connection, uids: Sequence[str]) -> dict[str, str]:
         rows = connection.execute(
             select(audit_table.c.uid, audit_table.c.actor).where(audit_table.c.id.in_(latest))
         )
-        found.update(dict(rows.tuples()))
+        found.update((uid, actor) for uid, actor in rows)
     return found

@@ -102,7 +102,7 @@ def run_once(app: object, database: object, figures: Figures | None, *,
 
     def settled(view: TimelineView) -> bool:
         return (view.mode is not None and not view.is_busy()
-                and not view._fetch_timer.isActive())
+                and not view.fetcher.timer.isActive())
 
     began = time.perf_counter()
     view = TimelineView(context)
@@ -113,7 +113,7 @@ def run_once(app: object, database: object, figures: Figures | None, *,
     note("first paint, zoomed out", time.perf_counter() - began)
     _wait(app, lambda: settled(view), what="quote track")
     note("quote track drawn too", time.perf_counter() - began)
-    _wait(app, lambda: view._long_groups is not None, what="long intervals")
+    _wait(app, lambda: view.fetcher.long_groups is not None, what="long intervals")
     _wait(app, lambda: settled(view), what="spread")
     note("spread of long intervals ready", time.perf_counter() - began)
     note("paint zoomed out (repaint)", min(frame(view) for _ in range(3)))
@@ -265,8 +265,8 @@ def render_screenshots(out: Path, ten_thousand: Path | None = None) -> list[Path
 
                 def settled(view: object = view) -> bool:
                     return (view.mode is not None and not view.is_busy()  # type: ignore[attr-defined]
-                            and not view._fetch_timer.isActive()  # type: ignore[attr-defined]
-                            and view._long_groups is not None)  # type: ignore[attr-defined]
+                            and not view.fetcher.timer.isActive()  # type: ignore[attr-defined]
+                            and view.fetcher.long_groups is not None)  # type: ignore[attr-defined]
 
                 _wait(app, settled, what=name)
                 if name == "timeline-demo.png":

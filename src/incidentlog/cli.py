@@ -68,7 +68,7 @@ QT_OPTIONS_WITH_VALUE = frozenset(
 PRE_IMPORT_BACKUPS = 10
 
 #: Commands that change the database, refused with the global ``--read-only``.
-WRITING_COMMANDS = frozenset({"init", "demo", "import"})
+WRITING_COMMANDS = frozenset({"init", "demo", "import", "restore"})
 
 
 class UsageError(Exception):
@@ -249,6 +249,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="then keep only the newest N backups made by this command in that folder "
         "(default: keep them all)",
+    )
+    restore = command(
+        "restore", "put a backup in place of the database (the current file is set aside)"
+    )
+    restore.add_argument("backup", type=_path, metavar="BACKUP", help="the backup to restore")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="restore even a backup whose audit log does not verify (it is refused otherwise)",
     )
     commands.add_parser(  # no --db: it works in a folder of its own
         "self-test",
@@ -433,13 +442,15 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     demo = resources.files("incidentlog.resources").joinpath(*DEMO_RESOURCE)
     if not demo.is_file():
         raise StorageError("The demo data set is missing from this installation of incidentlog.")
-    _before_writing(path)
+    backup = _pre_import_backup(path)
     with (
         resources.as_file(demo) as demo_file,
         _progress("Loading") as progress,
         open_database(path) as database,
     ):
-        report = import_json(Services(database), demo_file, progress=progress)
+        report = import_json(
+            Services(database), demo_file, progress=progress, before_commit=backup
+        )
     if not report.changed:
         print(f"The demo data set is already in {path}: nothing changed.", file=out)
         return 0
@@ -469,6 +480,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
             else "is not a regular file" if file.exists() else "does not exist"
         )
         raise StorageError(f"The import file {file} {reason}.")
+    backup = None
     if args.dry_run:
         # The dry run itself rolls back, but an upgrade on opening would be a real write.
         path = _existing_database_path(args)
@@ -480,12 +492,15 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
             )
     else:
         path = _database_path(args)
-        _before_writing(path, keep=args.keep)
+        backup = _pre_import_backup(path, keep=args.keep)
     with (
         _progress("Checking" if args.dry_run else "Importing") as progress,
         open_database(path, backup_keep=args.keep) as database,
     ):
-        report = import_json(Services(database), file, dry_run=args.dry_run, progress=progress)
+        report = import_json(
+            Services(database), file, dry_run=args.dry_run, progress=progress,
+            before_commit=backup,
+        )
     print(report.summary(), file=out)
     return 0
 
@@ -551,16 +566,46 @@ def cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
     if target is not None:
         _refuse_unless_regular(target, "The backup target", allowed=("a folder",))
         _require_writable(target)
+    problems: list[str] = []
     if target is not None and target.is_dir():
-        written = backup_database(path, backup_dir=target, keep=args.keep)
+        written = backup_database(path, backup_dir=target, keep=args.keep, audit=problems)
     else:
         if target is not None and args.keep is not None:
             # A copy under a name of one's choosing is not one of a dated series.
             raise UsageError("--keep rotates dated backups in a folder; --out names one file")
         if target is not None and target.exists():
             _refuse_to_overwrite(target)
-        written = backup_database(path, out=target, keep=args.keep)
+        written = backup_database(path, out=target, keep=args.keep, audit=problems)
     print(written, file=out)
+    if not problems:
+        return 0
+    for problem in problems:
+        _fail(f"warning: {problem}")
+    _fail(
+        f"warning: the audit log of {path} did not verify: the copy was written as evidence "
+        "(unverified), and no verified backup was removed. Run 'incidentlog check'."
+    )
+    return 1
+
+
+def cmd_restore(args: argparse.Namespace, out: TextIO) -> int:
+    from incidentlog.store.backup import backup_problems, restore_backup
+
+    path = _database_path(args)
+    backup: Path = args.backup.absolute()
+    if not backup.is_file():
+        raise StorageError(f"There is no backup at {backup}.", str(backup))
+    problems = backup_problems(backup, path) if args.force else []
+    aside = restore_backup(backup, path, force=args.force)
+    for problem in problems:
+        _fail(f"warning: {problem}")
+    if problems:
+        _fail(
+            f"warning: {backup} did not verify and was restored because of --force; "
+            "'incidentlog check' will go on reporting its audit log."
+        )
+    where = f"; the previous file was set aside as {aside}" if aside is not None else ""
+    print(f"Restored {backup} to {path}{where}.", file=out)
     return 0
 
 
@@ -577,6 +622,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "export": cmd_export,
     "check": cmd_check,
     "backup": cmd_backup,
+    "restore": cmd_restore,
     "self-test": cmd_self_test,
 }
 
@@ -636,21 +682,30 @@ def _refuse_to_overwrite(target: Path) -> None:
         ) from None
 
 
-def _before_writing(path: Path, *, keep: int = PRE_IMPORT_BACKUPS) -> None:
-    """Before an import: warn about a risky location, and back up a database that exists.
+def _pre_import_backup(
+    path: Path, *, keep: int = PRE_IMPORT_BACKUPS
+) -> Callable[[], None] | None:
+    """Before an import: warn about a risky location; the backup to make of a database
+    that exists, for ``import_json`` to run once it knows that it will write.
 
-    Every import is preceded by a verified backup (docs/reliability.md). The import
+    A verified backup before every import that changes the log: the import
     itself is one transaction, but a merge that is wrong in substance (the
-    wrong file) is undone only by a backup. The backups rotate, so a nightly
-    import does not fill the disk.
+    wrong file) is undone only by a backup. A refused import, or one that
+    changes nothing, makes none, so that it cannot rotate a real one out. The
+    backups rotate, so a nightly import does not fill the disk.
     """
     from incidentlog.store.backup import backup_database
     from incidentlog.store.database import inspect_file
 
     _warn_about_location(path)
-    if path.is_file() and path.stat().st_size > 0:
-        inspect_file(path)  # a file that is not ours is refused before it is copied
+    if not (path.is_file() and path.stat().st_size > 0):
+        return None
+    inspect_file(path)  # a file that is not ours is refused before it is opened
+
+    def backup() -> None:
         backup_database(path, reason="pre-import", keep=keep)
+
+    return backup
 
 
 def _warn_about_location(path: Path) -> None:

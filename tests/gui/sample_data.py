@@ -114,7 +114,7 @@ def populate(services: Services) -> Sample:
 
 
 class DialogRecorder:
-    """Stands in for QMessageBox's static calls: records them, answers ``answer``.
+    """Stands in for the message boxes (gui/plain_text.py): records them, answers ``answer``.
 
     Tests must never leave a modal dialog open (it would block the suite).
     """
@@ -135,7 +135,12 @@ class DialogRecorder:
     def install(self, monkeypatch: object) -> DialogRecorder:
         from PySide6.QtWidgets import QMessageBox
 
+        from incidentlog.gui import plain_text
+
         for kind in ("question", "information", "warning", "critical"):
+            # The window asks through gui/plain_text.py; Qt's static calls are covered too,
+            # so that a box opened the old way cannot block the suite.
+            monkeypatch.setattr(plain_text, kind, self._record(kind))  # type: ignore[attr-defined]
             monkeypatch.setattr(QMessageBox, kind, staticmethod(self._record(kind)))  # type: ignore[attr-defined]
         monkeypatch.setattr(QMessageBox, "about", staticmethod(self._record("about")))  # type: ignore[attr-defined]
         return self

@@ -201,3 +201,44 @@ def test_the_backup_before_an_import_keeps_the_chosen_count(  # type: ignore[no-
     assert pre_import[0].made_at.year > 2020  # the one just made, before the import
     assert incident_count(pre_import[0].path) == 0
     assert incident_count(db_path) == 5
+
+
+def test_restoring_a_backup_that_did_not_verify_is_said_loudly(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The audit log was cut short by another program, then backed up: the restore dialog
+    marks that backup, and restoring it asks first; declined, nothing is replaced."""
+    import sqlite3
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from incidentlog.store.backup import anchor_path
+
+    db_path = tmp_path / "log.sqlite3"
+    make_database(db_path)
+    backup_database(db_path, reason="daily")
+    connection = sqlite3.connect(db_path)
+    connection.execute("DROP TRIGGER audit_log_no_delete")
+    connection.execute("DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)")
+    connection.commit()
+    connection.close()
+    unverified = backup_database(db_path, reason="manual")
+    anchored = anchor_path(db_path).read_bytes()
+    for answer, restored in ((QMessageBox.StandardButton.No, False),
+                             (QMessageBox.StandardButton.Yes, True)):
+        dialogs = DialogRecorder(answer=answer).install(monkeypatch)
+        window = build_window(qtbot, ["--db", str(db_path)])
+        dialog = window.restore_dialog()
+        assert dialog is not None
+        for row in range(dialog.list.topLevelItemCount()):
+            item = dialog.list.topLevelItem(row)
+            if item.toolTip(0) == str(unverified):
+                assert "did not verify" in item.text(1)
+                dialog.list.setCurrentItem(item)
+        dialog.accept()
+        [warning] = dialogs.of("warning")
+        assert "did not verify" in warning[1] and unverified.name in warning[2]
+        aside = [p for p in tmp_path.iterdir() if ".set-aside-" in p.name]
+        assert bool(aside) is restored
+        assert anchor_path(db_path).read_bytes() == anchored  # never blessed
+        assert window.context is not None
+        window.close()

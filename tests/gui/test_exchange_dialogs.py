@@ -175,3 +175,24 @@ def test_backup_writes_a_verified_copy(
     assert "verified copy" in dialogs.of("information")[-1][2]
     with open_database(copy, read_only=True) as database:
         assert Services(database).incident_query.count() == 5
+
+
+def test_a_backup_of_a_log_whose_audit_log_does_not_verify_says_so(
+        qtbot, monkeypatch: pytest.MonkeyPatch, db_path: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+        dialogs: DialogRecorder) -> None:
+    import sqlite3
+
+    make_database(db_path)
+    connection = sqlite3.connect(db_path)
+    connection.execute("DROP TRIGGER audit_log_no_update")
+    connection.execute("UPDATE audit_log SET actor = 'someone else' WHERE id = 1")
+    connection.commit()
+    connection.close()
+    window: MainWindow = build_window(qtbot, ["--db", str(db_path)], runner=TaskRunner())  # type: ignore[assignment]
+    copy = tmp_path / "evidence.sqlite3"
+    patch_file_dialogs(monkeypatch, copy)
+    window.actionBackup.trigger()
+    qtbot.waitUntil(lambda: bool(dialogs.of("warning")), timeout=10_000)
+    [warning] = dialogs.of("warning")
+    assert "did not verify" in warning[1] and "entry 1" in warning[2]
+    assert copy.exists() and not dialogs.of("information")

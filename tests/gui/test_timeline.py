@@ -13,7 +13,7 @@ from PySide6.QtCore import QPoint, QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QUndoStack
 from PySide6.QtWidgets import QDialogButtonBox
 
-import incidentlog.gui.timeline as timeline_module
+import incidentlog.gui.timeline.fetcher as fetcher_module
 from incidentlog.domain.enums import TimePrecision
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.records import Incident, Period
@@ -22,7 +22,7 @@ from incidentlog.exchange import import_json
 from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
 from incidentlog.gui.settings import Settings, open_settings
 from incidentlog.gui.timeline import TimelineView, TimelineWidget, incident_tooltip
-from incidentlog.gui.timeline_periods import PeriodDialog, create_period
+from incidentlog.gui.timeline.periods import PeriodDialog, create_period
 from incidentlog.gui.workers import ImmediateRunner, ManualRunner, TaskRunner
 from incidentlog.services import Services
 
@@ -82,7 +82,7 @@ def context(services: Services, demo: dict[str, Incident]) -> Iterator[AppContex
 def settle(qtbot, view: TimelineView) -> None:  # type: ignore[no-untyped-def]
     """Wait until the view has asked for its window and drawn the answer."""
     qtbot.waitUntil(lambda: view.mode is not None and not view.is_busy()
-                    and not view._fetch_timer.isActive(), timeout=5000)
+                    and not view.fetcher.timer.isActive(), timeout=5000)
 
 
 @pytest.fixture
@@ -209,10 +209,10 @@ def test_lanes_by_country_event_type_and_none(qtbot, widget: TimelineWidget,  # 
 def test_colour_by_status_and_the_legend(qtbot, view: TimelineView) -> None:  # type: ignore[no-untyped-def]
     view.set_colour_column("status")
     settle(qtbot, view)
-    assert set(view._legend_values()) == {"draft", "in_review"}
+    assert set(view.legend_values()) == {"draft", "in_review"}
     view.set_colour_column("event_type")
     settle(qtbot, view)
-    assert None in view._legend_values()  # the incident with no type is said so
+    assert None in view.legend_values()  # the incident with no type is said so
 
 
 def test_click_selects_everywhere_and_selection_elsewhere_scrolls_here(
@@ -238,38 +238,38 @@ def test_click_selects_everywhere_and_selection_elsewhere_scrolls_here(
 
 
 def test_drag_pans_and_the_wheel_zooms_around_the_pointer(qtbot, view: TimelineView) -> None:  # type: ignore[no-untyped-def]
-    before = view.scale.t0
+    before = view.time_scale.t0
     viewport = view.viewport()
     qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=QPoint(700, 400))
     for x in range(690, 590, -10):
         qtbot.mouseMove(viewport, QPoint(x, 400))
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=QPoint(590, 400))
-    assert view.scale.t0 > before  # dragged to the left: later times come in
+    assert view.time_scale.t0 > before  # dragged to the left: later times come in
     from PySide6.QtGui import QWheelEvent
 
     anchor = QPointF(400, 300)
-    instant = view.scale.t(anchor.x())
-    spp = view.scale.spp
+    instant = view.time_scale.t(anchor.x())
+    spp = view.time_scale.spp
     event = QWheelEvent(anchor, view.viewport().mapToGlobal(anchor), QPoint(0, 0),
                         QPoint(0, 120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
                         Qt.ScrollPhase.NoScrollPhase, False)
     view.wheelEvent(event)
-    assert view.scale.spp < spp
-    assert view.scale.t(anchor.x()) == pytest.approx(instant)
+    assert view.time_scale.spp < spp
+    assert view.time_scale.t(anchor.x()) == pytest.approx(instant)
 
 
 def test_keyboard_zoom_fit_and_zoom_to_selection(qtbot, view: TimelineView,  # type: ignore[no-untyped-def]
                                                  context: AppContext,
                                                  demo: dict[str, Incident]) -> None:
     view.setFocus()
-    spp = view.scale.spp
+    spp = view.time_scale.spp
     qtbot.keyClick(view, Qt.Key.Key_Plus)
-    assert view.scale.spp < spp
+    assert view.time_scale.spp < spp
     qtbot.keyClick(view, Qt.Key.Key_Minus)
     qtbot.keyClick(view, Qt.Key.Key_Minus)
-    assert view.scale.spp > spp
+    assert view.time_scale.spp > spp
     qtbot.keyClick(view, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
-    assert view.scale.spp == pytest.approx(spp)
+    assert view.time_scale.spp == pytest.approx(spp)
     context.state.set_selected_incidents((demo["IQ-2024-0002"].uid or "",))
     assert view.zoom_to_selection()
     start, end = view.visible_window()
@@ -313,10 +313,10 @@ def test_a_stale_answer_is_dropped(services: Services, demo: dict[str, Incident]
     view.show()
     runner.run_pending()  # the overview
     qtbot.waitUntil(lambda: bool(runner.pending) or view.mode is not None, timeout=3000)
-    qtbot.waitUntil(lambda: not view._fetch_timer.isActive(), timeout=3000)
+    qtbot.waitUntil(lambda: not view.fetcher.timer.isActive(), timeout=3000)
     context.state.set_filter(IncidentFilter(countries=("SY",)))
     runner.run_pending()  # the old window answers, then the new overview
-    qtbot.waitUntil(lambda: not view._fetch_timer.isActive(), timeout=3000)
+    qtbot.waitUntil(lambda: not view.fetcher.timer.isActive(), timeout=3000)
     runner.run_pending()
     assert {item.ref for item in view.shown_items()} == {"SY-2024-0001"}
     context.bus.detach()
@@ -324,7 +324,7 @@ def test_a_stale_answer_is_dropped(services: Services, demo: dict[str, Incident]
 
 def test_density_when_too_many_to_draw(qtbot, context: AppContext,  # type: ignore[no-untyped-def]
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(timeline_module, "ITEM_LIMIT", 1)  # 2 incidents known to the day
+    monkeypatch.setattr(fetcher_module, "ITEM_LIMIT", 1)  # 2 incidents known to the day
     view = TimelineView(context)
     qtbot.addWidget(view)
     view.resize(SIZE)
@@ -424,7 +424,7 @@ def test_tooltip_says_title_local_time_place_and_casualties(
     assert "killed: unknown" in text and "injured:" in text
     rect = view.item_rect(item.uid)
     assert rect is not None
-    assert view._tooltip(rect.center()) == text
+    assert view.navigator.tooltip(rect.center()) == text
 
 
 def test_hover_shows_the_tooltip(qtbot, view: TimelineView,  # type: ignore[no-untyped-def]
@@ -453,10 +453,10 @@ def test_cancel_work_stops_the_slow_read(services: Services, demo: dict[str, Inc
     runner.pending.pop(0).execute()  # the overview
     qtbot.waitUntil(lambda: bool(runner.pending), timeout=3000)  # the window, asked
     runner.pending.pop(0).execute()  # the incidents: the quotes and the long read are asked
-    assert view.mode == "items" and view._long_task in runner.pending
+    assert view.mode == "items" and view.fetcher.long_task in runner.pending
     view.cancel_work()
     runner.run_pending()
-    assert view._long_groups is None  # the cancelled read answered nothing
+    assert view.fetcher.long_groups is None  # the cancelled read answered nothing
     assert not view.is_busy()
     context.bus.detach()
 

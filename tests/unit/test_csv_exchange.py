@@ -17,7 +17,7 @@ from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.records import Count, Incident, Quote, Source
 from incidentlog.domain.when import Moment
 from incidentlog.exchange import CSV_FILES, export_csv, neutralize
-from incidentlog.exchange.csv_io import (
+from incidentlog.exchange.csv.columns import (
     incident_csv_columns,
     quote_csv_columns,
     source_csv_columns,

@@ -32,7 +32,7 @@ from incidentlog.domain.enums import TimePrecision
 from incidentlog.domain.records import Incident, Quote, Source
 from incidentlog.domain.when import Moment
 from incidentlog.exchange import export_csv
-from incidentlog.exchange.csv_io import (
+from incidentlog.exchange.csv.columns import (
     BIDI_CONTROLS,
     FORMULA_TRIGGERS,
     csv_text,

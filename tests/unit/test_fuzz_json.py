@@ -47,7 +47,7 @@ from incidentlog.domain.errors import Cancelled, ExchangeError
 from incidentlog.domain.records import Count, Incident, Quote, Source
 from incidentlog.domain.when import Moment
 from incidentlog.exchange import export_json, import_json, validate_document
-from incidentlog.exchange.json_io import MAX_DEPTH
+from incidentlog.exchange.json.reader import MAX_DEPTH
 from incidentlog.services import Services
 from incidentlog.store.check import check_database
 from incidentlog.store.database import open_database
@@ -517,12 +517,12 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     """The ijson backend the reader uses: the one installed, or the pure-Python fallback."""
     import ijson
 
-    from incidentlog.exchange import json_io
+    from incidentlog.exchange.json import reader
 
     if request.param == "python":
         python = ijson.get_backend("python")
-        monkeypatch.setattr(json_io.ijson, "basic_parse", python.basic_parse)
-        monkeypatch.setattr(json_io.ijson, "parse", python.parse)
+        monkeypatch.setattr(reader.ijson, "basic_parse", python.basic_parse)
+        monkeypatch.setattr(reader.ijson, "parse", python.parse)
     return str(request.param)
 
 
@@ -607,7 +607,7 @@ def test_the_importer_checks_a_version_without_the_schema(
 ) -> None:
     """The conversion to a domain record checks the version itself: the schema is one
     line of defence, not the only one."""
-    from incidentlog.exchange.json_io import MAX_VERSION, incident_from_json
+    from incidentlog.exchange.json.records import MAX_VERSION, incident_from_json
 
     record = json.loads(files.valid)["incidents"][0] | {"version": version}
     with pytest.raises(ValueError, match=f"not a whole number from 1 to {MAX_VERSION:,}"):
@@ -668,12 +668,12 @@ def test_the_surrogate_guard_finds_exactly_the_lone_ones_at_any_read_boundary(
 ) -> None:
     """The raw-bytes check against Python's own reading of the JSON text, the file handed
     out in chunks of any size, so that escapes and backslash runs straddle reads."""
-    from incidentlog.exchange import json_io
+    from incidentlog.exchange.json import reader
 
     encoded = json.dumps([text, "end"]).encode()  # ensure_ascii: every non-ASCII escaped
     decoded = json.loads(encoded)[0]
     lone = _SURROGATE_CHARACTER.search(decoded)
-    guard = json_io._SurrogateGuard(Chunks(encoded, sizes))  # type: ignore[arg-type]
+    guard = reader._SurrogateGuard(Chunks(encoded, sizes))  # type: ignore[arg-type]
     while guard.read(7):
         pass
     assert (guard.found is not None) == (lone is not None), (encoded, guard.found)

@@ -28,9 +28,9 @@ from incidentlog.exchange import (
     export_json,
     export_schema,
     import_json,
-    json_io,
     validate_document,
 )
+from incidentlog.exchange.json import merge
 from incidentlog.services import Changes, Services
 from incidentlog.store.audit import history, verify_chain
 from incidentlog.store.database import Database, open_database
@@ -882,7 +882,7 @@ def test_a_failure_while_writing_rolls_everything_back(
     def disk_full(*_: object) -> str:
         raise StorageError("The disk holding the database is full.")
 
-    monkeypatch.setattr(json_io.store_records, "next_ref", disk_full)
+    monkeypatch.setattr(merge.store_records, "next_ref", disk_full)
     target = Services(open_database(path), actor="tester")
     try:
         with pytest.raises(ExchangeError, match=r"disk .* is full\. Nothing was imported"):
@@ -1237,3 +1237,56 @@ def test_a_bad_period_is_refused_naming_it_and_the_field(
     assert error.record is not None and error.record.startswith("periods[0]")
     assert error.field == field
     assert words in str(error)
+
+
+# --- what an export loads ------------------------------------------------------------------------
+
+_LOADS_JSONSCHEMA = """
+import sys
+from pathlib import Path
+
+import orjson
+
+from incidentlog.exchange import export_json, validate_document
+from incidentlog.services import Services
+from incidentlog.store.database import open_database
+
+folder = Path(sys.argv[1])
+database = open_database(folder / "x.sqlite3")
+export_json(Services(database, actor="tester"), folder / "out.json")
+database.close()
+seen = ["jsonschema" in sys.modules]
+validate_document(folder / "out.json")
+seen.append("jsonschema" in sys.modules)
+document = orjson.loads((folder / "out.json").read_bytes())
+document["incidents"][0]["status"] = "bogus"
+(folder / "bad.json").write_bytes(orjson.dumps(document))
+try:
+    validate_document(folder / "bad.json")
+except Exception as exc:
+    seen.append("status" in str(exc) and "jsonschema" in sys.modules)
+print(seen)
+"""
+
+
+def test_exporting_json_does_not_import_jsonschema(
+    make_services: Callable[[str], Services], tmp_path: Path
+) -> None:
+    """jsonschema takes a good part of a second to import: only a record the schema refuses
+    pays for it (to word the error), never an export nor the check of a valid file. In a
+    fresh interpreter, since this process has long since imported it."""
+    fill(make_services("x"))
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", _LOADS_JSONSCHEMA, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    exported, validated, worded = orjson.loads(result.stdout.strip().lower())
+    assert not exported, "exporting JSON imported jsonschema"
+    assert not validated, "checking a valid file imported jsonschema"
+    assert worded, "the error about a refused record is worded by jsonschema"

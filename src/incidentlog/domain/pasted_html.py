@@ -83,7 +83,7 @@ class _TextCollector(HTMLParser):
 def text_of_clipboard_html(markup: str) -> str:
     """The visible text of ``markup``, a line per block, with an embed's own link after
     its attribution line (see the module docstring). Never raises."""
-    if not isinstance(markup, str) or not markup.strip():
+    if not markup.strip():
         return ""
     collector = _TextCollector()
     try:

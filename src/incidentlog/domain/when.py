@@ -11,24 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
+from incidentlog.domain import calendar
+from incidentlog.domain.calendar import zone as zone
 from incidentlog.domain.enums import TimePrecision
 
 ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-
-@lru_cache(maxsize=512)
-def zone(name: str) -> ZoneInfo:
-    """The IANA zone ``name``; ``ValueError`` with a readable message if unknown."""
-    if not name or name != name.strip():
-        raise ValueError(f"{name!r} is not an IANA time zone name")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise ValueError(f"{name!r} is not an IANA time zone (e.g. Asia/Baghdad)") from exc
 
 
 @lru_cache(maxsize=1)
@@ -63,50 +54,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _truncate(local: datetime, precision: TimePrecision) -> datetime:
-    """The start, in local wall time, of the interval that contains ``local``."""
-    if precision is TimePrecision.MINUTE:
-        return local.replace(second=0, microsecond=0)
-    if precision is TimePrecision.HOUR:
-        return local.replace(minute=0, second=0, microsecond=0)
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if precision is TimePrecision.DAY:
-        return day
-    if precision is TimePrecision.WEEK:
-        return day - timedelta(days=day.weekday())
-    if precision is TimePrecision.MONTH:
-        return day.replace(day=1)
-    return day.replace(month=1, day=1)
-
-
-def _add_one(start: datetime, precision: TimePrecision) -> datetime:
-    """Wall-clock start of the next interval (calendar arithmetic, not 24 h)."""
-    match precision:
-        case TimePrecision.MINUTE:
-            return start + timedelta(minutes=1)
-        case TimePrecision.HOUR:
-            return start + timedelta(hours=1)
-        case TimePrecision.DAY:
-            return start + timedelta(days=1)
-        case TimePrecision.WEEK:
-            return start + timedelta(days=7)
-        case TimePrecision.MONTH:
-            if start.month == 12:
-                return start.replace(year=start.year + 1, month=1)
-            return start.replace(month=start.month + 1)
-    return start.replace(year=start.year + 1)
-
-
-def _wall_to_utc(wall: datetime, tz: ZoneInfo) -> datetime:
-    """Local wall time → UTC.
-
-    An ambiguous wall time (the autumn fold) is its first occurrence; one that
-    does not exist (the spring gap) moves forward by the gap, as clocks do
-    (02:30 in Paris on the spring change is 03:30 summer time).
-    """
-    return wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class Moment:
     """The earliest instant of an interval, its precision and local time zone."""
@@ -130,8 +77,8 @@ class Moment:
         approximate: bool = False,
     ) -> Moment:
         """From the local wall time a report gave, truncated to its precision."""
-        start = _truncate(wall.replace(tzinfo=None), precision)
-        return cls(_wall_to_utc(start, zone(tz)), precision, tz, approximate)
+        start = calendar.floor(wall.replace(tzinfo=None), precision.value)
+        return cls(calendar.to_utc(start, tz), precision, tz, approximate)
 
     @classmethod
     def from_stored(
@@ -147,10 +94,8 @@ class Moment:
         return self.utc.astimezone(zone(self.tz))
 
     def interval(self) -> tuple[datetime, datetime]:
-        """[start, end) in UTC of what this moment stands for."""
-        tz = zone(self.tz)
-        wall_start = _truncate(self.local().replace(tzinfo=None), self.precision)
-        return _wall_to_utc(wall_start, tz), _wall_to_utc(_add_one(wall_start, self.precision), tz)
+        """[start, end) in UTC of what this moment stands for (see ``calendar.span``)."""
+        return calendar.span(self.utc, self.precision.value, 1, self.tz)
 
     def normalized(self) -> Moment:
         """The same moment with ``utc`` moved to the start of its interval."""

@@ -1,4 +1,4 @@
-"""Exchange: CSV and JSON export, JSON import (DESIGN §4).
+"""Exchange: CSV and JSON export, JSON import (docs/formats.md, docs/architecture.md).
 
 Exports stream from one read transaction and appear atomically; imports are
 validated whole before one write transaction merges them. Long work takes a
@@ -8,8 +8,8 @@ GUI can run it on a worker thread with a progress bar and a cancel button.
 
 from __future__ import annotations
 
-from incidentlog.exchange.csv_io import CSV_FILES, export_csv, neutralize
-from incidentlog.exchange.json_io import export_json, export_schema, import_json, validate_document
+from incidentlog.exchange.csv import CSV_FILES, export_csv, neutralize
+from incidentlog.exchange.json import export_json, export_schema, import_json, validate_document
 from incidentlog.exchange.reports import Cancel, ExportReport, ImportReport, KindCounts, Progress
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Atomic file writing: an export appears whole, or not at all.
 
 A cancelled or failed export must not leave a half-written file that a
-colleague could mistake for a complete one (DESIGN §3), and it must not
+colleague could mistake for a complete one (docs/reliability.md), and it must not
 destroy the file it was going to replace. So every export is written to a
 hidden temporary file in the target's own folder (the same file system, so
 the final rename is atomic), flushed and fsynced, and only then renamed over

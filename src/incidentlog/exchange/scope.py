@@ -30,7 +30,7 @@ writers do not need.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,7 +142,7 @@ class IncidentBatch:
 class SourceBatch:
     """Source rows (``SOURCE_FIELDS``) with the refs of the exported incidents citing each."""
 
-    rows: list[tuple[Any, ...]]
+    rows: Sequence[Any]
     cited_by: dict[int, list[str]]
 
 
@@ -290,7 +290,7 @@ class Scope:
                 )
                 yield SourceBatch(rows, citing)
 
-    def quotes(self, connection: Connection) -> Iterator[list[tuple[Any, ...]]]:
+    def quotes(self, connection: Connection) -> Iterator[Sequence[Any]]:
         """Batches of quotes in export order (``QUOTE_FIELDS``)."""
         undated, dated = self.quote_queries()
         yield from bulk.stream(connection, undated)
@@ -312,14 +312,14 @@ def _ref_then_uid(row: tuple[Any, ...]) -> tuple[Any, Any]:
     return row[_REF], row[_UID]
 
 
-def _chain(*streams: Iterator[list[Any]]) -> Iterator[list[Any]]:
+def _chain(*streams: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
     for batches in streams:
         yield from batches
 
 
 def _ties_ordered(
-    batches: Iterator[list[tuple[Any, ...]]], first: int, tie: Callable[[tuple[Any, ...]], Any]
-) -> Iterator[list[tuple[Any, ...]]]:
+    batches: Iterator[Sequence[Any]], first: int, tie: Callable[[Any], Any]
+) -> Iterator[list[Any]]:
     """Batches of rows ordered by column ``first`` (as the database streams them), each
     run of equal ``first`` values ordered by ``tie``; a run may span batches."""
     run: list[tuple[Any, ...]] = []

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from incidentlog.domain.errors import StorageError
+from incidentlog.gui import plain_text
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.settings import (
     BACKUP_KEEP,
@@ -33,6 +34,7 @@ from incidentlog.store.backup import (
     BackupInfo,
     backup_counts,
     backup_if_due,
+    backup_problems,
     list_backups,
     newest_good_backup,
     restore_backup,
@@ -93,7 +95,10 @@ def _describe(info: BackupInfo) -> tuple[str, str, str]:
                f"{counts.get('quote', 0):,} quotes"
     except StorageError:
         held = "cannot be read"
-    return info.made_at.strftime("%Y-%m-%d %H:%M UTC"), info.reason.replace("-", " "), held
+    why = info.reason.replace("-", " ")
+    if not info.verified:  # "daily unverified" → "daily (audit log did not verify)"
+        why = why.rsplit(" ", 1)[0] + " (audit log did not verify)"
+    return info.made_at.strftime("%Y-%m-%d %H:%M UTC"), why, held
 
 
 class RestoreDialog(QDialog):
@@ -118,7 +123,9 @@ class RestoreDialog(QDialog):
         for column in range(3):
             self.list.resizeColumnToContents(column)
         if self.backups:
-            self.list.setCurrentItem(self.list.topLevelItem(0))
+            first = self.list.topLevelItem(0)
+            if first is not None:
+                self.list.setCurrentItem(first)
         explain = QLabel(self.tr(
             "Restoring puts the chosen backup in place of {0}. The current file is not "
             "deleted: it is set aside beside it, renamed with the date.").format(database.name),
@@ -143,9 +150,33 @@ class RestoreDialog(QDialog):
         return Path(item.data(0, Qt.ItemDataRole.UserRole)) if item is not None else None
 
 
-def restore(database: Path, backup: Path) -> Path | None:
-    """Put ``backup`` in place of ``database`` (which must be closed); returns the set-aside."""
-    return restore_backup(backup, database)
+def restore(database: Path, backup: Path, *, force: bool = False) -> Path | None:
+    """Put ``backup`` in place of ``database`` (which must be closed); returns the set-aside.
+
+    A backup whose audit log does not verify is refused unless ``force``."""
+    return restore_backup(backup, database, force=force)
+
+
+def confirm_unverified(parent: QWidget, database: Path, backup: Path) -> bool | None:
+    """Before restoring: None when ``backup`` verifies; else say so loudly and return
+    whether the user still wants it restored (not the default)."""
+    try:
+        problems = backup_problems(backup, database)
+    except StorageError:
+        return None  # unreadable: the restore itself reports it
+    if not problems:
+        return None
+    listed = "\n".join(f"• {problem}" for problem in problems[:5])
+    more = f"\n… and {len(problems) - 5} more" if len(problems) > 5 else ""
+    answer = plain_text.warning(
+        parent, parent.tr("This backup did not verify"), parent.tr(
+            "The audit log of the backup {0} was changed by another program:\n\n{1}{2}\n\n"
+            "Restoring it would put a log in place that cannot be trusted, and "
+            "'incidentlog check' will go on reporting it. Restore it anyway?").format(
+            backup.name, listed, more),
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 def offer_good_backup(parent: QWidget, database: Path, error: StorageError) -> bool:
@@ -158,7 +189,7 @@ def offer_good_backup(parent: QWidget, database: Path, error: StorageError) -> b
     if info is None:
         return False
     made, _why, held = _describe(info)
-    answer = QMessageBox.question(
+    answer = plain_text.question(
         parent, parent.tr("Restore the newest good backup?"), parent.tr(
             "{0}\n\nA good backup of this database exists, made {1} ({2}).\n\n"
             "Restore it? The current file is not deleted: it is set aside beside it.").format(
@@ -185,5 +216,5 @@ def start_daily_backup(context: AppContext, on_failure: Callable[[BaseException]
     def work(_progress: object, _cancelled: object) -> Path | None:
         return backup_if_due(database, keep=keep)
 
-    task = context.runner.start(work)  # type: ignore[arg-type]
+    task = context.runner.start(work)
     task.failed.connect(on_failure)

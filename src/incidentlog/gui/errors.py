@@ -28,6 +28,7 @@ from incidentlog.domain.errors import (
     StorageError,
     ValidationError,
 )
+from incidentlog.gui import plain_text
 
 
 def _tr(text: str) -> str:
@@ -72,9 +73,9 @@ def show_error(parent: QWidget | None, error: IncidentLogError) -> None:
     title, hint = title_and_hint(error)
     text = f"{error.message}\n\n{hint}" if hint else error.message
     if isinstance(error, Cancelled):
-        QMessageBox.information(parent, title, text)
+        plain_text.information(parent, title, text)
     else:
-        QMessageBox.warning(parent, title, text)
+        plain_text.warning(parent, title, text)
 
 
 class ConflictChoice(Enum):

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QProgressDialog,
     QPushButton,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from incidentlog.domain.errors import Cancelled, IncidentLogError
 from incidentlog.domain.query import IncidentFilter
+from incidentlog.gui import plain_text
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.errors import show_error
 from incidentlog.gui.settings import LAST_DIR
@@ -289,7 +289,7 @@ class ExportDialog(QDialog):
         summary = report.summary() if hasattr(report, "summary") else str(report)
         self.exportFinished.emit(report)
         self.accept()
-        QMessageBox.information(self.parentWidget(), self.tr("Export finished"), summary)
+        plain_text.information(self.parentWidget(), self.tr("Export finished"), summary)
 
     def _failed(self, error: BaseException) -> None:
         self.task = None
@@ -406,11 +406,15 @@ class ImportDialog(QDialog):
             from incidentlog.store.backup import backup_database
 
             database = services.database.path
-            if not dry_run and database is not None:
-                # A verified backup before every import (docs/user-guide.md, "Backups").
-                backup_database(database, reason="pre-import", keep=keep)
+
+            def backup() -> None:
+                # A verified backup before every import that changes the log; a refused
+                # import, or one that changes nothing, makes none (it would rotate one out).
+                if database is not None:
+                    backup_database(database, reason="pre-import", keep=keep)
+
             return import_json(services, path, dry_run=dry_run, progress=progress,
-                               cancel=cancelled)
+                               cancel=cancelled, before_commit=backup)
 
         def failed(error: BaseException) -> None:
             self.task = None
@@ -439,7 +443,7 @@ class ImportDialog(QDialog):
         self.report_view.setPlainText(report.summary())
         self.imported.emit(report)
         self.accept()
-        QMessageBox.information(self.parentWidget(), self.tr("Import finished"),
+        plain_text.information(self.parentWidget(), self.tr("Import finished"),
                                 report.summary())
 
 
@@ -456,7 +460,7 @@ def load_demo_data(context: AppContext, parent: QWidget) -> bool:
     """Import the shipped demo data set (first start); False when it is not installed."""
     path = demo_data_path()
     if path is None:
-        QMessageBox.information(parent, parent.tr("Demo data"), parent.tr(
+        plain_text.information(parent, parent.tr("Demo data"), parent.tr(
             "The demo data set is not installed with this copy of incidentlog."))
         return False
     services = context.services
@@ -477,7 +481,7 @@ def start_backup(context: AppContext, parent: QWidget) -> Task | None:
 
     database = context.services.database.path
     if database is None:
-        QMessageBox.information(parent, parent.tr("Backup"), parent.tr(
+        plain_text.information(parent, parent.tr("Backup"), parent.tr(
             "This database is on a server; back it up with the server's own tools."))
         return None
     settings = context.settings
@@ -492,14 +496,24 @@ def start_backup(context: AppContext, parent: QWidget) -> Task | None:
     target = Path(path)
     settings.set(LAST_DIR, str(target.parent))
 
-    def work(_progress: Callable[[int, int], None], _cancelled: Callable[[], bool]) -> Path:
+    def work(_progress: Callable[[int, int], None],
+             _cancelled: Callable[[], bool]) -> tuple[Path, list[str]]:
         from incidentlog.store.backup import backup_database
 
-        return backup_database(database, out=target)
+        problems: list[str] = []
+        return backup_database(database, out=target, audit=problems), problems
 
-    def succeeded(written: Path) -> None:
-        QMessageBox.information(parent, parent.tr("Backup finished"), parent.tr(
-            "A verified copy of the database was written to\n{0}").format(written))
+    def succeeded(result: tuple[Path, list[str]]) -> None:
+        written, problems = result
+        if not problems:
+            plain_text.information(parent, parent.tr("Backup finished"), parent.tr(
+                "A verified copy of the database was written to\n{0}").format(written))
+            return
+        plain_text.warning(parent, parent.tr("The audit log did not verify"), parent.tr(
+            "A copy of the database was written to\n{0}\nas evidence, but its audit log "
+            "was changed by another program:\n\n{1}\n\n"
+            "Run 'incidentlog check' for the whole list.").format(
+            written, "\n".join(f"• {problem}" for problem in problems[:5])))
 
     return run_with_progress(context, parent, parent.tr("Backing up…"), work, succeeded,
                              _failure_handler(parent))

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 import incidentlog
+from incidentlog.gui import plain_text
 
 __all__ = ["show_about", "show_user_guide", "user_guide_path"]
 
@@ -38,7 +39,7 @@ def show_user_guide(parent: QWidget) -> QDialog | None:
     """The user guide in a window of its own; where to find it when it is not installed."""
     path = user_guide_path()
     if path is None:
-        QMessageBox.information(parent, _tr("User guide"), _tr(
+        plain_text.information(parent, _tr("User guide"), _tr(
             "The user guide is docs/user-guide.md in incidentlog's source distribution."))
         return None
     dialog = QDialog(parent)

@@ -71,15 +71,19 @@ class HistoryView(QWidget):
         for entry in entries:
             self.tree.addTopLevelItem(self._item(entry))
         self.tree.expandAll()
-        if entries:
-            self.tree.scrollToItem(self.tree.topLevelItem(self.tree.topLevelItemCount() - 1))
+        last = self.tree.topLevelItem(self.tree.topLevelItemCount() - 1)
+        if last is not None:
+            self.tree.scrollToItem(last)
 
     def entries_text(self) -> list[str]:
         """Each entry as one line of plain text (what a test or a screen reader reads)."""
         lines = []
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)
-            details = [item.child(j).text(2) for j in range(item.childCount())]
+            if item is None:
+                continue
+            children = (item.child(j) for j in range(item.childCount()))
+            details = [child.text(2) for child in children if child is not None]
             lines.append(" | ".join([item.text(0), item.text(1), item.text(2), *details]))
         return lines
 
@@ -97,7 +101,8 @@ class HistoryView(QWidget):
         for name, change in sorted(entry.changes.items()):
             if name in _DERIVED:
                 continue
-            old, new = change if isinstance(change, list) and len(change) == 2 else (None, change)
+            logged: object = change  # an old entry may hold a bare value, not [old, new]
+            old, new = change if isinstance(logged, list) and len(change) == 2 else (None, change)
             field = name.replace("_", " ")
             if creating:
                 text = self.tr("{0}: {1}").format(field, self._value(name, new))

@@ -250,9 +250,9 @@ class IncidentTableModel(LazyRecordModel):
             return self.total
         return None
 
-    def _loaded(self, result: tuple[int, Sequence[int], int]) -> None:
-        super()._loaded(result)
-        self._total_known = result[0] == self._generation
+    def _loaded(self, result: tuple[Sequence[int], int]) -> None:
+        super()._loaded(result)  # only the answer to the latest load arrives here
+        self._total_known = True
         self._counted_deleted = self._filter.deleted
 
     def fetch_rows(self, ids: Sequence[int]) -> dict[int, Any]:

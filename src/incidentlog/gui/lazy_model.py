@@ -30,7 +30,8 @@ from PySide6.QtCore import (
 
 from incidentlog.domain.columns import Column
 from incidentlog.domain.query import Sort
-from incidentlog.gui.workers import Task, TaskRunner
+from incidentlog.gui.operations import Latest, QueryOp
+from incidentlog.gui.workers import TaskRunner
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -90,7 +91,8 @@ class LazyRecordModel(QAbstractTableModel):
         self._ids: Sequence[int] = ()
         self._cache: OrderedDict[int, Any] = OrderedDict()
         self._total = 0
-        self._generation = 0
+        #: A newer sort or filter supersedes the load under way: its answer is dropped.
+        self._latest = Latest()
         self._provisional = False
         self._matches: int | None = 0
         self.loading = False
@@ -146,37 +148,32 @@ class LazyRecordModel(QAbstractTableModel):
 
     def reload(self) -> None:
         """Ask SQL for the ids again (filter, sort or rows changed) and drop the cache."""
-        self._generation += 1
-        generation = self._generation
         load = self.loader(self._sort)
         if self._runner is None:
-            self._loaded((generation, *load()))
+            self._latest.drop()
+            self._loaded(load())
             return
         self.loading = True
         self.loadingChanged.emit(True)
         first = self.first_page_loader(self._sort)
         if first is None:
-            self._submit_ids(generation, load)
+            self._submit_ids(load)
             return
-        task = Task(lambda _progress, _cancelled: (generation, *first()))
         # The ids only after the first page: on two cores the full list would
         # slow the first screen down, which is what the reviewer waits for.
-        task.succeeded.connect(lambda result: self._first_page_loaded(result, load))
-        task.failed.connect(self._load_failed)
-        self._runner.submit(task)
+        self._run(QueryOp(parent=self, op=lambda _cancelled: first(),
+                          success=lambda result: self._first_page_loaded(result, load)))
 
-    def _submit_ids(self, generation: int, load: Loader) -> None:
+    def _submit_ids(self, load: Loader) -> None:
+        self._run(QueryOp(parent=self, op=lambda _cancelled: load(), success=self._loaded))
+
+    def _run(self, op: QueryOp[Any]) -> None:
         assert self._runner is not None
-        task = Task(lambda _progress, _cancelled: (generation, *load()))
-        task.succeeded.connect(self._loaded)
-        task.failed.connect(self._load_failed)
-        self._runner.submit(task)
+        op.failure(self._load_failed).latest_in(self._latest).run_in_background(self._runner)
 
-    def _first_page_loaded(self, result: tuple[int, list[Any], int | None, int | None],
+    def _first_page_loaded(self, result: tuple[list[Any], int | None, int | None],
                            load: Loader) -> None:
-        generation, records, matches, total = result
-        if generation != self._generation:
-            return  # a newer sort or filter was asked for meanwhile
+        records, matches, total = result
         self.beginResetModel()
         self._ids = array("q", [record.meta.id for record in records])
         self._cache = OrderedDict((record.meta.id, record) for record in records)
@@ -186,12 +183,10 @@ class LazyRecordModel(QAbstractTableModel):
         if matches is not None and total is not None:
             self._total = total
             self.countsChanged.emit(matches, total)
-        self._submit_ids(generation, load)
+        self._submit_ids(load)
 
-    def _loaded(self, result: tuple[int, Sequence[int], int]) -> None:
-        generation, ids, total = result
-        if generation != self._generation:
-            return  # a newer sort or filter was asked for meanwhile
+    def _loaded(self, result: tuple[Sequence[int], int]) -> None:
+        ids, total = result
         old = self._ids
         if self._provisional and len(ids) >= len(old) and list(ids[:len(old)]) == list(old):
             # The first page is on screen already: add the rest below it, keeping
@@ -295,8 +290,8 @@ class LazyRecordModel(QAbstractTableModel):
         for row_id, record in self._cache.items():
             if record.uid == uid:
                 return self.row_of_id(row_id)
-        row_id = self.id_of_uid(uid)
-        return None if row_id is None else self.row_of_id(row_id)
+        found = self.id_of_uid(uid)
+        return None if found is None else self.row_of_id(found)
 
     def id_of_uid(self, uid: str) -> int | None:
         """The row id of a record not in the cache (subclasses ask their query)."""

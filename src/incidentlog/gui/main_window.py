@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QStackedWidget,
     QWidget,
 )
@@ -40,6 +39,7 @@ from PySide6.QtWidgets import (
 from incidentlog.domain.enums import Status
 from incidentlog.domain.errors import IncidentLogError, StorageError
 from incidentlog.gui import help as help_module
+from incidentlog.gui import plain_text
 from incidentlog.gui.actions import build_menus, build_toolbar, install_actions, make_action
 from incidentlog.gui.errors import show_error
 from incidentlog.gui.icons import app_icon
@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
         location = context.services.database.path
         if location is not None:
             for warning in storage_warnings(location):
-                QMessageBox.warning(self, self.tr("Where this database is"), warning)
+                plain_text.warning(self, self.tr("Where this database is"), warning)
         self.backup_flow.start_daily(context)
         return True
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
+from PySide6.QtCore import QAbstractItemModel, QEvent, QModelIndex, QObject, Qt
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -63,7 +63,7 @@ def tooltip_html(text: str) -> str:
 
 
 def _item_view_tooltip(view: QAbstractItemView, event: QHelpEvent) -> str | None:
-    model = view.model()
+    model: QAbstractItemModel | None = view.model()  # None for a view without a model
     if model is None:
         return None
     if isinstance(view, QHeaderView):

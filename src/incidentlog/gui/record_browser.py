@@ -112,7 +112,7 @@ class TextFilteredModel(LazyRecordModel):
 
         return load
 
-    def _loaded(self, result: tuple[int, Sequence[int], int]) -> None:
+    def _loaded(self, result: tuple[Sequence[int], int]) -> None:
         super()._loaded(result)
         self._total_known = True
 

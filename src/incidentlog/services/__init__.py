@@ -8,9 +8,9 @@ from typing import Any
 from incidentlog.domain.enums import RecordKind
 from incidentlog.services.bulk_edit import BulkEditService
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
+from incidentlog.services.incidents import IncidentService
 from incidentlog.services.queries import IncidentQuery, QuoteQuery, SourceQuery
 from incidentlog.services.records import (
-    IncidentService,
     PeriodService,
     QuoteService,
     RecordService,

@@ -25,7 +25,8 @@ from incidentlog.domain.records import Incident
 from incidentlog.domain.validation import clean_incident, clean_tags, incident_errors
 from incidentlog.domain.when import utc_now
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
-from incidentlog.services.records import diff, transition_problem
+from incidentlog.services.incidents import transition_problem
+from incidentlog.services.records import diff
 from incidentlog.store import audit
 from incidentlog.store import records as rows
 from incidentlog.store.database import Database

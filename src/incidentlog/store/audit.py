@@ -8,7 +8,7 @@ another program, or by dropping them) visible to ``incidentlog check``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,28 +120,32 @@ def recent(connection: Connection, limit: int = 100) -> list[AuditEntry]:
     return [_entry(row._mapping) for row in rows]
 
 
-def verify_chain(connection: Connection) -> list[str]:
-    """Entries whose hash does not follow from the one before; empty when intact."""
+#: The columns ``chain_problems`` reads, in its order.
+CHAIN_COLUMNS = ("id", "at", "actor", "action", "kind", "uid", "label", "changes", "prev_hash",
+                 "hash")
+#: The SQL of those columns in id order, for a plain ``sqlite3`` connection (a backup).
+CHAIN_SQL = f"SELECT {', '.join(CHAIN_COLUMNS)} FROM audit_log ORDER BY id"
+#: A broken chain is one problem to act on: this many entries are named, no more.
+MAX_CHAIN_PROBLEMS = 20
+
+
+def chain_problems(rows: Iterable[Sequence[Any]]) -> list[str]:
+    """Entries of ``rows`` (``CHAIN_COLUMNS`` each, in id order) whose hash does not
+    follow from the one before; empty when intact."""
     problems: list[str] = []
     expected_prev = GENESIS
-    rows = connection.execute(select(audit_table).order_by(audit_table.c.id))
-    for row in rows:
-        entry = row._mapping
-        if entry["prev_hash"] != expected_prev:
-            problems.append(f"audit log entry {entry['id']}: does not follow the entry before it")
-        digest = _digest(
-            entry["prev_hash"],
-            entry["at"],
-            entry["actor"],
-            entry["action"],
-            entry["kind"],
-            entry["uid"],
-            entry["label"],
-            entry["changes"],
-        )
-        if digest != entry["hash"]:
-            problems.append(f"audit log entry {entry['id']}: its content was altered")
-        expected_prev = entry["hash"]
-        if len(problems) >= 20:
+    for entry_id, at, actor, action, kind, uid, label, changes, prev_hash, stored in rows:
+        if prev_hash != expected_prev:
+            problems.append(f"audit log entry {entry_id}: does not follow the entry before it")
+        if _digest(prev_hash, at, actor, action, kind, uid, label, changes) != stored:
+            problems.append(f"audit log entry {entry_id}: its content was altered")
+        expected_prev = stored
+        if len(problems) >= MAX_CHAIN_PROBLEMS:
             break
     return problems
+
+
+def verify_chain(connection: Connection) -> list[str]:
+    """Entries whose hash does not follow from the one before; empty when intact."""
+    columns = [audit_table.c[name] for name in CHAIN_COLUMNS]
+    return chain_problems(connection.execute(select(*columns).order_by(audit_table.c.id)))

@@ -11,6 +11,14 @@ small file there, the *audit anchor*: outside the database, so that
 ``incidentlog check`` can tell when entries the last backup saw were removed
 or rewritten by a program that first dropped the guarding triggers (which the
 chain alone cannot show for the newest entries).
+
+Every backup checks the audit log it copies (the hash chain, and that it
+continues the anchor). A log that fails is still copied, since the copy is
+evidence, but under a name ending in ``-unverified``: such a copy rotates only
+among copies like it and never removes a verified backup, and the anchor is
+not moved on to it. A restore checks the backup the same way and refuses one
+that fails unless told to go ahead, and then does not move the anchor on to it
+either (see docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -27,7 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from incidentlog.domain.errors import StorageError
+from incidentlog.store.audit import CHAIN_SQL, chain_problems
 from incidentlog.store.backend import APPLICATION_ID
+from incidentlog.store.database import read_only_uri
 from incidentlog.store.safe_paths import (
     copy_private,
     make_private_folder,
@@ -37,6 +47,8 @@ from incidentlog.store.safe_paths import (
 )
 
 BACKUP_SUFFIX = ".sqlite3"
+#: Ends the reason of a backup whose audit log did not verify when it was made.
+UNVERIFIED = "-unverified"
 COUNTED_TABLES = ("incident", "source", "quote", "audit_log")
 
 
@@ -44,8 +56,13 @@ COUNTED_TABLES = ("incident", "source", "quote", "audit_log")
 class BackupInfo:
     path: Path
     made_at: datetime
-    reason: str
+    reason: str  # "daily", "pre-import", …; "daily-unverified" for an unverified one
     size: int
+
+    @property
+    def verified(self) -> bool:
+        """False when the audit log it copied did not verify (its name says so)."""
+        return not self.reason.endswith(UNVERIFIED)
 
 
 def default_backup_dir(database: Path) -> Path:
@@ -112,15 +129,23 @@ def backup_database(
     backup_dir: Path | None = None,
     reason: str = "manual",
     keep: int | None = None,
+    audit: list[str] | None = None,
 ) -> Path:
     """Copy ``database`` to ``out`` (or a timestamped file in ``backup_dir``), verified.
 
     ``keep`` rotates: after a successful backup, only the newest ``keep``
     backups made for the same ``reason`` stay in the folder, the new one always
     among them. ``keep`` must be at least 1 (``ValueError``).
+
+    A log whose audit chain or anchor does not verify is copied all the same;
+    a dated backup is then named ``…-{reason}-unverified`` and rotates only
+    among those. ``audit``, if given, receives the problems found (none when
+    the log verified): a backup under a name of one's choosing cannot say it.
     """
     if keep is not None:
         check_keep(keep)
+    dated = out is None
+    problems: list[str] = []
     if out is None:
         folder = backup_dir or default_backup_dir(database)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -132,14 +157,16 @@ def backup_database(
     _create_partial(out, temp)
     anchor: AuditAnchor | None = None
     try:
-        source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
+        source = sqlite3.connect(read_only_uri(database), uri=True, timeout=10)
         try:
             target = sqlite3.connect(temp)
             try:
                 with source:  # one read transaction: counts and copy see the same data
                     source.execute("BEGIN")
                     counts = _counts(source)
-                    anchor = _next_anchor(database, out.parent, source)
+                    problems = audit_problems(database, source)
+                    # A log that does not verify never becomes the anchor's reference.
+                    anchor = None if problems else _next_anchor(database, out.parent, source)
                     source.backup(target)
                     source.execute("COMMIT")
                 target.execute("PRAGMA journal_mode = DELETE")
@@ -149,6 +176,9 @@ def backup_database(
             source.close()
         verify_backup(temp, counts)
         _fsync(temp)  # on disk before its name says it is a backup (a power cut)
+        if problems and dated:
+            out = out.with_name(f"{out.stem}{UNVERIFIED}{out.suffix}")
+            reason += UNVERIFIED
         temp.replace(out)
         _fsync(out.parent)
     except sqlite3.Error as exc:
@@ -166,6 +196,8 @@ def backup_database(
         _write_anchor(database, anchor)
     if keep is not None:
         _rotate(out.parent, database.stem, reason, keep, out)
+    if audit is not None:
+        audit.extend(problems)
     return out
 
 
@@ -184,6 +216,23 @@ def _create_partial(out: Path, temp: Path) -> None:
         raise StorageError(
             f"The backup cannot be written to {out}: {exc.strerror or exc}.", str(out)
         ) from exc
+def audit_problems(database: Path, connection: sqlite3.Connection) -> list[str]:
+    """Why the audit log ``connection`` reads cannot be trusted; empty when it verifies.
+
+    Its hash chain, and that it continues the anchor of ``database`` (the head
+    recorded at the last verified backup), if there is one.
+    """
+    if connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'"
+    ).fetchone() is None:
+        return []
+    problems = chain_problems(connection.execute(CHAIN_SQL))
+    anchor = read_anchor(database)
+    if anchor is not None:
+        problem = anchor_problem(anchor, lambda sql, p=(): connection.execute(sql, p).fetchone())
+        if problem:
+            problems.append(problem)
+    return problems
 
 
 def list_backups(database: Path, backup_dir: Path | None = None) -> list[BackupInfo]:
@@ -270,18 +319,57 @@ def backup_counts(path: Path) -> dict[str, int]:
 
 
 def newest_good_backup(database: Path, backup_dir: Path | None = None) -> BackupInfo | None:
-    """The newest backup that passes its check: what to offer for a damaged file."""
+    """The newest backup that passes its checks, its audit log's too: what to offer for a
+    damaged file."""
     for info in list_backups(database, backup_dir):
         try:
             verify_backup(info.path)
+            if backup_problems(info.path, database):
+                continue
         except StorageError:
             continue
         return info
     return None
 
 
-def restore_backup(backup: Path, database: Path) -> Path | None:
+def backup_problems(backup: Path, database: Path) -> list[str]:
+    """Why the audit log of ``backup`` cannot be trusted as a copy of ``database``'s.
+
+    Empty when it verifies: its name does not say it was unverified when made,
+    its hash chain holds, and a backup at least as new as the anchor of
+    ``database`` continues it (an older one cannot be judged by the anchor: it
+    legitimately ends before it). Raises ``StorageError`` for a file that
+    cannot be read at all.
+    """
+    problems: list[str] = []
+    if backup.stem.endswith(UNVERIFIED):
+        problems.append(f"{backup.name}: made of an audit log that did not verify")
+    try:
+        connection = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+        try:
+            fetch: Fetch = lambda sql, p=(): connection.execute(sql, p).fetchone()  # noqa: E731
+            head = chain_head(fetch)
+            if head is not None:
+                problems.extend(chain_problems(connection.execute(CHAIN_SQL)))
+            anchor = read_anchor(database)
+            # No entry at all is judged too: records without a history are not a log's start.
+            if anchor is not None and (head is None or head.last_id >= anchor.last_id):
+                problem = anchor_problem(anchor, fetch)
+                if problem:
+                    problems.append(problem)
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"The backup {backup} cannot be read: {exc}.") from exc
+    return problems
+
+
+def restore_backup(backup: Path, database: Path, *, force: bool = False) -> Path | None:
     """Put ``backup`` in place of ``database``; the current file is set aside, not deleted.
+
+    A backup whose audit log does not verify (``backup_problems``) is refused
+    with ``StorageError`` unless ``force``; restored by force, it leaves the
+    anchor as it was, so that ``incidentlog check`` goes on saying what is wrong.
 
     Returns where the current file was set aside (None if there was none).
     The database must be closed. Killed at any moment, the restore leaves
@@ -304,6 +392,15 @@ def restore_backup(backup: Path, database: Path) -> Path | None:
     """
     verify_backup(backup)
     refuse_unless_regular(database, "The database")  # replaced by a rename below
+    problems = backup_problems(backup, database)
+    if problems and not force:
+        listed = "; ".join(problems[:3]) + ("; …" if len(problems) > 3 else "")
+        raise StorageError(
+            f"The backup {backup} did not verify: {listed}. Its audit log was changed by "
+            "another program; it was not restored. Restore it only if you must, knowingly "
+            "(the command line's --force).",
+            str(database),
+        )
     temp = database.with_name(f".{database.name}.restoring")
     aside: Path | None = None
     try:
@@ -323,7 +420,8 @@ def restore_backup(backup: Path, database: Path) -> Path | None:
                 journal.unlink(missing_ok=True)
         # Before the rename: killed in between, the old file stays, and a restored
         # backup's chain is normally the start of the old file's, which it continues.
-        _anchor_restored(database, temp)
+        if not problems:  # a copy that did not verify never becomes the reference
+            _anchor_restored(database, temp)
         temp.replace(database)
         _fsync(database.parent)
     except OSError as exc:

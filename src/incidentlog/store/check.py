@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from incidentlog.domain.validation import incident_errors, quote_errors, source_errors
 from incidentlog.store.audit import verify_chain
 from incidentlog.store.backup import anchor_problem, read_anchor
-from incidentlog.store.database import Database
+from incidentlog.store.database import Database, read_only_uri
 from incidentlog.store.records import (
     QUOTE_SELECT,
     incident_from_row,
@@ -34,6 +34,7 @@ from incidentlog.store.records import (
     source_from_row,
     tags_of,
 )
+from incidentlog.store.replay import record_name, replay_problems
 from incidentlog.store.schema import incident_table, quote_table, source_table
 
 #: At most this many record problems are listed; the rest are counted.
@@ -49,8 +50,9 @@ def check_database(database: Database) -> list[str]:
     Checks, in order: SQLite's ``integrity_check`` and ``foreign_key_check``
     and the full-text index (through the backend), the audit log's hash chain
     and that it still holds what the last backup recorded of it (the audit
-    anchor, ``store/backup.py``), and the validation rules of every live
-    incident, source and quote. A
+    anchor, ``store/backup.py``), the validation rules of every live
+    incident, source and quote, and that every record the audit log knows
+    holds what its entries say (``store/replay.py``). A
     read-only database is never written: its full-text index is checked on a
     temporary copy, because SQLite checks an FTS5 index only through an INSERT.
     """
@@ -104,7 +106,7 @@ def _full_text_check_on_copy(database: Database) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="incidentlog-check-") as folder:
         copy_path = Path(folder) / "copy.sqlite3"
         try:
-            source = sqlite3.connect(f"file:{database.path}?mode=ro", uri=True, timeout=10)
+            source = sqlite3.connect(read_only_uri(database.path), uri=True, timeout=10)
             try:
                 copy = sqlite3.connect(copy_path)
                 try:
@@ -153,6 +155,7 @@ def _all_record_problems(connection: Connection) -> Iterator[str]:
     for rows in _chunks(connection, quote_table, QUOTE_SELECT):
         for row in rows:
             yield from _problems("quote", row, lambda r: quote_errors(quote_from_row(r)))
+    yield from replay_problems(connection)
 
 
 def _chunks(connection: Connection, table: Table, query: Any) -> Iterator[list[RowMapping]]:
@@ -207,6 +210,4 @@ def _problems(
 
 
 def _name(kind: str, row: RowMapping) -> str:
-    """``incident IQ-2024-0007 (uid …)``: the ref a person knows, the uid that is certain."""
-    ref = row.get("ref") if kind == "incident" else None
-    return f"{kind} {ref} (uid {row['uid']})" if ref else f"{kind} uid {row['uid']}"
+    return record_name(kind, row.get("ref") if kind == "incident" else None, row["uid"])

@@ -171,9 +171,36 @@ class Database:
         self.close()
 
 
+def read_only_uri(path: Path) -> str:
+    """The SQLite URI that opens ``path`` for reading only, wherever it lies.
+
+    Normally ``mode=ro``. But SQLite reads a WAL database through its ``-shm``
+    file, which the last connection to close removes: on read-only media or in
+    a folder the user cannot write (a write-protected evidence folder, a
+    mounted image, a DVD) it cannot be made again, and ``mode=ro`` fails. The
+    file is then opened ``immutable``: without locks or a ``-shm``, which is
+    right because nothing can change a file in such a folder. Only when no
+    ``-wal`` (or rollback ``-journal``) holds pages: opened that way, SQLite
+    would not read them, and the log would silently look as it was before its
+    last changes; such a file is refused with ``StorageError`` (see
+    docs/reliability.md).
+    """
+    if Path(f"{path}-shm").exists() or os.access(path.parent, os.W_OK):
+        return f"file:{path}?mode=ro"
+    for journal in (Path(f"{path}-wal"), Path(f"{path}-journal")):
+        if journal.exists() and journal.stat().st_size > 0:
+            raise StorageError(
+                f"{path} cannot be read where it is: its last changes are still in "
+                f"{journal.name}, and SQLite needs to write beside it to read them. Copy both "
+                "files to a folder you can write and open the copy.",
+                str(path),
+            )
+    return f"file:{path}?mode=ro&immutable=1"
+
+
 def _sqlite_url(path: Path, *, read_only: bool) -> str:
     if read_only:
-        return f"sqlite+pysqlite:///file:{path}?mode=ro&uri=true"
+        return f"sqlite+pysqlite:///{read_only_uri(path)}&uri=true"
     return f"sqlite+pysqlite:///{path}"
 
 
@@ -207,7 +234,7 @@ def inspect_file(path: Path) -> FileState:
             str(path),
         )
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        connection = sqlite3.connect(read_only_uri(path), uri=True, timeout=10)
     except sqlite3.Error as exc:
         raise storage_error(exc, str(path)) from exc
     try:

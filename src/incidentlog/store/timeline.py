@@ -38,51 +38,50 @@ Nothing here is Qt; the service turns the rows into plain values.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from types import MappingProxyType
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.engine.interfaces import Dialect
 
 from incidentlog.domain.query import IncidentFilter
-from incidentlog.domain.when import to_utc_text
 from incidentlog.store.backend import Backend
-from incidentlog.store.queries import incident_conditions
-from incidentlog.store.schema import incident_table
+from incidentlog.store.timeline_quotes import (
+    QUOTE_COLUMNS,
+    quote_bin_counts,
+    quote_count,
+    quotes,
+)
+from incidentlog.store.timeline_sql import (
+    _HOLDING,
+    COARSE_PRECISIONS,
+    GROUP_COLUMNS,
+    PRECISION_SECONDS,
+    _bind_list,
+    _bins_values,
+    _clip,
+    _date_free,
+    _few,
+    _from,
+    _range_index,
+    _Where,
+    _where,
+    covering_index,
+    parse_utc,
+    start_ranges,
+    utc_text,
+)
 
-#: Columns the timeline can put in lanes or colour by.
-GROUP_COLUMNS = ("country", "event_type", "perpetrator", "place", "status")
+#: What the service and the view import from here (the shared SQL and the quote
+#: queries live beside this module).
+__all__ = [
+    "COARSE_PRECISIONS", "GROUP_COLUMNS", "ITEM_COLUMNS", "PRECISION_SECONDS", "QUOTE_COLUMNS",
+    "bin_counts", "count_long_candidates", "count_starting", "covering_index",
+    "distinct_values", "items", "last_end", "long_intervals", "parse_utc", "quote_bin_counts",
+    "quote_count", "quotes", "start_bounds", "start_ranges", "utc_text",
+]
 
-#: Index whose leading columns are (column, occurred_at): counts stay in the index.
-_COVERING = {
-    None: "ix_incident_occurred",
-    "country": "ix_incident_country",
-    "event_type": "ix_incident_event_type",
-    "status": "ix_incident_status",
-}
-#: Index that at least holds the column (for lane lists).
-_HOLDING = {**_COVERING, "perpetrator": "ix_incident_perpetrator", "place": "ix_incident_place"}
-#: Filter fields and the column each one restricts.
-_FILTER_COLUMNS = {"countries": "country", "event_types": "event_type", "statuses": "status"}
-
-#: Nominal length of each precision's interval (DST and leap days aside).
-PRECISION_SECONDS = {
-    "minute": 60,
-    "hour": 3600,
-    "day": 86_400,
-    "week": 7 * 86_400,
-    "month": 31 * 86_400,
-    "year": 366 * 86_400,
-}
-COARSE_PRECISIONS = ("day", "week", "month", "year")
-#: Local midnight lies between UTC−12 and UTC+14: 14 h before to 12 h after UTC midnight.
-_ZONE_BEFORE = timedelta(hours=14)
-_ZONE_AFTER = timedelta(hours=12, minutes=1)
 #: The columns an item on the timeline needs (tooltip included), nothing more.
 ITEM_COLUMNS = (
     "id",
@@ -104,153 +103,6 @@ ITEM_COLUMNS = (
     "injured",
     "injured_qualifier",
 )
-
-
-def utc_text(instant: datetime) -> str:
-    return to_utc_text(instant)
-
-
-# --- building the SQL ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Where:
-    """The filter as an SQL fragment with named parameters, ready for ``text()``."""
-
-    sql: str
-    params: Mapping[str, Any]  # read-only: the value is shared (see ``_where``)
-
-
-def _where(flt: IncidentFilter, backend: Backend, dialect: Dialect) -> _Where:
-    """``incident_conditions`` compiled once per filter, so that every query here shares it.
-
-    It is compiled inside a whole ``SELECT … FROM incident`` so that correlated
-    parts (the tag filter's EXISTS) stay correlated, then cut after WHERE.
-    Compiling costs a millisecond or two and a view asks a dozen queries per
-    filter: the result is remembered (filters are frozen values).
-    """
-    # A class object is hashable; mypy checks Dialect's own (unbound) __hash__ against
-    # lru_cache's Hashable and refuses it. The class, not the instance, is the key so that
-    # every log opened in the process shares the cache.
-    return _compiled_where(flt, backend, type(dialect))  # type: ignore[arg-type]
-
-
-@lru_cache(maxsize=64)
-def _compiled_where(flt: IncidentFilter, backend: Backend, dialect_class: type) -> _Where:
-    statement = select(incident_table.c.id).where(*incident_conditions(flt, backend))
-    named = dialect_class(paramstyle="named")
-    compiled = statement.compile(dialect=named, compile_kwargs={"render_postcompile": True})
-    sql = str(compiled)
-    head, separator, where = sql.partition("\nWHERE ")
-    if not separator or not head.rstrip().endswith("FROM incident"):
-        raise AssertionError(f"unexpected filter SQL: {sql!r}")
-    return _Where(where, MappingProxyType(dict(compiled.params)))
-
-
-def _from(backend: Backend, index: str | None) -> str:
-    """``incident`` with an index hint where the engine takes one (SQLite)."""
-    if index is not None and backend.name == "sqlite":
-        return f"incident INDEXED BY {index}"
-    return "incident"
-
-
-def _date_free(flt: IncidentFilter) -> IncidentFilter:
-    """The filter without its date range (the callers clip their window to it instead).
-
-    ``since`` is tested on ``occurred_end``, a column outside every index; a
-    window clipped to [since, until) needs no such test for what starts in it.
-    """
-    if flt.since is None and flt.until is None:
-        return flt
-    from dataclasses import replace
-
-    return replace(flt, since=None, until=None)
-
-
-def covering_index(flt: IncidentFilter, column: str | None) -> str | None:
-    """The index on ``(column, occurred_at)`` that answers this filter without the table.
-
-    None when no index covers it: the filter or the column needs the table
-    (perpetrator, place, text is fine: it is a rowid test), or the trash is
-    shown (the indexes hold live rows only).
-    """
-    if flt.deleted:
-        return None
-    restricted = {col for name, col in _FILTER_COLUMNS.items() if getattr(flt, name)}
-    if flt.perpetrators or flt.uids is not None:
-        return None
-    if column is not None:
-        if column not in _COVERING or not restricted <= {column}:
-            return None
-        return _COVERING[column]
-    if len(restricted) > 1:
-        return None
-    return _COVERING[next(iter(restricted))] if restricted else _COVERING[None]
-
-
-def _clip(flt: IncidentFilter, start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    if flt.since is not None:
-        start = max(start, flt.since)
-    if flt.until is not None:
-        end = min(end, flt.until)
-    return start, end
-
-
-# --- candidate ranges for long intervals --------------------------------------------
-
-
-def _mondays(first: datetime, last: datetime) -> Iterable[datetime]:
-    day = first.replace(hour=0, minute=0, second=0, microsecond=0)
-    day -= timedelta(days=day.weekday())
-    while day <= last:
-        yield day
-        day += timedelta(days=7)
-
-
-def _firsts_of_month(first: datetime, last: datetime) -> Iterable[datetime]:
-    day = first.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    while day <= last:
-        yield day
-        day = day.replace(year=day.year + 1, month=1) if day.month == 12 else day.replace(
-            month=day.month + 1
-        )
-
-
-def _new_years(first: datetime, last: datetime) -> Iterable[datetime]:
-    for year in range(first.year, last.year + 1):
-        yield datetime(year, 1, 1, tzinfo=UTC)
-
-
-def start_ranges(
-    start: datetime, end: datetime, precisions: Sequence[str]
-) -> list[tuple[datetime, datetime]]:
-    """Where (in ``occurred_at``) an incident of these precisions overlapping [start, end)
-    can begin: merged, half-open UTC ranges.
-
-    A week, month or year interval begins at local midnight of a Monday, a 1st
-    or a 1 January; local midnight is within 14 h before or 12 h after UTC
-    midnight whatever the zone. Minute, hour and day intervals begin at most
-    a day (25 h with a DST change) before the window.
-    """
-    ranges: list[tuple[datetime, datetime]] = []
-    if any(p in ("minute", "hour", "day") for p in precisions):
-        ranges.append((start - timedelta(hours=26), end))
-    unit_days = {"week": 8, "month": 32, "year": 367}
-    boundaries = {"week": _mondays, "month": _firsts_of_month, "year": _new_years}
-    for precision in ("week", "month", "year"):
-        if precision not in precisions:
-            continue
-        first = start - timedelta(days=unit_days[precision])
-        for boundary in boundaries[precision](first, end + timedelta(days=1)):
-            ranges.append((boundary - _ZONE_BEFORE, boundary + _ZONE_AFTER))
-    clipped = sorted((lo, min(hi, end)) for lo, hi in ranges if lo < end)
-    merged: list[tuple[datetime, datetime]] = []
-    for lo, hi in clipped:
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        elif lo < hi:
-            merged.append((lo, hi))
-    return merged
 
 
 # --- queries ---------------------------------------------------------------------------
@@ -386,23 +238,6 @@ def last_end(
     return parse_utc(value) if value else None
 
 
-def _bind_list(prefix: str, values: Sequence[Any], params: dict[str, Any]) -> str:
-    names = []
-    for number, value in enumerate(values):
-        params[f"{prefix}{number}"] = value
-        names.append(f":{prefix}{number}")
-    return ", ".join(names)
-
-
-def _range_index(flt: IncidentFilter) -> str | None:
-    """Index for reading a time range of whole rows (the rows are read anyway)."""
-    if flt.deleted:
-        return None
-    if flt.text and flt.text.strip():
-        return None  # a rare word: let SQLite start from the full-text matches
-    return covering_index(_date_free(flt), None) or _COVERING[None]
-
-
 def distinct_values(
     connection: Connection, flt: IncidentFilter, backend: Backend, column: str
 ) -> list[str | None]:
@@ -457,11 +292,6 @@ def start_bounds(
     return bounds[0], bounds[1]
 
 
-def parse_utc(value: str) -> datetime:
-    """Stored ``2024-01-20T15:30:00Z`` → aware datetime (3× faster than fromisoformat)."""
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
 def bin_counts(
     connection: Connection,
     flt: IncidentFilter,
@@ -487,23 +317,11 @@ def bin_counts(
     index = covering_index(flt, column)
     if index is None:
         return _scan_counts(connection, flt, backend, edges, start, end, column, where)
-    params = dict(where.params)
-    # Bins before the first and after the last start are empty: two index seeks
-    # spare a count per bin and per value there (a padded window is 2/3 padding
-    # when the whole log is on screen).
-    source = _from(backend, covering_index(flt, None))  # in occurred_at order
-    found = []
-    for order in ("", " DESC"):
-        found.append(connection.execute(text(
-            f"SELECT occurred_at FROM {source} WHERE {where.sql} AND occurred_at >= :tl_start "
-            f"AND occurred_at < :tl_end ORDER BY occurred_at{order} LIMIT 1"),
-            {**params, "tl_start": utc_text(start), "tl_end": utc_text(end)}).scalar())
-    first, last = found
-    if first is None or last is None:
+    occupied = _occupied(connection, flt, backend, where, start, end)
+    if occupied is None:
         return {}
-    start = max(start, parse_utc(first))
-    end = min(end, parse_utc(last) + timedelta(seconds=1))
-    bins_sql = _bins_values(edges, start, end)
+    params = dict(where.params)
+    bins_sql = _bins_values(edges, *occupied)
     if not bins_sql:
         return {}
     if column is None:
@@ -527,27 +345,25 @@ def bin_counts(
             if row.n}
 
 
-def _bins_values(edges: Sequence[datetime], start: datetime, end: datetime) -> str:
-    """``VALUES (i, lo, hi), …`` of the bins clipped to [start, end).
 
-    A multi-row VALUES, not a UNION ALL: SQLite caps a compound SELECT at 500
-    terms, and a padded window at daily bins has more. The times are our own
-    formatted timestamps, never user input, so literals keep the statement short.
+def _occupied(connection: Connection, flt: IncidentFilter, backend: Backend, where: _Where,
+              start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """[start, end) narrowed to the first and the last start in it; None if nothing starts.
+
+    Bins before the first and after the last start are empty: two index seeks
+    spare a count per bin and per value there (a padded window is 2/3 padding
+    when the whole log is on screen).
     """
-    rows = []
-    for number in range(len(edges) - 1):
-        lo, hi = max(edges[number], start), min(edges[number + 1], end)
-        if lo < hi:
-            rows.append(f"({number}, '{utc_text(lo)}', '{utc_text(hi)}')")
-    return "VALUES " + ", ".join(rows) if rows else ""
-
-
-def _few(ranges: list[tuple[datetime, datetime]], most: int = 120
-         ) -> list[tuple[datetime, datetime]]:
-    """At most ``most`` ranges (a UNION ALL term each): beyond, one range over them all."""
-    if len(ranges) <= most:
-        return ranges
-    return [(ranges[0][0], ranges[-1][1])]
+    source = _from(backend, covering_index(flt, None))  # in occurred_at order
+    params = {**where.params, "tl_start": utc_text(start), "tl_end": utc_text(end)}
+    found: list[str | None] = []
+    for order in ("", " DESC"):
+        found.append(connection.execute(text(
+            f"SELECT occurred_at FROM {source} WHERE {where.sql} AND occurred_at >= :tl_start "
+            f"AND occurred_at < :tl_end ORDER BY occurred_at{order} LIMIT 1"), params).scalar())
+    if found[0] is None or found[1] is None:
+        return None
+    return max(start, parse_utc(found[0])), min(end, parse_utc(found[1]) + timedelta(seconds=1))
 
 
 def _scan_counts(
@@ -628,98 +444,3 @@ def long_intervals(
     )
     return [(row.a, row.e, row.p, row.v, int(row.n))
             for row in connection.execute(text(sql), params)]
-
-
-# --- quotes --------------------------------------------------------------------------
-
-QUOTE_COLUMNS = (
-    "q.uid AS uid",
-    "q.said_at AS said_at",
-    "q.said_precision AS said_precision",
-    "q.said_tz AS said_tz",
-    "q.speaker AS speaker",
-    "q.speaker_role AS speaker_role",
-    "substr(q.text, 1, 300) AS text",
-    "i.uid AS incident_uid",
-)
-
-
-def _quote_where(
-    flt: IncidentFilter, backend: Backend, dialect: Dialect, params: dict[str, Any]
-) -> str:
-    """Live, dated quotes; with a filter, those about no incident or about a matching one."""
-    sql = "q.deleted_at IS NULL AND q.said_at IS NOT NULL"
-    if flt.is_empty and not flt.deleted:
-        return sql
-    where = _where(flt, backend, dialect)
-    params.update(where.params)
-    return (
-        f"{sql} AND (q.incident_id IS NULL OR EXISTS (SELECT 1 FROM incident "
-        f"WHERE incident.id = q.incident_id AND {where.sql}))"
-    )
-
-
-def quote_count(
-    connection: Connection, backend: Backend, start: datetime, end: datetime, cap: int
-) -> int:
-    """Dated live quotes said in [start, end), counted no further than ``cap`` (index only)."""
-    params: dict[str, Any] = {"tl_start": utc_text(start), "tl_end": utc_text(end), "tl_cap": cap}
-    hint = "INDEXED BY ix_quote_said" if backend.name == "sqlite" else ""
-    sql = (
-        f"SELECT count(*) FROM (SELECT 1 FROM quote {hint} WHERE deleted_at IS NULL "
-        "AND said_at >= :tl_start AND said_at < :tl_end LIMIT :tl_cap)"
-    )
-    return int(connection.execute(text(sql), params).scalar_one())
-
-
-def quotes(
-    connection: Connection,
-    flt: IncidentFilter,
-    backend: Backend,
-    start: datetime,
-    end: datetime,
-    limit: int,
-) -> list[Any]:
-    """Up to ``limit`` quotes said in [start, end) (from a day before: a day-precision
-    quote covers its day), with the uid of their incident."""
-    params: dict[str, Any] = {
-        "tl_start": utc_text(start - timedelta(hours=26)),
-        "tl_end": utc_text(end),
-        "tl_limit": limit,
-    }
-    condition = _quote_where(flt, backend, connection.dialect, params)
-    hint = "INDEXED BY ix_quote_said" if backend.name == "sqlite" else ""
-    sql = (
-        f"SELECT {', '.join(QUOTE_COLUMNS)} FROM quote AS q {hint} "
-        "LEFT JOIN incident AS i ON i.id = q.incident_id "
-        f"WHERE {condition} AND q.said_at >= :tl_start AND q.said_at < :tl_end "
-        "ORDER BY q.said_at, q.id LIMIT :tl_limit"
-    )
-    return list(connection.execute(text(sql), params))
-
-
-def quote_bin_counts(
-    connection: Connection, backend: Backend, edges: Sequence[datetime]
-) -> dict[int, int]:
-    """Live dated quotes per bin (all of them: range counts on ``(said_at, id)``)."""
-    if len(edges) < 2:
-        return {}
-    hint = "INDEXED BY ix_quote_said" if backend.name == "sqlite" else ""
-    bounds = []
-    for order in ("", " DESC"):
-        bounds.append(connection.execute(text(
-            f"SELECT said_at FROM quote {hint} WHERE deleted_at IS NULL AND said_at >= :lo "
-            f"AND said_at < :hi ORDER BY said_at{order} LIMIT 1"),
-            {"lo": utc_text(edges[0]), "hi": utc_text(edges[-1])}).scalar())
-    earliest, latest = bounds
-    if earliest is None or latest is None:
-        return {}
-    first = max(edges[0], parse_utc(earliest))
-    last = min(edges[-1], parse_utc(latest) + timedelta(seconds=1))
-    sql = (
-        f"WITH b(i, lo, hi) AS ({_bins_values(edges, first, last)}) "
-        "SELECT b.i AS i, (SELECT count(*) "
-        f"FROM quote {hint} WHERE deleted_at IS NULL AND said_at >= b.lo "
-        "AND said_at < b.hi) AS n FROM b"
-    )
-    return {int(row.i): int(row.n) for row in connection.execute(text(sql)) if row.n}

@@ -59,14 +59,17 @@ class BackupWorkflow(Workflow):
 
     def _restore(self, database: Path, backup: Path | None) -> None:
         window = self.window
-        if backup is None or not window.maybe_leave_forms():
+        if backup is None:
             return
-        from incidentlog.gui.backups import restore
+        from incidentlog.gui.backups import confirm_unverified, restore
 
+        anyway = confirm_unverified(window, database, backup)
+        if anyway is False or not window.maybe_leave_forms():
+            return
         read_only = self.read_only
         window.set_context(None)  # the file must be closed to be replaced
         try:
-            aside = restore(database, backup)
+            aside = restore(database, backup, force=bool(anyway))
         except IncidentLogError as exc:
             show_error(window, exc)
         else:

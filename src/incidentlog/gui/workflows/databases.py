@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu
 
+from incidentlog.gui import plain_text
 from incidentlog.gui.settings import LAST_DIR
 from incidentlog.gui.workflows.base import Workflow
 
@@ -43,7 +44,7 @@ class DatabaseWorkflow(Workflow):
             return
         target = Path(path)
         if target.exists() and target.stat().st_size > 0:
-            QMessageBox.information(self.window, self.tr("New incident log"), self.tr(
+            plain_text.information(self.window, self.tr("New incident log"), self.tr(
                 "{0} exists already; it is opened instead of being replaced.").format(path))
         settings.set(LAST_DIR, str(target.parent))
         self.window.open_database_file(target)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from PySide6.QtWidgets import QMessageBox
 
+from incidentlog.gui import plain_text
 from incidentlog.gui.views import INCIDENTS, QUOTES, SOURCES
 from incidentlog.gui.workflows.base import Workflow
 
@@ -123,7 +124,7 @@ class DeleteWorkflow(Workflow):
             self.tr("Delete {0} quotes").format(len(quotes)), commands))
 
     def _confirm(self, question: str) -> bool:
-        answer = QMessageBox.question(
+        answer = plain_text.question(
             self.window, self.tr("Delete"), question,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Yes)

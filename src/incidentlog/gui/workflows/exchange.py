@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMessageBox
 
+from incidentlog.gui import plain_text
 from incidentlog.gui.workflows.base import Workflow
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class ExchangeWorkflow(Workflow):
         """First start: offer to fill the new, empty log with the demo data set."""
         if self.context is None or self.read_only:
             return False
-        answer = QMessageBox.question(
+        answer = plain_text.question(
             self.window, self.tr("Welcome to incidentlog"), self.tr(
                 "Your incident log is empty. Load the demo data set (a few incidents of "
                 "January–August 2024 with their quotes and sources) to try incidentlog out?"

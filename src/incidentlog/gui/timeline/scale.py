@@ -14,38 +14,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from itertools import islice
 
 from PySide6.QtCore import QCoreApplication, QLocale
 
-from incidentlog.domain.when import zone
+from incidentlog.domain import calendar
+from incidentlog.domain.calendar import Step, finest_step
 
 #: Zoom limits: a minute across 120 px, a century across the view.
 MIN_SECONDS_PER_PIXEL = 0.5
 MAX_SECONDS_PER_PIXEL = 100 * 365.25 * 86_400 / 300
 
-#: Tick steps from the finest: (unit, count, nominal seconds).
-TICK_STEPS: tuple[tuple[str, int, float], ...] = (
-    ("minute", 1, 60),
-    ("minute", 5, 300),
-    ("minute", 15, 900),
-    ("minute", 30, 1800),
-    ("hour", 1, 3600),
-    ("hour", 3, 3 * 3600),
-    ("hour", 6, 6 * 3600),
-    ("hour", 12, 12 * 3600),
-    ("day", 1, 86_400),
-    ("day", 2, 2 * 86_400),
-    ("week", 1, 7 * 86_400),
-    ("month", 1, 30.44 * 86_400),
-    ("month", 3, 91.3 * 86_400),
-    ("month", 6, 182.6 * 86_400),
-    ("year", 1, 365.25 * 86_400),
-    ("year", 2, 2 * 365.25 * 86_400),
-    ("year", 5, 5 * 365.25 * 86_400),
-    ("year", 10, 10 * 365.25 * 86_400),
-    ("year", 25, 25 * 365.25 * 86_400),
-    ("year", 50, 50 * 365.25 * 86_400),
+#: Tick steps from the finest (the calendar's units and nominal lengths).
+TICK_STEPS: tuple[Step, ...] = (
+    Step("minute", 1), Step("minute", 5), Step("minute", 15), Step("minute", 30),
+    Step("hour", 1), Step("hour", 3), Step("hour", 6), Step("hour", 12),
+    Step("day", 1), Step("day", 2), Step("week", 1),
+    Step("month", 1), Step("month", 3), Step("month", 6),
+    Step("year", 1), Step("year", 2), Step("year", 5), Step("year", 10), Step("year", 25),
+    Step("year", 50),
 )
 #: The unit of the upper axis row (the context of the lower one).
 MAJOR_UNIT = {"minute": "day", "hour": "day", "day": "month", "week": "month", "month": "year",
@@ -96,66 +84,27 @@ class Tick:
     label: str
 
 
-def tick_step(spp: float, min_pixels: float = 64.0) -> tuple[str, int, float]:
+def tick_step(spp: float, min_pixels: float = 64.0) -> Step:
     """The finest step whose ticks are at least ``min_pixels`` apart."""
-    for step in TICK_STEPS:
-        if step[2] / spp >= min_pixels:
-            return step
-    return TICK_STEPS[-1]
+    return finest_step(TICK_STEPS, spp, min_pixels)
 
 
-def _floor(local: datetime, unit: str, count: int) -> datetime:
-    if unit == "minute":
-        return local.replace(minute=local.minute - local.minute % count, second=0,
-                             microsecond=0)
-    if unit == "hour":
-        return local.replace(hour=local.hour - local.hour % count, minute=0, second=0,
-                             microsecond=0)
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if unit == "day":
-        return day - timedelta(days=(day.toordinal() - 1) % count)
-    if unit == "week":
-        return day - timedelta(days=day.weekday())
-    if unit == "month":
-        month = (day.month - 1) - (day.month - 1) % count
-        return day.replace(month=month + 1, day=1)
-    return day.replace(year=day.year - day.year % count, month=1, day=1)
-
-
-def _next(local: datetime, unit: str, count: int) -> datetime:
-    if unit == "minute":
-        return local + timedelta(minutes=count)
-    if unit == "hour":
-        return local + timedelta(hours=count)
-    if unit == "day":
-        return local + timedelta(days=count)
-    if unit == "week":
-        return local + timedelta(days=7 * count)
-    if unit == "month":
-        index = local.year * 12 + local.month - 1 + count
-        return local.replace(year=index // 12, month=index % 12 + 1)
-    return local.replace(year=local.year + count)
+#: The earliest instant the axis looks at (about the year 5: before it, nothing to mark).
+_EARLIEST = -62_000_000_000
 
 
 def ticks_between(start: float, end: float, unit: str, count: int, tz: str,
-                  limit: int = 2_000) -> Iterator[datetime]:
-    """Local wall times (naive, in ``tz``) of the ticks of a step over [start, end]."""
-    zone_info = zone(tz)
-    first = datetime.fromtimestamp(max(start, -62_000_000_000), zone_info).replace(tzinfo=None)
-    wall = _floor(first, unit, count)
-    for _ in range(limit):
-        instant = wall.replace(tzinfo=zone_info, fold=0).timestamp()
+                  limit: int = 2_000) -> Iterator[tuple[datetime, float]]:
+    """(local wall time, POSIX seconds) of each tick of a step over [start, end]: the
+    calendar's steps in ``tz`` (domain/calendar.py), so a tick the clock skips on a
+    daylight-saving change sits where the clock jumps, and a repeated hour has its
+    minutes twice."""
+    first = datetime.fromtimestamp(max(start, _EARLIEST), UTC)
+    for wall, begin in islice(calendar.steps(first, unit, count, tz), limit):
+        instant = begin.timestamp()
         if instant > end:
             return
-        yield wall
-        try:
-            wall = _next(wall, unit, count)
-        except (ValueError, OverflowError):
-            return
-
-
-def to_epoch(wall: datetime, tz: str) -> float:
-    return wall.replace(tzinfo=zone(tz), fold=0).timestamp()
+        yield wall, instant
 
 
 def minor_label(wall: datetime, unit: str, locale: QLocale) -> str:
@@ -183,16 +132,16 @@ def axis_ticks(scale: TimeScale, width: float, tz: str,
                locale: QLocale | None = None) -> tuple[list[Tick], list[Tick], str]:
     """(minor ticks, major ticks, minor unit) for the visible span."""
     locale = locale or QLocale()
-    unit, count, _seconds = tick_step(scale.spp, 72.0 if scale.spp < 3600 else 56.0)
+    unit, count = tick_step(scale.spp, 72.0 if scale.spp < 3600 else 56.0)
     start, end = scale.t(-2), scale.t(width + 2)
-    minor = [Tick(to_epoch(wall, tz), minor_label(wall, unit, locale))
-             for wall in ticks_between(start, end, unit, count, tz)]
+    minor = [Tick(instant, minor_label(wall, unit, locale))
+             for wall, instant in ticks_between(start, end, unit, count, tz)]
     major_unit = MAJOR_UNIT[unit]
     major: list[Tick] = []
     if major_unit is not None:
-        major = [Tick(to_epoch(wall, tz), major_label(wall, major_unit, locale))
-                 for wall in ticks_between(start - _SPAN_OF[major_unit], end, major_unit, 1,
-                                           tz)]
+        major = [Tick(instant, major_label(wall, major_unit, locale))
+                 for wall, instant in ticks_between(start - _SPAN_OF[major_unit], end,
+                                                    major_unit, 1, tz)]
     return minor, major, unit
 
 

@@ -1,25 +1,9 @@
-"""CSV export (DESIGN §4): one file per record kind, for a spreadsheet.
+"""CSV export: ``incidents.csv``, ``sources.csv`` and ``quotes.csv``, for a spreadsheet.
 
-``incidents.csv``, ``sources.csv`` and ``quotes.csv`` hold the columns of the
-tables (``domain.columns``: what the reviewer sees is what the colleague
-gets), with human-readable values (labels, not codes; "at least 5",
-"unknown"), each moment in local time, in UTC and with its time zone, the
-uid and bookkeeping of every record, and what the records refer to (the
-sources an incident cites, the incidents citing a source, a quote's incident
-and source).
-
-Files are UTF-8 with a byte order mark (so Excel reads them as UTF-8), CRLF
-line ends and RFC 4180 quoting. A text cell that begins with ``=``, ``+``,
-``-``, ``@``, tab, CR or NUL is prefixed with ``'`` so that a spreadsheet
-shows it as text instead of running it as a formula ("CSV injection"); the
-numbers we format ourselves (launched, latitude -33.1) stay numbers. The
-bidirectional embedding, override and isolate controls (U+202A–U+202E,
-U+2066–U+2069) are removed from every text cell first (see ``strip_bidi``),
-so that no cell can make a spreadsheet or a text editor show its text, or
-the cells after it, in an order other than the one stored ("Trojan Source").
-
-The three files are written aside and moved into the folder together, only
-when all are complete (``exchange.files``).
+Files are UTF-8 with a byte order mark (so Excel reads them as UTF-8), CRLF line ends
+and RFC 4180 quoting; what each cell holds, and how a text is made safe for a
+spreadsheet, is ``csv.columns``. The three files are written aside and moved into the
+folder together, only when all are complete (``exchange.files``).
 """
 
 from __future__ import annotations
@@ -27,22 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any, Generic, TypeVar, cast
+from typing import IO, Any, cast
 
-from incidentlog.domain.columns import (
-    INCIDENT_COLUMNS,
-    LIST_SEPARATOR,
-    QUOTE_COLUMNS,
-    SOURCE_COLUMNS,
-    Column,
-    confidence_text,
-    number_text,
-)
+from incidentlog.domain.columns import LIST_SEPARATOR, confidence_text, number_text
 from incidentlog.domain.enums import (
     Attribution,
     CountQualifier,
@@ -53,218 +28,33 @@ from incidentlog.domain.enums import (
 )
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.when import Moment, zone, zone_label
+from incidentlog.exchange.csv.columns import (
+    BIDI_CONTROLS,
+    BIDI_TABLE,
+    FORMULA_TRIGGERS,
+    TRIGGER_SET,
+    CsvColumn,
+    bookkeeping_cells,
+    incident_csv_columns,
+    quote_csv_columns,
+    source_csv_columns,
+)
 from incidentlog.exchange.files import atomic_files
 from incidentlog.exchange.reports import Cancel, ExportReport, Progress, Ticker
 from incidentlog.exchange.scope import IncidentBatch, Scope, SourceBatch
 from incidentlog.services import Services
 
-Row = Mapping[str, Any]
-
-__all__ = [
-    "BIDI_CONTROLS",
-    "CSV_FILES",
-    "FORMULA_TRIGGERS",
-    "csv_text",
-    "export_csv",
-    "incident_csv_columns",
-    "neutralize",
-    "quote_csv_columns",
-    "source_csv_columns",
-    "strip_bidi",
-]
+__all__ = ["CSV_FILES", "export_csv"]
 
 CSV_FILES = ("incidents.csv", "sources.csv", "quotes.csv")
-#: A cell beginning with one of these is a formula (or becomes one) in some spreadsheet.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
-_TRIGGER_SET = frozenset(FORMULA_TRIGGERS)
-
-T = TypeVar("T")
-
-
-#: The explicit bidirectional formatting characters of Unicode (UAX #9): embeddings
-#: LRE RLE PDF, overrides LRO RLO, isolates LRI RLI FSI PDI. Unlike the implicit
-#: marks (LRM U+200E, RLM U+200F, ALM U+061C), which only give a neutral character
-#: a direction and are kept, these reorder strong characters: "\u202e0 killed" can
-#: be made to read as another number, and an unterminated override runs on over
-#: the following cells when the file is viewed as text.
-BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
-_BIDI_TABLE = dict.fromkeys(map(ord, BIDI_CONTROLS))
-
-
-def neutralize(cell: str) -> str:
-    """``'=1+1``: a text cell a spreadsheet would take for a formula, made plain text."""
-    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
-
-
-def strip_bidi(cell: str) -> str:
-    """``cell`` without bidirectional embedding, override and isolate controls.
-
-    Removed rather than marked: a CSV file is the human-readable copy for a
-    spreadsheet, and these characters are invisible there, so a visible mark
-    such as ``[U+202E]`` would clutter the many harmless isolates that sites
-    like X put around names in right-to-left posts, while removing them can
-    only make text read in the order it is stored. Arabic and Hebrew need none
-    of them (their direction is a property of the letters), so such text is
-    unchanged. The database and the JSON export keep the exact text: the
-    evidence is not altered, only its spreadsheet view.
-    """
-    return cell if cell.isascii() else cell.translate(_BIDI_TABLE)
-
-
-def csv_text(cell: str) -> str:
-    """A text cell as written to CSV: bidi controls removed, then formula-neutralized.
-
-    In that order, so that ``"\\u202e=cmd"`` cannot lose its control character
-    and become a live formula after the check.
-    """
-    return neutralize(strip_bidi(cell))
-
-
-@dataclass(frozen=True, slots=True)
-class CsvColumn(Generic[T]):
-    """A CSV column over ``T``, a line of the export (a record with what it refers to).
-
-    ``on_record``: ``text`` reads the line's domain record (a table column from
-    ``domain.columns``) rather than the line itself.
-    """
-
-    key: str
-    header: str
-    text: Callable[[Any], str]
-    numeric: bool = False
-    on_record: bool = False
-
-
-def _from(column: Column[Any]) -> CsvColumn[Any]:
-    return CsvColumn(column.key, column.header, column.text, column.numeric, on_record=True)
-
-
-def _moment_columns(
-    key: str, header: str, moment_of: Callable[[Any], Moment | None]
-) -> list[CsvColumn[Any]]:
-    def utc(x: Any) -> str:
-        moment = moment_of(x)
-        return moment.utc_text if moment else ""
-
-    def local(x: Any) -> str:
-        moment = moment_of(x)
-        return moment.local_text() if moment else ""
-
-    def tz(x: Any) -> str:
-        moment = moment_of(x)
-        return moment.tz if moment else ""
-
-    return [
-        CsvColumn(f"{key}_utc", f"{header} (UTC)", utc),
-        CsvColumn(f"{key}_local", f"{header} (local time)", local),
-        CsvColumn(f"{key}_tz", f"{header} time zone", tz),
-    ]
-
-
-def _bookkeeping(row_of: Callable[[Any], Row]) -> list[CsvColumn[Any]]:
-    return [
-        CsvColumn("uid", "UID", lambda x: row_of(x)["uid"]),
-        CsvColumn("version", "Version", lambda x: number_text(row_of(x)["version"]), True),
-        CsvColumn("created_at", "Created (UTC)", lambda x: row_of(x)["created_at"]),
-        CsvColumn("created_by", "Created by", lambda x: row_of(x)["created_by"]),
-        CsvColumn("updated_at", "Updated (UTC)", lambda x: row_of(x)["updated_at"]),
-        CsvColumn("updated_by", "Updated by", lambda x: row_of(x)["updated_by"]),
-    ]
-
-
-def _bookkeeping_cells(
-    uid: str | None,
-    version: int | None,
-    created_at: str | None,
-    created_by: str | None,
-    updated_at: str | None,
-    updated_by: str | None,
-) -> list[str]:
-    """The cells of the ``_bookkeeping`` columns, from a row's values (the bulk export)."""
-    return [uid or "", number_text(version), created_at or "", created_by or "",
-            updated_at or "", updated_by or ""]
-
-
-def _spliced(
-    base: Sequence[Column[Any]], after: str, extra: list[CsvColumn[Any]]
-) -> list[CsvColumn[Any]]:
-    columns: list[CsvColumn[Any]] = []
-    for column in base:
-        columns.append(_from(column))
-        if column.key == after:
-            columns.extend(extra)
-    return columns
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentLine:
-    """One line of incidents.csv: the incident and the sources it cites."""
-
-    record: Any  # domain.records.Incident
-    row: Row
-    cited: str
-
-
-@dataclass(frozen=True, slots=True)
-class SourceLine:
-    record: Any  # domain.records.Source
-    row: Row
-    cited_by: str
-
-
-@dataclass(frozen=True, slots=True)
-class QuoteLine:
-    record: Any  # domain.records.Quote
-    row: Row
-
-
-def incident_csv_columns() -> list[CsvColumn[IncidentLine]]:
-    """The columns of incidents.csv, in order (documented in docs/, keyed by ``key``)."""
-    columns = _spliced(
-        INCIDENT_COLUMNS,
-        "occurred",
-        _moment_columns("occurred", "Occurred", lambda line: line.record.occurred),
-    )
-    columns.append(CsvColumn("sources", "Sources", lambda line: line.cited))
-    return columns + _bookkeeping(lambda line: line.row)
-
-
-def source_csv_columns() -> list[CsvColumn[SourceLine]]:
-    columns = _spliced(
-        SOURCE_COLUMNS,
-        "published",
-        _moment_columns("published", "Published", lambda line: line.record.published),
-    )
-    columns.append(CsvColumn("cited_by", "Cited by", lambda line: line.cited_by))
-    return columns + _bookkeeping(lambda line: line.row)
-
-
-def quote_csv_columns() -> list[CsvColumn[QuoteLine]]:
-    columns = _spliced(
-        QUOTE_COLUMNS,
-        "said",
-        _moment_columns("said", "Said", lambda line: line.record.said),
-    )
-    columns += [
-        CsvColumn("incident", "Incident", lambda line: line.row["incident_ref"] or ""),
-        CsvColumn("incident_uid", "Incident UID", lambda line: line.row["incident_uid"] or ""),
-        CsvColumn(
-            "source",
-            "Source",
-            lambda line: line.row["source_title"] or line.row["source_url"] or "",
-        ),
-        CsvColumn("source_uid", "Source UID", lambda line: line.row["source_uid"] or ""),
-    ]
-    return columns + _bookkeeping(lambda line: line.row)
-
 
 # ---------------------------------------------------------------------------------------
 # The writer: one plain function per file, over the tuples of ``exchange.scope``
 # ---------------------------------------------------------------------------------------
 #
-# The columns above say what each cell is (and give the headers); building a domain
-# record, a line object and a ``Moment`` per row to call them costs ten times what SQLite
-# spends reading the row, so the writer computes the same cells straight from the row's
+# The columns (``csv.columns``) say what each cell is (and give the headers); building a
+# domain record, a line object and a ``Moment`` per row to call them costs ten times what
+# SQLite spends reading the row, so the writer computes the same cells straight from the row's
 # tuple: the two must stay in step (the exports of the tests and of the benchmark's logs
 # were compared byte for byte with those of the column functions). Every text cell that
 # can hold what a person (or another tool) stored goes through ``_Screen`` (``csv_text``);
@@ -289,10 +79,10 @@ def _cell(cell: str | None) -> str:
     # isascii() is a flag test in CPython; Arabic text then costs one regex scan, while
     # str.translate with a dict (what strip_bidi does) walks it character by character.
     if not cell.isascii() and _BIDI_SEARCH(cell) is not None:
-        cell = cell.translate(_BIDI_TABLE)
+        cell = cell.translate(BIDI_TABLE)
         if not cell:
             return cell
-    return "'" + cell if cell[0] in _TRIGGER_SET else cell
+    return "'" + cell if cell[0] in TRIGGER_SET else cell
 
 
 def _label(labels: dict[str, str], enum: Any, value: str) -> str:
@@ -503,7 +293,7 @@ def _incident_rows(batches: Iterable[IncidentBatch]) -> Iterator[list[list[str]]
                         number(longitude),
                         _label(_GEO, GeoPrecision, geo_precision) if geo_precision else "",
                         cited,
-                        *_bookkeeping_cells(
+                        *bookkeeping_cells(
                             uid, version, created_at, created_by, updated_at, updated_by
                         ),
                     ]
@@ -550,7 +340,7 @@ def _source_rows(batches: Iterable[SourceBatch]) -> Iterator[list[list[str]]]:
                         sha256 or "",
                         notes or "",
                         LIST_SEPARATOR.join(refs) if refs else "",
-                        *_bookkeeping_cells(
+                        *bookkeeping_cells(
                             uid, version, created_at, created_by, updated_at, updated_by
                         ),
                     ]
@@ -559,7 +349,7 @@ def _source_rows(batches: Iterable[SourceBatch]) -> Iterator[list[list[str]]]:
         yield rows
 
 
-def _quote_rows(batches: Iterable[list[tuple[Any, ...]]]) -> Iterator[list[list[str]]]:
+def _quote_rows(batches: Iterable[Sequence[Any]]) -> Iterator[list[list[str]]]:
     """The cells of quotes.csv (``quote_csv_columns``), a batch of rows at a time."""
     moment = _MomentCells()
     screen = _QUOTE_TEXTS
@@ -588,7 +378,7 @@ def _quote_rows(batches: Iterable[list[tuple[Any, ...]]]) -> Iterator[list[list[
                         incident_uid or "",
                         source_title or source_url or "",
                         source_uid or "",
-                        *_bookkeeping_cells(
+                        *bookkeeping_cells(
                             uid, version, created_at, created_by, updated_at, updated_by
                         ),
                     ]

@@ -113,6 +113,14 @@ class PeriodDialog(QDialog):
         self.setTabOrder(self.end_edit, self.colour_combo)
         self.setTabOrder(self.colour_combo, self.notes_edit)
 
+        self._fill(period, first, last)
+        self.name_edit.textChanged.connect(self._validate)
+        self.start_edit.dateChanged.connect(self._validate)
+        self.end_edit.dateChanged.connect(self._validate)
+        self._validate()
+
+    def _fill(self, period: Period | None, first: date | None, last: date | None) -> None:
+        """The period's values, or a new one's: the days given (else today), the first colour."""
         if period is not None and period.start is not None and period.end is not None:
             self.name_edit.setText(period.name or "")
             self.start_edit.setDate(_qdate(period.start.local().date()))
@@ -124,10 +132,6 @@ class PeriodDialog(QDialog):
             self.start_edit.setDate(_qdate(first or today))
             self.end_edit.setDate(_qdate(last or first or today))
             self.set_colour(PERIOD_COLOURS[0][0])
-        self.name_edit.textChanged.connect(self._validate)
-        self.start_edit.dateChanged.connect(self._validate)
-        self.end_edit.dateChanged.connect(self._validate)
-        self._validate()
 
     def _date_edit(self, name: str, accessible: str) -> QDateEdit:
         edit = QDateEdit(self)
@@ -174,11 +178,11 @@ class PeriodDialog(QDialog):
         """The period as entered: day-precision moments in the timeline's time zone."""
         start = Moment.from_local(_pydate(self.start_edit.date()), TimePrecision.DAY, self._tz)
         end = Moment.from_local(_pydate(self.end_edit.date()), TimePrecision.DAY, self._tz)
-        values = {"name": self.name_edit.text().strip(), "start": start, "end": end,
-                  "color": self.colour(), "notes": self.notes_edit.text().strip() or None}
+        name, notes = self.name_edit.text().strip(), self.notes_edit.text().strip() or None
         if self._period is not None:
-            return replace(self._period, **values)
-        return Period(**values)
+            return replace(self._period, name=name, start=start, end=end, color=self.colour(),
+                           notes=notes)
+        return Period(name=name, start=start, end=end, color=self.colour(), notes=notes)
 
 
 def _qdate(value: date) -> QDate:

@@ -1,0 +1,605 @@
+"""Pass 2 of an import: merging the checked file into the database, in one transaction.
+
+``import_json`` runs pass 1 (``json.check``), then ``_Importer`` writes what the
+spool holds, merging with what is here; any error rolls the transaction back, so
+the database is left exactly as it was, and a dry run does everything and rolls
+back. The merge rules are ``_Importer``'s docstring.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.engine import Connection
+
+from incidentlog.domain.enums import AuditAction, RecordKind
+from incidentlog.domain.errors import Cancelled, ExchangeError, IncidentLogError
+from incidentlog.domain.records import SourceLink
+from incidentlog.exchange.json.check import Checked, Spool, check_file
+from incidentlog.exchange.json.rules import (
+    MergeRules,
+    Meta,
+    created,
+    diff,
+    link_change,
+    tag_change,
+)
+from incidentlog.exchange.reports import Cancel, ImportReport, Progress, Ticker
+from incidentlog.exchange.scope import BATCH, Row
+from incidentlog.services import Changes, Services
+from incidentlog.store import audit, bulk
+from incidentlog.store import records as store_records
+from incidentlog.store.schema import (
+    incident_source_table,
+    incident_table,
+    incident_tag_table,
+    period_table,
+    quote_table,
+    source_table,
+)
+
+__all__ = ["import_json"]
+
+
+class _DryRun(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Raised inside the write transaction to roll a dry run back."""
+
+
+def import_json(
+    services: Services,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    before_commit: Callable[[], None] | None = None,
+) -> ImportReport:
+    """Merge a document into the database, in one transaction, or not at all.
+
+    See ``_Importer`` for the merge rules. ``dry_run`` does everything, rolls
+    back, and returns the report of what would have been done. Raises
+    ``ExchangeError`` (nothing written) or ``Cancelled`` (nothing written).
+
+    ``before_commit`` (the pre-import backup) runs only when the import is about
+    to change something: inside the write transaction, once the merge is done
+    and before it is committed. Other connections still see the log as it was
+    (WAL), and an error it raises rolls the import back.
+    """
+    path = Path(path)
+    database = services.database
+    if database.read_only and not dry_run:
+        raise ExchangeError(
+            "cannot be imported: the database is open read-only. Nothing was imported.",
+            file=str(path),
+        )
+    ticker = Ticker(progress, cancel, every=64)
+    spool: Spool | None = None
+    try:
+        ticker.check()
+        size = path.stat().st_size if path.exists() else 0
+        ticker.total = 2 * size
+        if not database.read_only:
+            spool = _new_spool(services, path)
+        checked = check_file(path, database, ticker, spool)
+        if database.read_only or spool is None:
+            raise ExchangeError(
+                "cannot be imported: the database is open read-only (the file itself is valid).",
+                file=str(path),
+            )
+        importer = _Importer(services, path, checked, ticker, spool)
+        _write(services, importer, dry_run, before_commit)
+    except (ExchangeError, Cancelled):
+        raise
+    except IncidentLogError as exc:  # storage: busy, disk full, refused by a constraint
+        raise ExchangeError(f"{exc} Nothing was imported.", file=str(path)) from exc
+    except OSError as exc:  # the spool: disk full
+        raise ExchangeError(
+            f"cannot be imported: {exc.strerror or exc}. Nothing was imported.", file=str(path)
+        ) from exc
+    finally:
+        if spool is not None:
+            spool.close()
+    report = importer.report(dry_run)
+    if not dry_run and report.changed:
+        services.notifier.notify(
+            Changes(periods=frozenset(importer.period_uids), rows_changed=True)
+        )
+    ticker.done = ticker.total
+    ticker.report()
+    return report
+
+
+def _new_spool(services: Services, path: Path) -> Spool:
+    database_path = services.database.path
+    try:
+        return Spool(database_path.parent if database_path else None)
+    except OSError as exc:
+        raise ExchangeError(
+            f"cannot be imported: no room for temporary files ({exc.strerror or exc}). "
+            "Nothing was imported.",
+            file=str(path),
+        ) from exc
+
+
+def _write(services: Services, importer: _Importer, dry_run: bool,
+           before_commit: Callable[[], None] | None) -> None:
+    """Pass 2 in one write transaction; a dry run rolls it back."""
+    database = services.database
+    sqlite = database.backend.name == "sqlite"
+    try:
+        with (
+            database.write() as connection,
+            bulk.page_cache(connection, _IMPORT_CACHE_MIB) if sqlite else contextlib.nullcontext(),
+        ):
+            importer.run(connection)
+            if dry_run:
+                raise _DryRun
+            if before_commit is not None and importer.report(dry_run).changed:
+                before_commit()
+    except _DryRun:
+        pass
+
+
+#: From how many records an import into an empty log builds its indexes at the end.
+_DEFER_INDEXES_FROM = 1000
+#: SQLite's page cache while an import writes (the usual one is 32 MiB): well inside
+#: the import's memory budget of 500 MiB (docs/performance.md).
+_IMPORT_CACHE_MIB = 160
+
+
+class _Importer(MergeRules):
+    """Pass 2: merge the file into the database inside the caller's transaction.
+
+    Merge rules, per record, by uid first:
+
+    - not here: added, keeping its uid, ref, version and created/updated stamps
+      (so that export → import → export gives the same document);
+    - here with the same content: unchanged;
+    - here, different, and the file's is newer (``updated_at``, then ``version``):
+      updated to the file's content; its version becomes the larger of the
+      file's and ours + 1, so that an editor holding the old version notices;
+    - here, different, and ours is as new or newer: a conflict; ours is kept
+      and the conflict is reported;
+    - here but in the trash: skipped and reported (restore it, then import again).
+
+    A source whose uid is not here but whose normalized URL is that of a live
+    source that was here before the import is merged into it: citations and
+    quotes of the file's source go to ours. Sources are never merged with
+    each other within the file (the officer may have said "not a duplicate").
+
+    A new incident whose ref is used here by another incident gets the next
+    free ref (``renumbered``); an updated incident whose new ref is taken keeps
+    its own. Citations are added when missing (never removed); the note of an
+    existing citation follows the file only when the incident is updated.
+    Each added or updated record gets an audit entry (action "import").
+
+    The records come from the spool of pass 1 as plain values, in batches: one
+    query per batch finds what is already here, and new rows, citations, tags
+    and audit entries go in with one ``executemany`` each (``store.bulk``).
+    """
+
+    def __init__(
+        self, services: Services, path: Path, checked: Checked, ticker: Ticker, spool: Spool
+    ) -> None:
+        super().__init__(services.actor, path)
+        self.checked = checked
+        self.ticker = ticker
+        self.spool = spool
+        self.sqlite = services.database.backend.name == "sqlite"  # DeferredIndexes is SQLite's
+        self.renumbered: list[str] = []
+        self.links_added = 0
+        self.source_alias: dict[str, str] = {}  # file uid → uid of the source merged into
+        # (row id or 0 until known, uid, ref in the file, title, country, local year, changes)
+        self.deferred: list[tuple[int, str, str | None, str, str | None, int, dict[str, Any]]] = []
+        self.period_uids: set[str] = set()  # added or updated
+        self.watermark = 0  # sources with a larger id were added by this import
+        self.done = 0
+
+    def report(self, dry_run: bool) -> ImportReport:
+        return ImportReport(
+            incidents=self.tally["incidents"].frozen(),
+            sources=self.tally["sources"].frozen(),
+            quotes=self.tally["quotes"].frozen(),
+            periods=self.tally["periods"].frozen(),
+            conflicts=list(self.conflicts),
+            renumbered=list(self.renumbered),
+            dry_run=dry_run,
+            links_added=self.links_added,
+            path=self.path,
+        )
+
+    # --- driving ---------------------------------------------------------------------------
+
+    def run(self, connection: Connection) -> None:
+        self.prev_hash = audit.last_hash(connection)
+        self.watermark = connection.execute(select(func.max(source_table.c.id))).scalar() or 0
+        # Into an empty log (a colleague's export loaded into a new database), the indexes
+        # and the full-text index are built once at the end rather than row by row.
+        indexes = (
+            bulk.DeferredIndexes(connection)
+            if self.sqlite
+            and self.checked.records >= _DEFER_INDEXES_FROM
+            and bulk.tables_empty(connection)
+            else None
+        )
+        for section, handler in (
+            ("sources", self._sources),
+            ("incidents", self._incidents),
+            ("quotes", self._quotes),
+            ("periods", self._periods),
+        ):
+            for batch in self.spool.batches(section):
+                handler(connection, batch)
+                self._advance(len(batch))
+                self._flush_audit(connection, final=False)
+            if section == "incidents":
+                self._assign_deferred_refs(connection)
+        self._flush_audit(connection, final=True)
+        if indexes is not None:
+            indexes.rebuild()
+
+    def _advance(self, count: int) -> None:
+        self.done += count
+        size, records = self.checked.size, max(1, self.checked.records)
+        self.ticker.set(size + size * self.done // records)
+        self.ticker.check()
+
+    # --- sources ---------------------------------------------------------------------------
+
+    def _sources(self, connection: Connection, batch: list[tuple[Any, ...]]) -> None:
+        """``batch``: ``(label, meta, values, audit label)`` of each source."""
+        tally = self.tally["sources"]
+        existing = self._existing(connection, source_table, [item[1][0] for item in batch])
+        by_url = self._live_sources_by_url(
+            connection,
+            {
+                values["url_normalized"]
+                for _, meta, values, _ in batch
+                if meta[0] not in existing and values["url_normalized"]
+            },
+        )
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for label, meta_values, values, audit_label in batch:
+            meta = Meta(*meta_values)
+            uid = meta.uid
+            row = existing.get(uid)
+            if row is None:
+                merged_into = by_url.get(values["url_normalized"] or "")
+                if merged_into is not None:
+                    self.source_alias[uid] = merged_into
+                    tally.merged += 1
+                    continue
+                inserts.append(values | self._new_meta(meta))
+                self._audit(
+                    AuditAction.IMPORT, RecordKind.SOURCE, uid, audit_label, created(values)
+                )
+                tally.added += 1
+            elif row["deleted_at"] is not None:
+                self._trashed(tally, RecordKind.SOURCE, label, uid)
+            else:
+                changes = diff(row, values)
+                self._merge_changed(
+                    RecordKind.SOURCE, label, meta, row, values, changes, updates, audit_label
+                )
+        self._write_rows(connection, source_table, inserts, updates)
+
+    def _live_sources_by_url(self, connection: Connection, urls: set[str]) -> dict[str, str]:
+        """The uid of the oldest live source that was here before the import, by URL."""
+        by_url: dict[str, str] = {}
+        if urls:
+            for url, uid in connection.execute(
+                select(source_table.c.url_normalized, source_table.c.uid)
+                .where(
+                    source_table.c.url_normalized.in_(urls),
+                    source_table.c.deleted_at.is_(None),
+                    source_table.c.id <= self.watermark,
+                )
+                .order_by(source_table.c.id.desc())
+            ):
+                by_url[url] = uid  # descending: the oldest one wins
+        return by_url
+
+    # --- incidents -------------------------------------------------------------------------
+
+    def _incidents(self, connection: Connection, batch: list[tuple[Any, ...]]) -> None:
+        """``batch``: ``(label, meta, values, tags, citations, title, country, local year)``
+        of each incident."""
+        existing = self._existing(connection, incident_table, [item[1][0] for item in batch])
+        existing_tags = store_records.tags_of(connection, [row["id"] for row in existing.values()])
+        refs = {item[2]["ref"] for item in batch if item[2]["ref"]}
+        plan = _IncidentWrites(bulk.uids_by_ref(connection, refs))
+        alias = self.source_alias
+        for label, meta_values, values, tags, cited, title, country, year in batch:
+            meta = Meta(*meta_values)
+            links = [SourceLink(alias.get(source, source), note) for source, note in cited]
+            row = existing.get(meta.uid)
+            if row is None:
+                self._new_incident(
+                    plan, label, meta, values, tuple(tags), links, (title, country, year)
+                )
+            elif row["deleted_at"] is not None:
+                self._trashed(self.tally["incidents"], RecordKind.INCIDENT, label, meta.uid)
+            else:
+                local_tags = tuple(existing_tags.get(row["id"], ()))
+                self._known_incident(
+                    plan, label, meta, row, values, (local_tags, tuple(tags)), links
+                )
+        self._write_incidents(connection, plan, existing)
+
+    def _new_incident(
+        self,
+        plan: _IncidentWrites,
+        label: str,
+        meta: Meta,
+        values: dict[str, Any],
+        tags: tuple[str, ...],
+        links: list[SourceLink],
+        about: tuple[str, str | None, int],
+    ) -> None:
+        """An incident not here: added, keeping its ref if it is free (``about``: its title,
+        country and local year, should it need the next free ref)."""
+        uid, ref = meta.uid, values["ref"]
+        changes = created(values) | tag_change((), tags)
+        changes |= link_change(links)
+        if plan.free(ref, uid):
+            plan.claimed.add(ref)
+            self._audit(AuditAction.IMPORT, RecordKind.INCIDENT, uid, ref, changes)
+        else:
+            # A placeholder until every ref of the file is in; see _assign_deferred_refs.
+            values["ref"] = "~" + uid
+            changes.pop("ref", None)
+            self.deferred.append((0, uid, ref, *about, changes))
+        plan.inserts.append(values | self._new_meta(meta))
+        plan.new_tags.append((uid, tags))
+        plan.links.append((label, uid, links, False))
+        self.tally["incidents"].added += 1
+
+    def _known_incident(
+        self,
+        plan: _IncidentWrites,
+        label: str,
+        meta: Meta,
+        row: Row,
+        values: dict[str, Any],
+        tags: tuple[tuple[str, ...], tuple[str, ...]],
+        links: list[SourceLink],
+    ) -> None:
+        """A live incident here already: merged; it keeps its ref here when the file's new
+        ref is used by another incident. ``tags``: ours, then the file's."""
+        local_tags, file_tags = tags
+        uid = meta.uid
+        wanted_ref = values["ref"] or row["ref"]
+        ref_note = None
+        if wanted_ref != row["ref"] and not plan.free(wanted_ref, uid):
+            ref_note = (
+                f"{label}: kept its ref {row['ref']} here; {wanted_ref} is used by "
+                "another incident"
+            )
+            wanted_ref = row["ref"]
+        plan.claimed.add(wanted_ref)
+        values["ref"] = wanted_ref
+        changes = diff(row, values) | tag_change(local_tags, file_tags)
+        updated = self._merge_changed(
+            RecordKind.INCIDENT, label, meta, row, values, changes, plan.updates, wanted_ref
+        )
+        plan.links.append((label, uid, links, updated))
+        if updated:
+            if local_tags != file_tags:
+                plan.replaced_tags.append((row["id"], file_tags))
+            if ref_note:
+                self.renumbered.append(ref_note)
+
+    def _write_incidents(
+        self, connection: Connection, plan: _IncidentWrites, existing: Mapping[str, Row]
+    ) -> None:
+        self._write_rows(connection, incident_table, plan.inserts, plan.updates)
+        ids = bulk.ids_by_uid(connection, incident_table, [uid for _, uid, _, _ in plan.links])
+        self.deferred = [
+            (ids[uid] if row_id == 0 else row_id, uid, ref, title, country, year, changes)
+            for row_id, uid, ref, title, country, year, changes in self.deferred
+        ]
+        if plan.replaced_tags:
+            connection.execute(
+                delete(incident_tag_table).where(
+                    incident_tag_table.c.incident_id.in_([i for i, _ in plan.replaced_tags])
+                )
+            )
+        tag_rows = [(ids[uid], tag) for uid, tags in plan.new_tags for tag in tags]
+        tag_rows += [(i, tag) for i, tags in plan.replaced_tags for tag in tags]
+        bulk.insert_rows(connection, incident_tag_table, ("incident_id", "tag"), tag_rows)
+        self._links(connection, plan.links, ids, existing)
+
+    def _links(
+        self,
+        connection: Connection,
+        plan: list[tuple[str, str, list[SourceLink], bool]],
+        ids: dict[str, int],
+        existing: Mapping[str, Row],
+    ) -> None:
+        """Add the citations that are missing; follow the file's notes for updated incidents."""
+        source_ids = bulk.ids_by_uid(
+            connection, source_table, {link.source_uid for _, _, links, _ in plan for link in links}
+        )
+        # Only incidents that were here can have citations already.
+        present = _citations(
+            connection, [ids[uid] for _, uid, links, _ in plan if links and uid in existing]
+        )
+        inserts: list[tuple[int, int, str | None]] = []
+        note_updates: list[dict[str, Any]] = []
+        for label, uid, links, follow_notes in plan:
+            incident_id = ids[uid]
+            added: list[str] = []
+            for number, link in enumerate(links):
+                source_id = source_ids.get(link.source_uid)
+                if source_id is None:
+                    raise self._missing(
+                        label, f"sources[{number}].source", "source", link.source_uid
+                    )
+                key = (incident_id, source_id)
+                if key not in present:
+                    present[key] = link.note
+                    inserts.append((incident_id, source_id, link.note))
+                    added.append(link.source_uid)
+                elif follow_notes and present[key] != link.note:
+                    note_updates.append(
+                        {"b_incident": incident_id, "b_source": source_id, "b_note": link.note}
+                    )
+            if added and uid in existing:  # new incidents list theirs in their own entry
+                self.links_added += len(added)
+                self._audit(
+                    AuditAction.LINK,
+                    RecordKind.INCIDENT,
+                    uid,
+                    existing[uid]["ref"],
+                    {"sources": [None, added]},
+                )
+        bulk.insert_rows(
+            connection, incident_source_table, ("incident_id", "source_id", "note"), inserts
+        )
+        _update_notes(connection, note_updates)
+
+    def _assign_deferred_refs(self, connection: Connection) -> None:
+        """Give the incidents whose ref was taken (or missing) the next free ref."""
+        for row_id, uid, old_ref, title, country, year, changes in self.deferred:
+            ref = store_records.next_ref(connection, country, year)
+            connection.execute(
+                update(incident_table).where(incident_table.c.id == row_id).values(ref=ref)
+            )
+            if old_ref is None:
+                self.renumbered.append(f"{title} ({uid}): had no ref, given {ref}")
+            else:
+                self.renumbered.append(
+                    f"{old_ref} → {ref} ({title}): {old_ref} is used here by another incident"
+                )
+            self._audit(
+                AuditAction.IMPORT, RecordKind.INCIDENT, uid, ref, {"ref": [None, ref], **changes}
+            )
+        self.deferred = []
+
+    # --- quotes ----------------------------------------------------------------------------
+
+    def _quotes(self, connection: Connection, batch: list[tuple[Any, ...]]) -> None:
+        """``batch``: ``(label, meta, values, incident uid, source uid, audit label)`` of each
+        quote; ``values`` without the references, resolved here."""
+        tally = self.tally["quotes"]
+        existing = self._existing(connection, quote_table, [item[1][0] for item in batch])
+        alias = self.source_alias
+        incident_ids = bulk.ids_by_uid(
+            connection, incident_table, {item[3] for item in batch if item[3]}
+        )
+        source_ids = bulk.ids_by_uid(
+            connection, source_table, {alias.get(item[4], item[4]) for item in batch if item[4]}
+        )
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for label, meta_values, values, incident_uid, file_source_uid, audit_label in batch:
+            meta = Meta(*meta_values)
+            uid = meta.uid
+            source_uid = alias.get(file_source_uid or "", file_source_uid)
+            if incident_uid:
+                if incident_uid not in incident_ids:
+                    raise self._missing(label, "incident", "incident", incident_uid)
+                values["incident_id"] = incident_ids[incident_uid]
+            if source_uid:
+                if source_uid not in source_ids:
+                    raise self._missing(label, "source", "source", source_uid)
+                values["source_id"] = source_ids[source_uid]
+            row = existing.get(uid)
+            if row is None:
+                audited = {k: v for k, v in values.items() if k not in ("incident_id", "source_id")}
+                audited |= {"incident": incident_uid, "source": source_uid}
+                inserts.append(values | self._new_meta(meta))
+                self._audit(
+                    AuditAction.IMPORT, RecordKind.QUOTE, uid, audit_label, created(audited)
+                )
+                tally.added += 1
+            elif row["deleted_at"] is not None:
+                self._trashed(tally, RecordKind.QUOTE, label, uid)
+            else:
+                changes = diff(row, values)
+                self._merge_changed(
+                    RecordKind.QUOTE, label, meta, row, values, changes, updates, audit_label
+                )
+        self._write_rows(connection, quote_table, inserts, updates)
+
+    # --- periods ---------------------------------------------------------------------------
+
+    def _periods(self, connection: Connection, batch: list[tuple[Any, ...]]) -> None:
+        """``batch``: ``(label, meta, values, audit label)`` of each period."""
+        tally = self.tally["periods"]
+        existing = self._existing(connection, period_table, [item[1][0] for item in batch])
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for label, meta_values, values, audit_label in batch:
+            meta = Meta(*meta_values)
+            uid = meta.uid
+            row = existing.get(uid)
+            if row is None:
+                inserts.append(values | self._new_meta(meta))
+                self._audit(
+                    AuditAction.IMPORT, RecordKind.PERIOD, uid, audit_label, created(values)
+                )
+                self.period_uids.add(uid)
+                tally.added += 1
+            elif row["deleted_at"] is not None:
+                self._trashed(tally, RecordKind.PERIOD, label, uid)
+            elif self._merge_changed(
+                RecordKind.PERIOD, label, meta, row, values, diff(row, values), updates, audit_label
+            ):
+                self.period_uids.add(uid)
+        self._write_rows(connection, period_table, inserts, updates)
+
+
+@dataclass
+class _IncidentWrites:
+    """What one batch of incidents writes, and the refs it has taken so far."""
+
+    ref_owner: dict[str, str]  # ref → uid of the incident here that has it
+    claimed: set[str] = field(default_factory=set)
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    new_tags: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    replaced_tags: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
+    #: (label, uid, citations, whether the notes follow the file's) of each incident
+    links: list[tuple[str, str, list[SourceLink], bool]] = field(default_factory=list)
+
+    def free(self, ref: str | None, uid: str) -> bool:
+        """Can the incident ``uid`` have ``ref``: not taken here by another, nor in this batch?"""
+        return ref is not None and ref not in self.claimed and self.ref_owner.get(ref, uid) == uid
+
+
+def _citations(
+    connection: Connection, incident_ids: list[int]
+) -> dict[tuple[int, int], str | None]:
+    """The note of each citation of these incidents, by (incident id, source id)."""
+    present: dict[tuple[int, int], str | None] = {}
+    for start in range(0, len(incident_ids), BATCH):
+        chunk = incident_ids[start : start + BATCH]
+        for incident_id, source_id, note in connection.execute(
+            select(
+                incident_source_table.c.incident_id,
+                incident_source_table.c.source_id,
+                incident_source_table.c.note,
+            ).where(incident_source_table.c.incident_id.in_(chunk))
+        ):
+            present[(incident_id, source_id)] = note
+    return present
+
+
+def _update_notes(connection: Connection, note_updates: list[dict[str, Any]]) -> None:
+    if note_updates:
+        connection.execute(
+            update(incident_source_table)
+            .where(
+                incident_source_table.c.incident_id == bindparam("b_incident"),
+                incident_source_table.c.source_id == bindparam("b_source"),
+            )
+            .values(note=bindparam("b_note")),
+            note_updates,
+        )

@@ -1,0 +1,224 @@
+"""The merge rules of one record, shared by every kind: added, unchanged, updated, a
+conflict, in the trash; the stamps it gets, its audit entry, and the bulk writes.
+
+``json.merge`` applies them kind by kind (``_Importer``, whose docstring states the
+rules); this module holds what does not depend on the kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.engine import Connection
+
+from incidentlog.domain.enums import AuditAction, RecordKind
+from incidentlog.domain.errors import ExchangeError
+from incidentlog.domain.records import SourceLink
+from incidentlog.exchange.json.schema import SECTIONS, now_text
+from incidentlog.exchange.reports import KindCounts
+from incidentlog.exchange.scope import BATCH, Row
+from incidentlog.store import audit, bulk
+from incidentlog.store.schema import audit_table
+
+__all__ = ["MergeRules", "Meta", "Tally", "created", "diff", "link_change", "tag_change"]
+
+
+@dataclass
+class Tally:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    merged: int = 0
+    skipped: int = 0
+
+    def frozen(self) -> KindCounts:
+        return KindCounts(self.added, self.updated, self.unchanged, self.merged, self.skipped)
+
+
+_SECTION_OF_KIND = {
+    RecordKind.INCIDENT: "incidents",
+    RecordKind.SOURCE: "sources",
+    RecordKind.QUOTE: "quotes",
+    RecordKind.PERIOD: "periods",
+}
+
+
+class Meta(NamedTuple):
+    """A record's identity and stamps as the file gives them (``RecordMeta``'s fields)."""
+
+    uid: str
+    version: int
+    created_at: str | None
+    created_by: str | None
+    updated_at: str | None
+    updated_by: str | None
+
+
+class MergeRules:
+    """What merging one record of any kind does, and what the import has done so far."""
+
+    def __init__(self, actor: str, path: Path) -> None:
+        self.actor = actor
+        self.path = path
+        self.now = now_text()
+        self.tally = {name: Tally() for name in SECTIONS}
+        self.conflicts: list[str] = []
+        self.pending_audit: list[tuple[str, str, str, str, str, str | None, Mapping[str, Any]]] = []
+        self.prev_hash = audit.GENESIS
+
+    def _audit(
+        self, action: AuditAction, kind: RecordKind, uid: str, label: str | None, changes: Any
+    ) -> None:
+        self.pending_audit.append(
+            (self.now, self.actor, action.value, kind.value, uid, label, changes)
+        )
+
+    def _flush_audit(self, connection: Connection, *, final: bool) -> None:
+        if not self.pending_audit or (not final and len(self.pending_audit) < BATCH):
+            return
+        rows, self.prev_hash = audit.audit_rows(self.prev_hash, self.pending_audit)
+        self._insert(connection, audit_table, rows)
+        self.pending_audit = []
+
+    def _newer(self, meta: Meta, row: Row) -> bool:
+        """Is the file's record newer than ours? By ``updated_at``, then by ``version``."""
+        theirs = (meta.updated_at or self.now, meta.version)
+        return theirs > (row["updated_at"], row["version"])
+
+    def _conflict(self, label: str, meta: Meta, row: Row) -> None:
+        self.conflicts.append(
+            f"{label} ({meta.uid}): changed here on {row['updated_at']} by "
+            f"{row['updated_by']} (version {row['version']}), which is as new as or newer "
+            f"than the file's ({meta.updated_at or 'undated'}, version {meta.version or 1}); "
+            "kept the one here"
+        )
+
+    def _trashed(self, tally: Tally, kind: RecordKind, label: str, uid: str) -> None:
+        self.conflicts.append(
+            f"{label} ({uid}): the {kind.value} is in the trash here; left there "
+            "(restore it and import again to update it)"
+        )
+        tally.skipped += 1
+
+    def _merge_changed(
+        self,
+        kind: RecordKind,
+        label: str,
+        meta: Meta,
+        row: Row,
+        values: dict[str, Any],
+        changes: dict[str, list[Any]],
+        updates: list[dict[str, Any]],
+        audit_label: str | None,
+    ) -> bool:
+        """A live record that is here already: unchanged, updated to the file's (when the
+        file's is newer) or a conflict (ours kept). True when it is updated."""
+        tally = self.tally[_SECTION_OF_KIND[kind]]
+        if not changes:
+            tally.unchanged += 1
+            return False
+        if self._newer(meta, row):
+            updates.append({"row_id": row["id"], **values, **self._updated_meta(meta, row)})
+            self._audit(AuditAction.IMPORT, kind, meta.uid, audit_label, changes)
+            tally.updated += 1
+            return True
+        self._conflict(label, meta, row)
+        tally.skipped += 1
+        return False
+
+    def _new_meta(self, meta: Meta) -> dict[str, Any]:
+        created_at = meta.created_at or self.now
+        created_by = meta.created_by or self.actor
+        return {
+            "uid": meta.uid,
+            "version": meta.version or 1,
+            "created_at": created_at,
+            "created_by": created_by,
+            "updated_at": meta.updated_at or created_at,
+            "updated_by": meta.updated_by or created_by,
+            "deleted_at": None,
+        }
+
+    def _updated_meta(self, meta: Meta, row: Row) -> dict[str, Any]:
+        return {
+            "version": max(meta.version or 1, row["version"] + 1),
+            "updated_at": meta.updated_at or self.now,
+            "updated_by": meta.updated_by or self.actor,
+        }
+
+    @staticmethod
+    def _insert(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+        """INSERT rows built alike (same keys, same order) with one executemany."""
+        if not rows:
+            return
+        columns = tuple(rows[0])
+        values_of = itemgetter(*columns)
+        bulk.insert_rows(connection, table, columns, [values_of(row) for row in rows])
+
+    @staticmethod
+    def _existing(connection: Connection, table: Any, uids: list[str]) -> dict[str, Row]:
+        """The rows already here with these uids (one query per batch)."""
+        return bulk.rows_by_uid(connection, table, uids)
+
+    @staticmethod
+    def _update_many(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+        """UPDATE by row id, one executemany per set of columns."""
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            by_columns.setdefault(tuple(sorted(row)), []).append(row)
+        for columns, group in by_columns.items():
+            names = [name for name in columns if name != "row_id"]
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values({name: bindparam(f"v_{name}") for name in names})
+            )
+            connection.execute(
+                statement,
+                [{"row_id": row["row_id"], **{f"v_{n}": row[n] for n in names}} for row in group],
+            )
+
+    def _missing(self, label: str, field_name: str, kind: str, uid: str) -> ExchangeError:
+        return ExchangeError(
+            f"refers to the {kind} {uid}, which is not in the file or in this database",
+            file=str(self.path),
+            record=label,
+            field=field_name,
+        )
+
+    def _write_rows(
+        self,
+        connection: Connection,
+        table: Any,
+        inserts: list[dict[str, Any]],
+        updates: list[dict[str, Any]],
+    ) -> None:
+        self._insert(connection, table, inserts)
+        if updates:
+            self._update_many(connection, table, updates)
+
+
+def created(values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Audit changes of a new record: every field that has a value."""
+    return {key: [None, value] for key, value in values.items() if value not in (None, False)}
+
+
+def diff(row: Row, values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    return {key: [row[key], value] for key, value in values.items() if row[key] != value}
+
+
+def tag_change(old: Sequence[str], new: Sequence[str]) -> dict[str, list[Any]]:
+    if tuple(old) == tuple(new):
+        return {}
+    return {"tags": [list(old) or None, list(new)]}
+
+
+def link_change(links: Sequence[SourceLink]) -> dict[str, list[Any]]:
+    if not links:
+        return {}
+    return {"sources": [None, [link.source_uid for link in links]]}

@@ -15,6 +15,7 @@ from incidentlog.domain.when import parse_local
 from incidentlog.services import Changes, Services
 from incidentlog.services.bulk_edit import BulkChange, Selected
 from incidentlog.store.audit import verify_chain
+from incidentlog.store.check import check_database
 from incidentlog.store.database import open_database
 
 BASE = Incident(title="Rocket attack", occurred=parse_local("2024-01-20", "Asia/Baghdad"),
@@ -69,6 +70,7 @@ def test_one_change_to_a_selection_with_one_audit_entry_per_record_changed(
     assert services.incident_query.count(IncidentFilter(text="loitering")) == 3
     with services.database.read() as connection:
         assert verify_chain(connection) == []
+    assert check_database(services.database) == []  # the audit log replays to the rows
     services.database.close()
     with open_database(db_path) as reopened:  # committed to the file
         assert Services(reopened).incident_query.count(IncidentFilter(countries=("SY",))) == 3
@@ -147,6 +149,7 @@ def test_revert_is_undo_and_reverting_that_is_redo(services: Services) -> None:
         ("SY", ()), ("SY", ("iran",))]
     assert [services.incidents.get(r.meta.uid or "").country for r in records] == ["SY", "SY"]
     assert [a for a, _ in history(services, records[0])] == ["create"] + ["update"] * 3
+    assert check_database(services.database) == []
 
 
 def test_undo_of_a_status_change_goes_back_where_the_workflow_has_no_step(

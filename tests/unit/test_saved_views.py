@@ -84,12 +84,13 @@ def test_create_list_rename_update_delete_restore_audited(services: Services) ->
     history = services.incident_query.history(view.meta.uid)
     assert [e.action for e in history] == ["create", "update", "update", "delete", "restore"]
     assert history[0].kind == "saved_view"
-    assert history[0].changes["filter"] == [None, {"countries": ["IQ"],
-                                                   "statuses": ["verified"]}]
+    # The documents as stored (canonical JSON): what incidentlog check replays.
+    assert history[0].changes["filter_json"] == [
+        None, '{"countries":["IQ"],"statuses":["verified"]}']
     assert history[2].changes == {
-        "sort": [{"column": "updated_at", "descending": True},
-                 {"column": "title", "descending": False}],
-        "columns": [["ref", "occurred", "title", "status"], ["ref", "title"]]}
+        "sort_json": ['{"column":"updated_at","descending":true}',
+                      '{"column":"title","descending":false}'],
+        "columns_json": ['["ref","occurred","title","status"]', '["ref","title"]']}
 
 
 def test_a_view_is_checked_when_saved(services: Services) -> None:
@@ -153,3 +154,17 @@ def test_a_log_of_the_previous_format_is_migrated_and_gains_saved_views(
         assert services.saved_views.list() == []
         services.saved_views.create(IRAQ)
         assert [v.name for v in services.saved_views.list()] == ["Iraq, verified"]
+
+
+def test_check_finds_a_view_changed_around_incidentlog(db_path: Path, services: Services) -> None:
+    from incidentlog.store.check import check_database
+
+    uid = services.saved_views.create(IRAQ).record.meta.uid
+    services.saved_views.update(replace(services.saved_views.get(uid or ""), sort=Sort("title")))
+    assert check_database(services.database) == []
+    services.database.close()
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("UPDATE saved_view SET columns_json = '[\"ref\"]'")
+    with open_database(db_path) as db:
+        [problem] = check_database(db)
+    assert f"saved_view uid {uid}: columns_json: is '[\"ref\"]'" in problem

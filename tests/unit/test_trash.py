@@ -11,6 +11,7 @@ from incidentlog.domain.records import Incident, Quote, Source
 from incidentlog.domain.when import parse_local
 from incidentlog.services import Changes, Services
 from incidentlog.store.audit import verify_chain
+from incidentlog.store.check import check_database
 from incidentlog.store.database import Database, open_database
 
 BASE = Incident(title="Rocket attack", occurred=parse_local("2024-01-20", "Asia/Baghdad"),
@@ -124,6 +125,7 @@ def test_a_source_cited_by_a_live_incident_or_quote_is_not_purged(services: Serv
     assert purge[0].changes == {"cited_by": [[cited_by], None],
                                 "quotes": [[quote.meta.uid], None]}
     assert services.incidents.find(other) is not None
+    assert check_database(services.database) == []
 
 
 def test_the_trash_is_read_only_in_a_read_only_log(db_path, services: Services) -> None:  # type: ignore[no-untyped-def]

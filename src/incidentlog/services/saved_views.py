@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-import orjson
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
@@ -49,29 +48,12 @@ class SavedViewService(RecordService[SavedView]):
         return checked_view(record)
 
     def _row_values(self, connection: Connection, record: SavedView) -> dict[str, Any]:
-        v = saved_view_table
-        taken = connection.execute(
-            select(v.c.uid).where(
-                func.lower(v.c.name) == (record.name or "").lower(),
-                v.c.deleted_at.is_(None),
-                v.c.uid != (record.meta.uid or ""),
-            )
-        ).first()
-        if taken is not None:
+        if (record.name or "").casefold() in rows.live_view_names(connection, record.meta.uid):
             raise ValidationError(
                 {"name": f"a view named {record.name!r} already exists; choose another name"},
                 record=f"saved view {record.label}",
             )
         return rows.saved_view_values(record)
-
-    def _audit_values(self, record: SavedView, values: dict[str, Any]) -> dict[str, Any]:
-        # The documents themselves, not their text: the history shows what changed inside.
-        return {
-            "name": values["name"],
-            "filter": orjson.loads(values["filter_json"]),
-            "sort": orjson.loads(values["sort_json"]),
-            "columns": orjson.loads(values["columns_json"]),
-        }
 
     def create(self, view: SavedView) -> Outcome[SavedView]:
         return self._create(view)

@@ -466,6 +466,15 @@ def saved_view_from_row(row: RowMapping) -> SavedView:
     return replace(view, problems=tuple(problems) + view.problems) if problems else view
 
 
+def live_view_names(connection: Connection, except_uid: str | None = None) -> list[str]:
+    """The names of the live saved views, case-folded (names are unique ignoring case)."""
+    v = saved_view_table
+    query = select(v.c.name).where(v.c.deleted_at.is_(None))
+    if except_uid is not None:
+        query = query.where(v.c.uid != except_uid)
+    return [name.casefold() for (name,) in connection.execute(query)]
+
+
 def get_saved_view_row(connection: Connection, uid: str) -> RowMapping | None:
     row = connection.execute(
         select(saved_view_table).where(saved_view_table.c.uid == uid)

@@ -101,11 +101,6 @@ class BulkResult:
     conflicts: tuple[ConflictError, ...] = ()  # saved by someone else since the selection
     refused: tuple[BulkRefusal, ...] = ()  # in the trash, purged, or a status not allowed
 
-    @property
-    def redo_selection(self) -> list[Selected]:
-        """The changed records as they are now: what ``revert`` expects to find."""
-        return [Selected(e.after.meta.uid or "", e.after.meta.version) for e in self.edited]
-
     def summary(self) -> str:
         """One sentence for the status bar."""
         parts = [f"{len(self.edited)} {_incidents(len(self.edited))} changed"]
@@ -113,9 +108,10 @@ class BulkResult:
             parts.append(f"{len(self.unchanged)} already so")
         if self.conflicts:
             who = sorted({c.changed_by or "someone else" for c in self.conflicts})
+            one = len(self.conflicts) == 1
             parts.append(
                 f"{len(self.conflicts)} changed by {', '.join(who)} since you selected "
-                f"{'it' if len(self.conflicts) == 1 else 'them'} and left as they are "
+                f"{'it, left as it is' if one else 'them, left as they are'} "
                 f"({', '.join(c.label for c in self.conflicts[:5])})"
             )
         if self.refused:
@@ -288,26 +284,7 @@ class BulkEditService:
                 for e, (_, new) in zip(edited, values, strict=True)
             ],
         )
-        removed = [
-            {"b_id": e.before.meta.id, "b_tag": tag}
-            for e in edited
-            for tag in sorted(set(e.before.tags) - set(e.after.tags))
-        ]
-        added = [
-            {"incident_id": e.before.meta.id, "tag": tag}
-            for e in edited
-            for tag in sorted(set(e.after.tags) - set(e.before.tags))
-        ]
-        if removed:
-            it = incident_tag_table
-            connection.execute(
-                delete(it).where(
-                    it.c.incident_id == bindparam("b_id"), it.c.tag == bindparam("b_tag")
-                ),
-                removed,
-            )
-        if added:
-            connection.execute(insert(incident_tag_table), added)
+        _store_tags(connection, edited)
         entries = []
         for e, (old, new) in zip(edited, values, strict=True):
             changed: dict[str, Any] = diff(old, new)
@@ -321,6 +298,30 @@ class BulkEditService:
         vocabulary = {entry for e in edited for entry in rows.incident_vocabulary(e.after)
                       if entry[0] in ("event_type", "tag")}
         return rows.extend_vocabulary(connection, vocabulary)
+
+
+def _store_tags(connection: Connection, edited: Sequence[BulkEdited]) -> None:
+    """Only the tags that come and go: the others' rows stay as they are."""
+    removed = [
+        {"b_id": e.before.meta.id, "b_tag": tag}
+        for e in edited
+        for tag in sorted(set(e.before.tags) - set(e.after.tags))
+    ]
+    added = [
+        {"incident_id": e.before.meta.id, "tag": tag}
+        for e in edited
+        for tag in sorted(set(e.after.tags) - set(e.before.tags))
+    ]
+    if removed:
+        it = incident_tag_table
+        connection.execute(
+            delete(it).where(
+                it.c.incident_id == bindparam("b_id"), it.c.tag == bindparam("b_tag")
+            ),
+            removed,
+        )
+    if added:
+        connection.execute(insert(incident_tag_table), added)
 
 
 def _conflict(current: Incident, expected: int) -> ConflictError:

@@ -52,6 +52,7 @@ class TrashPage(Generic[R]):
     items: list[TrashItem[R]]
     after: tuple[str, int] | None  # the key of the next page; None when this is the last
 
+
 def _stamp() -> str:
     return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
 

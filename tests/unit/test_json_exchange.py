@@ -1119,7 +1119,7 @@ def test_periods_round_trip_with_their_uid_times_and_colour(
     export_json(first, tmp_path / "one.json", only_syria)  # a filter does not drop periods
     document = load(tmp_path / "one.json")
     assert list(SCHEMA_VALIDATOR.iter_errors(document)) == []
-    assert list(document)[-1] == "periods"
+    assert list(document)[-2:] == ["periods", "saved_views"]
     assert [p["uid"] for p in document["periods"]] == [campaign.uid, pause.uid]
     expected = list(export_schema()["$defs"]["period"]["properties"])
     assert all(list(record) == expected for record in document["periods"])

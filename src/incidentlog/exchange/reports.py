@@ -68,6 +68,7 @@ class ImportReport:
     sources: KindCounts = field(default_factory=KindCounts)
     quotes: KindCounts = field(default_factory=KindCounts)
     periods: KindCounts = field(default_factory=KindCounts)
+    saved_views: KindCounts = field(default_factory=KindCounts)
     conflicts: list[str] = field(default_factory=list)
     renumbered: list[str] = field(default_factory=list)
     dry_run: bool = False
@@ -77,7 +78,7 @@ class ImportReport:
     @property
     def changed(self) -> bool:
         """True when the import wrote (or, in a dry run, would write) anything."""
-        kinds = (self.incidents, self.sources, self.quotes, self.periods)
+        kinds = (self.incidents, self.sources, self.quotes, self.periods, self.saved_views)
         return self.links_added > 0 or any(k.added or k.updated for k in kinds)
 
     def summary(self) -> str:
@@ -93,6 +94,8 @@ class ImportReport:
         ]
         if self.periods.total:  # files from before periods were exported have none
             lines.append(f"Periods: {self.periods.text()}.")
+        if self.saved_views.total:  # nor do files from before saved views
+            lines.append(f"Saved views: {self.saved_views.text()}.")
         if self.links_added:
             lines.append(f"Citations added to existing incidents: {self.links_added}.")
         for title, items in (

@@ -34,12 +34,14 @@ from incidentlog.exchange.scope import BATCH, Row
 from incidentlog.services import Changes, Services
 from incidentlog.store import audit, bulk
 from incidentlog.store import records as store_records
+from incidentlog.store.records import live_view_names
 from incidentlog.store.schema import (
     incident_source_table,
     incident_table,
     incident_tag_table,
     period_table,
     quote_table,
+    saved_view_table,
     source_table,
 )
 
@@ -107,7 +109,11 @@ def import_json(
     report = importer.report(dry_run)
     if not dry_run and report.changed:
         services.notifier.notify(
-            Changes(periods=frozenset(importer.period_uids), rows_changed=True)
+            Changes(
+                periods=frozenset(importer.period_uids),
+                views=frozenset(importer.view_uids),
+                rows_changed=True,
+            )
         )
     ticker.done = ticker.total
     ticker.report()
@@ -197,6 +203,7 @@ class _Importer(MergeRules):
         # (row id or 0 until known, uid, ref in the file, title, country, local year, changes)
         self.deferred: list[tuple[int, str, str | None, str, str | None, int, dict[str, Any]]] = []
         self.period_uids: set[str] = set()  # added or updated
+        self.view_uids: set[str] = set()  # added or updated
         self.watermark = 0  # sources with a larger id were added by this import
         self.done = 0
 
@@ -206,6 +213,7 @@ class _Importer(MergeRules):
             sources=self.tally["sources"].frozen(),
             quotes=self.tally["quotes"].frozen(),
             periods=self.tally["periods"].frozen(),
+            saved_views=self.tally["saved_views"].frozen(),
             conflicts=list(self.conflicts),
             renumbered=list(self.renumbered),
             dry_run=dry_run,
@@ -232,6 +240,7 @@ class _Importer(MergeRules):
             ("incidents", self._incidents),
             ("quotes", self._quotes),
             ("periods", self._periods),
+            ("saved_views", self._saved_views),
         ):
             for batch in self.spool.batches(section):
                 handler(connection, batch)
@@ -555,6 +564,40 @@ class _Importer(MergeRules):
                 self.period_uids.add(uid)
         self._write_rows(connection, period_table, inserts, updates)
 
+    # --- saved views -----------------------------------------------------------------------
+
+    def _saved_views(self, connection: Connection, batch: list[tuple[Any, ...]]) -> None:
+        """``batch``: ``(label, meta, values, audit label)`` of each saved view.
+
+        Merged by uid like every record. A new view whose name a live view of
+        ours already has (ignoring case) gets " (imported)" after it, then a
+        number: names are unique in the View menu.
+        """
+        tally = self.tally["saved_views"]
+        existing = self._existing(connection, saved_view_table, [item[1][0] for item in batch])
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for label, meta_values, values, audit_label in batch:
+            meta = Meta(*meta_values)
+            uid = meta.uid
+            row = existing.get(uid)
+            if row is None:
+                values = values | {"name": _free_view_name(connection, values["name"], inserts)}
+                inserts.append(values | self._new_meta(meta))
+                self._audit(
+                    AuditAction.IMPORT, RecordKind.SAVED_VIEW, uid, audit_label, created(values)
+                )
+                self.view_uids.add(uid)
+                tally.added += 1
+            elif row["deleted_at"] is not None:
+                self._trashed(tally, RecordKind.SAVED_VIEW, label, uid)
+            elif self._merge_changed(
+                RecordKind.SAVED_VIEW, label, meta, row, values, diff(row, values), updates,
+                audit_label,
+            ):
+                self.view_uids.add(uid)
+        self._write_rows(connection, saved_view_table, inserts, updates)
+
 
 @dataclass
 class _IncidentWrites:
@@ -603,3 +646,14 @@ def _update_notes(connection: Connection, note_updates: list[dict[str, Any]]) ->
             .values(note=bindparam("b_note")),
             note_updates,
         )
+
+
+def _free_view_name(connection: Connection, name: str, pending: list[dict[str, Any]]) -> str:
+    """``name``, or ``name (imported)``, ``name (imported 2)``…: the first no live view here
+    nor one added in this batch has (ignoring case). A log holds a handful of views."""
+    taken = set(live_view_names(connection)) | {values["name"].casefold() for values in pending}
+    candidate, number = name, 1
+    while candidate.casefold() in taken:
+        number += 1
+        candidate = f"{name} (imported)" if number == 2 else f"{name} (imported {number - 1})"
+    return candidate

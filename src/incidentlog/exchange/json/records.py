@@ -26,6 +26,7 @@ from incidentlog.domain.enums import (
     TimePrecision,
 )
 from incidentlog.domain.errors import ExchangeError, ValidationError
+from incidentlog.domain.query import Sort
 from incidentlog.domain.records import (
     Count,
     Incident,
@@ -35,6 +36,7 @@ from incidentlog.domain.records import (
     Source,
     SourceLink,
 )
+from incidentlog.domain.saved_views import SavedView, checked_view, filter_from_json
 from incidentlog.domain.validation import (
     checked_incident,
     checked_period,
@@ -54,6 +56,7 @@ __all__ = [
     "quote_from_json",
     "record_error",
     "record_label",
+    "saved_view_from_json",
     "source_from_json",
 ]
 
@@ -273,6 +276,27 @@ def period_from_json(record: Mapping[str, Any]) -> Period:
         raise ValidationError(fields, exc.record) from None
 
 
+def saved_view_from_json(record: Mapping[str, Any]) -> SavedView:
+    """A saved view of the file, checked as a view being saved (``checked_view``)."""
+    for name in ("since", "until"):  # the schema's pattern lets a 13th month through
+        try:
+            _timestamp(record["filter"], name)
+        except FieldError as exc:
+            raise FieldError(f"filter.{name}", exc.message) from None
+    flt, problems = filter_from_json(record["filter"])
+    if problems:  # nothing else the schema lets through: kept as a net
+        raise FieldError("filter", problems[0])
+    sort = record["sort"]
+    view = SavedView(
+        record["name"],
+        flt,
+        Sort(sort["column"], sort.get("descending", False)),
+        tuple(record["columns"]),
+        meta=_meta(record),
+    )
+    return checked_view(view)
+
+
 def record_label(section: str, index: int, record: Any) -> str:
     """``incidents[3] (IQ-2024-0007)``: where a record is, and what a person calls it."""
     name: Any = None
@@ -281,7 +305,7 @@ def record_label(section: str, index: int, record: Any) -> str:
             name = record.get("ref") or record.get("title") or record.get("uid")
         elif section == "sources":
             name = record.get("title") or record.get("url") or record.get("uid")
-        elif section == "periods":
+        elif section in ("periods", "saved_views"):
             name = record.get("name") or record.get("uid")
         else:
             name = record.get("speaker") or record.get("uid")
@@ -357,6 +381,9 @@ def converted(
     if section == "periods":
         period = period_from_json(record)
         return [], (_meta_tuple(period.meta), store_records.period_values(period), period.label)
+    if section == "saved_views":
+        view = saved_view_from_json(record)
+        return [], (_meta_tuple(view.meta), store_records.saved_view_values(view), view.label)
     quote = quote_from_json(record)
     found = []
     if quote.incident_uid:

@@ -45,6 +45,7 @@ _SECTION_OF_KIND = {
     RecordKind.SOURCE: "sources",
     RecordKind.QUOTE: "quotes",
     RecordKind.PERIOD: "periods",
+    RecordKind.SAVED_VIEW: "saved_views",
 }
 
 

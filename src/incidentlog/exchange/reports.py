@@ -73,6 +73,11 @@ class ImportReport:
     dry_run: bool = False
     links_added: int = 0
     path: Path | None = None
+    #: What the file says that is doubtful but was imported: clocks in the future,
+    #: records of the file merged together.
+    warnings: list[str] = field(default_factory=list)
+    #: Records the file has in a version older than ours (counted as unchanged).
+    older: int = 0
 
     @property
     def changed(self) -> bool:
@@ -95,8 +100,13 @@ class ImportReport:
             lines.append(f"Periods: {self.periods.text()}.")
         if self.links_added:
             lines.append(f"Citations added to existing incidents: {self.links_added}.")
+        if self.older:
+            lines.append(
+                f"Older in the file than here (left as they are): {_plural(self.older, 'record')}."
+            )
         for title, items in (
             ("Conflicts (kept as they are here)", self.conflicts),
+            ("Warnings", self.warnings),
             ("Given a new ref (theirs was taken here)", self.renumbered),
         ):
             if not items:

@@ -24,7 +24,7 @@ from incidentlog.domain.validation import (
 )
 from incidentlog.domain.when import utc_now
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
-from incidentlog.store import audit
+from incidentlog.store import audit, lineage
 from incidentlog.store import records as rows
 from incidentlog.store.database import Database, new_uid
 from incidentlog.store.schema import (
@@ -34,6 +34,9 @@ from incidentlog.store.schema import (
 )
 
 R = TypeVar("R", Incident, Source, Quote, Period)
+#: Columns an edit sets without changing what the record says.
+_STAMPS = frozenset({"deleted_at", "updated_at", "updated_by"})
+
 
 def _stamp() -> str:
     return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -108,6 +111,8 @@ class RecordService(Generic[R]):
         self, connection: Connection, current: R, expected: int | None, values: Mapping[str, Any]
     ) -> None:
         uid = current.meta.uid or ""
+        if set(values) - _STAMPS:  # its content changes: the version it replaces is an ancestor
+            lineage.remember(connection, current)
         if not rows.versioned_update(connection, self.table, uid, expected, values):
             fresh = self._require(connection, uid)
             self._check_version(fresh, expected)

@@ -32,7 +32,7 @@ from incidentlog.exchange.json.rules import (
 from incidentlog.exchange.reports import Cancel, ImportReport, Progress, Ticker
 from incidentlog.exchange.scope import BATCH, Row
 from incidentlog.services import Changes, Services
-from incidentlog.store import audit, bulk
+from incidentlog.store import audit, bulk, lineage
 from incidentlog.store import records as store_records
 from incidentlog.store.schema import (
     incident_source_table,
@@ -207,6 +207,8 @@ class _Importer(MergeRules):
             quotes=self.tally["quotes"].frozen(),
             periods=self.tally["periods"].frozen(),
             conflicts=list(self.conflicts),
+            warnings=list(self.warnings),
+            older=self.older,
             renumbered=list(self.renumbered),
             dry_run=dry_run,
             links_added=self.links_added,
@@ -216,6 +218,7 @@ class _Importer(MergeRules):
     # --- driving ---------------------------------------------------------------------------
 
     def run(self, connection: Connection) -> None:
+        self.connection = connection
         self.prev_hash = audit.last_hash(connection)
         self.watermark = connection.execute(select(func.max(source_table.c.id))).scalar() or 0
         # Into an empty log (a colleague's export loaded into a new database), the indexes
@@ -235,6 +238,9 @@ class _Importer(MergeRules):
         ):
             for batch in self.spool.batches(section):
                 handler(connection, batch)
+                if self.lineages:
+                    lineage.replace(connection, self.lineages)
+                    self.lineages = {}
                 self._advance(len(batch))
                 self._flush_audit(connection, final=False)
             if section == "incidents":
@@ -242,6 +248,26 @@ class _Importer(MergeRules):
         self._flush_audit(connection, final=True)
         if indexes is not None:
             indexes.rebuild()
+
+    def local_ancestors(self, uid: str) -> list[str]:
+        return lineage.ancestors_of(self.connection, [uid]).get(uid, [])
+
+    def _local_quote_print(
+        self, connection: Connection, row: Row, values: Mapping[str, Any]
+    ) -> Callable[[], str]:
+        """The fingerprint of our quote: its references by uid, as in every database."""
+
+        def compute() -> str:
+            refs = {"incident": None, "source": None}
+            for name, table in (("incident", incident_table), ("source", source_table)):
+                if row[f"{name}_id"] is not None:
+                    refs[name] = connection.execute(
+                        select(table.c.uid).where(table.c.id == row[f"{name}_id"])
+                    ).scalar()
+            content = {k: row[k] for k in values if k not in ("incident_id", "source_id")}
+            return lineage.fingerprint_content("quote", content | refs)
+
+        return compute
 
     def _advance(self, count: int) -> None:
         self.done += count
@@ -266,7 +292,7 @@ class _Importer(MergeRules):
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for label, meta_values, values, audit_label in batch:
-            meta = Meta(*meta_values)
+            meta = self._meta(label, meta_values)
             uid = meta.uid
             row = existing.get(uid)
             if row is None:
@@ -283,9 +309,9 @@ class _Importer(MergeRules):
             elif row["deleted_at"] is not None:
                 self._trashed(tally, RecordKind.SOURCE, label, uid)
             else:
-                changes = diff(row, values)
                 self._merge_changed(
-                    RecordKind.SOURCE, label, meta, row, values, changes, updates, audit_label
+                    RecordKind.SOURCE, label, meta, row, values, diff(row, values), updates,
+                    audit_label, _local_print("source", row, values),
                 )
         self._write_rows(connection, source_table, inserts, updates)
 
@@ -316,7 +342,7 @@ class _Importer(MergeRules):
         plan = _IncidentWrites(bulk.uids_by_ref(connection, refs))
         alias = self.source_alias
         for label, meta_values, values, tags, cited, title, country, year in batch:
-            meta = Meta(*meta_values)
+            meta = self._meta(label, meta_values)
             links = [SourceLink(alias.get(source, source), note) for source, note in cited]
             row = existing.get(meta.uid)
             if row is None:
@@ -386,7 +412,8 @@ class _Importer(MergeRules):
         values["ref"] = wanted_ref
         changes = diff(row, values) | tag_change(local_tags, file_tags)
         updated = self._merge_changed(
-            RecordKind.INCIDENT, label, meta, row, values, changes, plan.updates, wanted_ref
+            RecordKind.INCIDENT, label, meta, row, values, changes, plan.updates, wanted_ref,
+            _local_print("incident", row, values, {"tags": sorted(local_tags)}),
         )
         plan.links.append((label, uid, links, updated))
         if updated:
@@ -499,7 +526,7 @@ class _Importer(MergeRules):
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for label, meta_values, values, incident_uid, file_source_uid, audit_label in batch:
-            meta = Meta(*meta_values)
+            meta = self._meta(label, meta_values)
             uid = meta.uid
             source_uid = alias.get(file_source_uid or "", file_source_uid)
             if incident_uid:
@@ -522,9 +549,9 @@ class _Importer(MergeRules):
             elif row["deleted_at"] is not None:
                 self._trashed(tally, RecordKind.QUOTE, label, uid)
             else:
-                changes = diff(row, values)
                 self._merge_changed(
-                    RecordKind.QUOTE, label, meta, row, values, changes, updates, audit_label
+                    RecordKind.QUOTE, label, meta, row, values, diff(row, values), updates,
+                    audit_label, self._local_quote_print(connection, row, values),
                 )
         self._write_rows(connection, quote_table, inserts, updates)
 
@@ -537,7 +564,7 @@ class _Importer(MergeRules):
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for label, meta_values, values, audit_label in batch:
-            meta = Meta(*meta_values)
+            meta = self._meta(label, meta_values)
             uid = meta.uid
             row = existing.get(uid)
             if row is None:
@@ -550,7 +577,8 @@ class _Importer(MergeRules):
             elif row["deleted_at"] is not None:
                 self._trashed(tally, RecordKind.PERIOD, label, uid)
             elif self._merge_changed(
-                RecordKind.PERIOD, label, meta, row, values, diff(row, values), updates, audit_label
+                RecordKind.PERIOD, label, meta, row, values, diff(row, values), updates,
+                audit_label, _local_print("period", row, values),
             ):
                 self.period_uids.add(uid)
         self._write_rows(connection, period_table, inserts, updates)
@@ -572,6 +600,15 @@ class _IncidentWrites:
     def free(self, ref: str | None, uid: str) -> bool:
         """Can the incident ``uid`` have ``ref``: not taken here by another, nor in this batch?"""
         return ref is not None and ref not in self.claimed and self.ref_owner.get(ref, uid) == uid
+
+
+def _local_print(
+    kind: str, row: Row, values: Mapping[str, Any], extra: Mapping[str, Any] | None = None
+) -> Callable[[], str]:
+    """The fingerprint of our record, computed only when it is needed (it differs)."""
+    return lambda: lineage.fingerprint_content(
+        kind, {name: row[name] for name in values} | dict(extra or {})
+    )
 
 
 def _citations(

@@ -42,6 +42,7 @@ from incidentlog.domain.validation import (
     checked_source,
 )
 from incidentlog.domain.when import Moment, from_utc_text, zone
+from incidentlog.store import lineage
 from incidentlog.store import records as store_records
 
 __all__ = [
@@ -312,9 +313,12 @@ def _as_problem(exc: Exception) -> ValidationError | ValueError:
     return ValueError(f"is not a valid record ({exc})")
 
 
-#: ``RecordMeta`` as the spool keeps it: ``(uid, version, created_at, created_by,
-#: updated_at, updated_by)``.
-def _meta_tuple(meta: RecordMeta) -> tuple[Any, ...]:
+#: ``RecordMeta`` as the spool keeps it, with the record's lineage: ``(uid, version,
+#: created_at, created_by, updated_at, updated_by, fingerprint, ancestors)``.
+def _meta_tuple(
+    record: Incident | Source | Quote | Period, raw: Mapping[str, Any]
+) -> tuple[Any, ...]:
+    meta = record.meta
     return (
         meta.uid,
         meta.version,
@@ -322,6 +326,8 @@ def _meta_tuple(meta: RecordMeta) -> tuple[Any, ...]:
         meta.created_by,
         meta.updated_at,
         meta.updated_by,
+        lineage.fingerprint(record),
+        tuple(raw.get("ancestors") or ()),
     )
 
 
@@ -343,7 +349,7 @@ def converted(
             found.append(("source", f"sources[{number}].source", link.source_uid))
         assert incident.occurred is not None  # checked_incident requires it
         return found, (
-            _meta_tuple(incident.meta),
+            _meta_tuple(incident, record),
             store_records.incident_values(incident),
             incident.tags,
             tuple((link.source_uid, link.note) for link in links),
@@ -353,10 +359,10 @@ def converted(
         )
     if section == "sources":
         source = source_from_json(record)
-        return [], (_meta_tuple(source.meta), store_records.source_values(source), source.label)
+        return [], (_meta_tuple(source, record), store_records.source_values(source), source.label)
     if section == "periods":
         period = period_from_json(record)
-        return [], (_meta_tuple(period.meta), store_records.period_values(period), period.label)
+        return [], (_meta_tuple(period, record), store_records.period_values(period), period.label)
     quote = quote_from_json(record)
     found = []
     if quote.incident_uid:
@@ -367,6 +373,6 @@ def converted(
     values = store_records.quote_values(
         cast(Connection, None), replace(quote, incident_uid=None, source_uid=None)
     )
-    meta = _meta_tuple(quote.meta)
+    meta = _meta_tuple(quote, record)
     return found, (meta, values, quote.incident_uid, quote.source_uid, quote.label)
 

@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from incidentlog.domain.enums import SourceKind, TimePrecision
-from incidentlog.domain.records import Incident, Source
+from incidentlog.domain.records import Incident, Quote, Source
 from incidentlog.domain.when import Moment
 from incidentlog.exchange import export_json, import_json
 from incidentlog.services import Services
@@ -191,3 +191,34 @@ def test_trashing_and_restoring_is_not_a_new_version_of_the_content(
     retitle(there, uid, "Their edit")
     report = hand_over(there, here, tmp_path / "two.json")
     assert report.incidents.updated == 1 and report.conflicts == []
+
+
+def test_two_sources_with_one_address_in_a_file_are_merged_into_the_first(
+    desks: Callable[[str], Services], tmp_path: Path
+) -> None:
+    there, here = desks("there"), desks("here")
+    incident = new_incident(there)
+    uid = incident.meta.uid or ""
+    (first,) = there.incidents.links(uid)
+    second = there.sources.create(
+        Source(kind=SourceKind.ARTICLE, title="Same story, other copy",
+               url="https://EXAMPLE.org/a?utm_source=feed"),
+        distinct=True,
+    ).record
+    second_uid = second.meta.uid or ""
+    there.incidents.link_source(uid, second_uid, "the copy")
+    quote = there.quotes.create(
+        Quote(text="We saw it.", speaker="A witness", incident_uid=uid, source_uid=second_uid)
+    ).record
+    path = tmp_path / "two-copies.json"
+    report = hand_over(there, here, path)
+    assert (report.sources.added, report.sources.merged) == (1, 1)
+    # the first of the two in the file is kept
+    kept, dropped = [s["uid"] for s in orjson.loads(path.read_bytes())["sources"]]
+    assert {kept, dropped} == {first.source_uid, second_uid}
+    (note,) = report.merged
+    assert dropped in note and kept in note
+    assert "Sources merged" in report.summary()
+    assert [link.source_uid for link in here.incidents.links(uid)] == [kept]
+    assert here.quotes.get(quote.meta.uid or "").source_uid == kept
+    assert here.sources.find(dropped) is None

@@ -78,6 +78,8 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     #: Records the file has in a version older than ours (counted as unchanged).
     older: int = 0
+    #: Sources of the file merged into another source of the file (same address).
+    merged: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -107,6 +109,7 @@ class ImportReport:
         for title, items in (
             ("Conflicts (kept as they are here)", self.conflicts),
             ("Warnings", self.warnings),
+            ("Sources merged (the same address twice in the file)", self.merged),
             ("Given a new ref (theirs was taken here)", self.renumbered),
         ):
             if not items:

@@ -9,7 +9,7 @@ back. The merge rules are ``_Importer``'s docstring.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,7 +133,9 @@ def _write(services: Services, importer: _Importer, dry_run: bool,
     sqlite = database.backend.name == "sqlite"
     try:
         with (
-            database.write() as connection,
+            # Holds the lock for as long as the merge takes: the window's saves wait for it
+            # (docs/reliability.md) rather than time out as "busy".
+            database.long_write() as connection,
             bulk.page_cache(connection, _IMPORT_CACHE_MIB) if sqlite else contextlib.nullcontext(),
         ):
             importer.run(connection)
@@ -169,8 +171,9 @@ class _Importer(MergeRules):
 
     A source whose uid is not here but whose normalized URL is that of a live
     source that was here before the import is merged into it: citations and
-    quotes of the file's source go to ours. Sources are never merged with
-    each other within the file (the officer may have said "not a duplicate").
+    quotes of the file's source go to ours. Two sources of the file that are new
+    here and share a normalized URL are merged the same way, into the first one
+    (named in the report): a file with the same address twice is one source.
 
     A new incident whose ref is used here by another incident gets the next
     free ref (``renumbered``); an updated incident whose new ref is taken keeps
@@ -194,6 +197,9 @@ class _Importer(MergeRules):
         self.renumbered: list[str] = []
         self.links_added = 0
         self.source_alias: dict[str, str] = {}  # file uid → uid of the source merged into
+        #: normalized URL → (uid, label) of the source this import added with it
+        self.added_by_url: dict[str, tuple[str, str]] = {}
+        self.merged_notes: list[str] = []
         # (row id or 0 until known, uid, ref in the file, title, country, local year, changes)
         self.deferred: list[tuple[int, str, str | None, str, str | None, int, dict[str, Any]]] = []
         self.period_uids: set[str] = set()  # added or updated
@@ -208,6 +214,7 @@ class _Importer(MergeRules):
             periods=self.tally["periods"].frozen(),
             conflicts=list(self.conflicts),
             warnings=list(self.warnings),
+            merged=list(self.merged_notes),
             older=self.older,
             renumbered=list(self.renumbered),
             dry_run=dry_run,
@@ -296,11 +303,20 @@ class _Importer(MergeRules):
             uid = meta.uid
             row = existing.get(uid)
             if row is None:
-                merged_into = by_url.get(values["url_normalized"] or "")
+                url = values["url_normalized"]
+                merged_into = by_url.get(url or "")
+                if merged_into is None and url in self.added_by_url:
+                    merged_into, first = self.added_by_url[url]
+                    self.merged_notes.append(
+                        f"{label} ({uid}): the same address as {first}, added by this "
+                        "import; merged into it (its citations and quotes are that source's)"
+                    )
                 if merged_into is not None:
                     self.source_alias[uid] = merged_into
                     tally.merged += 1
                     continue
+                if url:
+                    self.added_by_url[url] = (uid, f"{label} ({uid})")
                 inserts.append(values | self._new_meta(meta))
                 self._audit(
                     AuditAction.IMPORT, RecordKind.SOURCE, uid, audit_label, created(values)
@@ -343,7 +359,9 @@ class _Importer(MergeRules):
         alias = self.source_alias
         for label, meta_values, values, tags, cited, title, country, year in batch:
             meta = self._meta(label, meta_values)
-            links = [SourceLink(alias.get(source, source), note) for source, note in cited]
+            links = _distinct_links(
+                SourceLink(alias.get(source, source), note) for source, note in cited
+            )
             row = existing.get(meta.uid)
             if row is None:
                 self._new_incident(
@@ -600,6 +618,15 @@ class _IncidentWrites:
     def free(self, ref: str | None, uid: str) -> bool:
         """Can the incident ``uid`` have ``ref``: not taken here by another, nor in this batch?"""
         return ref is not None and ref not in self.claimed and self.ref_owner.get(ref, uid) == uid
+
+
+def _distinct_links(links: Iterable[SourceLink]) -> list[SourceLink]:
+    """Each source cited once: two sources of the file merged into one are one citation
+    (the first's note)."""
+    seen: dict[str, SourceLink] = {}
+    for link in links:
+        seen.setdefault(link.source_uid, link)
+    return list(seen.values())
 
 
 def _local_print(

@@ -120,7 +120,10 @@ class MergeRules:
                 f"({', '.join(f'{name} {getattr(meta, name)}' for name in late)}); "
                 f"the file's clock is ahead; given the time of this import, {self.now}, instead"
             )
-            meta = meta._replace(**dict.fromkeys(late, self.now))
+            meta = meta._replace(
+                created_at=self.now if "created_at" in late else meta.created_at,
+                updated_at=self.now if "updated_at" in late else meta.updated_at,
+            )
         return meta
 
     def _conflict(self, label: str, meta: Meta, row: Row, note: str) -> None:

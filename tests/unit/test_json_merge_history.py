@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from incidentlog.domain.enums import SourceKind, TimePrecision
-from incidentlog.domain.records import Incident, Quote, Source
+from incidentlog.domain.records import Incident, Period, Quote, Source
 from incidentlog.domain.when import Moment
 from incidentlog.exchange import export_json, import_json
 from incidentlog.services import Services
@@ -53,9 +53,21 @@ def retitle(services: Services, uid: str, title: str) -> Incident:
     return services.incidents.update(replace(services.incidents.get(uid), title=title)).record
 
 
-def hand_over(source: Services, target: Services, path: Path) -> Any:
+def hand_over(source: Services, target: Services, path: Path, clock: str | None = None) -> Any:
+    """Export from ``source``, import into ``target``; ``clock``: every ``updated_at`` in
+    the file says this (the exporting machine's clock was wrong)."""
     export_json(source, path)
+    if clock is not None:
+        document = orjson.loads(path.read_bytes())
+        for section in ("incidents", "sources", "quotes", "periods"):
+            for record in document.get(section, []):
+                record["updated_at"] = clock
+        path.write_bytes(orjson.dumps(document))
     return import_json(target, path)
+
+
+#: A clock far behind: by the stamps, every record of such a file is older than ours.
+BEHIND = "2000-01-01T00:00:00Z"
 
 
 def test_a_file_derived_from_ours_after_several_edits_updates_ours(
@@ -66,9 +78,10 @@ def test_a_file_derived_from_ours_after_several_edits_updates_ours(
     hand_over(here, there, tmp_path / "one.json")
     retitle(there, uid, "Drone strike near Erbil airport")
     retitle(there, uid, "Drone strike at Erbil airport")
-    report = hand_over(there, here, tmp_path / "two.json")
+    report = hand_over(there, here, tmp_path / "two.json", clock=BEHIND)
     assert (report.incidents.updated, report.conflicts) == (1, [])
     assert here.incidents.get(uid).title == "Drone strike at Erbil airport"
+    assert (here.incidents.get(uid).meta.updated_at or "") > BEHIND  # never backwards
     # and back: their file is now older than nothing here, ours equals theirs
     report = hand_over(here, there, tmp_path / "three.json")
     assert (report.incidents.updated, report.incidents.unchanged, report.conflicts) == (0, 1, [])
@@ -189,7 +202,7 @@ def test_trashing_and_restoring_is_not_a_new_version_of_the_content(
     there.incidents.delete(uid)
     there.incidents.restore(uid)
     retitle(there, uid, "Their edit")
-    report = hand_over(there, here, tmp_path / "two.json")
+    report = hand_over(there, here, tmp_path / "two.json", clock=BEHIND)
     assert report.incidents.updated == 1 and report.conflicts == []
 
 
@@ -222,3 +235,34 @@ def test_two_sources_with_one_address_in_a_file_are_merged_into_the_first(
     assert [link.source_uid for link in here.incidents.links(uid)] == [kept]
     assert here.quotes.get(quote.meta.uid or "").source_uid == kept
     assert here.sources.find(dropped) is None
+
+
+def test_edits_of_every_kind_made_elsewhere_come_back_as_updates(
+    desks: Callable[[str], Services], tmp_path: Path
+) -> None:
+    """The fingerprint of a version is the same in both logs for every kind (a quote's
+    references by uid, an incident's tags, a period's moments), so an edit made in the
+    other log is recognised as derived from ours."""
+    here, there = desks("here"), desks("there")
+    incident = new_incident(here)
+    uid = incident.meta.uid or ""
+    here.incidents.update(replace(incident, tags=("drone", "airport")))
+    (link,) = here.incidents.links(uid)
+    quote = here.quotes.create(
+        Quote(text="We saw it.", speaker="A witness", incident_uid=uid, source_uid=link.source_uid)
+    ).record
+    day = Moment.from_local(datetime(2024, 1, 1), TimePrecision.DAY, "Asia/Baghdad")
+    period = here.periods.create(Period(name="Winter", start=day, end=day)).record
+    hand_over(here, there, tmp_path / "one.json")
+
+    source = there.sources.get(link.source_uid)
+    there.sources.update(replace(source, title="Wire story (corrected)"))
+    there.quotes.update(replace(there.quotes.get(quote.meta.uid or ""), speaker="Two witnesses"))
+    there.periods.update(replace(there.periods.get(period.meta.uid or ""), name="Winter 2024"))
+    there.incidents.update(replace(there.incidents.get(uid), tags=("drone",)))
+    report = hand_over(there, here, tmp_path / "two.json", clock=BEHIND)
+    assert report.conflicts == []
+    assert [kind.updated for kind in (report.incidents, report.sources, report.quotes,
+                                      report.periods)] == [1, 1, 1, 1]
+    assert here.incidents.get(uid).tags == ("drone",)
+    assert here.quotes.get(quote.meta.uid or "").speaker == "Two witnesses"

@@ -31,6 +31,8 @@ __all__ = [
     "ancestors_of",
     "fingerprint",
     "fingerprint_content",
+    "incident_content",
+    "quote_content",
     "remember",
     "replace",
 ]
@@ -51,20 +53,33 @@ def _plain(value: Any) -> Any:
 def fingerprint(record: Incident | Source | Quote | Period) -> str:
     """The fingerprint of a record's content: its stored fields (what ``store.records``
     writes), tags for an incident, the uids a quote refers to; no stamps, no row ids."""
-    content: dict[str, Any]
     if isinstance(record, Incident):
-        content = store_records.incident_values(record) | {"tags": sorted(record.tags)}
+        content = incident_content(store_records.incident_values(record), record.tags)
     elif isinstance(record, Source):
         content = store_records.source_values(record)
     elif isinstance(record, Quote):
         bare = replaced(record, incident_uid=None, source_uid=None)
-        content = store_records.quote_values(cast(Connection, None), bare)
-        content.pop("incident_id", None)
-        content.pop("source_id", None)
-        content |= {"incident": record.incident_uid, "source": record.source_uid}
+        content = quote_content(
+            store_records.quote_values(cast(Connection, None), bare),
+            record.incident_uid,
+            record.source_uid,
+        )
     else:
         content = store_records.period_values(record)
     return fingerprint_content(type(record).__name__.lower(), content)
+
+
+def incident_content(values: Mapping[str, Any], tags: Iterable[str]) -> dict[str, Any]:
+    """What an incident's fingerprint hashes: its stored values and its tags."""
+    return {**values, "tags": sorted(tags)}
+
+
+def quote_content(
+    values: Mapping[str, Any], incident_uid: str | None, source_uid: str | None
+) -> dict[str, Any]:
+    """What a quote's fingerprint hashes: its references by uid (row ids differ by log)."""
+    content = {k: v for k, v in values.items() if k not in ("incident_id", "source_id")}
+    return content | {"incident": incident_uid, "source": source_uid}
 
 
 def fingerprint_content(kind: str, content: Mapping[str, Any]) -> str:

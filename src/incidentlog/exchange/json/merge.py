@@ -271,8 +271,10 @@ class _Importer(MergeRules):
                     refs[name] = connection.execute(
                         select(table.c.uid).where(table.c.id == row[f"{name}_id"])
                     ).scalar()
-            content = {k: row[k] for k in values if k not in ("incident_id", "source_id")}
-            return lineage.fingerprint_content("quote", content | refs)
+            content = lineage.quote_content(
+                {name: row[name] for name in values}, refs["incident"], refs["source"]
+            )
+            return lineage.fingerprint_content("quote", content)
 
         return compute
 
@@ -431,7 +433,7 @@ class _Importer(MergeRules):
         changes = diff(row, values) | tag_change(local_tags, file_tags)
         updated = self._merge_changed(
             RecordKind.INCIDENT, label, meta, row, values, changes, plan.updates, wanted_ref,
-            _local_print("incident", row, values, {"tags": sorted(local_tags)}),
+            _local_print("incident", row, values, local_tags),
         )
         plan.links.append((label, uid, links, updated))
         if updated:
@@ -630,12 +632,18 @@ def _distinct_links(links: Iterable[SourceLink]) -> list[SourceLink]:
 
 
 def _local_print(
-    kind: str, row: Row, values: Mapping[str, Any], extra: Mapping[str, Any] | None = None
+    kind: str, row: Row, values: Mapping[str, Any], tags: tuple[str, ...] | None = None
 ) -> Callable[[], str]:
-    """The fingerprint of our record, computed only when it is needed (it differs)."""
-    return lambda: lineage.fingerprint_content(
-        kind, {name: row[name] for name in values} | dict(extra or {})
-    )
+    """The fingerprint of our record, computed only when it is needed (it differs);
+    ``tags``: an incident's."""
+
+    def compute() -> str:
+        content: Mapping[str, Any] = {name: row[name] for name in values}
+        if tags is not None:
+            content = lineage.incident_content(content, tags)
+        return lineage.fingerprint_content(kind, content)
+
+    return compute
 
 
 def _citations(

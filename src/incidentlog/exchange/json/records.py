@@ -316,9 +316,9 @@ def _as_problem(exc: Exception) -> ValidationError | ValueError:
 #: ``RecordMeta`` as the spool keeps it, with the record's lineage: ``(uid, version,
 #: created_at, created_by, updated_at, updated_by, fingerprint, ancestors)``.
 def _meta_tuple(
-    record: Incident | Source | Quote | Period, raw: Mapping[str, Any]
+    meta: RecordMeta, raw: Mapping[str, Any], kind: str, content: Mapping[str, Any]
 ) -> tuple[Any, ...]:
-    meta = record.meta
+    """``content``: the values ``store.lineage.fingerprint`` hashes, already computed."""
     return (
         meta.uid,
         meta.version,
@@ -326,7 +326,7 @@ def _meta_tuple(
         meta.created_by,
         meta.updated_at,
         meta.updated_by,
-        lineage.fingerprint(record),
+        lineage.fingerprint_content(kind, content),
         tuple(raw.get("ancestors") or ()),
     )
 
@@ -348,9 +348,11 @@ def converted(
             seen.add(link.source_uid)
             found.append(("source", f"sources[{number}].source", link.source_uid))
         assert incident.occurred is not None  # checked_incident requires it
+        values = store_records.incident_values(incident)
+        content = lineage.incident_content(values, incident.tags)
         return found, (
-            _meta_tuple(incident, record),
-            store_records.incident_values(incident),
+            _meta_tuple(incident.meta, record, "incident", content),
+            values,
             incident.tags,
             tuple((link.source_uid, link.note) for link in links),
             incident.title,
@@ -359,10 +361,12 @@ def converted(
         )
     if section == "sources":
         source = source_from_json(record)
-        return [], (_meta_tuple(source, record), store_records.source_values(source), source.label)
+        values = store_records.source_values(source)
+        return [], (_meta_tuple(source.meta, record, "source", values), values, source.label)
     if section == "periods":
         period = period_from_json(record)
-        return [], (_meta_tuple(period, record), store_records.period_values(period), period.label)
+        values = store_records.period_values(period)
+        return [], (_meta_tuple(period.meta, record, "period", values), values, period.label)
     quote = quote_from_json(record)
     found = []
     if quote.incident_uid:
@@ -373,6 +377,7 @@ def converted(
     values = store_records.quote_values(
         cast(Connection, None), replace(quote, incident_uid=None, source_uid=None)
     )
-    meta = _meta_tuple(quote, record)
+    content = lineage.quote_content(values, quote.incident_uid, quote.source_uid)
+    meta = _meta_tuple(quote.meta, record, "quote", content)
     return found, (meta, values, quote.incident_uid, quote.source_uid, quote.label)
 

@@ -87,21 +87,20 @@ def open_context(path: Path, read_only: bool, *, settings: Settings,
     )
 
 
-def waiting_for_import(_app: QApplication | None = None) -> None:
+def waiting_for_import() -> None:
     """A save waits for an import to end (``Database.write``): say so in the window, and
     keep it painted meanwhile (the import's progress moves on). User input waits: the
     save is still under way."""
     from PySide6.QtCore import QEventLoop, QThread
     from PySide6.QtWidgets import QMainWindow
 
-    app = _app or QApplication.instance()
+    app = QApplication.instance()
     if not isinstance(app, QApplication) or QThread.currentThread() is not app.thread():
         return  # a worker's write waits quietly
-    window = app.activeWindow()
-    if isinstance(window, QMainWindow):
-        window.statusBar().showMessage(
-            app.translate("app", "Waiting for the import to finish before saving…"), 2000
-        )
+    notice = app.translate("app", "Waiting for the import to finish before saving…")
+    for window in app.topLevelWidgets():
+        if isinstance(window, QMainWindow) and window.isVisible():
+            window.statusBar().showMessage(notice, 2000)
     app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
 
 

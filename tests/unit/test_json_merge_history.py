@@ -266,3 +266,20 @@ def test_edits_of_every_kind_made_elsewhere_come_back_as_updates(
                                       report.periods)] == [1, 1, 1, 1]
     assert here.incidents.get(uid).tags == ("drone",)
     assert here.quotes.get(quote.meta.uid or "").speaker == "Two witnesses"
+
+
+def test_an_incident_renumbered_on_import_still_takes_later_edits(
+    desks: Callable[[str], Services], tmp_path: Path
+) -> None:
+    """Its ref here differs from the file's (taken here by another incident): the ref is a
+    label of each log, not part of the version, so the next edit made there is no conflict."""
+    here, there = desks("here"), desks("there")
+    new_incident(here, "Ours, first of the year")
+    theirs = new_incident(there, "Theirs, first of the year")
+    uid = theirs.meta.uid or ""
+    first = hand_over(there, here, tmp_path / "one.json")
+    assert first.renumbered and here.incidents.get(uid).ref != theirs.ref
+    retitle(there, uid, "Theirs, corrected")
+    report = hand_over(there, here, tmp_path / "two.json", clock=BEHIND)
+    assert (report.incidents.updated, report.conflicts) == (1, [])
+    assert here.incidents.get(uid).title == "Theirs, corrected"

@@ -242,6 +242,7 @@ class RecordService(Generic[R]):
                     record=f"{self.kind.label} {current.label}",
                 )
             connection.execute(delete(self.table).where(self.table.c.uid == uid))
+            lineage.forget(connection, [uid])
             self._audit(connection, AuditAction.PURGE, uid, current.label, {}, at)
         changes = self._changes(uid, True)
         self._notifier.notify(changes)
@@ -261,6 +262,7 @@ class RecordService(Generic[R]):
                 current = self._require(connection, uid)
                 self._audit(connection, AuditAction.PURGE, uid, current.label, {}, at)
             connection.execute(delete(self.table).where(self.table.c.deleted_at.is_not(None)))
+            lineage.forget(connection, doomed)
         changes = Changes.of(self.kind, frozenset(doomed), rows_changed=bool(doomed))
         self._notifier.notify(changes)
         return Outcome(len(doomed), changes)

@@ -31,6 +31,7 @@ __all__ = [
     "ancestors_of",
     "fingerprint",
     "fingerprint_content",
+    "forget",
     "incident_content",
     "quote_content",
     "remember",
@@ -70,8 +71,14 @@ def fingerprint(record: Incident | Source | Quote | Period) -> str:
 
 
 def incident_content(values: Mapping[str, Any], tags: Iterable[str]) -> dict[str, Any]:
-    """What an incident's fingerprint hashes: its stored values and its tags."""
-    return {**values, "tags": sorted(tags)}
+    """What an incident's fingerprint hashes: its stored values but its ref, and its tags.
+
+    Not the ref: a ref is a label of one log (an import gives the next free one when
+    the file's is taken there), so the same incident may carry two; with it, every
+    later edit of a renumbered incident would be a conflict.
+    """
+    content = {name: value for name, value in values.items() if name != "ref"}
+    return content | {"tags": sorted(tags)}
 
 
 def quote_content(
@@ -104,12 +111,18 @@ def ancestors_of(connection: Connection, uids: Iterable[str]) -> dict[str, list[
     return found
 
 
+def forget(connection: Connection, uids: Iterable[str]) -> None:
+    """Drop the lineage of these records (deleted for good: a record imported again with
+    one of their uids starts afresh)."""
+    wanted = list(uids)
+    for start in range(0, len(wanted), bulk.BATCH):
+        chunk = wanted[start : start + bulk.BATCH]
+        connection.execute(delete(lineage_table).where(lineage_table.c.uid.in_(chunk)))
+
+
 def replace(connection: Connection, lineages: Mapping[str, Iterable[str]]) -> None:
     """Set the lineage of these records (an import: the file's)."""
-    uids = list(lineages)
-    for start in range(0, len(uids), bulk.BATCH):
-        chunk = uids[start : start + bulk.BATCH]
-        connection.execute(delete(lineage_table).where(lineage_table.c.uid.in_(chunk)))
+    forget(connection, lineages)
     rows = [
         (uid, orjson.dumps(list(ancestors)[:MAX_ANCESTORS]).decode())
         for uid, ancestors in lineages.items()

@@ -128,8 +128,8 @@ class MergeRules:
 
     def _conflict(self, label: str, meta: Meta, row: Row, note: str) -> None:
         self.conflicts.append(
-            f"{label} ({meta.uid}): changed here and in the file since their common "
-            f"version ({note}). Here: version {row['version']}, {row['updated_at']} by "
+            f"{label} ({meta.uid}): differs here and in the file, and {note}. "
+            f"Here: version {row['version']}, {row['updated_at']} by "
             f"{row['updated_by']}. File: version {meta.version or 1}, "
             f"{meta.updated_at or 'undated'} by {meta.updated_by or 'unknown'}; "
             "kept the one here"
@@ -177,9 +177,11 @@ class MergeRules:
             tally.unchanged += 1
             return False
         note = (
-            "the file's record does not say which version it was derived from"
+            "the file does not say which version its copy was derived from (a file "
+            "written before lineage was exported)"
             if not meta.ancestors
-            else "the file's record was not derived from the version here"
+            else "the file's copy was not derived from the version here: both were "
+            "changed since their common version"
         )
         self._conflict(label, meta, row, note)
         tally.skipped += 1

@@ -1,5 +1,5 @@
 """A save made in the window while an import holds the write lock waits for it, says so
-in the status bar, and succeeds (docs/reliability.md, promise 19)."""
+in the status bar, and succeeds (docs/reliability.md, promise 21)."""
 
 from __future__ import annotations
 

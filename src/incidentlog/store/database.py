@@ -146,6 +146,7 @@ class Database:
         self._write_engine = engine.execution_options(write=True)
         #: The thread holding a long write transaction (an import), and how to wait for it.
         self._long_writer: int | None = None
+        self._long_writes_begun = 0
         self._long_write_over = threading.Condition()
         #: Called about every ``WAIT_NOTICE_S`` while a write waits for a long one (the
         #: window shows a notice); None: wait quietly.
@@ -186,6 +187,7 @@ class Database:
             while self._long_writer is not None:  # one at a time; the second waits too
                 self._long_write_over.wait()
             self._long_writer = threading.get_ident()
+            self._long_writes_begun += 1
         try:
             with self.write() as connection:
                 yield connection
@@ -199,14 +201,17 @@ class Database:
         """A connection in a write transaction that holds the lock."""
         while True:
             self._wait_for_long_write()
+            begun = self._long_writes_begun
             connection = self._write_engine.connect()
             try:
                 transaction = connection.begin()
             except DBAPIError as exc:
                 connection.close()
                 # Busy because a long write began while this one was already waiting in
-                # SQLite: wait for it here instead.
-                if _is_busy(exc) and self._long_write_elsewhere():
+                # SQLite (it may even have ended since): wait for it here, and try again.
+                if _is_busy(exc) and (
+                    self._long_write_elsewhere() or self._long_writes_begun != begun
+                ):
                     continue
                 raise
             except BaseException:
@@ -221,11 +226,13 @@ class Database:
         return writer is not None and writer != threading.get_ident()
 
     def _wait_for_long_write(self) -> None:
-        with self._long_write_over:
-            while self._long_write_elsewhere():
-                self._long_write_over.wait(WAIT_NOTICE_S)
-                if self.on_wait is not None and self._long_write_elsewhere():
-                    self.on_wait()
+        while self._long_write_elsewhere():
+            with self._long_write_over:
+                if self._long_write_elsewhere():
+                    self._long_write_over.wait(WAIT_NOTICE_S)
+            # Outside the lock: the notice may run the window's events for a moment.
+            if self.on_wait is not None and self._long_write_elsewhere():
+                self.on_wait()
 
     def close(self) -> None:
         self.engine.dispose()

@@ -8,6 +8,7 @@ exit status and that an error is one line without a traceback.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -450,6 +451,41 @@ def test_import_into_an_empty_database(
     backups = sorted((tmp_path / "target-backups").glob("target-*-pre-import.sqlite3"))
     assert len(backups) == 1
     assert incident_uids(backups[0]) == set()
+
+
+def _retitle(path: Path, actor: str, title: str) -> str:
+    """Edit the first incident of the log at ``path``, as ``actor``; its uid."""
+    with open_database(path) as database:
+        services = Services(database, actor=actor)
+        uid = sorted(incident_uids(path))[0]
+        current = services.incidents.get(uid)
+        services.incidents.update(dataclasses.replace(current, title=title))
+        return uid
+
+
+def test_import_reports_a_conflict_with_both_versions_and_a_clock_ahead(
+    run: Run, log: Path, export_file: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "target.sqlite3"
+    assert run("init", "--db", target)[0] == 0
+    assert run("import", export_file, "--db", target)[0] == 0
+    uid = _retitle(target, "ours", "Edited here")
+    _retitle(log, "theirs", "Edited there")
+    _retitle(log, "theirs", "Edited there again")
+    again = tmp_path / "again.json"
+    assert run("export", "--db", log, "--format", "json", "--out", again)[0] == 0
+    document = json.loads(again.read_text())
+    for record in document["incidents"]:
+        record["updated_at"] = "2999-01-01T00:00:00Z"
+    again.write_text(json.dumps(document))
+    code, out, err = run("import", again, "--db", target)
+    assert (code, err) == (0, "")
+    assert "Conflicts (kept as they are here): 1" in out
+    conflict = next(line for line in out.splitlines() if uid in line and "Here:" in line)
+    assert "by ours" in conflict and "File: version 3" in conflict and "by theirs" in conflict
+    assert "Warnings: 4" in out and "2999-01-01T00:00:00Z" in out
+    with open_database(target) as database:
+        assert Services(database).incidents.get(uid).title == "Edited here"
 
 
 def test_import_dry_run_writes_nothing(run: Run, export_file: Path, tmp_path: Path) -> None:

@@ -149,7 +149,7 @@ def test_a_log_of_the_previous_format_is_migrated_and_gains_saved_views(
         services = Services(db)
         with db.read() as connection:
             version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
-            assert version.scalar() == head_revision() == "0004"
+            assert version.scalar() == head_revision()  # 0004 and every later one
         assert services.incidents.get(uid).country == "IQ"
         assert services.saved_views.list() == []
         services.saved_views.create(IRAQ)

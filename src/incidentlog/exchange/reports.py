@@ -74,6 +74,13 @@ class ImportReport:
     dry_run: bool = False
     links_added: int = 0
     path: Path | None = None
+    #: What the file says that is doubtful but was imported: clocks in the future,
+    #: records of the file merged together.
+    warnings: list[str] = field(default_factory=list)
+    #: Records the file has in a version older than ours (counted as unchanged).
+    older: int = 0
+    #: Sources of the file merged into another source of the file (same address).
+    merged: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -98,8 +105,14 @@ class ImportReport:
             lines.append(f"Saved views: {self.saved_views.text()}.")
         if self.links_added:
             lines.append(f"Citations added to existing incidents: {self.links_added}.")
+        if self.older:
+            lines.append(
+                f"Older in the file than here (left as they are): {_plural(self.older, 'record')}."
+            )
         for title, items in (
             ("Conflicts (kept as they are here)", self.conflicts),
+            ("Warnings", self.warnings),
+            ("Sources merged (the same address twice in the file)", self.merged),
             ("Given a new ref (theirs was taken here)", self.renumbered),
         ):
             if not items:

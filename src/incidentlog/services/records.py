@@ -26,7 +26,7 @@ from incidentlog.domain.validation import (
 )
 from incidentlog.domain.when import utc_now
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
-from incidentlog.store import audit, trash
+from incidentlog.store import audit, lineage, trash
 from incidentlog.store import records as rows
 from incidentlog.store.database import Database, new_uid
 from incidentlog.store.schema import (
@@ -36,6 +36,8 @@ from incidentlog.store.schema import (
 )
 
 R = TypeVar("R", Incident, Source, Quote, Period, SavedView)
+#: Columns an edit sets without changing what the record says.
+_STAMPS = frozenset({"deleted_at", "updated_at", "updated_by"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,8 @@ class RecordService(Generic[R]):
         self, connection: Connection, current: R, expected: int | None, values: Mapping[str, Any]
     ) -> None:
         uid = current.meta.uid or ""
+        if set(values) - _STAMPS:  # its content changes: the version it replaces is an ancestor
+            lineage.remember(connection, current)
         if not rows.versioned_update(connection, self.table, uid, expected, values):
             fresh = self._require(connection, uid)
             self._check_version(fresh, expected)
@@ -337,6 +341,7 @@ class RecordService(Generic[R]):
         uid = record.meta.uid or ""
         changes = self._purge_audit(connection, record)
         connection.execute(delete(self.table).where(self.table.c.uid == uid))
+        lineage.forget(connection, [uid])
         self._audit(connection, AuditAction.PURGE, uid, record.label, changes, at)
 
     def empty_trash(self) -> Outcome[int]:

@@ -281,3 +281,12 @@ audit_table = Table(
     _column("hash", String(64)),
     Index("ix_audit_log_uid", "uid", "id"),
 )
+
+# The fingerprints of each record's earlier versions, newest first (store/lineage.py): what
+# an import needs to tell "derived from ours" from "changed on both sides".
+lineage_table = Table(
+    "record_lineage",
+    metadata,
+    _column("uid", String(36), primary_key=True),
+    _column("ancestors", Text),  # JSON list of fingerprints
+)

@@ -24,6 +24,7 @@ from incidentlog.exchange.json.schema import FORMAT, VERSION, now_text
 from incidentlog.exchange.reports import Cancel, ExportReport, Progress, Ticker
 from incidentlog.exchange.scope import IncidentBatch, Scope
 from incidentlog.services import Services
+from incidentlog.store import lineage
 from incidentlog.store import records as store_records
 from incidentlog.store.schema import period_table, saved_view_table
 
@@ -98,28 +99,31 @@ def _write_document(
     periods, views = context
     head = {"format": FORMAT, "version": VERSION, "exported_at": now_text()}
     handle.write(orjson.dumps(head, option=orjson.OPT_INDENT_2)[:-2])  # drop "\n}"
+    def lineage_of(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return _with_lineage(connection, records)
+
     written = {
         "incidents": _write_section(
             handle,
             "incidents",
-            (_incident_records(batch) for batch in scope.incidents(connection)),
+            (lineage_of(_incident_records(batch)) for batch in scope.incidents(connection)),
             ticker,
         ),
         "sources": _write_section(
             handle,
             "sources",
-            (_source_records(batch.rows) for batch in scope.sources(connection)),
+            (lineage_of(_source_records(batch.rows)) for batch in scope.sources(connection)),
             ticker,
         ),
         "quotes": _write_section(
             handle,
             "quotes",
-            (_quote_records(rows) for rows in scope.quotes(connection)),
+            (lineage_of(_quote_records(rows)) for rows in scope.quotes(connection)),
             ticker,
         ),
         # Every live period whatever the filter: a period is context, not a selected record.
         "periods": _write_section(
-            handle, "periods", iter([[period_json(row) for row in periods]]), ticker
+            handle, "periods", iter([lineage_of([period_json(row) for row in periods])]), ticker
         ),
         "saved_views": _write_section(
             handle, "saved_views", iter([[saved_view_json(view) for view in views]]), ticker
@@ -127,6 +131,15 @@ def _write_document(
     }
     handle.write(b"\n}\n")
     return written
+
+def _with_lineage(connection: Connection, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each record with the fingerprints of its earlier versions (``store.lineage``), the
+    history an import decides by; null for a record never edited since it came here."""
+    known = lineage.ancestors_of(connection, [record["uid"] for record in records])
+    for record in records:
+        record["ancestors"] = known.get(record["uid"])
+    return records
+
 
 def _write_section(
     handle: IO[bytes], name: str, batches: Iterator[list[dict[str, Any]]], ticker: Ticker
@@ -164,6 +177,7 @@ def _meta_json(row: Mapping[Any, Any]) -> dict[str, Any]:
         "created_by": row["created_by"],
         "updated_at": row["updated_at"],
         "updated_by": row["updated_by"],
+        "ancestors": None,  # filled per batch (_with_lineage)
     }
 
 
@@ -191,6 +205,7 @@ def _incident_records(batch: IncidentBatch) -> list[dict[str, Any]]:
                 "created_by": created_by,
                 "updated_at": updated_at,
                 "updated_by": updated_by,
+                "ancestors": None,
                 "ref": ref,
                 "title": title,
                 "summary": summary,
@@ -233,6 +248,7 @@ def _source_records(rows: Sequence[Any]) -> list[dict[str, Any]]:
             "created_by": created_by,
             "updated_at": updated_at,
             "updated_by": updated_by,
+            "ancestors": None,
             "kind": kind,
             "title": title,
             "url": url,
@@ -269,6 +285,7 @@ def _quote_records(rows: Sequence[Any]) -> list[dict[str, Any]]:
             "created_by": created_by,
             "updated_at": updated_at,
             "updated_by": updated_by,
+            "ancestors": None,
             "text": text,
             "speaker": speaker,
             "speaker_role": speaker_role,

@@ -44,6 +44,7 @@ from incidentlog.domain.validation import (
     checked_source,
 )
 from incidentlog.domain.when import Moment, from_utc_text, zone
+from incidentlog.store import lineage
 from incidentlog.store import records as store_records
 
 __all__ = [
@@ -336,9 +337,12 @@ def _as_problem(exc: Exception) -> ValidationError | ValueError:
     return ValueError(f"is not a valid record ({exc})")
 
 
-#: ``RecordMeta`` as the spool keeps it: ``(uid, version, created_at, created_by,
-#: updated_at, updated_by)``.
-def _meta_tuple(meta: RecordMeta) -> tuple[Any, ...]:
+#: ``RecordMeta`` as the spool keeps it, with the record's lineage: ``(uid, version,
+#: created_at, created_by, updated_at, updated_by, fingerprint, ancestors)``.
+def _meta_tuple(
+    meta: RecordMeta, raw: Mapping[str, Any], kind: str, content: Mapping[str, Any]
+) -> tuple[Any, ...]:
+    """``content``: the values ``store.lineage.fingerprint`` hashes, already computed."""
     return (
         meta.uid,
         meta.version,
@@ -346,6 +350,8 @@ def _meta_tuple(meta: RecordMeta) -> tuple[Any, ...]:
         meta.created_by,
         meta.updated_at,
         meta.updated_by,
+        lineage.fingerprint_content(kind, content),
+        tuple(raw.get("ancestors") or ()),
     )
 
 
@@ -366,9 +372,11 @@ def converted(
             seen.add(link.source_uid)
             found.append(("source", f"sources[{number}].source", link.source_uid))
         assert incident.occurred is not None  # checked_incident requires it
+        values = store_records.incident_values(incident)
+        content = lineage.incident_content(values, incident.tags)
         return found, (
-            _meta_tuple(incident.meta),
-            store_records.incident_values(incident),
+            _meta_tuple(incident.meta, record, "incident", content),
+            values,
             incident.tags,
             tuple((link.source_uid, link.note) for link in links),
             incident.title,
@@ -377,13 +385,16 @@ def converted(
         )
     if section == "sources":
         source = source_from_json(record)
-        return [], (_meta_tuple(source.meta), store_records.source_values(source), source.label)
+        values = store_records.source_values(source)
+        return [], (_meta_tuple(source.meta, record, "source", values), values, source.label)
     if section == "periods":
         period = period_from_json(record)
-        return [], (_meta_tuple(period.meta), store_records.period_values(period), period.label)
+        values = store_records.period_values(period)
+        return [], (_meta_tuple(period.meta, record, "period", values), values, period.label)
     if section == "saved_views":
         view = saved_view_from_json(record)
-        return [], (_meta_tuple(view.meta), store_records.saved_view_values(view), view.label)
+        values = store_records.saved_view_values(view)
+        return [], (_meta_tuple(view.meta, record, "saved_view", values), values, view.label)
     quote = quote_from_json(record)
     found = []
     if quote.incident_uid:
@@ -394,6 +405,7 @@ def converted(
     values = store_records.quote_values(
         cast(Connection, None), replace(quote, incident_uid=None, source_uid=None)
     )
-    meta = _meta_tuple(quote.meta)
+    content = lineage.quote_content(values, quote.incident_uid, quote.source_uid)
+    meta = _meta_tuple(quote.meta, record, "quote", content)
     return found, (meta, values, quote.incident_uid, quote.source_uid, quote.label)
 

@@ -18,6 +18,7 @@ from incidentlog.exchange import export_json, export_schema, import_json, valida
 from incidentlog.services import Changes, Services
 from incidentlog.store.check import check_database
 from incidentlog.store.database import Database, open_database
+from incidentlog.store.lineage import fingerprint
 
 IRAQ = SavedView("Iraq, verified", IncidentFilter(countries=("IQ",), statuses=(Status.VERIFIED,)),
                  Sort("updated_at", descending=True), ("ref", "occurred", "title", "status"))
@@ -70,7 +71,7 @@ def test_saved_views_round_trip_whatever_the_filter(
         "updated_at": None, "updated_by": "tester", "name": "Iraq, verified",
         "filter": {"countries": ["IQ"], "statuses": ["verified"]},
         "sort": {"column": "updated_at", "descending": True},
-        "columns": ["ref", "occurred", "title", "status"]}
+        "columns": ["ref", "occurred", "title", "status"], "ancestors": None}
     validate_document(tmp_path / "one.json")
 
     second = make_services("second")
@@ -100,7 +101,8 @@ def test_saved_views_merge_by_uid_and_keep_names_unique(services: Services,
 
     document = load(tmp_path / "out.json")
     record = document["saved_views"][0]
-    record.update(sort={"column": "title"}, updated_at="2099-01-01T00:00:00Z", version=2)
+    # Edited in another log since the export: derived from our version (docs/formats.md).
+    record.update(sort={"column": "title"}, version=2, ancestors=[fingerprint(iraq)])
     # Another log's view of the same name, under another uid.
     theirs = dict(record, uid="7a1c6f0e-3b2d-4e5f-8a9b-0c1d2e3f4a5b", columns=["ref"])
     document["saved_views"].append(theirs)

@@ -126,7 +126,8 @@ def _write_document(
             handle, "periods", iter([lineage_of([period_json(row) for row in periods])]), ticker
         ),
         "saved_views": _write_section(
-            handle, "saved_views", iter([[saved_view_json(view) for view in views]]), ticker
+            handle, "saved_views", iter([lineage_of([saved_view_json(view) for view in views])]),
+            ticker,
         ),
     }
     handle.write(b"\n}\n")
@@ -334,4 +335,5 @@ def saved_view_json(view: SavedView) -> dict[str, Any]:
         "filter": filter_to_json(view.filter),
         "sort": sort_to_json(view.sort),
         "columns": list(view.columns),
+        "ancestors": None,  # filled by the export (_with_lineage)
     }

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from incidentlog.exchange.json.check import validate_document
 from incidentlog.exchange.json.export import export_json
-from incidentlog.exchange.json.merge import import_json
+from incidentlog.exchange.json.importing import import_json
 from incidentlog.exchange.json.schema import FORMAT, VERSION, export_schema
 
 __all__ = ["FORMAT", "VERSION", "export_json", "export_schema", "import_json", "validate_document"]

@@ -1,14 +1,12 @@
-"""Pass 2 of an import: merging the checked file into the database, in one transaction.
+"""Pass 2 of an import: merging the checked records with what is here, kind by kind.
 
-``import_json`` runs pass 1 (``json.check``), then ``_Importer`` writes what the
-spool holds, merging with what is here; any error rolls the transaction back, so
-the database is left exactly as it was, and a dry run does everything and rolls
-back. The merge rules are ``_Importer``'s docstring.
+``Importer`` writes what the spool of pass 1 holds inside the transaction that
+``json.importing`` opens; the rules by which a record of the file replaces ours
+(its lineage, never the clocks) are ``json.rules`` and docs/formats.md.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +16,8 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from incidentlog.domain.enums import AuditAction, RecordKind
-from incidentlog.domain.errors import Cancelled, ExchangeError, IncidentLogError
 from incidentlog.domain.records import SourceLink
-from incidentlog.exchange.json.check import Checked, Spool, check_file
+from incidentlog.exchange.json.check import Checked, Spool
 from incidentlog.exchange.json.rules import (
     MergeRules,
     Meta,
@@ -29,9 +26,9 @@ from incidentlog.exchange.json.rules import (
     link_change,
     tag_change,
 )
-from incidentlog.exchange.reports import Cancel, ImportReport, Progress, Ticker
+from incidentlog.exchange.reports import ImportReport, Ticker
 from incidentlog.exchange.scope import BATCH, Row
-from incidentlog.services import Changes, Services
+from incidentlog.services import Services
 from incidentlog.store import audit, bulk, lineage
 from incidentlog.store import records as store_records
 from incidentlog.store.records import live_view_names
@@ -45,134 +42,27 @@ from incidentlog.store.schema import (
     source_table,
 )
 
-__all__ = ["import_json"]
-
-
-class _DryRun(Exception):  # noqa: N818 - a control-flow signal, not an error
-    """Raised inside the write transaction to roll a dry run back."""
-
-
-def import_json(
-    services: Services,
-    path: Path,
-    *,
-    dry_run: bool = False,
-    progress: Progress | None = None,
-    cancel: Cancel | None = None,
-    before_commit: Callable[[], None] | None = None,
-) -> ImportReport:
-    """Merge a document into the database, in one transaction, or not at all.
-
-    See ``_Importer`` for the merge rules. ``dry_run`` does everything, rolls
-    back, and returns the report of what would have been done. Raises
-    ``ExchangeError`` (nothing written) or ``Cancelled`` (nothing written).
-
-    ``before_commit`` (the pre-import backup) runs only when the import is about
-    to change something: inside the write transaction, once the merge is done
-    and before it is committed. Other connections still see the log as it was
-    (WAL), and an error it raises rolls the import back.
-    """
-    path = Path(path)
-    database = services.database
-    if database.read_only and not dry_run:
-        raise ExchangeError(
-            "cannot be imported: the database is open read-only. Nothing was imported.",
-            file=str(path),
-        )
-    ticker = Ticker(progress, cancel, every=64)
-    spool: Spool | None = None
-    try:
-        ticker.check()
-        size = path.stat().st_size if path.exists() else 0
-        ticker.total = 2 * size
-        if not database.read_only:
-            spool = _new_spool(services, path)
-        checked = check_file(path, database, ticker, spool)
-        if database.read_only or spool is None:
-            raise ExchangeError(
-                "cannot be imported: the database is open read-only (the file itself is valid).",
-                file=str(path),
-            )
-        importer = _Importer(services, path, checked, ticker, spool)
-        _write(services, importer, dry_run, before_commit)
-    except (ExchangeError, Cancelled):
-        raise
-    except IncidentLogError as exc:  # storage: busy, disk full, refused by a constraint
-        raise ExchangeError(f"{exc} Nothing was imported.", file=str(path)) from exc
-    except OSError as exc:  # the spool: disk full
-        raise ExchangeError(
-            f"cannot be imported: {exc.strerror or exc}. Nothing was imported.", file=str(path)
-        ) from exc
-    finally:
-        if spool is not None:
-            spool.close()
-    report = importer.report(dry_run)
-    if not dry_run and report.changed:
-        services.notifier.notify(
-            Changes(
-                periods=frozenset(importer.period_uids),
-                views=frozenset(importer.view_uids),
-                rows_changed=True,
-            )
-        )
-    ticker.done = ticker.total
-    ticker.report()
-    return report
-
-
-def _new_spool(services: Services, path: Path) -> Spool:
-    database_path = services.database.path
-    try:
-        return Spool(database_path.parent if database_path else None)
-    except OSError as exc:
-        raise ExchangeError(
-            f"cannot be imported: no room for temporary files ({exc.strerror or exc}). "
-            "Nothing was imported.",
-            file=str(path),
-        ) from exc
-
-
-def _write(services: Services, importer: _Importer, dry_run: bool,
-           before_commit: Callable[[], None] | None) -> None:
-    """Pass 2 in one write transaction; a dry run rolls it back."""
-    database = services.database
-    sqlite = database.backend.name == "sqlite"
-    try:
-        with (
-            # Holds the lock for as long as the merge takes: the window's saves wait for it
-            # (docs/reliability.md) rather than time out as "busy".
-            database.long_write() as connection,
-            bulk.page_cache(connection, _IMPORT_CACHE_MIB) if sqlite else contextlib.nullcontext(),
-        ):
-            importer.run(connection)
-            if dry_run:
-                raise _DryRun
-            if before_commit is not None and importer.report(dry_run).changed:
-                before_commit()
-    except _DryRun:
-        pass
+__all__ = ["Importer"]
 
 
 #: From how many records an import into an empty log builds its indexes at the end.
 _DEFER_INDEXES_FROM = 1000
-#: SQLite's page cache while an import writes (the usual one is 32 MiB): well inside
-#: the import's memory budget of 500 MiB (docs/performance.md).
-_IMPORT_CACHE_MIB = 160
 
 
-class _Importer(MergeRules):
+class Importer(MergeRules):
     """Pass 2: merge the file into the database inside the caller's transaction.
 
     Merge rules, per record, by uid first:
 
-    - not here: added, keeping its uid, ref, version and created/updated stamps
+    - not here: added, keeping its uid, ref, version, stamps and lineage
       (so that export → import → export gives the same document);
     - here with the same content: unchanged;
-    - here, different, and the file's is newer (``updated_at``, then ``version``):
-      updated to the file's content; its version becomes the larger of the
+    - here, and ours is one of the versions the file's copy was derived from
+      (its ``ancestors``): updated; its version becomes the larger of the
       file's and ours + 1, so that an editor holding the old version notices;
-    - here, different, and ours is as new or newer: a conflict; ours is kept
-      and the conflict is reported;
+    - here, and the file's copy is one of our earlier versions: nothing;
+    - otherwise a conflict: ours is kept and both versions are reported
+      (``json.rules``, docs/formats.md "Import and merge"; clocks decide nothing);
     - here but in the trash: skipped and reported (restore it, then import again).
 
     A source whose uid is not here but whose normalized URL is that of a live

@@ -1,7 +1,7 @@
 """The merge rules of one record, shared by every kind: added, unchanged, updated, a
 conflict, in the trash; the stamps it gets, its audit entry, and the bulk writes.
 
-``json.merge`` applies them kind by kind (``_Importer``, whose docstring states the
+``json.merge`` applies them kind by kind (``Importer``, whose docstring states the
 rules); this module holds what does not depend on the kind.
 """
 

@@ -76,6 +76,7 @@ def open_context(path: Path, read_only: bool, *, settings: Settings,
     # The backup before an upgrade keeps as many as the user's setting says.
     database = open_database(path, read_only=read_only, backup_keep=backup_keep(settings))
     database.on_wait = waiting_for_import
+    database.patience_s = WRITE_PATIENCE_S
     services = Services(database, actor=actor)
     return AppContext(
         services=services,
@@ -85,6 +86,11 @@ def open_context(path: Path, read_only: bool, *, settings: Settings,
         settings=settings,
         runner=runner or TaskRunner(),
     )
+
+
+#: How long a save from the window waits for another program's write (an import from the
+#: command line holds the lock for its whole transaction) before it is refused as busy.
+WRITE_PATIENCE_S = 600.0
 
 
 def waiting_for_import() -> None:

@@ -14,6 +14,7 @@ import re
 import sqlite3
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -151,6 +152,11 @@ class Database:
         #: Called about every ``WAIT_NOTICE_S`` while a write waits for a long one (the
         #: window shows a notice); None: wait quietly.
         self.on_wait: Callable[[], None] | None = None
+        #: How long a write goes on trying, after SQLite's busy timeout, while another
+        #: program holds the write lock (an import from the command line holds it for
+        #: its whole transaction); 0: refused as busy (``StorageError``) after the busy
+        #: timeout. The window is patient: a desk officer's save waits and succeeds.
+        self.patience_s = 0.0
 
     @property
     def location(self) -> str:
@@ -199,6 +205,7 @@ class Database:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[Connection]:
         """A connection in a write transaction that holds the lock."""
+        started = time.monotonic()
         while True:
             self._wait_for_long_write()
             begun = self._long_writes_begun
@@ -212,6 +219,12 @@ class Database:
                 if _is_busy(exc) and (
                     self._long_write_elsewhere() or self._long_writes_begun != begun
                 ):
+                    continue
+                # Busy because another program writes (a long import): a patient writer
+                # says so and tries again, until its patience is spent.
+                if _is_busy(exc) and time.monotonic() - started < self.patience_s:
+                    if self.on_wait is not None:
+                        self.on_wait()
                     continue
                 raise
             except BaseException:

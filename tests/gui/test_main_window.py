@@ -100,6 +100,20 @@ def test_status_bar_counts_and_database(qtbot, window: MainWindow, db_path: Path
     assert count.text() == "2 of 2 quotes"
 
 
+def test_status_bar_on_the_timeline_counts_what_the_timeline_shows(
+        qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    count = window.findChild(QLabel, "statusCount")
+    window.resize(1200, 800)
+    window.show()
+    window.show_view(2)
+    assert count.text() == "2 of 2 quotes"
+    window.show_view(3)  # not the previous view's "2 of 2 quotes"
+    qtbot.waitUntil(lambda: count.text() == "On the timeline: 5 incidents, 1 quote",
+                    timeout=3000)
+    window.findChild(QLineEdit, "searchBox").setText("Tower")
+    qtbot.waitUntil(lambda: count.text().startswith("On the timeline: 1 incident,"), timeout=3000)
+
+
 def test_find_focuses_the_search_box(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     window.show()
     window.activateWindow()

@@ -61,7 +61,7 @@ from incidentlog.gui.timeline.style import (
     ROW,
     value_label,
 )
-from incidentlog.gui.timeline.tooltips import describe
+from incidentlog.gui.timeline.tooltips import describe, shown_counts
 from incidentlog.services import Changes
 from incidentlog.services.timeline import TimelineItem, TimelineQuery, TimelineQuote, from_epoch
 
@@ -438,6 +438,10 @@ class TimelineView(QGraphicsView):
         height = self.viewport().height()
         if placed.y - header < top or placed.y + ROW > top + height - FOOTER_HEIGHT:
             self.verticalScrollBar().setValue(int(max(placed.y - header - 2 * ROW, 0)))
+
+    def shown_counts(self) -> str:
+        """What the view shows, for the status bar."""
+        return shown_counts(self._layout)
 
     def _describe(self) -> None:
         start, end = self.visible_window()

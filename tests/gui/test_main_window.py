@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QTableView,
+    QToolBar,
     QWidget,
 )
 from sample_data import DialogRecorder, build_window, make_database
@@ -142,6 +143,21 @@ def test_edit_menu_undo_texts_are_readable(window: MainWindow, dialogs: DialogRe
     assert f"Mark {incident.ref} in review" in redo.text()
     redo.trigger()
     assert window.context.services.incident_query.get(uid).status is Status.IN_REVIEW
+
+
+def test_the_undo_button_keeps_a_short_label_and_tells_the_command_in_its_tooltip(
+        window: MainWindow) -> None:
+    toolbar = window.findChild(QToolBar, "mainToolBar")
+    undo = action(window, "actionUndo")
+    button = toolbar.widgetForAction(undo)
+    width = button.sizeHint().width()
+    table = window.workspace.incident_table
+    table.selectRow(0)
+    incident = window.context.services.incident_query.get(table.current_uid())
+    assert window.set_status(Status.IN_REVIEW)
+    assert button.text() == "Undo"
+    assert button.sizeHint().width() == width
+    assert f"Mark {incident.ref} in review" in button.toolTip()
 
 
 def test_a_refused_status_step_is_explained(window: MainWindow, dialogs: DialogRecorder) -> None:

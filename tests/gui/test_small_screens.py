@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QScrollArea, QToolBar, QToolButton, QWidget
 from sample_data import DialogRecorder, build_window, make_database
 
 from incidentlog.gui.main_window import MainWindow
+from incidentlog.gui.timeline.style import QUOTE_COLOUR
 from incidentlog.gui.views import INCIDENTS, QUOTES, SOURCES
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -108,3 +110,22 @@ def test_the_filter_bar_wraps_instead_of_widening_the_window(window: MainWindow,
     for field in (bar.search_box, bar.since_edit, bar.until_edit, bar.country_combo,
                   bar.event_type_combo, bar.status_combo, bar.tag_combo, bar.clear_button):
         assert _fully_shown(window, field), field.objectName()
+
+
+@pytest.mark.parametrize("screen", SMALL_SCREENS, ids=lambda s: f"{s.width()}x{s.height()}")
+def test_the_timeline_legend_wraps_instead_of_losing_entries(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                             screen: QSize) -> None:
+    _show_at(window, screen)
+    workspace = window.workspace
+    assert workspace is not None
+    workspace.setCurrentIndex(TIMELINE)
+    view = workspace.timeline.view
+    qtbot.waitUntil(lambda: view.shown_counts().startswith("On the timeline"), timeout=3000)
+    view.viewport().repaint()
+    image = view.viewport().grab().toImage()
+    # The legend's last entry is the quote's mark, a teal diamond: it is painted
+    # at the bottom, in the legend, however narrow the view.
+    quote = QColor(QUOTE_COLOUR)
+    bottom = range(image.height() - 80, image.height())
+    assert any(image.pixelColor(x, y) == quote
+               for y in bottom for x in range(image.width())), "quote entry cut off"

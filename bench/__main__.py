@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.common import Figure, markdown_table
 
-BENCHMARKS = ("table", "timeline", "exchange")
+BENCHMARKS = ("table", "timeline", "exchange", "editing")
 
 
 def machine() -> str:

@@ -408,3 +408,15 @@ def test_install_script_installs_and_uninstalls_for_the_user(tmp_path: Path) -> 
     assert not (home / ".local" / "bin" / "incidentlog").exists()
     assert not (share / "applications" / f"{APP_ID}.desktop").exists()
     assert not list((share / "icons").rglob(f"{APP_ID}.*"))
+
+
+def test_every_package_folder_is_listed_for_the_build() -> None:
+    """pyproject.toml lists the packages by name: a new folder left out would be missing
+    from the wheel and the packaged program, and only there."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    source = ROOT / "src"
+    found = {".".join(init.parent.relative_to(source).parts)
+             for init in source.rglob("__init__.py")}
+    assert found - listed == set()
+    assert listed - found == {"incidentlog.resources"}  # mapped from resources/

@@ -75,6 +75,7 @@ def open_context(path: Path, read_only: bool, *, settings: Settings,
 
     # The backup before an upgrade keeps as many as the user's setting says.
     database = open_database(path, read_only=read_only, backup_keep=backup_keep(settings))
+    database.on_wait = waiting_for_import
     services = Services(database, actor=actor)
     return AppContext(
         services=services,
@@ -84,6 +85,23 @@ def open_context(path: Path, read_only: bool, *, settings: Settings,
         settings=settings,
         runner=runner or TaskRunner(),
     )
+
+
+def waiting_for_import() -> None:
+    """A save waits for an import to end (``Database.write``): say so in the window, and
+    keep it painted meanwhile (the import's progress moves on). User input waits: the
+    save is still under way."""
+    from PySide6.QtCore import QEventLoop, QThread
+    from PySide6.QtWidgets import QMainWindow
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication) or QThread.currentThread() is not app.thread():
+        return  # a worker's write waits quietly
+    notice = app.translate("app", "Waiting for the import to finish before saving…")
+    for window in app.topLevelWidgets():
+        if isinstance(window, QMainWindow) and window.isVisible():
+            window.statusBar().showMessage(notice, 2000)
+    app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
 
 
 def build_main_window(argv: list[str], *, settings: QSettings | None = None,

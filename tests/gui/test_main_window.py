@@ -477,7 +477,7 @@ def test_a_status_conflict_offers_reload_or_keep_mine(
 
 def test_an_export_given_on_the_command_line_is_offered_for_import(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """``incidentlog FILE`` (the desktop opening an export): checked, then offered."""
-    from incidentlog.cli import _file_to_open
+    from incidentlog.cli.entry import _file_to_open
     from incidentlog.exchange import export_json
     from incidentlog.services import Services
     from incidentlog.store.database import open_database

@@ -18,7 +18,8 @@ import pytest
 
 from incidentlog.domain.errors import ExchangeError, StorageError
 from incidentlog.gui.settings import Settings, open_settings
-from incidentlog.store.backup import backup_database, default_backup_dir, newest_good_backup
+from incidentlog.store.backup import backup_database, default_backup_dir
+from incidentlog.store.restore import newest_good_backup
 from tests.gui.sample_data import DialogRecorder, build_window, make_database
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="pipes and links are POSIX")

@@ -153,7 +153,7 @@ def restore_job(db: str, backup: str, pause: str) -> None:
     import sqlite3
     import time
 
-    from incidentlog.store import backup as backup_module
+    from incidentlog.store import restore as restore_module
 
     delay = float(pause)
 
@@ -171,7 +171,7 @@ def restore_job(db: str, backup: str, pause: str) -> None:
     sqlite3.connect = slow("connect", sqlite3.connect)  # type: ignore[assignment]
     Path.replace = slow("rename", Path.replace)  # type: ignore[method-assign]
     Path.unlink = slow("remove", Path.unlink)  # type: ignore[method-assign]
-    aside = backup_module.restore_backup(Path(backup), Path(db))
+    aside = restore_module.restore_backup(Path(backup), Path(db))
     say("restored", aside.name if aside is not None else "-")
 
 

@@ -34,12 +34,12 @@ from incidentlog.store.backup import (
     anchor_path,
     backup_counts,
     list_backups,
-    newest_good_backup,
     read_anchor,
     verify_backup,
 )
 from incidentlog.store.check import check_database
 from incidentlog.store.database import open_database
+from incidentlog.store.restore import newest_good_backup
 from tests.reliability.forkserver import (
     IMPORT_INCIDENTS,
     KINDS,

@@ -31,7 +31,7 @@ LAYER_RULES = {
     "exchange": ("incidentlog.gui",),
 }
 #: The layers below the user interfaces: neither they nor anything they import may reach
-#: Qt. (cli.py and selftest.py may: they start the window on request.)
+#: Qt. (cli/ and selftest.py may: they start the window on request.)
 HEADLESS = ("domain", "store", "services", "exchange")
 
 

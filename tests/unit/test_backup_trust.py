@@ -18,15 +18,10 @@ import pytest
 from incidentlog import cli
 from incidentlog.domain.errors import StorageError
 from incidentlog.services import Services
-from incidentlog.store.backup import (
-    anchor_path,
-    backup_database,
-    backup_problems,
-    list_backups,
-    restore_backup,
-)
+from incidentlog.store.backup import anchor_path, backup_database, list_backups
 from incidentlog.store.check import check_database
 from incidentlog.store.database import open_database
+from incidentlog.store.restore import backup_problems, restore_backup
 from tests.reliability.child import incident
 
 

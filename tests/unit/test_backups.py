@@ -28,10 +28,10 @@ from incidentlog.store.backup import (
     check_keep,
     list_backups,
     read_anchor,
-    restore_backup,
     verify_backup,
 )
 from incidentlog.store.database import open_database
+from incidentlog.store.restore import restore_backup
 from tests.reliability.child import incident
 
 

@@ -333,3 +333,12 @@ def test_a_number_beyond_64_bits_is_refused(field: str) -> None:
     with pytest.raises(ValidationError) as refused:
         checked_incident(incident)
     assert field in refused.value.fields
+
+
+def test_a_year_1000_report_east_of_utc_is_stored_and_read_back(saving: Services) -> None:
+    """Was a ValueError on reading: 1000-01-01 in Baghdad is 999-12-31 in UTC, which the
+    C library's %Y wrote as "999-12-31T…", not a date ISO 8601 can read."""
+    published = Moment.from_local(datetime(1000, 1, 1), TimePrecision.DAY, "Asia/Baghdad")
+    stored = saving.sources.create(Source(title="a chronicle", published=published)).record
+    assert stored.published == published
+    assert saving.sources.get(stored.uid or "").published == published

@@ -34,6 +34,7 @@ from incidentlog.exchange.json import merge
 from incidentlog.services import Changes, Services
 from incidentlog.store.audit import history, verify_chain
 from incidentlog.store.database import Database, open_database
+from incidentlog.store.lineage import fingerprint
 from incidentlog.store.schema import audit_table, incident_table, quote_table, source_table
 
 SCHEMA_VALIDATOR = Draft202012Validator(export_schema())
@@ -355,7 +356,7 @@ def test_importing_an_export_again_changes_nothing(
     assert count(services, audit_table) == audit_before
 
 
-def test_a_newer_record_in_the_file_updates_ours(
+def test_a_record_derived_from_ours_in_the_file_updates_ours(
     services: Services, exported: tuple[dict[str, str], Path], tmp_path: Path
 ) -> None:
     uids, path = exported
@@ -363,7 +364,7 @@ def test_a_newer_record_in_the_file_updates_ours(
     incident = next(i for i in document["incidents"] if i["uid"] == uids["assad"])
     incident.update(
         title="Attack on al-Assad Airbase (revised)",
-        updated_at="2099-01-01T00:00:00Z",
+        ancestors=[fingerprint(services.incidents.get(uids["assad"]))],
         updated_by="colleague",
         version=2,
         tags=["revised"],
@@ -1119,7 +1120,7 @@ def test_periods_round_trip_with_their_uid_times_and_colour(
     export_json(first, tmp_path / "one.json", only_syria)  # a filter does not drop periods
     document = load(tmp_path / "one.json")
     assert list(SCHEMA_VALIDATOR.iter_errors(document)) == []
-    assert list(document)[-1] == "periods"
+    assert list(document)[-2:] == ["periods", "saved_views"]
     assert [p["uid"] for p in document["periods"]] == [campaign.uid, pause.uid]
     expected = list(export_schema()["$defs"]["period"]["properties"])
     assert all(list(record) == expected for record in document["periods"])
@@ -1178,7 +1179,7 @@ def test_periods_merge_by_uid(services: Services, tmp_path: Path) -> None:
 
     document = load(tmp_path / "out.json")
     record = document["periods"][0]
-    record.update(name="Campaign (revised)", updated_at="2099-01-01T00:00:00Z", version=2)
+    record.update(name="Campaign (revised)", version=2, ancestors=[fingerprint(campaign)])
     report = import_json(services, write(tmp_path / "newer.json", document))
     assert (report.periods.updated, report.periods.unchanged) == (1, 1)
     assert services.periods.get(campaign.uid or "").name == "Campaign (revised)"

@@ -26,8 +26,9 @@ import pytest
 from incidentlog.domain.errors import ExchangeError, StorageError
 from incidentlog.exchange import export_csv, export_json, import_json
 from incidentlog.services import Services
-from incidentlog.store.backup import anchor_path, backup_database, restore_backup
+from incidentlog.store.backup import anchor_path, backup_database
 from incidentlog.store.database import inspect_file, open_database
+from incidentlog.store.restore import restore_backup
 from tests.reliability.child import incident
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="pipes, links and modes are POSIX")

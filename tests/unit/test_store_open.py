@@ -236,7 +236,8 @@ def test_the_daily_backup_is_made_only_when_due(db_path: Path, tmp_path: Path) -
 
 def test_a_damaged_file_can_be_replaced_by_its_newest_good_backup(db_path: Path,
                                                                   tmp_path: Path) -> None:
-    from incidentlog.store.backup import backup_counts, newest_good_backup, restore_backup
+    from incidentlog.store.backup import backup_counts
+    from incidentlog.store.restore import newest_good_backup, restore_backup
 
     folder = tmp_path / "bk"
     with open_database(db_path) as db:

@@ -131,6 +131,7 @@ class RecordKind(_Labelled):
     SOURCE = "source"
     QUOTE = "quote"
     PERIOD = "period"
+    SAVED_VIEW = "saved_view"
 
 
 class AuditAction(_Labelled):

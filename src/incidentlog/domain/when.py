@@ -39,7 +39,11 @@ def to_utc_text(instant: datetime) -> str:
     """Aware datetime → ``2024-01-20T15:30:00Z`` (the stored and exported form)."""
     if instant.tzinfo is None:
         raise ValueError("a naive datetime has no time zone")
-    return instant.astimezone(UTC).strftime(ISO_UTC_FORMAT)
+    utc = instant.astimezone(UTC)
+    # Four digits always: the C library's %Y writes year 999 as "999", which is neither
+    # sortable text nor ISO 8601 (a year-1000 report east of UTC is in 999 in UTC).
+    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+            f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z")
 
 
 def from_utc_text(text: str) -> datetime:

@@ -68,16 +68,24 @@ class ImportReport:
     sources: KindCounts = field(default_factory=KindCounts)
     quotes: KindCounts = field(default_factory=KindCounts)
     periods: KindCounts = field(default_factory=KindCounts)
+    saved_views: KindCounts = field(default_factory=KindCounts)
     conflicts: list[str] = field(default_factory=list)
     renumbered: list[str] = field(default_factory=list)
     dry_run: bool = False
     links_added: int = 0
     path: Path | None = None
+    #: What the file says that is doubtful but was imported: clocks in the future,
+    #: records of the file merged together.
+    warnings: list[str] = field(default_factory=list)
+    #: Records the file has in a version older than ours (counted as unchanged).
+    older: int = 0
+    #: Sources of the file merged into another source of the file (same address).
+    merged: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         """True when the import wrote (or, in a dry run, would write) anything."""
-        kinds = (self.incidents, self.sources, self.quotes, self.periods)
+        kinds = (self.incidents, self.sources, self.quotes, self.periods, self.saved_views)
         return self.links_added > 0 or any(k.added or k.updated for k in kinds)
 
     def summary(self) -> str:
@@ -93,10 +101,18 @@ class ImportReport:
         ]
         if self.periods.total:  # files from before periods were exported have none
             lines.append(f"Periods: {self.periods.text()}.")
+        if self.saved_views.total:  # nor do files from before saved views
+            lines.append(f"Saved views: {self.saved_views.text()}.")
         if self.links_added:
             lines.append(f"Citations added to existing incidents: {self.links_added}.")
+        if self.older:
+            lines.append(
+                f"Older in the file than here (left as they are): {_plural(self.older, 'record')}."
+            )
         for title, items in (
             ("Conflicts (kept as they are here)", self.conflicts),
+            ("Warnings", self.warnings),
+            ("Sources merged (the same address twice in the file)", self.merged),
             ("Given a new ref (theirs was taken here)", self.renumbered),
         ):
             if not items:

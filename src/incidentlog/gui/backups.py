@@ -24,21 +24,15 @@ from PySide6.QtWidgets import (
 from incidentlog.domain.errors import StorageError
 from incidentlog.gui import plain_text
 from incidentlog.gui.context import AppContext
+from incidentlog.gui.plain_text import plain_label
 from incidentlog.gui.settings import (
     BACKUP_KEEP,
     MAX_BACKUP_KEEP,
     MIN_BACKUP_KEEP,
     Settings,
 )
-from incidentlog.store.backup import (
-    BackupInfo,
-    backup_counts,
-    backup_if_due,
-    backup_problems,
-    list_backups,
-    newest_good_backup,
-    restore_backup,
-)
+from incidentlog.store.backup import BackupInfo, backup_counts, backup_if_due, list_backups
+from incidentlog.store.restore import backup_problems, newest_good_backup, restore_backup
 from incidentlog.store.safe_paths import non_regular_kind
 
 
@@ -126,7 +120,7 @@ class RestoreDialog(QDialog):
             first = self.list.topLevelItem(0)
             if first is not None:
                 self.list.setCurrentItem(first)
-        explain = QLabel(self.tr(
+        explain = plain_label(self.tr(
             "Restoring puts the chosen backup in place of {0}. The current file is not "
             "deleted: it is set aside beside it, renamed with the date.").format(database.name),
             self)

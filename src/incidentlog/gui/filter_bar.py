@@ -33,6 +33,7 @@ from incidentlog.domain.enums import Status
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.flow_layout import FlowLayout
+from incidentlog.gui.plain_text import plain_label
 from incidentlog.services import Changes
 
 SEARCH_DELAY_MS = 250
@@ -162,7 +163,7 @@ class FilterBar(QWidget):
         self.clear_button.setAccessibleName(self.tr("Clear the filter"))
         self.clear_button.setToolTip(self.tr("Show every incident again"))
 
-        self.summary_label = QLabel(self)
+        self.summary_label = plain_label("", self)  # quotes the words searched for
         self.summary_label.setObjectName("filterSummary")
         self.summary_label.setAccessibleName(self.tr("Filter summary"))
 

@@ -8,6 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+from incidentlog.gui.plain_text import mark_rich
+
 
 class OpeningPage(QWidget):
     """What the window shows while the log it starts on is opened; calls back once painted."""
@@ -17,7 +19,7 @@ class OpeningPage(QWidget):
         self._painted = painted
         self.setObjectName("openingPage")
         layout = QVBoxLayout(self)
-        self.label = QLabel(self)
+        self.label = mark_rich(QLabel(self))  # "Opening <name>…", the name escaped
         self.label.setObjectName("openingLabel")
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.label.setWordWrap(True)
@@ -38,9 +40,9 @@ class WelcomePage(QWidget):
         self.setAccessibleName(self.tr("No database open"))
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        text = QLabel(self.tr(
+        text = mark_rich(QLabel(self.tr(
             "<h2>No incident log is open</h2>"
-            "<p>Open an existing log, or create a new one.</p>"), self)
+            "<p>Open an existing log, or create a new one.</p>"), self))
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(text)
         for label, slot in ((self.tr("&Open a log…"), open_log),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QLabel, QMainWindow
 
+from incidentlog.gui.plain_text import plain_label
 from incidentlog.gui.views import INCIDENTS, SOURCES, TIMELINE
 
 if TYPE_CHECKING:
@@ -25,10 +26,10 @@ class StatusLine(QObject):
         super().__init__(window)
         bar = window.statusBar()
         bar.setAccessibleName(self.tr("Status bar"))
-        self.count_label = QLabel(window)
+        self.count_label = plain_label("", window)
         self.count_label.setObjectName("statusCount")
         self.count_label.setAccessibleName(self.tr("Rows shown"))
-        self.database_label = QLabel(window)
+        self.database_label = plain_label("", window)  # a file name may hold anything
         self.database_label.setObjectName("statusDatabase")
         self.database_label.setAccessibleName(self.tr("Database file"))
         self.database_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

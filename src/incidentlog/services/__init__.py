@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import getpass
+from typing import Any
 
+from incidentlog.domain.enums import RecordKind
+from incidentlog.services.bulk_edit import BulkEditService
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
 from incidentlog.services.incidents import IncidentService
 from incidentlog.services.queries import IncidentQuery, QuoteQuery, SourceQuery
-from incidentlog.services.records import PeriodService, QuoteService, SourceService
+from incidentlog.services.records import (
+    PeriodService,
+    QuoteService,
+    RecordService,
+    SourceService,
+)
+from incidentlog.services.saved_views import SavedViewService
 from incidentlog.services.vocabulary import VocabularyQuery
 from incidentlog.store.database import Database
 
@@ -32,10 +41,23 @@ class Services:
         self.sources = SourceService(database, self.actor, self.notifier)
         self.quotes = QuoteService(database, self.actor, self.notifier)
         self.periods = PeriodService(database, self.actor, self.notifier)
+        self.saved_views = SavedViewService(database, self.actor, self.notifier)
+        self.bulk_edit = BulkEditService(database, self.actor, self.notifier)
         self.incident_query = IncidentQuery(database)
         self.source_query = SourceQuery(database)
         self.quote_query = QuoteQuery(database)
         self.vocabulary = VocabularyQuery(database)
+
+    def of_kind(self, kind: RecordKind) -> RecordService[Any]:
+        """The use cases of one record kind (the trash view lists each kind's own)."""
+        services: dict[RecordKind, RecordService[Any]] = {
+            RecordKind.INCIDENT: self.incidents,
+            RecordKind.SOURCE: self.sources,
+            RecordKind.QUOTE: self.quotes,
+            RecordKind.PERIOD: self.periods,
+            RecordKind.SAVED_VIEW: self.saved_views,
+        }
+        return services[kind]
 
     @property
     def read_only(self) -> bool:

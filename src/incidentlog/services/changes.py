@@ -19,6 +19,7 @@ class Changes:
     sources: frozenset[str] = frozenset()
     quotes: frozenset[str] = frozenset()
     periods: frozenset[str] = frozenset()
+    views: frozenset[str] = frozenset()  # saved views
     rows_changed: bool = False
     vocabulary: bool = False
 
@@ -31,6 +32,7 @@ class Changes:
             sources=uids if kind is RecordKind.SOURCE else none,
             quotes=uids if kind is RecordKind.QUOTE else none,
             periods=uids if kind is RecordKind.PERIOD else none,
+            views=uids if kind is RecordKind.SAVED_VIEW else none,
             rows_changed=rows_changed,
         )
 
@@ -40,6 +42,7 @@ class Changes:
             self.sources | other.sources,
             self.quotes | other.quotes,
             self.periods | other.periods,
+            self.views | other.views,
             self.rows_changed or other.rows_changed,
             self.vocabulary or other.vocabulary,
         )

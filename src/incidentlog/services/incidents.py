@@ -6,6 +6,7 @@ The shared machinery (one transaction each, audit, optimistic locking) is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from sqlalchemy import delete, insert, select, update
@@ -37,6 +38,9 @@ class IncidentService(RecordService[Incident]):
 
     def _load(self, connection: Connection, uid: str) -> Incident | None:
         return rows.load_incident(connection, uid)
+
+    def _load_ids(self, connection: Connection, ids: Sequence[int]) -> dict[int, Incident]:
+        return rows.load_incidents(connection, ids)
 
     def create(self, incident: Incident) -> Outcome[Incident]:
         incident = checked_incident(incident)
@@ -230,13 +234,15 @@ class IncidentService(RecordService[Incident]):
             )
 
 
+def transition_problem(current: Incident, status: Status) -> str | None:
+    """Why the review workflow does not let ``current`` go to ``status``; None if it does."""
+    if status in STATUS_TRANSITIONS[current.status]:
+        return None
+    allowed = ", ".join(sorted(s.label for s in STATUS_TRANSITIONS[current.status]))
+    return f"cannot go from {current.status.label} to {status.label} (possible: {allowed})"
+
+
 def _check_transition(current: Incident, status: Status) -> None:
-    if status not in STATUS_TRANSITIONS[current.status]:
-        allowed = ", ".join(sorted(s.label for s in STATUS_TRANSITIONS[current.status]))
-        raise ValidationError(
-            {
-                "status": f"cannot go from {current.status.label} to {status.label} "
-                f"(possible: {allowed})"
-            },
-            record=f"incident {current.label}",
-        )
+    problem = transition_problem(current, status)
+    if problem is not None:
+        raise ValidationError({"status": problem}, record=f"incident {current.label}")

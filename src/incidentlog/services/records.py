@@ -7,7 +7,8 @@ transaction, detects stale versions (optimistic locking), and returns an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import delete, insert, select
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Connection
 from incidentlog.domain.enums import AuditAction, RecordKind
 from incidentlog.domain.errors import ConflictError, NotFoundError, ValidationError
 from incidentlog.domain.records import Incident, Period, Quote, Source
+from incidentlog.domain.saved_views import SavedView
 from incidentlog.domain.urls import InvalidUrl, normalize_url
 from incidentlog.domain.validation import (
     checked_period,
@@ -24,7 +26,7 @@ from incidentlog.domain.validation import (
 )
 from incidentlog.domain.when import utc_now
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
-from incidentlog.store import audit
+from incidentlog.store import audit, lineage, trash
 from incidentlog.store import records as rows
 from incidentlog.store.database import Database, new_uid
 from incidentlog.store.schema import (
@@ -33,7 +35,25 @@ from incidentlog.store.schema import (
     source_table,
 )
 
-R = TypeVar("R", Incident, Source, Quote, Period)
+R = TypeVar("R", Incident, Source, Quote, Period, SavedView)
+#: Columns an edit sets without changing what the record says.
+_STAMPS = frozenset({"deleted_at", "updated_at", "updated_by"})
+
+
+@dataclass(frozen=True, slots=True)
+class TrashItem(Generic[R]):
+    """A record in the trash, when and by whom it was moved there."""
+
+    record: R
+    deleted_at: str
+    deleted_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrashPage(Generic[R]):
+    items: list[TrashItem[R]]
+    after: tuple[str, int] | None  # the key of the next page; None when this is the last
+
 
 def _stamp() -> str:
     return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -108,6 +128,8 @@ class RecordService(Generic[R]):
         self, connection: Connection, current: R, expected: int | None, values: Mapping[str, Any]
     ) -> None:
         uid = current.meta.uid or ""
+        if set(values) - _STAMPS:  # its content changes: the version it replaces is an ancestor
+            lineage.remember(connection, current)
         if not rows.versioned_update(connection, self.table, uid, expected, values):
             fresh = self._require(connection, uid)
             self._check_version(fresh, expected)
@@ -183,6 +205,35 @@ class RecordService(Generic[R]):
         with self._db.read() as connection:
             return self._load(connection, uid)
 
+    def _load_ids(self, connection: Connection, ids: Sequence[int]) -> dict[int, R]:
+        """Records by row id (a page of the trash), per kind."""
+        raise NotImplementedError
+
+    def trash(self, *, limit: int = 100, after: tuple[str, int] | None = None) -> TrashPage[R]:
+        """A page of this kind's trash, the latest deleted first, with who deleted each.
+
+        Pass the page's ``after`` to get the next one; it is None after the last.
+        """
+        with self._db.read() as connection:
+            keys = trash.trash_page(connection, self.table, limit=limit, after=after)
+            found = self._load_ids(connection, [row_id for row_id, _ in keys])
+            records = [found[row_id] for row_id, _ in keys]
+            who = trash.deleted_by(connection, [r.meta.uid or "" for r in records])
+        # Without a "delete" entry (a record imported as deleted) the last writer did it.
+        items = [
+            TrashItem(
+                r, r.meta.deleted_at or "", who.get(r.meta.uid or "") or r.meta.updated_by or ""
+            )
+            for r in records
+        ]
+        # A full page may have more after it; a short one is the last.
+        following = (keys[-1][1], keys[-1][0]) if keys and len(keys) == limit else None
+        return TrashPage(items, following)
+
+    def trash_count(self) -> int:
+        with self._db.read() as connection:
+            return trash.trash_count(connection, self.table)
+
     def delete(self, uid: str, expected_version: int | None = None) -> Outcome[R]:
         """Move to the trash (soft delete): hidden from the log, restorable."""
         at = _stamp()
@@ -204,61 +255,114 @@ class RecordService(Generic[R]):
         return self._finish(Outcome(stored, self._changes(uid, True)))
 
     def restore(self, uid: str) -> Outcome[R]:
+        """Take a record out of the trash (one already live is returned as it is)."""
+        outcome = self.restore_many([uid])
+        stored = outcome.record[0] if outcome.record else self.get(uid)
+        return Outcome(stored, outcome.changes)
+
+    def restore_many(self, uids: Sequence[str]) -> Outcome[list[R]]:
+        """Take several records out of the trash in one transaction, one audit entry each.
+
+        Returns the records restored; those already live are left alone. A uid
+        that no longer exists (purged meanwhile) raises ``NotFoundError`` and
+        nothing is restored.
+        """
         at = _stamp()
+        restored: list[R] = []
         with self._db.write() as connection:
-            current = self._require(connection, uid)
-            if current.meta.deleted_at is None:
-                return Outcome(current)
-            self._bump(
-                connection,
-                current,
-                None,
-                {"deleted_at": None, "updated_at": at, "updated_by": self._actor},
-            )
-            self._audit(
-                connection,
-                AuditAction.RESTORE,
-                uid,
-                current.label,
-                {"deleted_at": [current.meta.deleted_at, None]},
-                at,
-            )
-            stored = self._require(connection, uid)
-        return self._finish(Outcome(stored, self._changes(uid, True)))
+            for uid in dict.fromkeys(uids):
+                current = self._require(connection, uid)
+                if current.meta.deleted_at is None:
+                    continue
+                self._bump(
+                    connection,
+                    current,
+                    None,
+                    {"deleted_at": None, "updated_at": at, "updated_by": self._actor},
+                )
+                self._audit(
+                    connection,
+                    AuditAction.RESTORE,
+                    uid,
+                    current.label,
+                    {"deleted_at": [current.meta.deleted_at, None]},
+                    at,
+                )
+                restored.append(self._require(connection, uid))
+        changes = Changes.of(
+            self.kind, frozenset(r.meta.uid or "" for r in restored), rows_changed=bool(restored)
+        )
+        self._notifier.notify(changes)
+        return Outcome(restored, changes)
 
     def purge(self, uid: str) -> Outcome[None]:
         """Delete for good a record that is in the trash (emptying the trash on purpose)."""
+        outcome = self.purge_many([uid])
+        return Outcome(None, outcome.changes)
+
+    def purge_many(self, uids: Sequence[str]) -> Outcome[int]:
+        """Delete for good several records of the trash: all of them, or none.
+
+        Each purge is audited. A record that is not in the trash, or that
+        cannot be purged (a source still cited: ``_purge_refusal``), refuses the
+        whole purge with one ``ValidationError`` naming every such record.
+        """
         at = _stamp()
+        wanted = list(dict.fromkeys(uids))
         with self._db.write() as connection:
-            current = self._require(connection, uid)
-            if current.meta.deleted_at is None:
-                raise ValidationError(
-                    {"deleted_at": "move it to the trash first; only the trash can be emptied"},
-                    record=f"{self.kind.label} {current.label}",
-                )
-            connection.execute(delete(self.table).where(self.table.c.uid == uid))
-            self._audit(connection, AuditAction.PURGE, uid, current.label, {}, at)
-        changes = self._changes(uid, True)
+            doomed = [self._require(connection, uid) for uid in wanted]
+            problems = {
+                f"{self.kind.label} {record.label}": problem
+                for record in doomed
+                if (problem := self._purge_problem(connection, record)) is not None
+            }
+            if problems:
+                raise ValidationError(problems)
+            for record in doomed:
+                self._purge_one(connection, record, at)
+        changes = Changes.of(self.kind, frozenset(wanted), rows_changed=bool(wanted))
         self._notifier.notify(changes)
-        return Outcome(None, changes)
+        return Outcome(len(wanted), changes)
+
+    def _purge_problem(self, connection: Connection, record: R) -> str | None:
+        if record.meta.deleted_at is None:
+            return "move it to the trash first; only the trash can be emptied"
+        return self._purge_refusal(connection, record)
+
+    def _purge_refusal(self, connection: Connection, record: R) -> str | None:
+        """Why a trashed record may not be purged yet; None when it may (per kind)."""
+        return None
+
+    def _purge_audit(self, connection: Connection, record: R) -> dict[str, Any]:
+        """What purging ``record`` takes with it, for its audit entry (per kind)."""
+        return {}
+
+    def _purge_one(self, connection: Connection, record: R, at: str) -> None:
+        uid = record.meta.uid or ""
+        changes = self._purge_audit(connection, record)
+        connection.execute(delete(self.table).where(self.table.c.uid == uid))
+        lineage.forget(connection, [uid])
+        self._audit(connection, AuditAction.PURGE, uid, record.label, changes, at)
 
     def empty_trash(self) -> Outcome[int]:
+        """Purge the whole trash of this kind; what may not be purged yet stays in it."""
         at = _stamp()
         with self._db.write() as connection:
-            doomed = (
+            trashed = (
                 connection.execute(
                     select(self.table.c.uid).where(self.table.c.deleted_at.is_not(None))
                 )
                 .scalars()
                 .all()
             )
-            for uid in doomed:
-                current = self._require(connection, uid)
-                self._audit(connection, AuditAction.PURGE, uid, current.label, {}, at)
-            connection.execute(delete(self.table).where(self.table.c.deleted_at.is_not(None)))
-        changes = Changes.of(self.kind, frozenset(doomed), rows_changed=bool(doomed))
+            doomed = [self._require(connection, uid) for uid in trashed]
+            doomed = [r for r in doomed if self._purge_refusal(connection, r) is None]
+            for record in doomed:
+                self._purge_one(connection, record, at)
+        gone = frozenset(r.meta.uid or "" for r in doomed)
+        changes = Changes.of(self.kind, gone, rows_changed=bool(gone))
         self._notifier.notify(changes)
-        return Outcome(len(doomed), changes)
+        return Outcome(len(gone), changes)
 
 
 def _new_meta(actor: str, at: str, uid: str | None = None) -> dict[str, Any]:
@@ -284,6 +388,9 @@ class SourceService(RecordService[Source]):
     def _load(self, connection: Connection, uid: str) -> Source | None:
         row = rows.get_source_row(connection, uid)
         return rows.source_from_row(row) if row else None
+
+    def _load_ids(self, connection: Connection, ids: Sequence[int]) -> dict[int, Source]:
+        return rows.load_sources(connection, ids)
 
     def duplicates_of(self, url: str | None, *, except_uid: str | None = None) -> list[Source]:
         """Live sources whose normalized URL is that of ``url``."""
@@ -325,6 +432,42 @@ class SourceService(RecordService[Source]):
     def _row_values(self, connection: Connection, record: Source) -> dict[str, Any]:
         return rows.source_values(record)
 
+    def _purge_refusal(self, connection: Connection, record: Source) -> str | None:
+        # Purging would silently take the citation away from a live record (the
+        # links cascade, a quote's source becomes empty): refuse, and say by whom.
+        from incidentlog.store.queries import source_users
+
+        live = [(kind, label) for kind, _, label, trashed in
+                source_users(connection, record.meta.id or 0) if not trashed]
+        if not live:
+            return None
+        refs = [label for kind, label in live if kind == "incident"]
+        quotes = len(live) - len(refs)
+        parts = []
+        if refs:
+            shown = ", ".join(refs[:5]) + (f" and {len(refs) - 5} more" if len(refs) > 5 else "")
+            parts.append(f"{'incident' if len(refs) == 1 else 'incidents'} {shown}")
+        if quotes:
+            parts.append(f"{quotes} {'quote' if quotes == 1 else 'quotes'}")
+        return (
+            f"is still cited by {' and '.join(parts)}; remove those citations, "
+            "or restore the source"
+        )
+
+    def _purge_audit(self, connection: Connection, record: Source) -> dict[str, Any]:
+        # Only records in the trash can still use it here: their citation goes with it.
+        from incidentlog.store.queries import source_users
+
+        users = source_users(connection, record.meta.id or 0)
+        changes: dict[str, Any] = {}
+        incidents = [uid for kind, uid, _, _ in users if kind == "incident"]
+        quotes = [uid for kind, uid, _, _ in users if kind == "quote"]
+        if incidents:
+            changes["cited_by"] = [incidents, None]
+        if quotes:
+            changes["quotes"] = [quotes, None]
+        return changes
+
     def citing(self, uid: str) -> list[tuple[str, str, str]]:
         """(uid, ref, title) of the live incidents that cite this source."""
         from incidentlog.store.queries import citing_incidents
@@ -341,6 +484,9 @@ class QuoteService(RecordService[Quote]):
     def _load(self, connection: Connection, uid: str) -> Quote | None:
         row = rows.get_quote_row(connection, uid)
         return rows.quote_from_row(row) if row else None
+
+    def _load_ids(self, connection: Connection, ids: Sequence[int]) -> dict[int, Quote]:
+        return rows.load_quotes(connection, ids)
 
     def _checked(self, record: Quote) -> Quote:
         return checked_quote(record)
@@ -382,6 +528,10 @@ class PeriodService(RecordService[Period]):
         row = rows.get_period_row(connection, uid)
         return rows.period_from_row(row) if row else None
 
+    def _load_ids(self, connection: Connection, ids: Sequence[int]) -> dict[int, Period]:
+        result = connection.execute(select(period_table).where(period_table.c.id.in_(ids)))
+        return {row.id: rows.period_from_row(row._mapping) for row in result}
+
     def list(self) -> list[Period]:
         with self._db.read() as connection:
             result = connection.execute(
@@ -402,3 +552,4 @@ class PeriodService(RecordService[Period]):
 
     def update(self, period: Period, *, force: bool = False) -> Outcome[Period]:
         return self._update(period, force=force)
+

@@ -13,8 +13,9 @@ import os
 import re
 import sqlite3
 import tempfile
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -118,6 +119,15 @@ def storage_error(exc: BaseException | None, path: str | None) -> Exception:
     return StorageError(f"The database{where} reported an error: {exc}.", path)
 
 
+def _is_busy(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
+
+
+#: How often a write waiting for an import tells ``Database.on_wait``.
+WAIT_NOTICE_S = 0.25
+
+
 class Database:
     """An open incidentlog database: its engine, where it is, and whether it is writable."""
 
@@ -134,6 +144,13 @@ class Database:
         self.path = path
         self.read_only = read_only
         self._write_engine = engine.execution_options(write=True)
+        #: The thread holding a long write transaction (an import), and how to wait for it.
+        self._long_writer: int | None = None
+        self._long_writes_begun = 0
+        self._long_write_over = threading.Condition()
+        #: Called about every ``WAIT_NOTICE_S`` while a write waits for a long one (the
+        #: window shows a notice); None: wait quietly.
+        self.on_wait: Callable[[], None] | None = None
 
     @property
     def location(self) -> str:
@@ -151,15 +168,71 @@ class Database:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction: takes the write lock first, commits or rolls back whole."""
+        """One write transaction: takes the write lock first, commits or rolls back whole.
+
+        While a long write of this process holds the lock (``long_write``: an import,
+        one transaction that may last longer than the busy timeout), this waits for it
+        to end instead of being refused as busy.
+        """
         if self.read_only:
             raise ReadOnlyError(f"The database {self.location}")
-        with (
-            translate_errors(self.location),
-            self._write_engine.connect() as connection,
-            connection.begin(),
-        ):
+        with translate_errors(self.location), self._locked() as connection:
             yield connection
+
+    @contextlib.contextmanager
+    def long_write(self) -> Iterator[Connection]:
+        """``write`` for a transaction that may hold the lock for minutes (an import):
+        the other writers of this process wait for it rather than time out."""
+        with self._long_write_over:
+            while self._long_writer is not None:  # one at a time; the second waits too
+                self._long_write_over.wait()
+            self._long_writer = threading.get_ident()
+            self._long_writes_begun += 1
+        try:
+            with self.write() as connection:
+                yield connection
+        finally:
+            with self._long_write_over:
+                self._long_writer = None
+                self._long_write_over.notify_all()
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[Connection]:
+        """A connection in a write transaction that holds the lock."""
+        while True:
+            self._wait_for_long_write()
+            begun = self._long_writes_begun
+            connection = self._write_engine.connect()
+            try:
+                transaction = connection.begin()
+            except DBAPIError as exc:
+                connection.close()
+                # Busy because a long write began while this one was already waiting in
+                # SQLite (it may even have ended since): wait for it here, and try again.
+                if _is_busy(exc) and (
+                    self._long_write_elsewhere() or self._long_writes_begun != begun
+                ):
+                    continue
+                raise
+            except BaseException:
+                connection.close()
+                raise
+            break
+        with connection, transaction:
+            yield connection
+
+    def _long_write_elsewhere(self) -> bool:
+        writer = self._long_writer
+        return writer is not None and writer != threading.get_ident()
+
+    def _wait_for_long_write(self) -> None:
+        while self._long_write_elsewhere():
+            with self._long_write_over:
+                if self._long_write_elsewhere():
+                    self._long_write_over.wait(WAIT_NOTICE_S)
+            # Outside the lock: the notice may run the window's events for a moment.
+            if self.on_wait is not None and self._long_write_elsewhere():
+                self.on_wait()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -351,33 +424,9 @@ def open_database(
     # would hang the read, and creating a database over any of them would destroy it.
     exists = refuse_unless_regular(path, "The database") and path.stat().st_size > 0
     if not exists:
-        if read_only:
-            raise StorageError(f"There is no database at {path}.", str(path))
-        try:
-            # An empty regular file holds nothing: the new database is renamed over it.
-            _create(path)
-        except OSError as exc:
-            raise StorageError(
-                f"A database cannot be created at {path}: {exc.strerror or exc}.", str(path)
-            ) from exc
-        except SQLAlchemyError as exc:
-            raise storage_error(getattr(exc, "orig", exc), str(path)) from exc
+        _create_new(path, read_only)
     else:
-        state = inspect_file(path)
-        if state.revision != head_revision():
-            if read_only:
-                raise StorageError(
-                    f"{path} was made by an older incidentlog and must be upgraded before use; "
-                    "open it once without --read-only (a backup is made first).",
-                    str(path),
-                )
-            if not os.access(path, os.W_OK):
-                raise StorageError(
-                    f"{path} must be upgraded to this version of incidentlog but cannot be "
-                    "written. It was left unchanged.",
-                    str(path),
-                )
-            _migrate(path, backup_dir, backup_keep)
+        _bring_up_to_date(path, read_only, backup_dir, backup_keep)
     if not read_only and not os.access(path, os.W_OK):
         read_only = True  # a file the user cannot write is opened read-only (docs/reliability.md)
     if not read_only:
@@ -389,6 +438,42 @@ def open_database(
         connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one()
     return database
 
+
+
+def _create_new(path: Path, read_only: bool) -> None:
+    """A new database at ``path`` (an empty regular file there is replaced)."""
+    if read_only:
+        raise StorageError(f"There is no database at {path}.", str(path))
+    try:
+        # An empty regular file holds nothing: the new database is renamed over it.
+        _create(path)
+    except OSError as exc:
+        raise StorageError(
+            f"A database cannot be created at {path}: {exc.strerror or exc}.", str(path)
+        ) from exc
+    except SQLAlchemyError as exc:
+        raise storage_error(getattr(exc, "orig", exc), str(path)) from exc
+
+
+def _bring_up_to_date(path: Path, read_only: bool, backup_dir: Path | None,
+                      backup_keep: int | None) -> None:
+    """Refuse a file that is not ours; migrate an older schema (backed up first)."""
+    state = inspect_file(path)
+    if state.revision == head_revision():
+        return
+    if read_only:
+        raise StorageError(
+            f"{path} was made by an older incidentlog and must be upgraded before use; "
+            "open it once without --read-only (a backup is made first).",
+            str(path),
+        )
+    if not os.access(path, os.W_OK):
+        raise StorageError(
+            f"{path} must be upgraded to this version of incidentlog but cannot be "
+            "written. It was left unchanged.",
+            str(path),
+        )
+    _migrate(path, backup_dir, backup_keep)
 
 def _migrate(path: Path, backup_dir: Path | None, keep: int | None) -> None:
     from incidentlog.store.backup import DEFAULT_KEEP, backup_database

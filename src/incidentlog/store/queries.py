@@ -446,3 +446,24 @@ def citing_incidents(connection: Connection, source_id: int) -> list[tuple[str, 
         .order_by(incident_table.c.occurred_at)
     )
     return [(uid, ref, title) for uid, ref, title in rows]
+
+
+def source_users(connection: Connection, source_id: int) -> list[tuple[str, str, str, bool]]:
+    """(kind, uid, label, in the trash) of every incident citing and quote carried by a source.
+
+    What purging the source would take with it (docs/architecture.md, "The trash").
+    """
+    incidents = connection.execute(
+        select(incident_table.c.uid, incident_table.c.ref, incident_table.c.deleted_at)
+        .join(incident_source_table, incident_source_table.c.incident_id == incident_table.c.id)
+        .where(incident_source_table.c.source_id == source_id)
+        .order_by(incident_table.c.ref)
+    )
+    quotes = connection.execute(
+        select(quote_table.c.uid, quote_table.c.speaker, quote_table.c.deleted_at)
+        .where(quote_table.c.source_id == source_id)
+        .order_by(quote_table.c.id)
+    )
+    return [("incident", uid, ref, deleted is not None) for uid, ref, deleted in incidents] + [
+        ("quote", uid, speaker, deleted is not None) for uid, speaker, deleted in quotes
+    ]

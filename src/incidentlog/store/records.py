@@ -7,8 +7,10 @@ none commits. The bulk paths of export and import live in ``exchange/``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
+import orjson
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
@@ -29,6 +31,12 @@ from incidentlog.domain.records import (
     Source,
     SourceLink,
 )
+from incidentlog.domain.saved_views import (
+    SavedView,
+    filter_to_json,
+    sort_to_json,
+    view_from_json,
+)
 from incidentlog.domain.urls import InvalidUrl, normalize_url
 from incidentlog.domain.when import Moment, to_utc_text
 from incidentlog.store.schema import (
@@ -37,6 +45,7 @@ from incidentlog.store.schema import (
     incident_tag_table,
     period_table,
     quote_table,
+    saved_view_table,
     source_table,
     vocabulary_table,
 )
@@ -176,6 +185,23 @@ def load_incidents(connection: Connection, ids: Sequence[int]) -> dict[int, Inci
         tags = tags_of(connection, [row["id"] for row in rows])
         for row in rows:
             found[row["id"]] = incident_from_row(row, tags[row["id"]])
+    return found
+
+
+def load_incidents_by_uid(connection: Connection, uids: Sequence[str]) -> dict[str, Incident]:
+    """Incidents by uid, trashed ones included; a uid not stored is absent (a selection)."""
+    found: dict[str, Incident] = {}
+    for start in range(0, len(uids), 500):
+        chunk = list(uids[start : start + 500])
+        rows = [
+            r._mapping
+            for r in connection.execute(
+                select(incident_table).where(incident_table.c.uid.in_(chunk))
+            )
+        ]
+        tags = tags_of(connection, [row["id"] for row in rows])
+        for row in rows:
+            found[row["uid"]] = incident_from_row(row, tags[row["id"]])
     return found
 
 
@@ -399,6 +425,60 @@ def period_from_row(row: RowMapping) -> Period:
 
 def get_period_row(connection: Connection, uid: str) -> RowMapping | None:
     row = connection.execute(select(period_table).where(period_table.c.uid == uid)).first()
+    return row._mapping if row else None
+
+
+# --- saved views -------------------------------------------------------------
+
+
+def _json_text(document: Any) -> str:
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def saved_view_values(view: SavedView) -> dict[str, Any]:
+    return {
+        "name": view.name,
+        "filter_json": _json_text(filter_to_json(view.filter)),
+        "sort_json": _json_text(sort_to_json(view.sort)),
+        "columns_json": _json_text(list(view.columns)),
+    }
+
+
+def _parsed(text: str, what: str, empty: Any, problems: list[str]) -> Any:
+    """The JSON document ``text``; ``empty`` (no condition, the defaults) if it is not JSON."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        problems.append(f"the stored {what} is not JSON and was skipped")
+        return empty
+
+
+def saved_view_from_row(row: RowMapping) -> SavedView:
+    """The view a row describes; what cannot be read is in its ``problems``, never raised."""
+    problems: list[str] = []
+    view = view_from_json(
+        row["name"],
+        _parsed(row["filter_json"], "filter", {}, problems),
+        _parsed(row["sort_json"], "sort order", {}, problems),
+        _parsed(row["columns_json"], "column list", [], problems),
+        _meta(row),
+    )
+    return replace(view, problems=tuple(problems) + view.problems) if problems else view
+
+
+def live_view_names(connection: Connection, except_uid: str | None = None) -> list[str]:
+    """The names of the live saved views, case-folded (names are unique ignoring case)."""
+    v = saved_view_table
+    query = select(v.c.name).where(v.c.deleted_at.is_(None))
+    if except_uid is not None:
+        query = query.where(v.c.uid != except_uid)
+    return [name.casefold() for (name,) in connection.execute(query)]
+
+
+def get_saved_view_row(connection: Connection, uid: str) -> RowMapping | None:
+    row = connection.execute(
+        select(saved_view_table).where(saved_view_table.c.uid == uid)
+    ).first()
     return row._mapping if row else None
 
 

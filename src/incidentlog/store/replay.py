@@ -38,6 +38,7 @@ from incidentlog.store.schema import (
     incident_table,
     period_table,
     quote_table,
+    saved_view_table,
     source_table,
 )
 
@@ -46,6 +47,7 @@ TABLES: dict[str, Table] = {
     "source": source_table,
     "quote": quote_table,
     "period": period_table,
+    "saved_view": saved_view_table,
 }
 #: Bookkeeping the audit log does not record field by field.
 _UNRECORDED = {"id", "uid", "version", "created_at", "created_by", "updated_at", "updated_by"}
@@ -57,7 +59,7 @@ _TWINS = {"incident": "incident_id", "incident_id": "incident",
           "source": "source_id", "source_id": "source"}
 #: A field that is never empty: an entry that sets it from nothing is a creation.
 _ALWAYS_SET = {"incident": "occurred_at", "source": "kind", "quote": "text",
-               "period": "starts_at"}
+               "period": "starts_at", "saved_view": "name"}
 #: Entries that change citations, not the record's own fields.
 _NOT_FIELDS = {"link", "unlink"}
 _UNKNOWN = object()

@@ -241,6 +241,20 @@ period_table = Table(
     _live_index("ix_period_starts", "starts_at", "id"),
 )
 
+# A named filter + sort + visible columns of the incident table (added by
+# migration 0004); the three are JSON documents (docs/formats.md).
+saved_view_table = Table(
+    "saved_view",
+    metadata,
+    *_record_head(),
+    _column("name", Text),
+    _column("filter_json", Text),
+    _column("sort_json", Text),
+    _column("columns_json", Text),
+    *_record_tail(),
+    _live_index("ix_saved_view_name", "name", "id"),
+)
+
 # User-extensible word lists: event types, weapons, perpetrators, tags.
 vocabulary_table = Table(
     "vocabulary",
@@ -266,4 +280,13 @@ audit_table = Table(
     _column("prev_hash", String(64)),
     _column("hash", String(64)),
     Index("ix_audit_log_uid", "uid", "id"),
+)
+
+# The fingerprints of each record's earlier versions, newest first (store/lineage.py): what
+# an import needs to tell "derived from ours" from "changed on both sides".
+lineage_table = Table(
+    "record_lineage",
+    metadata,
+    _column("uid", String(36), primary_key=True),
+    _column("ancestors", Text),  # JSON list of fingerprints
 )

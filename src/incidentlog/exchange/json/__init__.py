@@ -1,7 +1,8 @@
 """The JSON exchange format: export, validation and merging import (docs/formats.md).
 
 The document is ``{"format": "incidentlog", "version": 1, "exported_at", "incidents",
-"sources", "quotes", "periods"}`` ("periods" is optional: older exports lack it), valid
+"sources", "quotes", "periods", "saved_views"}`` ("periods" and "saved_views" are
+optional: older exports lack them), valid
 against ``resources/schema/incidentlog-export-1.schema.json``. Export → import into an
 empty database → export gives the same document.
 

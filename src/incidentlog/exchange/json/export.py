@@ -18,14 +18,17 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, RowMapping
 
 from incidentlog.domain.query import IncidentFilter
+from incidentlog.domain.saved_views import SavedView, filter_to_json, sort_to_json
 from incidentlog.exchange.files import output_file
 from incidentlog.exchange.json.schema import FORMAT, VERSION, now_text
 from incidentlog.exchange.reports import Cancel, ExportReport, Progress, Ticker
 from incidentlog.exchange.scope import IncidentBatch, Scope
 from incidentlog.services import Services
-from incidentlog.store.schema import period_table
+from incidentlog.store import lineage
+from incidentlog.store import records as store_records
+from incidentlog.store.schema import period_table, saved_view_table
 
-__all__ = ["export_json", "period_json"]
+__all__ = ["export_json", "period_json", "saved_view_json"]
 
 
 def export_json(
@@ -50,9 +53,10 @@ def export_json(
     with database.read() as connection, output_file(out) as handle:
         counts = scope.counts(connection)
         periods = _live_periods(connection)
-        ticker.total = counts.total + len(periods)
+        views = _live_views(connection)
+        ticker.total = counts.total + len(periods) + len(views)
         ticker.report()
-        written = _write_document(handle, connection, scope, periods, ticker)
+        written = _write_document(handle, connection, scope, (periods, views), ticker)
         ticker.check()
     ticker.done = ticker.total
     ticker.report()
@@ -72,42 +76,71 @@ def _live_periods(connection: Connection) -> list[RowMapping]:
     )
 
 
+def _live_views(connection: Connection) -> list[SavedView]:
+    # As the domain reads them: a part this version cannot read is left out, so that the
+    # file is valid; sorted by name, then uid.
+    v = saved_view_table
+    rows = connection.execute(select(v).where(v.c.deleted_at.is_(None)))
+    views = [store_records.saved_view_from_row(row._mapping) for row in rows]
+    return sorted(views, key=lambda view: (view.name or "", view.meta.uid or ""))
+
+
 def _write_document(
     handle: IO[bytes],
     connection: Connection,
     scope: Scope,
-    periods: list[RowMapping],
+    context: tuple[list[RowMapping], list[SavedView]],
     ticker: Ticker,
 ) -> dict[str, int]:
-    """Write the whole document; return how many records each section holds."""
+    """Write the whole document; return how many records each section holds.
+
+    ``context``: the live periods and saved views, exported whatever the filter.
+    """
+    periods, views = context
     head = {"format": FORMAT, "version": VERSION, "exported_at": now_text()}
     handle.write(orjson.dumps(head, option=orjson.OPT_INDENT_2)[:-2])  # drop "\n}"
+    def lineage_of(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return _with_lineage(connection, records)
+
     written = {
         "incidents": _write_section(
             handle,
             "incidents",
-            (_incident_records(batch) for batch in scope.incidents(connection)),
+            (lineage_of(_incident_records(batch)) for batch in scope.incidents(connection)),
             ticker,
         ),
         "sources": _write_section(
             handle,
             "sources",
-            (_source_records(batch.rows) for batch in scope.sources(connection)),
+            (lineage_of(_source_records(batch.rows)) for batch in scope.sources(connection)),
             ticker,
         ),
         "quotes": _write_section(
             handle,
             "quotes",
-            (_quote_records(rows) for rows in scope.quotes(connection)),
+            (lineage_of(_quote_records(rows)) for rows in scope.quotes(connection)),
             ticker,
         ),
         # Every live period whatever the filter: a period is context, not a selected record.
         "periods": _write_section(
-            handle, "periods", iter([[period_json(row) for row in periods]]), ticker
+            handle, "periods", iter([lineage_of([period_json(row) for row in periods])]), ticker
+        ),
+        "saved_views": _write_section(
+            handle, "saved_views", iter([lineage_of([saved_view_json(view) for view in views])]),
+            ticker,
         ),
     }
     handle.write(b"\n}\n")
     return written
+
+def _with_lineage(connection: Connection, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each record with the fingerprints of its earlier versions (``store.lineage``), the
+    history an import decides by; null for a record never edited since it came here."""
+    known = lineage.ancestors_of(connection, [record["uid"] for record in records])
+    for record in records:
+        record["ancestors"] = known.get(record["uid"])
+    return records
+
 
 def _write_section(
     handle: IO[bytes], name: str, batches: Iterator[list[dict[str, Any]]], ticker: Ticker
@@ -145,6 +178,7 @@ def _meta_json(row: Mapping[Any, Any]) -> dict[str, Any]:
         "created_by": row["created_by"],
         "updated_at": row["updated_at"],
         "updated_by": row["updated_by"],
+        "ancestors": None,  # filled per batch (_with_lineage)
     }
 
 
@@ -172,6 +206,7 @@ def _incident_records(batch: IncidentBatch) -> list[dict[str, Any]]:
                 "created_by": created_by,
                 "updated_at": updated_at,
                 "updated_by": updated_by,
+                "ancestors": None,
                 "ref": ref,
                 "title": title,
                 "summary": summary,
@@ -214,6 +249,7 @@ def _source_records(rows: Sequence[Any]) -> list[dict[str, Any]]:
             "created_by": created_by,
             "updated_at": updated_at,
             "updated_by": updated_by,
+            "ancestors": None,
             "kind": kind,
             "title": title,
             "url": url,
@@ -250,6 +286,7 @@ def _quote_records(rows: Sequence[Any]) -> list[dict[str, Any]]:
             "created_by": created_by,
             "updated_at": updated_at,
             "updated_by": updated_by,
+            "ancestors": None,
             "text": text,
             "speaker": speaker,
             "speaker_role": speaker_role,
@@ -283,3 +320,20 @@ def period_json(row: Mapping[Any, Any]) -> dict[str, Any]:
         "notes": row["notes"],
     }
 
+
+
+def saved_view_json(view: SavedView) -> dict[str, Any]:
+    meta = view.meta
+    return {
+        "uid": meta.uid,
+        "version": meta.version,
+        "created_at": meta.created_at,
+        "created_by": meta.created_by,
+        "updated_at": meta.updated_at,
+        "updated_by": meta.updated_by,
+        "name": view.name,
+        "filter": filter_to_json(view.filter),
+        "sort": sort_to_json(view.sort),
+        "columns": list(view.columns),
+        "ancestors": None,  # filled by the export (_with_lineage)
+    }

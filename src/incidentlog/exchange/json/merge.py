@@ -9,7 +9,7 @@ back. The merge rules are ``_Importer``'s docstring.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,14 +32,16 @@ from incidentlog.exchange.json.rules import (
 from incidentlog.exchange.reports import Cancel, ImportReport, Progress, Ticker
 from incidentlog.exchange.scope import BATCH, Row
 from incidentlog.services import Changes, Services
-from incidentlog.store import audit, bulk
+from incidentlog.store import audit, bulk, lineage
 from incidentlog.store import records as store_records
+from incidentlog.store.records import live_view_names
 from incidentlog.store.schema import (
     incident_source_table,
     incident_table,
     incident_tag_table,
     period_table,
     quote_table,
+    saved_view_table,
     source_table,
 )
 
@@ -107,7 +109,11 @@ def import_json(
     report = importer.report(dry_run)
     if not dry_run and report.changed:
         services.notifier.notify(
-            Changes(periods=frozenset(importer.period_uids), rows_changed=True)
+            Changes(
+                periods=frozenset(importer.period_uids),
+                views=frozenset(importer.view_uids),
+                rows_changed=True,
+            )
         )
     ticker.done = ticker.total
     ticker.report()
@@ -133,7 +139,9 @@ def _write(services: Services, importer: _Importer, dry_run: bool,
     sqlite = database.backend.name == "sqlite"
     try:
         with (
-            database.write() as connection,
+            # Holds the lock for as long as the merge takes: the window's saves wait for it
+            # (docs/reliability.md) rather than time out as "busy".
+            database.long_write() as connection,
             bulk.page_cache(connection, _IMPORT_CACHE_MIB) if sqlite else contextlib.nullcontext(),
         ):
             importer.run(connection)
@@ -169,8 +177,9 @@ class _Importer(MergeRules):
 
     A source whose uid is not here but whose normalized URL is that of a live
     source that was here before the import is merged into it: citations and
-    quotes of the file's source go to ours. Sources are never merged with
-    each other within the file (the officer may have said "not a duplicate").
+    quotes of the file's source go to ours. Two sources of the file that are new
+    here and share a normalized URL are merged the same way, into the first one
+    (named in the report): a file with the same address twice is one source.
 
     A new incident whose ref is used here by another incident gets the next
     free ref (``renumbered``); an updated incident whose new ref is taken keeps
@@ -194,9 +203,13 @@ class _Importer(MergeRules):
         self.renumbered: list[str] = []
         self.links_added = 0
         self.source_alias: dict[str, str] = {}  # file uid → uid of the source merged into
+        #: normalized URL → (uid, label) of the source this import added with it
+        self.added_by_url: dict[str, tuple[str, str]] = {}
+        self.merged_notes: list[str] = []
         # (row id or 0 until known, uid, ref in the file, title, country, local year, changes)
         self.deferred: list[tuple[int, str, str | None, str, str | None, int, dict[str, Any]]] = []
         self.period_uids: set[str] = set()  # added or updated
+        self.view_uids: set[str] = set()  # added or updated
         self.watermark = 0  # sources with a larger id were added by this import
         self.done = 0
 
@@ -206,7 +219,11 @@ class _Importer(MergeRules):
             sources=self.tally["sources"].frozen(),
             quotes=self.tally["quotes"].frozen(),
             periods=self.tally["periods"].frozen(),
+            saved_views=self.tally["saved_views"].frozen(),
             conflicts=list(self.conflicts),
+            warnings=list(self.warnings),
+            merged=list(self.merged_notes),
+            older=self.older,
             renumbered=list(self.renumbered),
             dry_run=dry_run,
             links_added=self.links_added,
@@ -216,6 +233,7 @@ class _Importer(MergeRules):
     # --- driving ---------------------------------------------------------------------------
 
     def run(self, connection: Connection) -> None:
+        self.connection = connection
         self.prev_hash = audit.last_hash(connection)
         self.watermark = connection.execute(select(func.max(source_table.c.id))).scalar() or 0
         # Into an empty log (a colleague's export loaded into a new database), the indexes
@@ -232,9 +250,13 @@ class _Importer(MergeRules):
             ("incidents", self._incidents),
             ("quotes", self._quotes),
             ("periods", self._periods),
+            ("saved_views", self._saved_views),
         ):
             for batch in self.spool.batches(section):
                 handler(connection, batch)
+                if self.lineages:
+                    lineage.replace(connection, self.lineages)
+                    self.lineages = {}
                 self._advance(len(batch))
                 self._flush_audit(connection, final=False)
             if section == "incidents":
@@ -242,6 +264,28 @@ class _Importer(MergeRules):
         self._flush_audit(connection, final=True)
         if indexes is not None:
             indexes.rebuild()
+
+    def local_ancestors(self, uid: str) -> list[str]:
+        return lineage.ancestors_of(self.connection, [uid]).get(uid, [])
+
+    def _local_quote_print(
+        self, connection: Connection, row: Row, values: Mapping[str, Any]
+    ) -> Callable[[], str]:
+        """The fingerprint of our quote: its references by uid, as in every database."""
+
+        def compute() -> str:
+            refs = {"incident": None, "source": None}
+            for name, table in (("incident", incident_table), ("source", source_table)):
+                if row[f"{name}_id"] is not None:
+                    refs[name] = connection.execute(
+                        select(table.c.uid).where(table.c.id == row[f"{name}_id"])
+                    ).scalar()
+            content = lineage.quote_content(
+                {name: row[name] for name in values}, refs["incident"], refs["source"]
+            )
+            return lineage.fingerprint_content("quote", content)
+
+        return compute
 
     def _advance(self, count: int) -> None:
         self.done += count
@@ -266,15 +310,24 @@ class _Importer(MergeRules):
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for label, meta_values, values, audit_label in batch:
-            meta = Meta(*meta_values)
+            meta = self._meta(label, meta_values)
             uid = meta.uid
             row = existing.get(uid)
             if row is None:
-                merged_into = by_url.get(values["url_normalized"] or "")
+                url = values["url_normalized"]
+                merged_into = by_url.get(url or "")
+                if merged_into is None and url in self.added_by_url:
+                    merged_into, first = self.added_by_url[url]
+                    self.merged_notes.append(
+                        f"{label} ({uid}): the same address as {first}, added by this "
+                        "import; merged into it (its citations and quotes are that source's)"
+                    )
                 if merged_into is not None:
                     self.source_alias[uid] = merged_into
                     tally.merged += 1
                     continue
+                if url:
+                    self.added_by_url[url] = (uid, f"{label} ({uid})")
                 inserts.append(values | self._new_meta(meta))
                 self._audit(
                     AuditAction.IMPORT, RecordKind.SOURCE, uid, audit_label, created(values)
@@ -283,9 +336,9 @@ class _Importer(MergeRules):
             elif row["deleted_at"] is not None:
                 self._trashed(tally, RecordKind.SOURCE, label, uid)
             else:
-                changes = diff(row, values)
                 self._merge_changed(
-                    RecordKind.SOURCE, label, meta, row, values, changes, updates, audit_label
+                    RecordKind.SOURCE, label, meta, row, values, diff(row, values), updates,
+                    audit_label, _local_print("source", row, values),
                 )
         self._write_rows(connection, source_table, inserts, updates)
 
@@ -316,8 +369,10 @@ class _Importer(MergeRules):
         plan = _IncidentWrites(bulk.uids_by_ref(connection, refs))
         alias = self.source_alias
         for label, meta_values, values, tags, cited, title, country, year in batch:
-            meta = Meta(*meta_values)
-            links = [SourceLink(alias.get(source, source), note) for source, note in cited]
+            meta = self._meta(label, meta_values)
+            links = _distinct_links(
+                SourceLink(alias.get(source, source), note) for source, note in cited
+            )
             row = existing.get(meta.uid)
             if row is None:
                 self._new_incident(
@@ -386,7 +441,8 @@ class _Importer(MergeRules):
         values["ref"] = wanted_ref
         changes = diff(row, values) | tag_change(local_tags, file_tags)
         updated = self._merge_changed(
-            RecordKind.INCIDENT, label, meta, row, values, changes, plan.updates, wanted_ref
+            RecordKind.INCIDENT, label, meta, row, values, changes, plan.updates, wanted_ref,
+            _local_print("incident", row, values, local_tags),
         )
         plan.links.append((label, uid, links, updated))
         if updated:
@@ -499,7 +555,7 @@ class _Importer(MergeRules):
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for label, meta_values, values, incident_uid, file_source_uid, audit_label in batch:
-            meta = Meta(*meta_values)
+            meta = self._meta(label, meta_values)
             uid = meta.uid
             source_uid = alias.get(file_source_uid or "", file_source_uid)
             if incident_uid:
@@ -522,9 +578,9 @@ class _Importer(MergeRules):
             elif row["deleted_at"] is not None:
                 self._trashed(tally, RecordKind.QUOTE, label, uid)
             else:
-                changes = diff(row, values)
                 self._merge_changed(
-                    RecordKind.QUOTE, label, meta, row, values, changes, updates, audit_label
+                    RecordKind.QUOTE, label, meta, row, values, diff(row, values), updates,
+                    audit_label, self._local_quote_print(connection, row, values),
                 )
         self._write_rows(connection, quote_table, inserts, updates)
 
@@ -537,7 +593,7 @@ class _Importer(MergeRules):
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for label, meta_values, values, audit_label in batch:
-            meta = Meta(*meta_values)
+            meta = self._meta(label, meta_values)
             uid = meta.uid
             row = existing.get(uid)
             if row is None:
@@ -550,10 +606,45 @@ class _Importer(MergeRules):
             elif row["deleted_at"] is not None:
                 self._trashed(tally, RecordKind.PERIOD, label, uid)
             elif self._merge_changed(
-                RecordKind.PERIOD, label, meta, row, values, diff(row, values), updates, audit_label
+                RecordKind.PERIOD, label, meta, row, values, diff(row, values), updates,
+                audit_label, _local_print("period", row, values),
             ):
                 self.period_uids.add(uid)
         self._write_rows(connection, period_table, inserts, updates)
+
+    # --- saved views -----------------------------------------------------------------------
+
+    def _saved_views(self, connection: Connection, batch: list[tuple[Any, ...]]) -> None:
+        """``batch``: ``(label, meta, values, audit label)`` of each saved view.
+
+        Merged by uid like every record. A new view whose name a live view of
+        ours already has (ignoring case) gets " (imported)" after it, then a
+        number: names are unique in the View menu.
+        """
+        tally = self.tally["saved_views"]
+        existing = self._existing(connection, saved_view_table, [item[1][0] for item in batch])
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for label, meta_values, values, audit_label in batch:
+            meta = self._meta(label, meta_values)
+            uid = meta.uid
+            row = existing.get(uid)
+            if row is None:
+                values = values | {"name": _free_view_name(connection, values["name"], inserts)}
+                inserts.append(values | self._new_meta(meta))
+                self._audit(
+                    AuditAction.IMPORT, RecordKind.SAVED_VIEW, uid, audit_label, created(values)
+                )
+                self.view_uids.add(uid)
+                tally.added += 1
+            elif row["deleted_at"] is not None:
+                self._trashed(tally, RecordKind.SAVED_VIEW, label, uid)
+            elif self._merge_changed(
+                RecordKind.SAVED_VIEW, label, meta, row, values, diff(row, values), updates,
+                audit_label, _local_print("saved_view", row, values),
+            ):
+                self.view_uids.add(uid)
+        self._write_rows(connection, saved_view_table, inserts, updates)
 
 
 @dataclass
@@ -572,6 +663,30 @@ class _IncidentWrites:
     def free(self, ref: str | None, uid: str) -> bool:
         """Can the incident ``uid`` have ``ref``: not taken here by another, nor in this batch?"""
         return ref is not None and ref not in self.claimed and self.ref_owner.get(ref, uid) == uid
+
+
+def _distinct_links(links: Iterable[SourceLink]) -> list[SourceLink]:
+    """Each source cited once: two sources of the file merged into one are one citation
+    (the first's note)."""
+    seen: dict[str, SourceLink] = {}
+    for link in links:
+        seen.setdefault(link.source_uid, link)
+    return list(seen.values())
+
+
+def _local_print(
+    kind: str, row: Row, values: Mapping[str, Any], tags: tuple[str, ...] | None = None
+) -> Callable[[], str]:
+    """The fingerprint of our record, computed only when it is needed (it differs);
+    ``tags``: an incident's."""
+
+    def compute() -> str:
+        content: Mapping[str, Any] = {name: row[name] for name in values}
+        if tags is not None:
+            content = lineage.incident_content(content, tags)
+        return lineage.fingerprint_content(kind, content)
+
+    return compute
 
 
 def _citations(
@@ -603,3 +718,14 @@ def _update_notes(connection: Connection, note_updates: list[dict[str, Any]]) ->
             .values(note=bindparam("b_note")),
             note_updates,
         )
+
+
+def _free_view_name(connection: Connection, name: str, pending: list[dict[str, Any]]) -> str:
+    """``name``, or ``name (imported)``, ``name (imported 2)``…: the first no live view here
+    nor one added in this batch has (ignoring case). A log holds a handful of views."""
+    taken = set(live_view_names(connection)) | {values["name"].casefold() for values in pending}
+    candidate, number = name, 1
+    while candidate.casefold() in taken:
+        number += 1
+        candidate = f"{name} (imported)" if number == 2 else f"{name} (imported {number - 1})"
+    return candidate

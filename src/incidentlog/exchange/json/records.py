@@ -26,6 +26,7 @@ from incidentlog.domain.enums import (
     TimePrecision,
 )
 from incidentlog.domain.errors import ExchangeError, ValidationError
+from incidentlog.domain.query import Sort
 from incidentlog.domain.records import (
     Count,
     Incident,
@@ -35,6 +36,7 @@ from incidentlog.domain.records import (
     Source,
     SourceLink,
 )
+from incidentlog.domain.saved_views import SavedView, checked_view, filter_from_json
 from incidentlog.domain.validation import (
     checked_incident,
     checked_period,
@@ -42,6 +44,7 @@ from incidentlog.domain.validation import (
     checked_source,
 )
 from incidentlog.domain.when import Moment, from_utc_text, zone
+from incidentlog.store import lineage
 from incidentlog.store import records as store_records
 
 __all__ = [
@@ -54,6 +57,7 @@ __all__ = [
     "quote_from_json",
     "record_error",
     "record_label",
+    "saved_view_from_json",
     "source_from_json",
 ]
 
@@ -273,6 +277,27 @@ def period_from_json(record: Mapping[str, Any]) -> Period:
         raise ValidationError(fields, exc.record) from None
 
 
+def saved_view_from_json(record: Mapping[str, Any]) -> SavedView:
+    """A saved view of the file, checked as a view being saved (``checked_view``)."""
+    for name in ("since", "until"):  # the schema's pattern lets a 13th month through
+        try:
+            _timestamp(record["filter"], name)
+        except FieldError as exc:
+            raise FieldError(f"filter.{name}", exc.message) from None
+    flt, problems = filter_from_json(record["filter"])
+    if problems:  # nothing else the schema lets through: kept as a net
+        raise FieldError("filter", problems[0])
+    sort = record["sort"]
+    view = SavedView(
+        record["name"],
+        flt,
+        Sort(sort["column"], sort.get("descending", False)),
+        tuple(record["columns"]),
+        meta=_meta(record),
+    )
+    return checked_view(view)
+
+
 def record_label(section: str, index: int, record: Any) -> str:
     """``incidents[3] (IQ-2024-0007)``: where a record is, and what a person calls it."""
     name: Any = None
@@ -281,7 +306,7 @@ def record_label(section: str, index: int, record: Any) -> str:
             name = record.get("ref") or record.get("title") or record.get("uid")
         elif section == "sources":
             name = record.get("title") or record.get("url") or record.get("uid")
-        elif section == "periods":
+        elif section in ("periods", "saved_views"):
             name = record.get("name") or record.get("uid")
         else:
             name = record.get("speaker") or record.get("uid")
@@ -312,9 +337,12 @@ def _as_problem(exc: Exception) -> ValidationError | ValueError:
     return ValueError(f"is not a valid record ({exc})")
 
 
-#: ``RecordMeta`` as the spool keeps it: ``(uid, version, created_at, created_by,
-#: updated_at, updated_by)``.
-def _meta_tuple(meta: RecordMeta) -> tuple[Any, ...]:
+#: ``RecordMeta`` as the spool keeps it, with the record's lineage: ``(uid, version,
+#: created_at, created_by, updated_at, updated_by, fingerprint, ancestors)``.
+def _meta_tuple(
+    meta: RecordMeta, raw: Mapping[str, Any], kind: str, content: Mapping[str, Any]
+) -> tuple[Any, ...]:
+    """``content``: the values ``store.lineage.fingerprint`` hashes, already computed."""
     return (
         meta.uid,
         meta.version,
@@ -322,6 +350,8 @@ def _meta_tuple(meta: RecordMeta) -> tuple[Any, ...]:
         meta.created_by,
         meta.updated_at,
         meta.updated_by,
+        lineage.fingerprint_content(kind, content),
+        tuple(raw.get("ancestors") or ()),
     )
 
 
@@ -342,9 +372,11 @@ def converted(
             seen.add(link.source_uid)
             found.append(("source", f"sources[{number}].source", link.source_uid))
         assert incident.occurred is not None  # checked_incident requires it
+        values = store_records.incident_values(incident)
+        content = lineage.incident_content(values, incident.tags)
         return found, (
-            _meta_tuple(incident.meta),
-            store_records.incident_values(incident),
+            _meta_tuple(incident.meta, record, "incident", content),
+            values,
             incident.tags,
             tuple((link.source_uid, link.note) for link in links),
             incident.title,
@@ -353,10 +385,16 @@ def converted(
         )
     if section == "sources":
         source = source_from_json(record)
-        return [], (_meta_tuple(source.meta), store_records.source_values(source), source.label)
+        values = store_records.source_values(source)
+        return [], (_meta_tuple(source.meta, record, "source", values), values, source.label)
     if section == "periods":
         period = period_from_json(record)
-        return [], (_meta_tuple(period.meta), store_records.period_values(period), period.label)
+        values = store_records.period_values(period)
+        return [], (_meta_tuple(period.meta, record, "period", values), values, period.label)
+    if section == "saved_views":
+        view = saved_view_from_json(record)
+        values = store_records.saved_view_values(view)
+        return [], (_meta_tuple(view.meta, record, "saved_view", values), values, view.label)
     quote = quote_from_json(record)
     found = []
     if quote.incident_uid:
@@ -367,6 +405,7 @@ def converted(
     values = store_records.quote_values(
         cast(Connection, None), replace(quote, incident_uid=None, source_uid=None)
     )
-    meta = _meta_tuple(quote.meta)
+    content = lineage.quote_content(values, quote.incident_uid, quote.source_uid)
+    meta = _meta_tuple(quote.meta, record, "quote", content)
     return found, (meta, values, quote.incident_uid, quote.source_uid, quote.label)
 

@@ -7,8 +7,9 @@ rules); this module holds what does not depend on the kind.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Connection
 from incidentlog.domain.enums import AuditAction, RecordKind
 from incidentlog.domain.errors import ExchangeError
 from incidentlog.domain.records import SourceLink
+from incidentlog.domain.when import utc_now
 from incidentlog.exchange.json.schema import SECTIONS, now_text
 from incidentlog.exchange.reports import KindCounts
 from incidentlog.exchange.scope import BATCH, Row
@@ -45,6 +47,7 @@ _SECTION_OF_KIND = {
     RecordKind.SOURCE: "sources",
     RecordKind.QUOTE: "quotes",
     RecordKind.PERIOD: "periods",
+    RecordKind.SAVED_VIEW: "saved_views",
 }
 
 
@@ -57,10 +60,25 @@ class Meta(NamedTuple):
     created_by: str | None
     updated_at: str | None
     updated_by: str | None
+    fingerprint: str = ""
+    ancestors: tuple[str, ...] | list[str] = ()
+
+
+#: How far ahead of this machine's clock a file's stamp may be before it is reported and
+#: replaced by the time of the import: clocks a few minutes apart are normal.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 class MergeRules:
-    """What merging one record of any kind does, and what the import has done so far."""
+    """What merging one record of any kind does, and what the import has done so far.
+
+    A record that is here and differs from the file's is decided by history, never by
+    clocks (docs/formats.md, "Import and merge"): the file's replaces ours only when
+    ours is one of the versions the file's descends from (its fingerprint is among the
+    file's ``ancestors``); the file's is older when it is one of ours' ancestors (nothing
+    to do); anything else was changed on both sides, a conflict: ours stays, and both
+    versions are reported.
+    """
 
     def __init__(self, actor: str, path: Path) -> None:
         self.actor = actor
@@ -68,6 +86,11 @@ class MergeRules:
         self.now = now_text()
         self.tally = {name: Tally() for name in SECTIONS}
         self.conflicts: list[str] = []
+        self.warnings: list[str] = []
+        self.older = 0
+        #: The lineage each added or updated record takes from the file, written per batch.
+        self.lineages: dict[str, list[str]] = {}
+        self.latest = (utc_now() + FUTURE_TOLERANCE).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.pending_audit: list[tuple[str, str, str, str, str, str | None, Mapping[str, Any]]] = []
         self.prev_hash = audit.GENESIS
 
@@ -85,16 +108,31 @@ class MergeRules:
         self._insert(connection, audit_table, rows)
         self.pending_audit = []
 
-    def _newer(self, meta: Meta, row: Row) -> bool:
-        """Is the file's record newer than ours? By ``updated_at``, then by ``version``."""
-        theirs = (meta.updated_at or self.now, meta.version)
-        return theirs > (row["updated_at"], row["version"])
+    def _meta(self, label: str, values: Sequence[Any]) -> Meta:
+        """The file's identity and stamps of a record; a stamp in the future (beyond
+        ``FUTURE_TOLERANCE``) is reported and replaced by the time of the import, so that
+        no clock makes a record look newer and no stamp here ever goes backwards."""
+        meta = Meta(*values)
+        late = [name for name in ("created_at", "updated_at")
+                if (getattr(meta, name) or "") > self.latest]
+        if late:
+            self.warnings.append(
+                f"{label} ({meta.uid}): dated in the future "
+                f"({', '.join(f'{name} {getattr(meta, name)}' for name in late)}); "
+                f"the file's clock is ahead; given the time of this import, {self.now}, instead"
+            )
+            meta = meta._replace(
+                created_at=self.now if "created_at" in late else meta.created_at,
+                updated_at=self.now if "updated_at" in late else meta.updated_at,
+            )
+        return meta
 
-    def _conflict(self, label: str, meta: Meta, row: Row) -> None:
+    def _conflict(self, label: str, meta: Meta, row: Row, note: str) -> None:
         self.conflicts.append(
-            f"{label} ({meta.uid}): changed here on {row['updated_at']} by "
-            f"{row['updated_by']} (version {row['version']}), which is as new as or newer "
-            f"than the file's ({meta.updated_at or 'undated'}, version {meta.version or 1}); "
+            f"{label} ({meta.uid}): differs here and in the file, and {note}. "
+            f"Here: version {row['version']}, {row['updated_at']} by "
+            f"{row['updated_by']}. File: version {meta.version or 1}, "
+            f"{meta.updated_at or 'undated'} by {meta.updated_by or 'unknown'}; "
             "kept the one here"
         )
 
@@ -115,23 +153,48 @@ class MergeRules:
         changes: dict[str, list[Any]],
         updates: list[dict[str, Any]],
         audit_label: str | None,
+        local_print: Callable[[], str],
     ) -> bool:
-        """A live record that is here already: unchanged, updated to the file's (when the
-        file's is newer) or a conflict (ours kept). True when it is updated."""
+        """A live record that is here already: unchanged, older than ours (nothing to do),
+        updated to the file's (derived from ours) or a conflict (ours kept); see the class.
+        ``local_print``: the fingerprint of ours. True when it is updated."""
         tally = self.tally[_SECTION_OF_KIND[kind]]
         if not changes:
             tally.unchanged += 1
             return False
-        if self._newer(meta, row):
+        ours = local_print()
+        if ours == meta.fingerprint:
+            tally.unchanged += 1
+            return False
+        uid = meta.uid
+        if ours in meta.ancestors:
             updates.append({"row_id": row["id"], **values, **self._updated_meta(meta, row)})
-            self._audit(AuditAction.IMPORT, kind, meta.uid, audit_label, changes)
+            self._audit(AuditAction.IMPORT, kind, uid, audit_label, changes)
+            self.lineages[uid] = list(meta.ancestors)
             tally.updated += 1
             return True
-        self._conflict(label, meta, row)
+        if meta.fingerprint in self.local_ancestors(uid):
+            self.older += 1
+            tally.unchanged += 1
+            return False
+        note = (
+            "the file does not say which version its copy was derived from (a file "
+            "written before lineage was exported)"
+            if not meta.ancestors
+            else "the file's copy was not derived from the version here: both were "
+            "changed since their common version"
+        )
+        self._conflict(label, meta, row, note)
         tally.skipped += 1
         return False
 
+    def local_ancestors(self, uid: str) -> list[str]:
+        """The lineage of our record ``uid`` (the importer reads it from the database)."""
+        raise NotImplementedError
+
     def _new_meta(self, meta: Meta) -> dict[str, Any]:
+        if meta.ancestors:
+            self.lineages[meta.uid] = list(meta.ancestors)
         created_at = meta.created_at or self.now
         created_by = meta.created_by or self.actor
         return {
@@ -147,7 +210,8 @@ class MergeRules:
     def _updated_meta(self, meta: Meta, row: Row) -> dict[str, Any]:
         return {
             "version": max(meta.version or 1, row["version"] + 1),
-            "updated_at": meta.updated_at or self.now,
+            # Never backwards here, whatever the file's clock said.
+            "updated_at": max(meta.updated_at or self.now, row["updated_at"]),
             "updated_by": meta.updated_by or self.actor,
         }
 

@@ -27,14 +27,15 @@ if TYPE_CHECKING:
 FORMAT = "incidentlog"
 VERSION = 1
 SCHEMA_FILE = "incidentlog-export-1.schema.json"
-SECTIONS = ("incidents", "sources", "quotes", "periods")
+SECTIONS = ("incidents", "sources", "quotes", "periods", "saved_views")
 KIND_OF_SECTION = {
     "incidents": "incident",
     "sources": "source",
     "quotes": "quote",
     "periods": "period",
+    "saved_views": "saved_view",
 }
-_KINDS = ("incident", "source", "quote", "period")
+_KINDS = ("incident", "source", "quote", "period", "saved_view")
 
 
 def now_text() -> str:

@@ -1,0 +1,269 @@
+"""The commands: each takes the parsed arguments and stdout, prints one short line of
+result and returns the exit status. Errors are raised and reported by ``main``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from incidentlog.cli.helpers import (
+    _event_types,
+    _export_target,
+    _fail,
+    _is_sqlite_file,
+    _plural,
+    _pre_import_backup,
+    _progress,
+    _refuse_to_overwrite,
+    _refuse_unless_regular,
+    _require_writable,
+    _unique,
+    _warn_about_location,
+)
+from incidentlog.cli.parser import UsageError
+from incidentlog.cli.sniff import refuse_unless_json
+from incidentlog.domain.errors import StorageError
+from incidentlog.domain.query import IncidentFilter
+from incidentlog.paths import default_database_path
+
+DEMO_RESOURCE = ("demo", "demo.json")
+
+#: Commands that change the database, refused with the global ``--read-only``.
+WRITING_COMMANDS = frozenset({"init", "demo", "import", "restore"})
+
+
+def _database_path(args: argparse.Namespace) -> Path:
+    """The ``--db``: a regular file or a path that does not exist yet (else a usage error)."""
+    db: Path | None = getattr(args, "db", None)
+    path = (db if db is not None else default_database_path()).absolute()
+    _refuse_unless_regular(path, "The database", allowed=())
+    return path
+
+
+def _existing_database_path(args: argparse.Namespace) -> Path:
+    """The ``--db`` of a command that reads: it must exist, it is never created."""
+    path = _database_path(args)
+    if not path.exists():
+        raise StorageError(f"There is no database at {path}.", str(path))
+    return path
+
+
+def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
+    from incidentlog.store.database import head_revision, inspect_file, open_database
+
+    path = _database_path(args)
+    _warn_about_location(path)
+    existed = path.is_file() and path.stat().st_size > 0
+    upgrade = existed and inspect_file(path).revision != head_revision()
+    with open_database(path):
+        pass
+    if not existed:
+        print(f"Created a new database at {path}.", file=out)
+    elif upgrade:
+        print(f"Upgraded the database at {path} (a backup was made first).", file=out)
+    else:
+        print(f"The database at {path} already exists and is ready.", file=out)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    from incidentlog.exchange import import_json
+    from incidentlog.services import Services
+    from incidentlog.store.database import open_database
+
+    path = _database_path(args)
+    demo = resources.files("incidentlog.resources").joinpath(*DEMO_RESOURCE)
+    if not demo.is_file():
+        raise StorageError("The demo data set is missing from this installation of incidentlog.")
+    backup = _pre_import_backup(path)
+    with (
+        resources.as_file(demo) as demo_file,
+        _progress("Loading") as progress,
+        open_database(path) as database,
+    ):
+        report = import_json(
+            Services(database), demo_file, progress=progress, before_commit=backup
+        )
+    if not report.changed:
+        print(f"The demo data set is already in {path}: nothing changed.", file=out)
+        return 0
+    kinds = (report.incidents, report.sources, report.quotes)
+    added = sum(kind.added for kind in kinds)
+    updated = sum(kind.updated for kind in kinds)
+    done = f"{_plural(added, 'record')} added"
+    if updated:
+        done += f", {_plural(updated, 'record')} updated"
+    print(
+        f"Loaded the demo data set into {path}: {done} "
+        f"({_plural(report.incidents.added, 'new incident')}).",
+        file=out,
+    )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
+    from incidentlog.exchange import import_json
+    from incidentlog.services import Services
+    from incidentlog.store.database import head_revision, inspect_file, open_database
+
+    file: Path = args.file
+    if not file.is_file():
+        reason = (
+            "is a folder, not a file" if file.is_dir()
+            else "is not a regular file" if file.exists() else "does not exist"
+        )
+        raise StorageError(f"The import file {file} {reason}.")
+    refuse_unless_json(file)  # before the database is created, upgraded or backed up
+    backup = None
+    if args.dry_run:
+        # The dry run itself rolls back, but an upgrade on opening would be a real write.
+        path = _existing_database_path(args)
+        if inspect_file(path).revision != head_revision():
+            raise StorageError(
+                f"{path} was made by an older incidentlog and must be upgraded before a dry "
+                f"run; run 'incidentlog init --db {path}' first (it makes a backup).",
+                str(path),
+            )
+    else:
+        path = _database_path(args)
+        backup = _pre_import_backup(path, keep=args.keep)
+    with (
+        _progress("Checking" if args.dry_run else "Importing") as progress,
+        open_database(path, backup_keep=args.keep) as database,
+    ):
+        report = import_json(
+            Services(database), file, dry_run=args.dry_run, progress=progress,
+            before_commit=backup,
+        )
+    print(report.summary(), file=out)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    if args.since is not None and args.until is not None and args.since >= args.until:
+        raise UsageError("--since must be before --until")
+    from incidentlog.exchange import export_csv, export_json
+    from incidentlog.exchange.files import STANDARD_OUTPUT
+    from incidentlog.services import Services
+    from incidentlog.store.database import open_database
+    from incidentlog.store.safe_paths import make_private_folder
+
+    path = _existing_database_path(args)
+    target: Path = _export_target(args.out, args.format)
+    if target != STANDARD_OUTPUT:
+        _require_writable(target)
+    if args.format == "json" and _is_sqlite_file(target):
+        raise StorageError(
+            f"{target} is a database; an export never replaces one. Choose another --out.",
+            str(target),
+        )
+    if target == STANDARD_OUTPUT:
+        out = sys.stderr  # standard output carries the export itself
+    with _progress("Exporting") as progress, open_database(path, read_only=True) as database:
+        services = Services(database)
+        flt = IncidentFilter(
+            text=args.search.strip() if args.search and args.search.strip() else None,
+            since=args.since,
+            until=args.until,
+            countries=_unique(args.country),
+            statuses=_unique(args.status),
+            event_types=_event_types(database, args.event_type),
+        )
+        if args.format == "json" and target != STANDARD_OUTPUT:
+            # As for CSV (which makes its folder itself): the user named the path.
+            make_private_folder(target.parent)
+        export = export_json if args.format == "json" else export_csv
+        report = export(services, target, flt, progress=progress)
+    print(report.summary(), file=out)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    from incidentlog.store.check import check_database
+    from incidentlog.store.database import open_database
+
+    path = _existing_database_path(args)
+    with open_database(path, read_only=True) as database:
+        problems = check_database(database)
+    if not problems:
+        print("ok", file=out)
+        return 0
+    for problem in problems:
+        print(problem, file=out)
+    _fail(f"{path} has problems (listed above); restore a backup or correct the records.")
+    return 1
+
+
+def cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
+    from incidentlog.store.backup import backup_database
+    from incidentlog.store.database import inspect_file
+
+    path = _existing_database_path(args)
+    inspect_file(path)  # refuse a file that is not ours before reading it any further
+    target: Path | None = args.out.absolute() if args.out is not None else None
+    if target is not None:
+        _refuse_unless_regular(target, "The backup target", allowed=("a folder",))
+        _require_writable(target)
+    problems: list[str] = []
+    if target is not None and target.is_dir():
+        written = backup_database(path, backup_dir=target, keep=args.keep, audit=problems)
+    else:
+        if target is not None and args.keep is not None:
+            # A copy under a name of one's choosing is not one of a dated series.
+            raise UsageError("--keep rotates dated backups in a folder; --out names one file")
+        if target is not None and target.exists():
+            _refuse_to_overwrite(target)
+        written = backup_database(path, out=target, keep=args.keep, audit=problems)
+    print(written, file=out)
+    if not problems:
+        return 0
+    for problem in problems:
+        _fail(f"warning: {problem}")
+    _fail(
+        f"warning: the audit log of {path} did not verify: the copy was written as evidence "
+        "(unverified), and no verified backup was removed. Run 'incidentlog check'."
+    )
+    return 1
+
+
+def cmd_restore(args: argparse.Namespace, out: TextIO) -> int:
+    from incidentlog.store.restore import backup_problems, restore_backup
+
+    path = _database_path(args)
+    backup: Path = args.backup.absolute()
+    if not backup.is_file():
+        raise StorageError(f"There is no backup at {backup}.", str(backup))
+    problems = backup_problems(backup, path) if args.force else []
+    aside = restore_backup(backup, path, force=args.force)
+    for problem in problems:
+        _fail(f"warning: {problem}")
+    if problems:
+        _fail(
+            f"warning: {backup} did not verify and was restored because of --force; "
+            "'incidentlog check' will go on reporting its audit log."
+        )
+    where = f"; the previous file was set aside as {aside}" if aside is not None else ""
+    print(f"Restored {backup} to {path}{where}.", file=out)
+    return 0
+
+
+def cmd_self_test(args: argparse.Namespace, out: TextIO) -> int:
+    from incidentlog.selftest import run
+
+    return run(out)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
+    "init": cmd_init,
+    "demo": cmd_demo,
+    "import": cmd_import,
+    "export": cmd_export,
+    "check": cmd_check,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
+    "self-test": cmd_self_test,
+}

@@ -1,0 +1,154 @@
+"""The entry point: ``incidentlog [COMMAND]``, the desktop application or one command."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from incidentlog.cli.commands import COMMANDS, WRITING_COMMANDS
+from incidentlog.cli.helpers import _fail
+from incidentlog.cli.parser import PROG, UsageError, build_parser
+from incidentlog.domain.errors import IncidentLogError, StorageError
+
+#: Qt's command-line options that take a value (QGuiApplication, QApplication).
+QT_OPTIONS_WITH_VALUE = frozenset(
+    {
+        "-platform",
+        "-platformpluginpath",
+        "-platformtheme",
+        "-plugin",
+        "-qmljsdebugger",
+        "-qwindowgeometry",
+        "-qwindowicon",
+        "-qwindowtitle",
+        "-display",
+        "-geometry",
+        "-title",
+        "-name",
+        "-style",
+        "-stylesheet",
+        "-session",
+    }
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the exit status (the console script exits with it)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    ours, qt_options = split_qt_options(arguments)
+    opened = _file_to_open(ours)
+    if opened is not None:
+        # ``incidentlog FILE``: the desktop's "open with" on an export (the .desktop
+        # file's Exec=incidentlog %f) — the application offers to import it.
+        rest = [token for token in arguments if token != opened]
+        try:
+            return _run_application([*rest, "--import-file", opened])
+        except IncidentLogError as exc:
+            _fail(exc.message)
+            return 1
+    try:
+        args = build_parser().parse_args(ours)
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    try:
+        if args.command is None:
+            return _run_application(arguments)  # the application takes Qt's options too
+        if qt_options:
+            raise UsageError(f"{qt_options[0]} is an option of the desktop application only")
+        if args.read_only and args.command in WRITING_COMMANDS:
+            raise UsageError(f"--read-only: the {args.command} command writes to the database")
+        return COMMANDS[args.command](args, sys.stdout)
+    except UsageError as exc:
+        _fail(f"{exc} (see '{PROG} {args.command} --help')")
+        return 2
+    except KeyboardInterrupt:
+        _fail("interrupted.")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``incidentlog check | head``): not an error worth a message.
+        _silence_stdout()
+        return 1
+    except IncidentLogError as exc:
+        _fail(exc.message)
+        return 1
+    except OSError as exc:  # a file the user named: missing, unreadable, unwritable
+        _fail(_os_error_sentence(exc))
+        return 1
+
+
+def _file_to_open(ours: Sequence[str]) -> str | None:
+    """The export named as the first argument (not a command), if it is a file."""
+    first = next((token for token in ours if not token.startswith("-")), None)
+    if first is None or first in COMMANDS or first == "help":
+        return None
+    index = list(ours).index(first)
+    if index > 0 and ours[index - 1] in ("--db",):
+        return None
+    return first if Path(first).is_file() else None
+
+
+def split_qt_options(arguments: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Set Qt's own options (``-style fusion``, ``-platform offscreen``, ``-reverse``) aside.
+
+    Qt's options start with one dash and are words; ours are ``--long`` or
+    ``-h``. Qt's are passed on to the desktop application untouched, so that
+    ``incidentlog -reverse`` shows a right-to-left layout without argparse
+    calling ``-reverse`` an error.
+    """
+    ours: list[str] = []
+    qt: list[str] = []
+    tokens = iter(arguments)
+    for token in tokens:
+        if token.startswith("-") and not token.startswith("--") and len(token) > 2:
+            qt.append(token)
+            if token in QT_OPTIONS_WITH_VALUE:
+                value = next(tokens, None)
+                if value is not None:
+                    qt.append(value)
+        else:
+            ours.append(token)
+    return ours, qt
+
+
+def _run_application(arguments: list[str]) -> int:
+    """Start the desktop application; Qt is imported only on this path."""
+    from incidentlog.preflight import check_display
+
+    problem = check_display(argv=arguments)
+    if problem is not None:
+        _fail(f"cannot start the window: {problem.sentence}")
+        return problem.status
+    try:
+        from incidentlog.app import main as app_main
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith(("PySide6", "shiboken6")):
+            raise StorageError(
+                "The desktop application needs PySide6, which is not installed; "
+                "the commands (incidentlog --help) work without it."
+            ) from exc
+        raise
+    return app_main(arguments)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull so that Python's final flush does not raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests)
+        pass
+    finally:
+        os.close(devnull)
+
+
+def _os_error_sentence(exc: OSError) -> str:
+    """``[Errno 13] Permission denied: 'x'`` → ``x: permission denied.``"""
+    reason = (exc.strerror or str(exc)).rstrip(".")
+    if exc.errno == errno.ENOENT:
+        reason = "no such file or folder"
+    elif reason:
+        reason = reason[0].lower() + reason[1:]
+    return f"{exc.filename}: {reason}." if exc.filename is not None else f"{reason}."

@@ -1,0 +1,326 @@
+"""The command line's parser: every command, option and argument type, and its one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import difflib
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from datetime import datetime
+from pathlib import Path
+from typing import NoReturn
+
+from incidentlog import __version__
+from incidentlog.domain.countries import find_country
+from incidentlog.domain.enums import Status
+from incidentlog.domain.when import parse_local
+from incidentlog.paths import DATA_DIR_VARIABLE, default_database_path
+
+PROG = "incidentlog"
+
+#: Automatic backups made before an import that are kept (the oldest are removed),
+#: unless ``--keep`` says otherwise.
+PRE_IMPORT_BACKUPS = 10
+
+#: An unknown option (``--fromat``, ``--fromat=json``, ``-x``); not a negative number.
+_OPTION = re.compile(r"--?[^\W\d]")
+
+#: True while a command line is parsed the first time, only to find unknown options.
+_FINDING_UNKNOWN: ContextVar[bool] = ContextVar("finding_unknown", default=False)
+
+
+class UsageError(Exception):
+    """The command line asks for something impossible; reported like argparse's errors."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr, like every other error,
+    and a misspelt option is named as such, with the closest option.
+
+    The stock parser prints the whole usage block first; in a script's log one
+    line that names the problem and where to look is easier to act on.
+    """
+
+    #: A command's parser: the options of the whole command line, which go before it.
+    options_before_command: tuple[str, ...] = ()
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: {message} (see '{self.prog} --help')\n")
+
+    def parse_known_args(  # type: ignore[override]  # (typeshed: overloads per namespace type)
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """Parse twice: first only to refuse an unknown option, then as argparse does.
+
+        Stock argparse checks the required options before it mentions unknown
+        ones, so ``export --fromat json`` said only "--format is required". The
+        first pass requires nothing; each parser (the subcommand's too) refuses
+        the unknown options of its own part of the command line.
+        """
+        tokens = list(sys.argv[1:] if args is None else args)
+        if _FINDING_UNKNOWN.get():
+            return self._refuse_unknown_options(tokens, namespace)
+        finding = _FINDING_UNKNOWN.set(True)
+        try:
+            self._refuse_unknown_options(tokens, copy.copy(namespace))
+        finally:
+            _FINDING_UNKNOWN.reset(finding)
+        return super().parse_known_args(tokens, namespace)
+
+    def _refuse_unknown_options(
+        self, tokens: list[str], namespace: argparse.Namespace | None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        with self._nothing_required():
+            parsed, extras = super().parse_known_args(tokens, namespace)
+        unknown = next((token for token in extras if _OPTION.match(token)), None)
+        if unknown is not None:
+            self.error(self._unknown_option(unknown.partition("=")[0]))
+        return parsed, extras
+
+    @contextlib.contextmanager
+    def _nothing_required(self) -> Iterator[None]:
+        self._relaxed = [action for action in self._actions if action.required]
+        for action in self._relaxed:
+            action.required = False
+        try:
+            yield
+        finally:
+            for action in self._relaxed:
+                action.required = True
+            self._relaxed = []
+
+    def format_help(self) -> str:
+        """The help, with the required options shown as required (``--help`` is
+        answered during the first pass, while nothing is)."""
+        relaxed = getattr(self, "_relaxed", [])
+        for action in relaxed:
+            action.required = True
+        try:
+            return super().format_help()
+        finally:
+            for action in relaxed:
+                action.required = False
+
+    def _unknown_option(self, name: str) -> str:
+        if name in self.options_before_command:
+            return f"{name} goes before the command: '{PROG} {name} {self._command()} …'"
+        known = [option for action in self._actions for option in action.option_strings]
+        closest = difflib.get_close_matches(name, [*known, *self.options_before_command], n=1)
+        if not closest:
+            return f"unknown option {name}"
+        where = " (before the command)" if closest[0] in self.options_before_command else ""
+        return f"unknown option {name}; did you mean {closest[0]}{where}?"
+
+    def _command(self) -> str:
+        return self.prog.rpartition(" ")[2]
+
+
+# --- argument types ------------------------------------------------------------
+# Each turns the text of one option into a value, or raises ArgumentTypeError
+# with a sentence argparse shows as "argument --since: <sentence>".
+
+
+def _since(text: str) -> datetime:
+    """``--since 2024-01``: from the first instant of January 2024 (UTC)."""
+    return _date_interval(text)[0]
+
+
+def _until(text: str) -> datetime:
+    """``--until 2024-01-20``: up to the end of that day, so the day itself is included."""
+    return _date_interval(text)[1]
+
+
+def _date_interval(text: str) -> tuple[datetime, datetime]:
+    try:
+        return parse_local(text, "UTC").interval()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _country(text: str) -> str:
+    code = find_country(text)
+    if code is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} names no single country; give an ISO code such as IQ or a name such as Iraq"
+        )
+    return code
+
+
+def _status(text: str) -> Status:
+    try:
+        return Status(Status.parse(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _keep(text: str) -> int:
+    """``--keep 7``: how many backups of this kind to keep, at least 1."""
+    try:
+        count = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number; give how many backups to keep, such as 7"
+        ) from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(
+            f"{count} backups cannot be kept: the backup just made is always kept, so "
+            "give 1 or more"
+        )
+    return count
+
+
+def _path(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a path cannot be empty")
+    return Path(text).expanduser()
+
+
+# --- the parser ----------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; ``--db`` is accepted before or after the command."""
+    parser = _Parser(
+        prog=PROG,
+        description="Log security incidents reported in open sources. "
+        "Without a command, the desktop application starts.",
+        epilog=f"The default database is {default_database_path()} "
+        f"(set {DATA_DIR_VARIABLE} to use another folder).",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--db", type=_path, metavar="PATH", help="the database file (default: see below)"
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="open the database read-only: nothing can be changed",
+    )
+    commands = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        parser_class=_Parser,
+        help="one of the commands below ('incidentlog COMMAND --help' for its options)",
+    )
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        assert isinstance(sub, _Parser)
+        sub.options_before_command = ("--read-only",)
+        # SUPPRESS: without the option here, keep the value given before the command.
+        sub.add_argument(
+            "--db", type=_path, metavar="PATH", default=argparse.SUPPRESS, help="the database file"
+        )
+        return sub
+
+    command("init", "create a new, empty database (or check that an existing one opens)")
+    command("demo", "load the demo data set (running it again changes nothing)")
+    _import_options(command("import", "merge a JSON export of incidentlog into the database"))
+    _export_options(
+        command("export", "write the incidents, their sources and quotes to JSON or CSV")
+    )
+    command("check", "check the database: integrity, foreign keys, audit log, every record")
+    _backup_options(command("backup", "write a verified copy of the database"))
+    _restore_options(
+        command(
+            "restore", "put a backup in place of the database (the current file is set aside)"
+        )
+    )
+    commands.add_parser(  # no --db: it works in a folder of its own
+        "self-test",
+        help="check that this installation works",
+        description="check that this installation works: create a database in a temporary "
+        "folder, load the demo data, export JSON and CSV, check them, open the main window",
+    )
+    return parser
+
+
+def _import_options(importer: argparse.ArgumentParser) -> None:
+    importer.add_argument("file", type=_path, metavar="FILE", help="the JSON file to import")
+    importer.add_argument(
+        "--dry-run", action="store_true", help="report what would happen; write nothing"
+    )
+    importer.add_argument(
+        "--keep",
+        type=_keep,
+        default=PRE_IMPORT_BACKUPS,
+        metavar="N",
+        help="keep the newest N backups made before an import (and before an upgrade); "
+        f"older ones are removed (default: {PRE_IMPORT_BACKUPS})",
+    )
+
+
+def _export_options(exporter: argparse.ArgumentParser) -> None:
+    exporter.add_argument(
+        "--format",
+        required=True,
+        choices=("json", "csv"),
+        help="json: one file to send or import back (incidentlog import); "
+        "csv: three files (incidents, sources, quotes) for a spreadsheet",
+    )
+    exporter.add_argument(
+        "--out",
+        required=True,
+        type=_path,
+        metavar="PATH",
+        help="the JSON file ('-' for standard output, or a named pipe), "
+        "or for CSV the folder that receives the three files",
+    )
+    exporter.add_argument("--search", metavar="TEXT", help="words that must appear (full text)")
+    exporter.add_argument(
+        "--since", type=_since, metavar="DATE", help="from the start of DATE (UTC)"
+    )
+    exporter.add_argument(
+        "--until", type=_until, metavar="DATE", help="up to the end of DATE (UTC), inclusive"
+    )
+    exporter.add_argument(
+        "--country",
+        type=_country,
+        action="append",
+        metavar="CC",
+        help="country code or name; repeat for several",
+    )
+    exporter.add_argument(
+        "--status",
+        type=_status,
+        action="append",
+        metavar="S",
+        help="draft, in review, verified, disputed or archived; repeat for several",
+    )
+    exporter.add_argument(
+        "--type",
+        dest="event_type",
+        action="append",
+        metavar="T",
+        help="event type, e.g. 'rocket attack'; repeat for several",
+    )
+
+
+def _backup_options(backup: argparse.ArgumentParser) -> None:
+    backup.add_argument(
+        "--out",
+        type=_path,
+        metavar="PATH",
+        help="the copy to write, or a folder to put it in "
+        "(default: a dated file in the database's backups folder)",
+    )
+    backup.add_argument(
+        "--keep",
+        type=_keep,
+        metavar="N",
+        help="then keep only the newest N backups made by this command in that folder "
+        "(default: keep them all)",
+    )
+
+
+def _restore_options(restore: argparse.ArgumentParser) -> None:
+    restore.add_argument("backup", type=_path, metavar="BACKUP", help="the backup to restore")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="restore even a backup whose audit log does not verify (it is refused otherwise)",
+    )

@@ -34,11 +34,11 @@ from incidentlog.domain.records import Count, Incident
 from incidentlog.domain.when import Moment
 from incidentlog.gui import plain_text
 from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
-from incidentlog.gui.incident_form import SOURCES_TAB, IncidentForm
-from incidentlog.gui.incident_links import CitationDialog, LinkSourceDialog
-from incidentlog.gui.quote_form import QuoteDialog
+from incidentlog.gui.forms.incident_form import SOURCES_TAB, IncidentForm
+from incidentlog.gui.forms.link_dialogs import CitationDialog, LinkSourceDialog
+from incidentlog.gui.forms.quote_form import QuoteDialog
+from incidentlog.gui.forms.source_form import SourceDialog
 from incidentlog.gui.settings import Settings
-from incidentlog.gui.source_form import SourceDialog
 from incidentlog.services import Services
 
 TITLE = "Iranian-backed militants attack al-Assad Airbase"
@@ -324,7 +324,7 @@ def test_every_field_is_named_for_tests_and_screen_readers(form: IncidentForm) -
                  "intercepted", "killed", "injured", "status", "confidence", "summary"):
         widget = form.findChild(QWidget, name)
         assert widget is not None, name
-        assert widget.accessibleName() == name
+        assert widget.accessibleName()  # the label's text: see test_form_labels.py
 
 
 def test_the_form_fits_a_narrow_pane(qtbot: Any, context: AppContext) -> None:
@@ -345,7 +345,6 @@ def test_problems_are_shown_beside_their_fields_and_nothing_is_saved(
     qtbot: Any, form: IncidentForm, context: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dialogs: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: dialogs.append("warning"))
     monkeypatch.setattr(plain_text, "warning", lambda *a, **k: dialogs.append("warning"))
     form.new_incident()
     form.occurred.edit.setText("2024-01-20 18:30")
@@ -451,21 +450,21 @@ def test_changing_the_current_incident_asks_and_cancel_keeps_the_form(
             return button
         return question
 
-    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Cancel))
+    monkeypatch.setattr(plain_text, "question", answer(QMessageBox.StandardButton.Cancel))
     state.set_current_incident(second.uid)
     assert len(asked) == 1 and "unsaved changes" in asked[0]
     assert form.uid() == first.uid
     assert form.summary.toPlainText() == "Half-written summary"
     assert state.current_incident == first.uid  # the selection is put back
 
-    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Discard))
+    monkeypatch.setattr(plain_text, "question", answer(QMessageBox.StandardButton.Discard))
     state.set_current_incident(second.uid)
     assert form.uid() == second.uid
     assert form.title.text() == "Drone attack on Tower 22"
     assert context.services.incidents.get(first.uid or "").summary is None
 
     form.summary.setPlainText("Kept")
-    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Save))
+    monkeypatch.setattr(plain_text, "question", answer(QMessageBox.StandardButton.Save))
     state.set_current_incident(first.uid)
     assert form.uid() == first.uid
     assert context.services.incidents.get(second.uid or "").summary == "Kept"

@@ -25,9 +25,10 @@ from incidentlog.domain.enums import Reliability, SourceKind, TimePrecision
 from incidentlog.domain.query import TextFilter
 from incidentlog.domain.records import Incident, Source
 from incidentlog.domain.when import Moment
+from incidentlog.gui import plain_text
 from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
+from incidentlog.gui.forms.source_form import SourceDialog, SourceForm
 from incidentlog.gui.settings import Settings
-from incidentlog.gui.source_form import SourceDialog, SourceForm
 from incidentlog.services import Services
 
 pytestmark = pytest.mark.qt_log_ignore(r"^This plugin does not support")
@@ -103,7 +104,7 @@ def test_every_field_is_named(form: SourceForm) -> None:
         widget = form.findChild(QLineEdit, name) or form.findChild(QComboBox, name) or \
             form.findChild(QPlainTextEdit, name) or form.findChild(object, name)
         assert widget is not None, name
-        assert widget.accessibleName() == name
+        assert widget.accessibleName()  # the label's text: see test_form_labels.py
 
 
 def test_problems_are_shown_beside_the_fields(qtbot: Any, form: SourceForm,
@@ -191,11 +192,11 @@ def test_dirty_revert_and_leaving(form: SourceForm, context: AppContext,
     assert not form.is_dirty() and form.maybe_leave()
     form.notes.setPlainText("check the video")
     assert form.is_dirty()
-    monkeypatch.setattr(QMessageBox, "question",
+    monkeypatch.setattr(plain_text, "question",
                         lambda *a, **k: QMessageBox.StandardButton.Cancel)
     assert not form.maybe_leave()
     assert form.notes.toPlainText() == "check the video"
-    monkeypatch.setattr(QMessageBox, "question",
+    monkeypatch.setattr(plain_text, "question",
                         lambda *a, **k: QMessageBox.StandardButton.Save)
     assert form.maybe_leave()
     assert context.services.sources.get(source.uid or "").notes == "check the video"

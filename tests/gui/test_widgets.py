@@ -18,19 +18,16 @@ from incidentlog.domain.records import Count, Incident
 from incidentlog.domain.when import Moment
 from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
 from incidentlog.gui.settings import Settings
-from incidentlog.gui.widgets import (
-    CountEdit,
-    CountryCombo,
+from incidentlog.gui.widgets.completers import (
     IncidentPicker,
     ListCompleter,
-    MomentEdit,
-    NoticeBar,
-    OptionalFloatEdit,
-    OptionalIntEdit,
-    TimeZoneCombo,
     set_completions,
     split_list,
 )
+from incidentlog.gui.widgets.counts import CountEdit, OptionalFloatEdit, OptionalIntEdit
+from incidentlog.gui.widgets.moments import MomentEdit
+from incidentlog.gui.widgets.notices import NoticeBar
+from incidentlog.gui.widgets.places import CountryCombo, TimeZoneCombo
 from incidentlog.services import Services
 
 pytestmark = pytest.mark.qt_log_ignore(r"^This plugin does not support")

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from incidentlog.domain.when import from_utc_text
 from incidentlog.gui.context import AppContext
-from incidentlog.gui.widgets import source_caption
+from incidentlog.gui.widgets.text import source_caption
 from incidentlog.store.audit import AuditEntry
 
 _MAX_VALUE = 120

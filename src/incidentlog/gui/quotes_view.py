@@ -16,7 +16,7 @@ from incidentlog.domain.columns import QUOTE_COLUMNS, Column
 from incidentlog.domain.query import Sort
 from incidentlog.domain.records import Quote
 from incidentlog.gui.context import AppContext
-from incidentlog.gui.quote_form import QuoteForm
+from incidentlog.gui.forms.quote_form import QuoteForm
 from incidentlog.gui.record_browser import (
     RecordBrowser,
     TextFilteredModel,

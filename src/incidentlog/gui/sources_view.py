@@ -18,12 +18,12 @@ from incidentlog.domain.columns import SOURCE_COLUMNS, Column
 from incidentlog.domain.query import Sort
 from incidentlog.domain.records import Source
 from incidentlog.gui.context import AppContext
+from incidentlog.gui.forms.source_form import SourceForm
 from incidentlog.gui.record_browser import (
     RecordBrowser,
     TextFilteredModel,
     translator,
 )
-from incidentlog.gui.source_form import SourceForm
 from incidentlog.gui.workers import TaskRunner
 from incidentlog.services import Changes, Services
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.filter_bar import FilterBar
-from incidentlog.gui.incident_form import IncidentForm
+from incidentlog.gui.forms.incident_form import IncidentForm
 from incidentlog.gui.incident_table import IncidentTable
 from incidentlog.gui.quotes_view import QuotesView
 from incidentlog.gui.record_browser import RecordBrowser

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
+from functools import partial
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -18,8 +19,8 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -31,24 +32,45 @@ from incidentlog.domain.errors import ConflictError, IncidentLogError, Validatio
 from incidentlog.domain.records import Quote
 from incidentlog.domain.validation import clean_quote, quote_errors
 from incidentlog.gui.context import AppContext
+from incidentlog.gui.forms.base import Field, FormBase, Section
+from incidentlog.gui.plain_text import plain_label
 from incidentlog.gui.settings import LAST_TIME_ZONE
 from incidentlog.gui.undo import CreateRecordCommand, UpdateRecordCommand, push_command
-from incidentlog.gui.widgets import (
-    FormBase,
-    IncidentPicker,
-    MomentEdit,
-    NoticeBar,
-    TimeZoneCombo,
-    name_field,
-    plain_text_edit,
-    report_error,
-    section_header,
-)
+from incidentlog.gui.widgets.completers import IncidentPicker
+from incidentlog.gui.widgets.moments import MomentEdit
+from incidentlog.gui.widgets.notices import NoticeBar, report_error
+from incidentlog.gui.widgets.places import TimeZoneCombo
+from incidentlog.gui.widgets.text import plain_text_edit
 from incidentlog.services import Changes
+
+
+def _language_edit(parent: QWidget) -> QLineEdit:
+    edit = QLineEdit(parent)
+    edit.setMaxLength(20)
+    return edit
+
+
+def _source_combo(parent: QWidget) -> QComboBox:
+    combo = QComboBox(parent)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(16)
+    return combo
 
 
 class QuoteForm(FormBase):
     """Edit one quote; embeddable in a pane, a dialog or a full window."""
+
+    # The inputs, made by ``build_fields`` from ``_declarations()``.
+    text: QPlainTextEdit
+    speaker: QLineEdit
+    speaker_role: QLineEdit
+    speaker_org: QLineEdit
+    said: MomentEdit
+    said_tz: TimeZoneCombo
+    language: QLineEdit
+    context_edit: QPlainTextEdit
+    incident: IncidentPicker
+    source: QComboBox
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
@@ -66,7 +88,7 @@ class QuoteForm(FormBase):
     def _build(self) -> None:
         root = QVBoxLayout(self)
         root.setContentsMargins(0, 0, 0, 0)
-        self.header = QLabel(self)
+        self.header = plain_label("", self)  # the record's own words
         self.header.setObjectName("quoteHeader")
         self.header.setWordWrap(True)
         font = self.header.font()
@@ -89,56 +111,41 @@ class QuoteForm(FormBase):
         scroll.setWidget(content)
         root.addWidget(scroll, 1)
 
-        self.text = plain_text_edit(content, lines=5)
-        self.text.setPlaceholderText(self.tr("The words as reported, without quotation marks"))
-        self.speaker = QLineEdit(content)
-        self.speaker.setPlaceholderText(self.tr("e.g. U.S. Central Command, Joe Biden"))
-        self.speaker_role = QLineEdit(content)
-        self.speaker_role.setPlaceholderText(self.tr("e.g. President of the United States"))
-        self.speaker_org = QLineEdit(content)
-        self.said = MomentEdit(content, optional=True)
-        self.said_tz = TimeZoneCombo(content)
-        self.language = QLineEdit(content)
-        self.language.setPlaceholderText(self.tr("e.g. en, ar, fa"))
-        self.language.setMaxLength(20)
-        self.context_edit = plain_text_edit(content, lines=3)
-        self.context_edit.setPlaceholderText(self.tr("Where and why it was said"))
-        self.incident = IncidentPicker(self._services, content)
+        self.build_fields(form, self._declarations())
         self.incident.changed.connect(self._incident_changed)
-        self.source = QComboBox(content)
-        self.source.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.source.setMinimumContentsLength(16)
+        self._build_buttons(root)
+        order = [
+            self.text, self.speaker, self.speaker_role, self.speaker_org, self.said.edit,
+            self.said.precision, self.said_tz, self.language, self.context_edit, self.incident,
+            self.source, self.revert_button, self.save_button,
+        ]
+        for first, second in itertools.pairwise(order):
+            QWidget.setTabOrder(first, second)
 
-        for widget, name in (
-            (self.text, "text"), (self.speaker, "speaker"), (self.speaker_role, "speaker_role"),
-            (self.speaker_org, "speaker_org"), (self.said.edit, "said_at"),
-            (self.said.precision, "said_precision"), (self.said_tz, "said_tz"),
-            (self.language, "language"), (self.context_edit, "context"),
-            (self.incident, "incident"), (self.source, "source"),
-        ):
-            name_field(widget, name)
-
-        form.addRow(section_header(self.tr("Statement"), content))
-        self.add_field(form, "text", self.tr("Te&xt"), self.text, label_on_top=True)
-        self.add_field(form, "speaker", self.tr("S&peaker"), self.speaker)
-        self.add_field(form, "speaker_role", self.tr("&Role"), self.speaker_role)
-        self.add_field(form, "speaker_org", self.tr("&Organisation"), self.speaker_org)
-        form.addRow(section_header(self.tr("When"), content))
-        self.add_field(form, "said_at", self.tr("S&aid"), self.said, marks=self.said.inputs(),
-                       buddy=self.said.edit)
-        self.add_field(form, "said_tz", self.tr("Time &zone"), self.said_tz)
-        form.addRow(section_header(self.tr("Context"), content))
-        self.add_field(form, "language", self.tr("&Language"), self.language)
-        self.add_field(form, "context", self.tr("&Context"), self.context_edit,
-                       label_on_top=True)
-        self.add_field(form, "incident", self.tr("I&ncident"), self.incident)
-        self.add_field(form, "source", self.tr("So&urce"), self.source)
-        self.track(
-            self.text, self.speaker, self.speaker_role, self.speaker_org, self.said,
-            self.said_tz, self.language, self.context_edit, self.incident, self.source,
+    def _declarations(self) -> tuple[Field | Section, ...]:
+        tr = self.tr
+        return (
+            Section(tr("Statement")),
+            Field("text", tr("Te&xt"), partial(plain_text_edit, lines=5),
+                  tr("The words as reported, without quotation marks"), label_on_top=True),
+            Field("speaker", tr("S&peaker"), QLineEdit,
+                  tr("e.g. U.S. Central Command, Joe Biden")),
+            Field("speaker_role", tr("&Role"), QLineEdit,
+                  tr("e.g. President of the United States")),
+            Field("speaker_org", tr("&Organisation"), QLineEdit),
+            Section(tr("When")),
+            Field("said_at", tr("S&aid"), partial(MomentEdit, optional=True), attr="said",
+                  precision="said_precision"),
+            Field("said_tz", tr("Time &zone"), TimeZoneCombo),
+            Section(tr("Context")),
+            Field("language", tr("&Language"), _language_edit, tr("e.g. en, ar, fa")),
+            Field("context", tr("&Context"), partial(plain_text_edit, lines=3),
+                  tr("Where and why it was said"), attr="context_edit", label_on_top=True),
+            Field("incident", tr("I&ncident"), partial(IncidentPicker, self._services)),
+            Field("source", tr("So&urce"), _source_combo),
         )
 
+    def _build_buttons(self, root: QVBoxLayout) -> None:
         self.buttons = QWidget(self)
         buttons = QHBoxLayout(self.buttons)
         buttons.setContentsMargins(6, 4, 6, 6)
@@ -152,13 +159,6 @@ class QuoteForm(FormBase):
         buttons.addStretch(1)
         buttons.addWidget(self.save_button)
         root.addWidget(self.buttons)
-        order = [
-            self.text, self.speaker, self.speaker_role, self.speaker_org, self.said.edit,
-            self.said.precision, self.said_tz, self.language, self.context_edit, self.incident,
-            self.source, self.revert_button, self.save_button,
-        ]
-        for first, second in itertools.pairwise(order):
-            QWidget.setTabOrder(first, second)
 
     def _edit_buttons(self) -> list[QAbstractButton]:
         return [self.save_button, self.revert_button]

@@ -1,4 +1,5 @@
-"""The incident form: every field of DESIGN §2, with its quotes, sources and history.
+"""The incident form: every field of an incident (docs/entering-incidents.md), with its quotes,
+sources and history.
 
 It is the pane beside the table and also works as a whole window: it assumes
 nothing about its parent, talks to the rest of the app only through the
@@ -16,28 +17,21 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
-    QApplication,
-    QCheckBox,
-    QComboBox,
     QFormLayout,
-    QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from incidentlog.domain.enums import (
-    CONFIDENCE_MEANING,
     STATUS_TRANSITIONS,
     Attribution,
     GeoPrecision,
@@ -47,10 +41,12 @@ from incidentlog.domain.enums import (
 from incidentlog.domain.errors import ConflictError, IncidentLogError, ValidationError
 from incidentlog.domain.records import Incident
 from incidentlog.domain.validation import clean_incident, incident_errors
-from incidentlog.domain.when import zone_label
 from incidentlog.gui.context import AppContext
+from incidentlog.gui.forms.base import show_from_top
+from incidentlog.gui.forms.incident_details import IncidentDetails
+from incidentlog.gui.forms.incident_links import IncidentQuotesTab, IncidentSourcesTab
 from incidentlog.gui.history import HistoryView
-from incidentlog.gui.incident_links import IncidentQuotesTab, IncidentSourcesTab
+from incidentlog.gui.plain_text import plain_label
 from incidentlog.gui.settings import LAST_TIME_ZONE
 from incidentlog.gui.undo import (
     CreateRecordCommand,
@@ -58,24 +54,8 @@ from incidentlog.gui.undo import (
     UpdateRecordCommand,
     push_command,
 )
-from incidentlog.gui.widgets import (
-    CountEdit,
-    CountryCombo,
-    FormBase,
-    MomentEdit,
-    NoticeBar,
-    OptionalFloatEdit,
-    OptionalIntEdit,
-    TimeZoneCombo,
-    hint_label,
-    name_field,
-    plain_text_edit,
-    report_error,
-    section_header,
-    set_completions,
-    show_from_top,
-    split_list,
-)
+from incidentlog.gui.widgets.completers import split_list
+from incidentlog.gui.widgets.notices import NoticeBar, report_error
 from incidentlog.services import Changes
 
 #: Badge colours of the statuses: readable at a glance, and never the only cue (the text is).
@@ -90,8 +70,9 @@ _STATUS_COLOURS = {
 DETAILS_TAB, SOURCES_TAB, QUOTES_TAB, HISTORY_TAB = range(4)
 
 
-class IncidentForm(FormBase):
+class IncidentForm(IncidentDetails):
     """View and edit one incident; follows the shared current incident."""
+
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
@@ -128,10 +109,9 @@ class IncidentForm(FormBase):
         root = QVBoxLayout(self)
         root.setContentsMargins(0, 0, 0, 0)
         root.setSpacing(4)
-        self.header = QLabel(self)
+        self.header = plain_label("", self)  # the record's own words
         self.header.setObjectName("incidentHeader")
         self.header.setWordWrap(True)
-        self.header.setTextFormat(Qt.TextFormat.PlainText)
         self.header.setContentsMargins(8, 6, 8, 0)
         font = self.header.font()
         font.setBold(True)
@@ -145,7 +125,11 @@ class IncidentForm(FormBase):
         self.tabs.setObjectName("incidentTabs")
         self.tabs.setDocumentMode(True)
         root.addWidget(self.tabs, 1)
+        self._build_tabs()
+        self._build_buttons(root)
+        self._set_tab_order()
 
+    def _build_tabs(self) -> None:
         self._scroll = scroll = QScrollArea(self.tabs)
         scroll.setObjectName("detailsScroll")
         scroll.setWidgetResizable(True)
@@ -176,6 +160,7 @@ class IncidentForm(FormBase):
         self.quotes_tab.countChanged.connect(
             lambda n: self._set_tab_count(QUOTES_TAB, self.tr("Quotes"), n))
 
+    def _build_buttons(self, root: QVBoxLayout) -> None:
         buttons = QHBoxLayout()
         buttons.setContentsMargins(8, 0, 8, 8)
         self.revert_button = QPushButton(self.tr("Revert"), self)
@@ -194,6 +179,7 @@ class IncidentForm(FormBase):
         buttons.addWidget(self.save_button)
         root.addLayout(buttons)
 
+    def _set_tab_order(self) -> None:
         order = [
             self.title, self.ref, self.occurred.edit, self.occurred.precision, self.tz,
             self.approximate, self.place, self.admin1, self.country, self.latitude,
@@ -206,202 +192,11 @@ class IncidentForm(FormBase):
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
 
-    def _build_fields(self, form: QFormLayout, content: QWidget) -> None:
-        self.title = QLineEdit(content)
-        self.title.setPlaceholderText(self.tr("What happened, where — in one line"))
-        self.ref = QLineEdit(content)
-        self.ref.setMaxLength(40)
-        self.ref.setPlaceholderText(self.tr("given when saved, e.g. IQ-2024-0007"))
-        self.occurred = MomentEdit(content)
-        self.utc_hint = hint_label("", content)
-        self.utc_hint.setObjectName("utcHint")
-        self.tz = TimeZoneCombo(content)
-        self.approximate = QCheckBox(self.tr("&Approximate — the report said “about”"), content)
-        self.place = QLineEdit(content)
-        self.place.setPlaceholderText(self.tr("e.g. al-Assad Airbase"))
-        self.admin1 = QLineEdit(content)
-        self.admin1.setPlaceholderText(self.tr("province or state, e.g. Al Anbar"))
-        self.country = CountryCombo(content)
-        self.latitude = OptionalFloatEdit(content)
-        self.latitude.setPlaceholderText(self.tr("e.g. 33.7856 (WGS84)"))
-        self.longitude = OptionalFloatEdit(content)
-        self.longitude.setPlaceholderText(self.tr("e.g. 42.4412 (WGS84)"))
-        self.geo_precision = QComboBox(content)
-        self.geo_precision.addItem(self.tr("— not given —"), None)
-        geo_labels = {
-            GeoPrecision.SITE: self.tr("site — the exact place"),
-            GeoPrecision.NEAR: self.tr("near — close to the place"),
-            GeoPrecision.REGION: self.tr("region — somewhere in the province"),
-            GeoPrecision.COUNTRY: self.tr("country — only the country is known"),
-        }
-        for precision in GeoPrecision:
-            self.geo_precision.addItem(geo_labels[precision], precision.value)
-        self.event_type = QLineEdit(content)
-        self.event_type.setPlaceholderText(self.tr("e.g. ballistic missile attack"))
-        self.weapons = QLineEdit(content)
-        self.weapons.setPlaceholderText(self.tr("comma-separated, e.g. ballistic missiles, "
-                                                "rockets"))
-        self.launched = OptionalIntEdit(content)
-        self.intercepted = OptionalIntEdit(content)
-        self.summary = plain_text_edit(content, lines=5)
-        self.summary.setPlaceholderText(self.tr("What the sources report, in your words"))
-        self.perpetrator = QLineEdit(content)
-        self.attribution = QComboBox(content)
-        for attribution in Attribution:
-            self.attribution.addItem(attribution.label, attribution.value)
-        self.target = QLineEdit(content)
-        self.target.setPlaceholderText(self.tr("e.g. U.S. and coalition forces"))
-        self.killed = CountEdit(content)
-        self.injured = CountEdit(content)
-        self.confidence = QComboBox(content)
-        self.confidence.addItem(self.tr("— not assessed —"), None)
-        for level, meaning in CONFIDENCE_MEANING.items():
-            self.confidence.addItem(f"{level} – {self.tr(meaning)}", level)
-        self.tags = QLineEdit(content)
-        self.tags.setPlaceholderText(self.tr("comma-separated, e.g. escalation, injuries"))
-        width = self.fontMetrics().horizontalAdvance("0")
-        for narrow, digits in ((self.launched, 14), (self.intercepted, 14), (self.latitude, 22),
-                               (self.longitude, 22), (self.ref, 26)):
-            narrow.setMaximumWidth(width * digits + 24)
-
-        status_cell = QWidget(content)
-        status_box = QVBoxLayout(status_cell)
-        status_box.setContentsMargins(0, 0, 0, 0)
-        self.status = QLabel(status_cell)
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
-        status_box.addWidget(self.status)
-        self._review_grid = QGridLayout()
-        self._review_grid.setContentsMargins(0, 0, 0, 0)
-        self._review_buttons: dict[Status, QPushButton] = {}
-        for status, caption, name in (
-            (Status.IN_REVIEW, self.tr("Submit for review"), "submitForReviewButton"),
-            (Status.VERIFIED, self.tr("Verify"), "verifyButton"),
-            (Status.DISPUTED, self.tr("Dispute"), "disputeButton"),
-            (Status.ARCHIVED, self.tr("Archive"), "archiveButton"),
-            (Status.DRAFT, self.tr("Re-open"), "reopenButton"),
-        ):
-            button = QPushButton(caption, status_cell)
-            button.setObjectName(name)
-            button.setAutoDefault(False)
-            button.clicked.connect(lambda _=False, s=status: self.set_status(s))
-            self._review_buttons[status] = button
-        self._review_grid.setColumnStretch(3, 1)
-        status_box.addLayout(self._review_grid)
-        self.meta = hint_label("", content)
-        self.meta.setObjectName("recordInfo")
-
-        for widget, name in (
-            (self.title, "title"), (self.ref, "ref"), (self.occurred.edit, "occurred_at"),
-            (self.occurred.precision, "time_precision"), (self.tz, "tz"),
-            (self.approximate, "approximate"), (self.place, "place"), (self.admin1, "admin1"),
-            (self.country, "country"), (self.latitude, "latitude"),
-            (self.longitude, "longitude"), (self.geo_precision, "geo_precision"),
-            (self.event_type, "event_type"), (self.weapons, "weapons"),
-            (self.launched, "launched"), (self.intercepted, "intercepted"),
-            (self.summary, "summary"), (self.perpetrator, "perpetrator"),
-            (self.attribution, "attribution"), (self.target, "target"),
-            (self.killed, "killed"), (self.injured, "injured"), (self.status, "status"),
-            (self.confidence, "confidence"), (self.tags, "tags"),
-        ):
-            name_field(widget, name)
-
-        self.add_field(form, "title", self.tr("Tit&le"), self.title)
-        self.add_field(form, "ref", self.tr("Reference"), self.ref)
-        form.addRow(section_header(self.tr("When"), content))
-        self.add_field(form, "occurred_at", self.tr("&Occurred"), self.occurred,
-                       marks=self.occurred.inputs(), buddy=self.occurred.edit,
-                       extra=self.utc_hint)
-        self.alias_field("time_precision", "occurred_at")
-        self.add_field(form, "tz", self.tr("Time &zone"), self.tz)
-        self.add_field(form, "approximate", "", self.approximate)
-        form.addRow(section_header(self.tr("Where"), content))
-        self.add_field(form, "place", self.tr("&Place"), self.place)
-        self.add_field(form, "admin1", self.tr("Provi&nce"), self.admin1)
-        self.add_field(form, "country", self.tr("&Country"), self.country)
-        self.add_field(form, "latitude", self.tr("Latitude"), self.latitude)
-        self.add_field(form, "longitude", self.tr("Longitude"), self.longitude)
-        self.add_field(form, "geo_precision", self.tr("Location precision"),
-                       self.geo_precision)
-        form.addRow(section_header(self.tr("What"), content))
-        self.add_field(form, "event_type", self.tr("Event t&ype"), self.event_type)
-        self.add_field(form, "weapons", self.tr("&Weapons"), self.weapons)
-        self.add_field(form, "launched", self.tr("La&unched"), self.launched)
-        self.add_field(form, "intercepted", self.tr("Intercepted"), self.intercepted)
-        self.add_field(form, "summary", self.tr("Su&mmary"), self.summary, label_on_top=True)
-        form.addRow(section_header(self.tr("Who"), content))
-        self.add_field(form, "perpetrator", self.tr("Perpet&rator"), self.perpetrator)
-        self.add_field(form, "attribution", self.tr("Attri&bution"), self.attribution)
-        self.add_field(form, "target", self.tr("Target"), self.target)
-        form.addRow(section_header(self.tr("Harm"), content))
-        self.add_field(form, "killed", self.tr("&Killed"), self.killed,
-                       marks=self.killed.inputs(), buddy=self.killed.qualifier)
-        self.add_field(form, "injured", self.tr("In&jured"), self.injured,
-                       marks=self.injured.inputs(), buddy=self.injured.qualifier)
-        form.addRow(section_header(self.tr("Review"), content))
-        self.add_field(form, "confidence", self.tr("Confidence"), self.confidence)
-        self.add_field(form, "tags", self.tr("Ta&gs"), self.tags)
-        self.add_field(form, "status", self.tr("Status"), status_cell, marks=(self.status,),
-                       buddy=self.status, label_on_top=True)
-        form.addRow(self.meta)
-
-        self.track(
-            self.title, self.ref, self.occurred, self.tz, self.approximate, self.place,
-            self.admin1, self.country, self.latitude, self.longitude, self.geo_precision,
-            self.event_type, self.weapons, self.launched, self.intercepted, self.summary,
-            self.perpetrator, self.attribution, self.target, self.killed, self.injured,
-            self.confidence, self.tags,
-        )
-
     def _set_tab_count(self, index: int, title: str, count: int) -> None:
         self.tabs.setTabText(index, f"{title} ({count})" if count else title)
 
     def _edit_buttons(self) -> list[QAbstractButton]:
         return [self.save_button, self.revert_button]
-
-    def _completion_values(self, edit: QLineEdit) -> list[str]:
-        """The vocabulary of a field plus the values the log already uses in it."""
-        vocabulary = self._vocabulary.vocabulary
-        in_use = self._services.incident_query.distinct
-        if edit is self.event_type:
-            return [*vocabulary("event_type"), *in_use("event_type")]
-        if edit is self.weapons:
-            return vocabulary("weapon")
-        if edit is self.perpetrator:
-            return [*vocabulary("perpetrator"), *in_use("perpetrator")]
-        if edit is self.tags:
-            return sorted({t.lower() for t in vocabulary("tag")}
-                          | set(self._services.incidents.tags_in_use()))
-        return in_use(edit.objectName())  # place, admin1, target
-
-    def _completing_edits(self) -> tuple[QLineEdit, ...]:
-        return (self.event_type, self.weapons, self.perpetrator, self.target, self.place,
-                self.admin1, self.tags)
-
-    def _refresh_completions(self) -> None:
-        """Mark the completion lists stale; each is read when its field is next entered.
-
-        Reading them all up front would cost a grouping query per field over the
-        whole log each time the form is built — seconds on a million incidents.
-        """
-        self._stale_completions = set(self._completing_edits())
-        focus = QApplication.focusWidget()
-        if isinstance(focus, QLineEdit) and focus in self._stale_completions:
-            self._load_completions(focus)
-
-    def _load_completions(self, edit: QLineEdit) -> None:
-        self._stale_completions.discard(edit)
-        try:
-            values = self._completion_values(edit)
-        except IncidentLogError:  # completion is a help; a busy file must not stop the form
-            return
-        set_completions(edit, values, multiple=edit in (self.weapons, self.tags))
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
-        if (event.type() == QEvent.Type.FocusIn and isinstance(watched, QLineEdit)
-                and watched in self._stale_completions):
-            self._load_completions(watched)
-        return super().eventFilter(watched, event)
 
     # --- state --------------------------------------------------------------------------------
 
@@ -562,25 +357,6 @@ class IncidentForm(FormBase):
 
     def _after_edit(self) -> None:
         self._update_hint()
-
-    def _update_hint(self) -> None:
-        """The UTC instant the local time stands for, so a wrong zone shows at once."""
-        try:
-            tz = self.tz.zone_name()
-            moment = self.occurred.moment(tz, self.approximate.isChecked()) if (
-                self.tz.is_valid()) else None
-        except ValueError:
-            moment = None
-        if moment is None:
-            self.utc_hint.setText(self.tr("Local time of the report, in the time zone below."))
-            return
-        start, end = moment.interval()
-        utc = start.strftime("%Y-%m-%d %H:%M UTC")
-        if moment.precision in (TimePrecision.MINUTE, TimePrecision.HOUR):
-            self.utc_hint.setText(self.tr("= {0} · {1}").format(utc, moment.display()))
-        else:
-            self.utc_hint.setText(self.tr("= {0} to {1} · {2} {3}").format(
-                utc, end.strftime("%Y-%m-%d %H:%M UTC"), moment.display(), zone_label(tz)))
 
     def _update_meta(self) -> None:
         meta = self._incident.meta if self._incident else None

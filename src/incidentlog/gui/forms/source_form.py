@@ -1,6 +1,6 @@
 """The source form: one article, post, video or statement, and the incidents that cite it.
 
-A source cited twice must stay one row (DESIGN §2), so the form looks the URL
+A source cited twice must stay one row (docs/entering-incidents.md), so the form looks the URL
 up as soon as it is typed or pasted: if the normalized address is known, a
 notice offers the existing source in one click ("Use the existing source") or
 lets the officer say "Not a duplicate" (then the row is created with
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -39,19 +41,13 @@ from incidentlog.domain.records import Source
 from incidentlog.domain.validation import clean_source, source_errors
 from incidentlog.domain.when import utc_now
 from incidentlog.gui.context import AppContext
+from incidentlog.gui.forms.base import Field, FormBase, Section, show_from_top
+from incidentlog.gui.plain_text import plain_label
 from incidentlog.gui.undo import CreateRecordCommand, UpdateRecordCommand, push_command
-from incidentlog.gui.widgets import (
-    FormBase,
-    MomentEdit,
-    NoticeBar,
-    TimeZoneCombo,
-    name_field,
-    plain_text_edit,
-    report_error,
-    section_header,
-    show_from_top,
-    source_caption,
-)
+from incidentlog.gui.widgets.moments import MomentEdit
+from incidentlog.gui.widgets.notices import NoticeBar, report_error
+from incidentlog.gui.widgets.places import TimeZoneCombo
+from incidentlog.gui.widgets.text import name_field, plain_text_edit, section_header, source_caption
 from incidentlog.services import Changes
 
 
@@ -77,6 +73,12 @@ def _source_summary(source: Source) -> str:
     return f"“{source_caption(source)}”" + (f" ({extra})" if extra else "")
 
 
+def _language_edit(parent: QWidget) -> QLineEdit:
+    edit = QLineEdit(parent)
+    edit.setMaxLength(20)
+    return edit
+
+
 class SourceForm(FormBase):
     """Edit one source; embeddable in a pane, a dialog or a full window.
 
@@ -86,6 +88,22 @@ class SourceForm(FormBase):
 
     reused = Signal(str)
     incidentActivated = Signal(str)
+
+    # The inputs, made by ``build_fields`` from ``_declarations()``.
+    kind: QComboBox
+    title: QLineEdit
+    url: QLineEdit
+    outlet: QLineEdit
+    author: QLineEdit
+    handle: QLineEdit
+    published: MomentEdit
+    published_tz: TimeZoneCombo
+    archive_url: QLineEdit
+    excerpt: QPlainTextEdit
+    language: QLineEdit
+    reliability: QComboBox
+    sha256: QLineEdit
+    notes: QPlainTextEdit
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
@@ -107,7 +125,7 @@ class SourceForm(FormBase):
     def _build(self) -> None:
         root = QVBoxLayout(self)
         root.setContentsMargins(0, 0, 0, 0)
-        self.header = QLabel(self)
+        self.header = plain_label("", self)  # the record's own words
         self.header.setObjectName("sourceHeader")
         self.header.setWordWrap(True)
         font = self.header.font()
@@ -134,99 +152,84 @@ class SourceForm(FormBase):
         scroll.setWidget(content)
         root.addWidget(scroll, 1)
 
-        self.kind = QComboBox(content)
-        for kind in SourceKind:
-            self.kind.addItem(kind.label, kind.value)
-        self.title = QLineEdit(content)
-        self.url = QLineEdit(content)
-        self.url.setPlaceholderText("https://…")
+        self.build_fields(form, self._declarations())
         self.url.editingFinished.connect(self.check_duplicates)
-        self.outlet = QLineEdit(content)
-        self.outlet.setPlaceholderText(self.tr("e.g. Reuters, CENTCOM"))
-        self.author = QLineEdit(content)
-        self.handle = QLineEdit(content)
-        self.handle.setPlaceholderText("@CENTCOM")
-        self.published = MomentEdit(content, optional=True)
-        self.published_tz = TimeZoneCombo(content)
-        accessed_row = QWidget(content)
-        accessed_box = QHBoxLayout(accessed_row)
-        accessed_box.setContentsMargins(0, 0, 0, 0)
-        self.accessed_at = QLineEdit(accessed_row)
-        self.accessed_at.setPlaceholderText("2024-01-21T10:00:00Z")
-        self.accessed_now = QPushButton(self.tr("Now"), accessed_row)
-        self.accessed_now.setAutoDefault(False)
-        self.accessed_now.setToolTip(self.tr("Set to the current time (UTC)"))
-        self.accessed_now.clicked.connect(
-            lambda: self.accessed_at.setText(utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")))
-        accessed_box.addWidget(self.accessed_at, 1)
-        accessed_box.addWidget(self.accessed_now)
-        self.archive_url = QLineEdit(content)
-        self.archive_url.setPlaceholderText("https://web.archive.org/…")
-        self.excerpt = plain_text_edit(content, lines=4)
-        self.language = QLineEdit(content)
-        self.language.setPlaceholderText(self.tr("e.g. en, ar, fa"))
-        self.language.setMaxLength(20)
-        self.reliability = QComboBox(content)
-        self.reliability.addItem(self.tr("— not graded —"), None)
-        for grade in Reliability:
-            self.reliability.addItem(grade.label, grade.value)
-        self.sha256 = QLineEdit(content)
-        self.sha256.setPlaceholderText(self.tr("of a captured copy, if one was recorded"))
-        self.notes = plain_text_edit(content, lines=3)
+        self.accessed_now.setAccessibleName(self.tr("Set accessed to now"))
+        form.addRow(section_header(self.tr("Cited by"), content))
         self.cited_by = QListWidget(content)
         self.cited_by.setMaximumHeight(110)
         self.cited_by.itemActivated.connect(self._cited_activated)
-
-        names = [
-            (self.kind, "kind"), (self.title, "title"), (self.url, "url"),
-            (self.outlet, "outlet"), (self.author, "author"), (self.handle, "handle"),
-            (self.published.edit, "published_at"), (self.published.precision,
-                                                    "published_precision"),
-            (self.published_tz, "published_tz"), (self.accessed_at, "accessed_at"),
-            (self.archive_url, "archive_url"), (self.excerpt, "excerpt"),
-            (self.language, "language"), (self.reliability, "reliability"),
-            (self.sha256, "sha256"), (self.notes, "notes"), (self.cited_by, "citedBy"),
-        ]
-        for widget, name in names:
-            name_field(widget, name)
-        self.accessed_now.setAccessibleName(self.tr("Set accessed to now"))
-
-        form.addRow(section_header(self.tr("Source"), content))
-        self.add_field(form, "kind", self.tr("&Kind"), self.kind)
-        self.add_field(form, "title", self.tr("Tit&le"), self.title)
-        self.add_field(form, "url", self.tr("&URL"), self.url)
-        self.add_field(form, "outlet", self.tr("&Outlet"), self.outlet)
-        self.add_field(form, "author", self.tr("&Author"), self.author)
-        self.add_field(form, "handle", self.tr("Handle"), self.handle)
-        form.addRow(section_header(self.tr("When"), content))
-        self.add_field(form, "published_at", self.tr("&Published"), self.published,
-                       marks=self.published.inputs(), buddy=self.published.edit)
-        self.add_field(form, "published_tz", self.tr("Time &zone"), self.published_tz)
-        self.add_field(form, "accessed_at", self.tr("Accesse&d (UTC)"), accessed_row,
-                       marks=(self.accessed_at,), buddy=self.accessed_at)
-        form.addRow(section_header(self.tr("Content"), content))
-        self.add_field(form, "excerpt", self.tr("E&xcerpt"), self.excerpt, label_on_top=True)
-        self.add_field(form, "language", self.tr("Lan&guage"), self.language)
-        self.add_field(form, "reliability", self.tr("&Reliability"), self.reliability)
-        form.addRow(section_header(self.tr("Preservation"), content))
-        self.add_field(form, "archive_url", self.tr("Ar&chive URL"), self.archive_url)
-        self.add_field(form, "sha256", self.tr("SHA-&256"), self.sha256)
-        self.add_field(form, "notes", self.tr("&Notes"), self.notes, label_on_top=True)
-        form.addRow(section_header(self.tr("Cited by"), content))
+        name_field(self.cited_by, "citedBy", self.tr("Cited by"))
         form.addRow(self.cited_by)
-
-        self.track(
-            self.kind, self.title, self.url, self.outlet, self.author, self.handle,
-            self.published, self.published_tz, self.accessed_at, self.archive_url,
-            self.excerpt, self.language, self.reliability, self.sha256, self.notes,
-        )
+        self._build_buttons(root)
         order = [
             self.kind, self.title, self.url, self.outlet, self.author, self.handle,
             self.published.edit, self.published.precision, self.published_tz,
             self.accessed_at, self.accessed_now, self.excerpt, self.language,
             self.reliability, self.archive_url, self.sha256, self.notes, self.cited_by,
+            self.revert_button, self.save_button,
         ]
+        for first, second in itertools.pairwise(order):
+            QWidget.setTabOrder(first, second)
 
+    def _declarations(self) -> tuple[Field | Section, ...]:
+        tr = self.tr
+        return (
+            Section(tr("Source")),
+            Field("kind", tr("&Kind"), self._kind_combo),
+            Field("title", tr("Tit&le"), QLineEdit),
+            Field("url", tr("&URL"), QLineEdit, "https://…"),
+            Field("outlet", tr("&Outlet"), QLineEdit, tr("e.g. Reuters, CENTCOM")),
+            Field("author", tr("&Author"), QLineEdit),
+            Field("handle", tr("Handle"), QLineEdit, "@CENTCOM"),
+            Section(tr("When")),
+            Field("published_at", tr("&Published"), partial(MomentEdit, optional=True),
+                  attr="published", precision="published_precision"),
+            Field("published_tz", tr("Time &zone"), TimeZoneCombo),
+            Field("accessed_at", tr("Accesse&d (UTC)"), self._accessed_row,
+                  "2024-01-21T10:00:00Z", attr=None),
+            Section(tr("Content")),
+            Field("excerpt", tr("E&xcerpt"), partial(plain_text_edit, lines=4),
+                  label_on_top=True),
+            Field("language", tr("Lan&guage"), _language_edit, tr("e.g. en, ar, fa")),
+            Field("reliability", tr("&Reliability"), self._reliability_combo),
+            Section(tr("Preservation")),
+            Field("archive_url", tr("Ar&chive URL"), QLineEdit, "https://web.archive.org/…"),
+            Field("sha256", tr("SHA-&256"), QLineEdit,
+                  tr("of a captured copy, if one was recorded")),
+            Field("notes", tr("&Notes"), partial(plain_text_edit, lines=3), label_on_top=True),
+        )
+
+    def _kind_combo(self, parent: QWidget) -> QComboBox:
+        combo = QComboBox(parent)
+        for kind in SourceKind:
+            combo.addItem(kind.label, kind.value)
+        return combo
+
+    def _reliability_combo(self, parent: QWidget) -> QComboBox:
+        combo = QComboBox(parent)
+        combo.addItem(self.tr("— not graded —"), None)
+        for grade in Reliability:
+            combo.addItem(grade.label, grade.value)
+        return combo
+
+    def _accessed_row(self, parent: QWidget) -> QWidget:
+        """The access time and a Now button; the line edit is the row's input."""
+        row = QWidget(parent)
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.accessed_at = QLineEdit(row)
+        self.accessed_now = QPushButton(self.tr("Now"), row)
+        self.accessed_now.setAutoDefault(False)
+        self.accessed_now.setToolTip(self.tr("Set to the current time (UTC)"))
+        self.accessed_now.clicked.connect(
+            lambda: self.accessed_at.setText(utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")))
+        box.addWidget(self.accessed_at, 1)
+        box.addWidget(self.accessed_now)
+        row.setFocusProxy(self.accessed_at)
+        return row
+
+    def _build_buttons(self, root: QVBoxLayout) -> None:
         self.buttons = QWidget(self)
         buttons = QHBoxLayout(self.buttons)
         buttons.setContentsMargins(6, 4, 6, 6)
@@ -243,9 +246,6 @@ class SourceForm(FormBase):
         buttons.addStretch(1)
         buttons.addWidget(self.save_button)
         root.addWidget(self.buttons)
-        order += [self.revert_button, self.save_button]
-        for first, second in itertools.pairwise(order):
-            QWidget.setTabOrder(first, second)
 
     def _edit_buttons(self) -> list[QAbstractButton]:
         return [self.save_button, self.revert_button, self.accessed_now]

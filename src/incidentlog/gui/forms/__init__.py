@@ -1,0 +1,1 @@
+"""The incident, source and quote forms, built from declarations of their fields (``base``)."""

@@ -1,13 +1,15 @@
 """Render the screenshots of the user guide and the README from the real window.
 
 Builds the application exactly as ``incidentlog`` does (``build_main_window``)
-on a fresh database holding the demo data set, offscreen, at 1400×860, and
-saves one PNG per view next to this script:
+on a fresh database holding the demo data set, offscreen, at 1400×860 and at
+1024×700 (a small laptop screen), and saves one PNG per view next to this
+script (the 1024×700 ones end in ``-1024``):
 
 - ``main-window.png``  the incident table with the demo data and the form beside it;
 - ``incident-sources.png`` / ``incident-quotes.png``  the form's Sources and Quotes tabs;
 - ``sources-view.png``  the sources view (a source and the incidents that cite it);
-- ``quotes-view.png``  the quotes view.
+- ``quotes-view.png``  the quotes view;
+- ``timeline-view.png``  the Timeline tab.
 
 Run from a checkout: ``python docs/screenshots/render.py [--out FOLDER]``. The
 user's data folder and settings are never touched (a temporary
@@ -20,11 +22,12 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-WIDTH, HEIGHT = 1400, 860
+SIZES = ((1400, 860, ""), (1024, 700, "-1024"))
 HERE = Path(__file__).resolve().parent
 
 
@@ -34,6 +37,13 @@ def _settle(app: object, rounds: int = 5) -> None:
 
 
 def render(out: Path) -> list[Path]:
+    written: list[Path] = []
+    for width, height, suffix in SIZES:
+        written += _render_at(out, width, height, suffix)
+    return written
+
+
+def _render_at(out: Path, width: int, height: int, suffix: str) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -42,7 +52,7 @@ def render(out: Path) -> list[Path]:
     from incidentlog.app import build_main_window
     from incidentlog.exchange import import_json
     from incidentlog.gui.exchange_dialogs import demo_data_path
-    from incidentlog.gui.main_window import QUOTES, SOURCES
+    from incidentlog.gui.main_window import QUOTES, SOURCES, TIMELINE
     from incidentlog.gui.workers import ImmediateRunner
     from incidentlog.services import Services
     from incidentlog.store.database import open_database
@@ -58,7 +68,7 @@ def render(out: Path) -> list[Path]:
             import_json(Services(database, actor="demo"), demo)
 
         window = build_main_window(["--db", str(database_path)], runner=ImmediateRunner())
-        window.resize(WIDTH, HEIGHT)
+        window.resize(width, height)
         window.show()
         _settle(app)
         workspace = window.workspace
@@ -77,7 +87,7 @@ def render(out: Path) -> list[Path]:
 
         def shot(name: str) -> None:
             _settle(app)
-            path = out / name
+            path = out / name.replace(".png", f"{suffix}.png")
             window.grab().save(str(path))
             written.append(path)
 
@@ -103,6 +113,14 @@ def render(out: Path) -> list[Path]:
 
         workspace.setCurrentIndex(QUOTES)
         shot("quotes-view.png")
+        workspace.setCurrentIndex(TIMELINE)
+        timeline = workspace.timeline.view
+        for _ in range(100):  # the timeline reads the log in the background
+            if not timeline.shown_counts().startswith("Loading"):
+                break
+            time.sleep(0.02)
+            _settle(app)
+        shot("timeline-view.png")
         workspace.setCurrentIndex(0)
         window.close()
     return written

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QTableView,
+    QToolBar,
     QWidget,
 )
 from sample_data import DialogRecorder, build_window, make_database
@@ -100,6 +101,20 @@ def test_status_bar_counts_and_database(qtbot, window: MainWindow, db_path: Path
     assert count.text() == "2 of 2 quotes"
 
 
+def test_status_bar_on_the_timeline_counts_what_the_timeline_shows(
+        qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    count = window.findChild(QLabel, "statusCount")
+    window.resize(1200, 800)
+    window.show()
+    window.show_view(2)
+    assert count.text() == "2 of 2 quotes"
+    window.show_view(3)  # not the previous view's "2 of 2 quotes"
+    qtbot.waitUntil(lambda: count.text() == "On the timeline: 5 incidents, 1 quote",
+                    timeout=3000)
+    window.findChild(QLineEdit, "searchBox").setText("Tower")
+    qtbot.waitUntil(lambda: count.text().startswith("On the timeline: 1 incident,"), timeout=3000)
+
+
 def test_find_focuses_the_search_box(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     window.show()
     window.activateWindow()
@@ -128,6 +143,21 @@ def test_edit_menu_undo_texts_are_readable(window: MainWindow, dialogs: DialogRe
     assert f"Mark {incident.ref} in review" in redo.text()
     redo.trigger()
     assert window.context.services.incident_query.get(uid).status is Status.IN_REVIEW
+
+
+def test_the_undo_button_keeps_a_short_label_and_tells_the_command_in_its_tooltip(
+        window: MainWindow) -> None:
+    toolbar = window.findChild(QToolBar, "mainToolBar")
+    undo = action(window, "actionUndo")
+    button = toolbar.widgetForAction(undo)
+    width = button.sizeHint().width()
+    table = window.workspace.incident_table
+    table.selectRow(0)
+    incident = window.context.services.incident_query.get(table.current_uid())
+    assert window.set_status(Status.IN_REVIEW)
+    assert button.text() == "Undo"
+    assert button.sizeHint().width() == width
+    assert f"Mark {incident.ref} in review" in button.toolTip()
 
 
 def test_a_refused_status_step_is_explained(window: MainWindow, dialogs: DialogRecorder) -> None:

@@ -13,7 +13,13 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
-from incidentlog.domain.enums import Attribution, CountQualifier, TimePrecision
+from incidentlog.domain.enums import (
+    Attribution,
+    CountQualifier,
+    GeoPrecision,
+    Reliability,
+    TimePrecision,
+)
 from incidentlog.domain.records import Incident
 from incidentlog.exchange import export_json, export_schema, import_json, validate_document
 from incidentlog.services import Services
@@ -100,6 +106,21 @@ def test_the_al_assad_attack(services: Services) -> None:
     assert incident.launched is None and incident.intercepted is None
     assert incident.injured.qualifier is CountQualifier.UNKNOWN
     assert incident.killed.qualifier is CountQualifier.UNKNOWN
+
+
+def test_every_record_is_graded_and_every_site_is_placed(services: Services) -> None:
+    """The demo shows what a graded log looks like: no empty grade, no site without a point."""
+    for incident in services.incident_query.page(limit=50):
+        assert incident.confidence is not None, incident.ref
+        if incident.geo_precision in (GeoPrecision.SITE, GeoPrecision.NEAR):
+            assert incident.latitude is not None and incident.longitude is not None, incident.ref
+    for source in services.source_query.list():
+        assert source.reliability is not None, source.title
+    assad = incident_titled(services, "al-Assad")
+    assert assad.geo_precision is GeoPrecision.SITE
+    assert (assad.latitude, assad.longitude) == pytest.approx((33.7856, 42.4412), abs=0.01)
+    (centcom,) = [s for s in services.source_query.list() if s.handle == "@CENTCOM"]
+    assert centcom.reliability is Reliability.B  # an official statement on its own base
 
 
 def test_the_attack_of_monday_5_august(services: Services) -> None:

@@ -57,6 +57,15 @@ def test_longitude_in_range(lon: float) -> None:
     assert "longitude" in errors_of(latitude=33.0, longitude=lon)
 
 
+@pytest.mark.parametrize(("typed", "shown"), [(123.0, "123"), (-91.5, "-91.5"),
+                                              (200.25, "200.25"), (1e300, "1e+300")])
+def test_an_out_of_range_coordinate_is_quoted_as_typed(typed: float, shown: str) -> None:
+    assert errors_of(latitude=typed, longitude=44.0)["latitude"] == \
+        f"{shown} is out of range (-90 to 90)"
+    assert errors_of(latitude=33.0, longitude=-181.0)["longitude"] == \
+        "-181 is out of range (-180 to 180)"
+
+
 def test_coordinates_both_or_neither() -> None:
     assert "neither" in errors_of(latitude=33.8)["longitude"]
     assert "neither" in errors_of(longitude=42.4)["latitude"]

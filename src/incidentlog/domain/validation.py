@@ -119,6 +119,14 @@ def _check_language(errors: dict[str, str], value: str | None) -> None:
         errors["language"] = f"{quoted(value)} is not a language code such as en, ar or fa"
 
 
+def _as_typed(value: float) -> str:
+    """A number as a person types it: "123", not the float's "123.0"."""
+    number = float(value)
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
+
+
 def incident_errors(incident: Incident) -> dict[str, str]:
     """Every problem of a cleaned incident, keyed by field name."""
     errors: dict[str, str] = {}
@@ -144,9 +152,9 @@ def incident_errors(incident: Incident) -> dict[str, str]:
         missing = "longitude" if lon is None else "latitude"
         errors[missing] = "give both latitude and longitude, or neither"
     if lat is not None and (not math.isfinite(lat) or not -90 <= lat <= 90):
-        errors["latitude"] = f"{lat} is out of range (-90 to 90)"
+        errors["latitude"] = f"{_as_typed(lat)} is out of range (-90 to 90)"
     if lon is not None and (not math.isfinite(lon) or not -180 <= lon <= 180):
-        errors["longitude"] = f"{lon} is out of range (-180 to 180)"
+        errors["longitude"] = f"{_as_typed(lon)} is out of range (-180 to 180)"
     for name in ("launched", "intercepted"):
         value = getattr(incident, name)
         if value is not None and value < 0:

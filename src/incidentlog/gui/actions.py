@@ -190,9 +190,13 @@ def _undo_redo(window: MainWindow) -> None:
     """Undo and Redo come from the undo group, which enables them from the active stack."""
     window.actionUndo = window.undo_group.createUndoAction(window, _tr("&Undo"))
     window.actionRedo = window.undo_group.createRedoAction(window, _tr("&Redo"))
-    for action, name, key, icon in ((window.actionUndo, "actionUndo", Key.Undo, "undo"),
-                                    (window.actionRedo, "actionRedo", Key.Redo, "redo")):
+    for action, name, key, icon, short in (
+            (window.actionUndo, "actionUndo", Key.Undo, "undo", _tr("Undo")),
+            (window.actionRedo, "actionRedo", Key.Redo, "redo", _tr("Redo"))):
         action.setObjectName(name)
+        # The text grows to name the command ("Undo Mark IQ-2024-0001 in review"):
+        # the toolbar button keeps this short label, its tooltip the whole text.
+        action.setIconText(short)
         action.setShortcuts(key)
         action.setIcon(action_icon(icon, window.palette()))
 

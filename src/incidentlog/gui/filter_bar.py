@@ -32,6 +32,7 @@ from incidentlog.domain.countries import country_name
 from incidentlog.domain.enums import Status
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.gui.context import AppContext
+from incidentlog.gui.flow_layout import FlowLayout
 from incidentlog.gui.plain_text import plain_label
 from incidentlog.services import Changes
 
@@ -167,25 +168,33 @@ class FilterBar(QWidget):
         self.summary_label.setAccessibleName(self.tr("Filter summary"))
 
     def _build_layout(self) -> None:
-        """The search box and Clear above, the dates and the choices below, in tab order."""
+        """The search box and Clear above, the dates and the choices below, in tab order.
+
+        The dates and the choices wrap onto more rows when the bar is narrow (a
+        1024-pixel screen, 150 % scaling) rather than forcing the window wider.
+        """
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.search_box, 1)
         top.addWidget(self.clear_button)
-        bottom = QHBoxLayout()
-        bottom.setContentsMargins(0, 0, 0, 0)
-        bottom.setSpacing(6)
+        dates = QWidget(self)
+        dates.setObjectName("filterDates")
+        dates_layout = QHBoxLayout(dates)
+        dates_layout.setContentsMargins(0, 0, 8, 0)
+        dates_layout.setSpacing(6)
         for text, widget in ((self.tr("&From"), self.since_edit),
                              (self.tr("&to"), self.until_edit)):
-            label = QLabel(text, self)
+            label = QLabel(text, dates)
             label.setBuddy(widget)
-            bottom.addWidget(label)
-            bottom.addWidget(widget)
-        bottom.addSpacing(8)
+            dates_layout.addWidget(label)
+            dates_layout.addWidget(widget)
+        dates.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        bottom = FlowLayout(spacing=6)
+        bottom.addWidget(dates)
         for combo in (self.country_combo, self.event_type_combo, self.status_combo,
                       self.tag_combo):
             combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            bottom.addWidget(combo, 1)
+            bottom.addWidget(combo)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)

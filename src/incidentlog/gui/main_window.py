@@ -278,6 +278,7 @@ class MainWindow(QMainWindow):
             model.countsChanged.connect(self._show_counts)
             model.loadingChanged.connect(lambda _loading: self._show_counts())
             model.loadFailed.connect(self._load_failed)
+        workspace.timeline.view.layoutChanged.connect(self._show_counts)
         for table in (workspace.incident_table, workspace.sources_view.table,
                       workspace.quotes_view.table):
             table.addAction(self.actionDelete)
@@ -330,8 +331,7 @@ class MainWindow(QMainWindow):
         current = self.workspace.currentWidget()
         if isinstance(current, RecordBrowser):
             current.ensure_loaded()  # sources and quotes load when first looked at
-        if index in (INCIDENTS, SOURCES, QUOTES):
-            self._show_counts()
+        self._show_counts()
         self._update_actions()
 
     def _show_counts(self, _shown: int = 0, _total: int = 0) -> None:

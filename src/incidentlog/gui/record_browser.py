@@ -258,6 +258,9 @@ class RecordBrowser(QWidget):
         splitter.setObjectName(f"{name}Splitter")
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(left)
+        # Wide enough for the form's fields (they scroll up and down, never sideways),
+        # narrow enough that table and form fit side by side at 1024 px or 150 %.
+        form.setMinimumWidth(380)
         splitter.addWidget(form)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from incidentlog.gui.plain_text import plain_label
-from incidentlog.gui.views import INCIDENTS, SOURCES
+from incidentlog.gui.views import INCIDENTS, SOURCES, TIMELINE
 
 if TYPE_CHECKING:
     from incidentlog.gui.context import AppContext
@@ -56,10 +56,13 @@ class StatusLine(QObject):
         self.read_only_badge.setVisible(context.read_only)
 
     def show_counts(self, workspace: Workspace | None) -> None:
-        """"n of m incidents" (sources, quotes) for the view on show."""
+        """"n of m incidents" (sources, quotes) for the view on show; what the timeline shows."""
         if workspace is None:
             return
         index = workspace.currentIndex()
+        if index == TIMELINE:
+            self.count_label.setText(workspace.timeline.view.shown_counts())
+            return
         if index == INCIDENTS:
             model: Any = workspace.incident_table.incident_model
             text = self.tr("{0} of {1} incidents")

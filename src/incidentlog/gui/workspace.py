@@ -35,7 +35,9 @@ class Workspace(QTabWidget):
         self.filter_bar = FilterBar(context)
         self.incident_table = IncidentTable(context)
         self.incident_form = IncidentForm(context)
-        self.incident_form.setMinimumWidth(380)
+        # Wide enough for the form's fields (they scroll up and down, never sideways),
+        # narrow enough that table and form fit side by side at 1024 px or 150 %.
+        self.incident_form.setMinimumWidth(420)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)

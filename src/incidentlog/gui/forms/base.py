@@ -38,7 +38,7 @@ from incidentlog.gui.widgets.completers import IncidentPicker
 from incidentlog.gui.widgets.counts import CountEdit
 from incidentlog.gui.widgets.moments import MomentEdit
 from incidentlog.gui.widgets.notices import ErrorLabel, NoticeBar, mark_invalid
-from incidentlog.gui.widgets.text import hint_label, name_field, section_header
+from incidentlog.gui.widgets.text import hint_label, name_field, section_header, set_text_read_only
 
 
 @dataclass
@@ -118,7 +118,7 @@ def _set_widget_read_only(widget: QWidget, read_only: bool) -> None:
     if callable(setter):
         setter(read_only)
     elif isinstance(widget, QLineEdit | QPlainTextEdit):
-        widget.setReadOnly(read_only)
+        set_text_read_only(widget, read_only)
     else:
         widget.setEnabled(not read_only)
 

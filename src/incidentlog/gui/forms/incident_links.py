@@ -46,7 +46,8 @@ from incidentlog.gui.widgets.text import hint_label, name_field, source_caption,
 from incidentlog.services import Changes
 
 EnsureIncident = Callable[[], str | None]
-LEFT_MIDDLE = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+# Rows hold several lines: every cell starts at the top, so a row reads across.
+LEFT_TOP = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
 
 
 def _published(source: Source) -> str:
@@ -241,7 +242,7 @@ class IncidentSourcesTab(_TabBase):
                 for column, text in enumerate(cells):
                     item = QTableWidgetItem(text)
                     item.setData(SOURCE_UID_ROLE, source.uid)
-                    item.setTextAlignment(LEFT_MIDDLE)
+                    item.setTextAlignment(LEFT_TOP)
                     if column != self.COLUMNS.index("note"):
                         item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                         item.setToolTip(source.url or source.label)
@@ -456,12 +457,12 @@ class IncidentQuotesTab(_TabBase):
         for quote in self._quotes:
             row = self.table.rowCount()
             self.table.insertRow(row)
-            who = [quote.speaker or "", quote.speaker_role or quote.speaker_org,
+            who = [quote.speaker or "", _role_or_org(quote),
                    quote.said.display() if quote.said else None]
             for column, text in enumerate(("\n".join(p for p in who if p),
                                            f"“{quote.text or ''}”")):
                 item = QTableWidgetItem(text)
-                item.setTextAlignment(LEFT_MIDDLE)
+                item.setTextAlignment(LEFT_TOP)
                 item.setData(Qt.ItemDataRole.UserRole, quote.uid)
                 item.setToolTip(quote.text or "")
                 self.table.setItem(row, column, item)
@@ -520,3 +521,14 @@ class IncidentQuotesTab(_TabBase):
         return self._push(DeleteRecordCommand(
             self._services.quotes, uid, quote.meta.version,
             self.tr("Remove quote {0}").format(quote.label)))
+
+
+def _role_or_org(quote: Quote) -> str | None:
+    """The speaker's role, else their organisation unless that is the speaker again
+    (CENTCOM speaking for CENTCOM is named once)."""
+    if quote.speaker_role:
+        return quote.speaker_role
+    org = quote.speaker_org
+    if org and quote.speaker and org.strip().casefold() == quote.speaker.strip().casefold():
+        return None
+    return org

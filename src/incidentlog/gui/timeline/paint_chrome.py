@@ -228,37 +228,59 @@ class Chrome:
 
     # --- the legend ----------------------------------------------------------------------
     def _paint_footer(self, painter: QPainter, frame: Frame) -> None:
-        """The legend: what the colours and the marks mean, and the density's scale."""
-        y, width = frame.top + frame.height - FOOTER_HEIGHT, frame.width
+        """The legend: what the colours and the marks mean, and the density's scale.
+
+        On as many rows as the width needs (a 1024-pixel screen, 150 % scaling),
+        so that no entry is cut off.
+        """
+        rows = self.legend_rows(frame.layout, frame.colour_column, frame.font, frame.width)
+        height = FOOTER_HEIGHT * len(rows)
+        top, width = frame.top + frame.height - height, frame.width
         text = frame.palette.color(QPalette.ColorRole.Text)
-        painter.fillRect(QRectF(0, y, width, FOOTER_HEIGHT),
+        painter.fillRect(QRectF(0, top, width, height),
                          frame.palette.color(QPalette.ColorRole.Window))
         faint = QColor(text)
         faint.setAlphaF(0.25)
         painter.setPen(QPen(faint, 1))
-        painter.drawLine(QPointF(0, y), QPointF(width, y))
+        painter.drawLine(QPointF(0, top), QPointF(width, top))
         painter.setFont(frame.font)
         metrics = QFontMetricsF(frame.font)
-        x = 8.0
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        for kind, colour, label in self._legend_entries(frame):
-            label_width = metrics.horizontalAdvance(label)
-            if x + 18 + label_width > width - 8:
-                painter.setPen(text)
-                painter.drawText(QRectF(x, y, 20, FOOTER_HEIGHT),
-                                 int(Qt.AlignmentFlag.AlignVCenter), "…")
-                break
-            _paint_legend_mark(painter, frame.palette, kind, colour, x,
-                               y + FOOTER_HEIGHT / 2)
-            painter.setPen(QColor(text))
-            painter.drawText(QRectF(x + 16, y, label_width + 2, FOOTER_HEIGHT),
-                             int(Qt.AlignmentFlag.AlignVCenter), label)
-            x += 16 + label_width + 14
+        for number, row in enumerate(rows):
+            x, y = 8.0, top + number * FOOTER_HEIGHT
+            for kind, colour, label in row:
+                label_width = metrics.horizontalAdvance(label)
+                _paint_legend_mark(painter, frame.palette, kind, colour, x,
+                                   y + FOOTER_HEIGHT / 2)
+                painter.setPen(QColor(text))
+                painter.drawText(QRectF(x + 16, y, label_width + 2, FOOTER_HEIGHT),
+                                 int(Qt.AlignmentFlag.AlignVCenter), label)
+                x += 16 + label_width + 14
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
 
-    def _legend_entries(self, frame: Frame) -> list[tuple[str, QColor | None, str]]:
+    def legend_rows(self, layout: Layout | None, column: str, font: QFont,
+                    width: float) -> list[list[tuple[str, QColor | None, str]]]:
+        """The legend's entries, wrapped into the rows that fit ``width``."""
+        metrics = QFontMetricsF(font)
+        rows: list[list[tuple[str, QColor | None, str]]] = [[]]
+        x = 8.0
+        for entry in self._legend_entries(layout, column):
+            needed = 16 + metrics.horizontalAdvance(entry[2])
+            if rows[-1] and x + needed > width - 8:
+                rows.append([])
+                x = 8.0
+            rows[-1].append(entry)
+            x += needed + 14
+        return rows
+
+    def footer_height(self, layout: Layout | None, column: str, font: QFont,
+                      width: float) -> float:
+        """How tall the legend is at ``width``: one row, or more on a narrow view."""
+        return FOOTER_HEIGHT * len(self.legend_rows(layout, column, font, width))
+
+    def _legend_entries(self, layout: Layout | None,
+                        column: str) -> list[tuple[str, QColor | None, str]]:
         """(kind of mark, colour, label) of each entry of the legend, in order."""
-        layout, column = frame.layout, frame.colour_column
         entries: list[tuple[str, QColor | None, str]] = []
         if layout is not None and layout.density is not None and layout.density_max > 0:
             stacked = (layout.lane_column is None
@@ -291,7 +313,8 @@ class Chrome:
         box_width = metrics.horizontalAdvance(message) + 24
         y = frame.top + frame.header + (frame.height - frame.header) / 2 - 14
         if frame.layout is not None:
-            y = frame.top + frame.height - FOOTER_HEIGHT - 34
+            y = frame.top + frame.height - 34 - self.footer_height(
+                frame.layout, frame.colour_column, frame.font, frame.width)
         box = QRectF((frame.width - box_width) / 2, y, box_width, 26)
         palette = frame.palette
         painter.setPen(QPen(QColor(palette.color(QPalette.ColorRole.Mid)), 1))

@@ -15,6 +15,7 @@ from PySide6.QtCore import QCoreApplication
 from incidentlog.domain.records import Period
 from incidentlog.domain.when import zone
 from incidentlog.gui.timeline.layout import Layout
+from incidentlog.gui.timeline.paint_chrome import step_name
 from incidentlog.gui.timeline.scale import describe_span
 from incidentlog.gui.timeline.style import CAPTION, ROW, value_label
 from incidentlog.services.timeline import TimelineItem, TimelineQuote
@@ -123,6 +124,21 @@ def describe(layout: Layout | None, seconds: float) -> str:
     return _tr("Timeline of %1 showing %2 incidents and %3 quotes").replace(
         "%1", span).replace("%2", str(len(layout.placed))).replace(
         "%3", str(len(layout.quotes)))
+
+
+def shown_counts(layout: Layout | None) -> str:
+    """What the timeline shows, for the status bar: "On the timeline: 5 incidents, 1 quote"."""
+    if layout is None:
+        return _tr("Loading…")
+    if layout.density is not None:
+        return _tr("Too many incidents to draw one by one: counts per %1").replace(
+            "%1", step_name(layout.data))
+    incidents, quotes = len(layout.placed), len(layout.quotes)
+    return _tr("On the timeline: %1, %2").replace(
+        "%1", (_tr("1 incident") if incidents == 1 else _tr("%1 incidents")).replace(
+            "%1", f"{incidents:,}")).replace(
+        "%2", (_tr("1 quote") if quotes == 1 else _tr("%1 quotes")).replace(
+            "%1", f"{quotes:,}"))
 
 
 def _count_text(label: str, count: Any) -> str:

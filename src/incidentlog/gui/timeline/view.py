@@ -56,12 +56,11 @@ from incidentlog.gui.timeline.period_controller import PeriodController
 from incidentlog.gui.timeline.scale import TimeScale
 from incidentlog.gui.timeline.style import (
     AXIS_HEIGHT,
-    FOOTER_HEIGHT,
     PERIOD_ROW,
     ROW,
     value_label,
 )
-from incidentlog.gui.timeline.tooltips import describe
+from incidentlog.gui.timeline.tooltips import describe, shown_counts
 from incidentlog.services import Changes
 from incidentlog.services.timeline import TimelineItem, TimelineQuery, TimelineQuote, from_epoch
 
@@ -390,7 +389,7 @@ class TimelineView(QGraphicsView):
         fetcher = self.fetcher
         data = fetcher.merged(self.visible_window())
         header = self.header_height()
-        available = self.viewport().height() - header - FOOTER_HEIGHT
+        available = self.viewport().height() - header - self._footer_height()
         if data is None:
             self._layout = None
         else:
@@ -402,7 +401,8 @@ class TimelineView(QGraphicsView):
                 colour_column=self._colour_column, content_top=header,
                 available_height=available, font=self._small_font(),
                 density=fetcher.density(data))
-        height = (self._layout.content_height if self._layout else header) + FOOTER_HEIGHT
+        height = (self._layout.content_height if self._layout else header) \
+            + self._footer_height()
         rect = QRectF(0, 0, self.viewport().width(), max(height, self.viewport().height()))
         self.scene().setSceneRect(rect)
         self._canvas.set_rect(rect)
@@ -436,12 +436,21 @@ class TimelineView(QGraphicsView):
         header = self.header_height()
         top = self.verticalScrollBar().value()
         height = self.viewport().height()
-        if placed.y - header < top or placed.y + ROW > top + height - FOOTER_HEIGHT:
+        if placed.y - header < top or placed.y + ROW > top + height - self._footer_height():
             self.verticalScrollBar().setValue(int(max(placed.y - header - 2 * ROW, 0)))
+
+    def shown_counts(self) -> str:
+        """What the view shows, for the status bar."""
+        return shown_counts(self._layout)
 
     def _describe(self) -> None:
         start, end = self.visible_window()
         self.setAccessibleDescription(describe(self._layout, (end - start).total_seconds()))
+
+    def _footer_height(self) -> float:
+        """The legend's height at the present width (more rows when narrow)."""
+        return self.chrome.footer_height(self._layout, self._colour_column, self._small_font(),
+                                         self.viewport().width())
 
     def _small_font(self) -> QFont:
         return QFont(self.font())

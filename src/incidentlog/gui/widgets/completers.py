@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from incidentlog.domain.query import IncidentFilter
+from incidentlog.gui.widgets.text import set_text_read_only
 from incidentlog.services import Services
 
 
@@ -180,4 +181,4 @@ class IncidentPicker(QLineEdit):
         self.setCursorPosition(0)
 
     def set_read_only(self, read_only: bool) -> None:
-        self.setReadOnly(read_only)
+        set_text_read_only(self, read_only)

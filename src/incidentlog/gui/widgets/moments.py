@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from incidentlog.domain.enums import TimePrecision
 from incidentlog.domain.when import Moment, parse_local
+from incidentlog.gui.widgets.text import set_text_read_only
 
 _MASKS = {
     TimePrecision.MINUTE: "0000-00-00 00:00;_",
@@ -189,7 +190,7 @@ class MomentEdit(QWidget):
             self.set_wall(moment.local().replace(tzinfo=None), moment.precision)
 
     def set_read_only(self, read_only: bool) -> None:
-        self.edit.setReadOnly(read_only)
+        set_text_read_only(self.edit, read_only)
         self.precision.setEnabled(not read_only)
 
     def inputs(self) -> tuple[QWidget, ...]:

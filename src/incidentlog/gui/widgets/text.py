@@ -9,6 +9,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -23,6 +24,18 @@ def name_field(widget: QWidget, name: str, accessible: str | None = None) -> QWi
     widget.setObjectName(name)
     widget.setAccessibleName(accessible or name)
     return widget
+
+
+def set_text_read_only(edit: QLineEdit | QPlainTextEdit, read_only: bool) -> None:
+    """Read-only, and looking it: the window's background instead of the white of a
+    field that takes typing (a read-only field otherwise looks editable)."""
+    edit.setReadOnly(read_only)
+    if read_only:
+        palette = edit.palette()
+        palette.setColor(QPalette.ColorRole.Base, palette.color(QPalette.ColorRole.Window))
+        edit.setPalette(palette)
+    else:
+        edit.setPalette(QPalette())  # resolves nothing: the parent's palette again
 
 
 def hint_label(text: str = "", parent: QWidget | None = None) -> QLabel:

@@ -250,3 +250,19 @@ def test_saved_view_problems_are_shown_and_views_managed(
     manage.delete_button.click()  # type: ignore[attr-defined]
     assert services.saved_views.list() == []
     assert services.saved_views.trash_count() == 1
+
+
+def test_bulk_edit_dialog_reads_names_codes_and_clear(window: MainWindow) -> None:
+    _select_all(window)
+    dialog = window.bulk_edit_flow.edit_selection()
+    assert dialog is not None
+    untouched = dialog.change()  # type: ignore[attr-defined]
+    assert untouched.is_empty
+    dialog.country.setEditText("Jordan")  # type: ignore[attr-defined]
+    dialog.event_type.setCurrentIndex(1)  # type: ignore[attr-defined]  # Clear
+    dialog.add_tags.setText(" night ; convoy,, ")  # type: ignore[attr-defined]
+    change = dialog.change()  # type: ignore[attr-defined]
+    assert change.country == "JO"
+    assert change.event_type is None
+    assert change.add_tags == ("night", "convoy")
+    dialog.reject()

@@ -68,7 +68,7 @@ def read_trash(services: Services) -> tuple[list[TrashRow], int]:
 class TrashDialog(QDialog):
     """The trash of the open log; ``restore``, ``purge`` and ``empty`` are handed in."""
 
-    COLUMNS = ("Kind", "Record", "Deleted", "By")
+    COLUMNS = ("Kind", "Record", "Deleted (UTC)", "By")
 
     def __init__(self, services: Services, *, read_only: bool,
                  restore: Callable[[Sequence[TrashRow]], object],

@@ -133,8 +133,8 @@ def _centre(window: object, dialog: object) -> None:
     dialog.move(geometry.center() - dialog.rect().center())  # type: ignore[attr-defined]
 
 
-def _editing_shots(app: object, window: object, out: Path) -> list[Path]:
-    """The Trash, bulk edit and saved views (docs/user-guide.md, "Everyday editing")."""
+def _editing_shots(app: object, window: object, out: Path, suffix: str = "") -> list[Path]:
+    """The Trash, bulk edit and saved views (docs/user-guide.md); ``suffix`` ends each name."""
     from PySide6.QtCore import QPoint, Qt
 
     from incidentlog.domain.query import IncidentFilter
@@ -161,7 +161,7 @@ def _editing_shots(app: object, window: object, out: Path) -> list[Path]:
         dialog.adjustSize()
         _centre(window, dialog)
         _settle(app)
-        written.append(_composite(window, [dialog], out / "bulk-edit.png"))
+        written.append(_composite(window, [dialog], out / f"bulk-edit{suffix}.png"))
         dialog.reject()
 
     # Saved views: two views saved, the menu open.
@@ -178,7 +178,7 @@ def _editing_shots(app: object, window: object, out: Path) -> list[Path]:
     entry = view_menu.actionGeometry(saved_menu.menuAction())
     saved_menu.popup(view_menu.mapToGlobal(QPoint(entry.right(), entry.top())))
     _settle(app)
-    written.append(_composite(window, [view_menu, saved_menu], out / "saved-views.png"))
+    written.append(_composite(window, [view_menu, saved_menu], out / f"saved-views{suffix}.png"))
     saved_menu.hide()
     view_menu.hide()
 
@@ -198,7 +198,7 @@ def _editing_shots(app: object, window: object, out: Path) -> list[Path]:
         trash.table.selectRow(0)
         _centre(window, trash)
         _settle(app)
-        written.append(_composite(window, [trash], out / "trash.png"))
+        written.append(_composite(window, [trash], out / f"trash{suffix}.png"))
         trash.reject()
     return written
 

@@ -10,6 +10,9 @@ script (the 1024×700 ones end in ``-1024``):
 - ``sources-view.png``  the sources view (a source and the incidents that cite it);
 - ``quotes-view.png``  the quotes view;
 - ``timeline-view.png``  the Timeline tab.
+- ``trash.png``  View ▸ Trash with a few deleted records;
+- ``bulk-edit.png``  Edit ▸ Edit selection… on four selected incidents;
+- ``saved-views.png``  View ▸ Saved views with two saved views, one applied.
 
 Run from a checkout: ``python docs/screenshots/render.py [--out FOLDER]``. The
 user's data folder and settings are never touched (a temporary
@@ -122,7 +125,99 @@ def _render_at(out: Path, width: int, height: int, suffix: str) -> list[Path]:
             _settle(app)
         shot("timeline-view.png")
         workspace.setCurrentIndex(0)
+        _settle(app)
+        written += _editing_shots(app, window, out, suffix)
         window.close()
+    return written
+
+
+def _composite(window: object, popups: list[object], path: Path) -> Path:
+    """The window with its dialogs or menus painted where they are on screen."""
+    from PySide6.QtGui import QPainter
+
+    picture = window.grab()  # type: ignore[attr-defined]
+    painter = QPainter(picture)
+    origin = window.mapToGlobal(window.rect().topLeft())  # type: ignore[attr-defined]
+    for popup in popups:
+        top_left = popup.mapToGlobal(popup.rect().topLeft()) - origin  # type: ignore[attr-defined]
+        painter.drawPixmap(top_left, popup.grab())  # type: ignore[attr-defined]
+    painter.end()
+    picture.save(str(path))
+    return path
+
+
+def _centre(window: object, dialog: object) -> None:
+    geometry = window.frameGeometry()  # type: ignore[attr-defined]
+    dialog.move(geometry.center() - dialog.rect().center())  # type: ignore[attr-defined]
+
+
+def _editing_shots(app: object, window: object, out: Path, suffix: str = "") -> list[Path]:
+    """The Trash, bulk edit and saved views (docs/user-guide.md); ``suffix`` ends each name."""
+    from PySide6.QtCore import QPoint, Qt
+
+    from incidentlog.domain.query import IncidentFilter
+
+    context = window.context  # type: ignore[attr-defined]
+    workspace = window.workspace  # type: ignore[attr-defined]
+    services = context.services
+    written: list[Path] = []
+    table = workspace.incident_table
+
+    # Bulk edit: four incidents selected, tags and status about to change.
+    table.clearSelection()
+    for row in range(1, 5):
+        table.selectionModel().select(
+            table.incident_model.index(row, 0),
+            table.selectionModel().SelectionFlag.Select
+            | table.selectionModel().SelectionFlag.Rows)
+    _settle(app)
+    dialog = window.bulk_edit_flow.edit_selection()  # type: ignore[attr-defined]
+    if dialog is not None:
+        dialog.add_tags.setText("reviewed-2024-q1")
+        dialog.remove_tags.setText("unconfirmed")
+        dialog.status.setCurrentIndex(dialog.status.findData("in_review"))
+        dialog.adjustSize()
+        _centre(window, dialog)
+        _settle(app)
+        written.append(_composite(window, [dialog], out / f"bulk-edit{suffix}.png"))
+        dialog.reject()
+
+    # Saved views: two views saved, the menu open.
+    window.saved_views_flow.save_current_view("All incidents, newest first")  # type: ignore[attr-defined]
+    context.state.set_filter(IncidentFilter(countries=("IQ",)))
+    table.sortByColumn(table.incident_model.column_index("title"), Qt.SortOrder.AscendingOrder)
+    window.saved_views_flow.save_current_view("Iraq by title")  # type: ignore[attr-defined]
+    _settle(app)
+    bar = window.menuBar()  # type: ignore[attr-defined]
+    view_menu = window.view_menu  # type: ignore[attr-defined]
+    view_menu.popup(bar.mapToGlobal(bar.actionGeometry(view_menu.menuAction()).bottomLeft()))
+    _settle(app)
+    saved_menu = window.saved_views_menu  # type: ignore[attr-defined]
+    entry = view_menu.actionGeometry(saved_menu.menuAction())
+    saved_menu.popup(view_menu.mapToGlobal(QPoint(entry.right(), entry.top())))
+    _settle(app)
+    written.append(_composite(window, [view_menu, saved_menu], out / f"saved-views{suffix}.png"))
+    saved_menu.hide()
+    view_menu.hide()
+
+    # The trash: a few incidents, a source and a quote deleted.
+    context.state.set_filter(IncidentFilter())
+    ids = services.incident_query.ids(IncidentFilter())
+    for incident in list(services.incident_query.by_ids(list(ids)[:2]).values()):
+        services.incidents.delete(incident.uid or "")
+    quotes = services.quote_query.list()
+    for quote in quotes[:1]:
+        services.quotes.delete(quote.uid or "")
+    uncited = [s for s in services.source_query.list() if not services.sources.citing(s.uid or "")]
+    for source in uncited[:1]:
+        services.sources.delete(source.uid or "")
+    trash = window.trash_flow.show_trash()  # type: ignore[attr-defined]
+    if trash is not None:
+        trash.table.selectRow(0)
+        _centre(window, trash)
+        _settle(app)
+        written.append(_composite(window, [trash], out / f"trash{suffix}.png"))
+        trash.reject()
     return written
 
 

@@ -108,6 +108,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("actionDelete", N("&Delete"), lambda w: w.delete_flow.delete_selected(),
                shortcut=Key.Delete, icon="delete",
                tip=N("Move the selected records to the trash"), window_wide=False),
+    ActionSpec("actionBulkEdit", N("Edit se&lection…"),
+               lambda w: w.bulk_edit_flow.edit_selection(), shortcut="Ctrl+Shift+E",
+               tip=N("Change tags, event type, country, status or confidence of the "
+                     "selected incidents at once")),
+    ActionSpec("actionTrash", N("T&rash…"), lambda w: w.trash_flow.show_trash(),
+               tip=N("The deleted incidents, sources and quotes: restore or purge them")),
+    ActionSpec("actionSaveView", N("&Save current view…"),
+               lambda w: w.saved_views_flow.save_current_view(),
+               tip=N("Keep the incident table's filter, sort and columns under a name")),
+    ActionSpec("actionManageViews", N("&Manage…"), lambda w: w.saved_views_flow.manage_dialog(),
+               tip=N("Rename or delete saved views")),
     ActionSpec("actionFind", N("&Find"), lambda w: w.focus_search(), shortcut=Key.Find,
                icon="find", tip=N("Search the current view")),
     ActionSpec("actionUserGuide", N("User &guide"), lambda w: w.show_user_guide(),
@@ -126,9 +137,11 @@ VIEW_ACTIONS: tuple[tuple[str, str], ...] = (
 #: Disabled in read-only mode (and with no database open); the status actions too.
 EDIT_ACTIONS: tuple[str, ...] = (
     "actionNewIncident", "actionNewSource", "actionNewQuote", "actionSave", "actionRevert",
-    "actionDelete", "actionImport", "actionRestore", "actionUndo", "actionRedo")
+    "actionDelete", "actionImport", "actionRestore", "actionUndo", "actionRedo",
+    "actionBulkEdit", "actionSaveView")
 #: Need an open database, even a read-only one; the view actions too.
-DATABASE_ACTIONS: tuple[str, ...] = ("actionExport", "actionBackup", "actionFind")
+DATABASE_ACTIONS: tuple[str, ...] = ("actionExport", "actionBackup", "actionFind",
+                                     "actionTrash", "actionManageViews")
 
 MENUS: tuple[MenuSpec, ...] = (
     MenuSpec("menuFile", N("&File"), (
@@ -139,11 +152,14 @@ MENUS: tuple[MenuSpec, ...] = (
     MenuSpec("menuEdit", N("&Edit"), (
         "actionUndo", "actionRedo", SEPARATOR,
         "actionNewIncident", "actionNewSource", "actionNewQuote", SEPARATOR,
-        "actionSave", "actionRevert", "actionDelete",
+        "actionSave", "actionRevert", "actionDelete", "actionBulkEdit",
         MenuSpec("menuStatus", N("Set s&tatus"), (STATUS_GROUP,)), SEPARATOR,
         "actionFind")),
     MenuSpec("menuView", N("&View"), (
-        VIEW_GROUP, SEPARATOR, MenuSpec("menuTimeline", N("Ti&meline")))),
+        VIEW_GROUP, SEPARATOR, MenuSpec("menuTimeline", N("Ti&meline")),
+        MenuSpec("menuSavedViews", N("Saved &views"), (
+            "actionSaveView", "actionManageViews", SEPARATOR)),
+        SEPARATOR, "actionTrash")),
     MenuSpec("menuHelp", N("&Help"), ("actionUserGuide", "actionAbout")),
 )
 

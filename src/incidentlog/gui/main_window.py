@@ -48,10 +48,13 @@ from incidentlog.gui.start_pages import OpeningPage, WelcomePage
 from incidentlog.gui.status_bar import StatusLine
 from incidentlog.gui.views import INCIDENTS, QUOTES, SOURCES, TIMELINE
 from incidentlog.gui.workflows.backups import BackupWorkflow
+from incidentlog.gui.workflows.bulk_edit import BulkEditWorkflow
 from incidentlog.gui.workflows.databases import DatabaseWorkflow
 from incidentlog.gui.workflows.delete import DeleteWorkflow
 from incidentlog.gui.workflows.exchange import ExchangeWorkflow
+from incidentlog.gui.workflows.saved_views import SavedViewsWorkflow
 from incidentlog.gui.workflows.status import StatusWorkflow
+from incidentlog.gui.workflows.trash import TrashWorkflow
 from incidentlog.store.location import storage_warnings
 
 if TYPE_CHECKING:
@@ -90,6 +93,10 @@ class MainWindow(QMainWindow):
     actionSave: QAction
     actionRevert: QAction
     actionDelete: QAction
+    actionBulkEdit: QAction
+    actionTrash: QAction
+    actionSaveView: QAction
+    actionManageViews: QAction
     actionFind: QAction
     actionUserGuide: QAction
     actionAbout: QAction
@@ -119,6 +126,9 @@ class MainWindow(QMainWindow):
         self.backup_flow: BackupWorkflow = BackupWorkflow(self)
         self.database_flow: DatabaseWorkflow = DatabaseWorkflow(self)
         self.exchange_flow: ExchangeWorkflow = ExchangeWorkflow(self)
+        self.trash_flow: TrashWorkflow = TrashWorkflow(self)
+        self.bulk_edit_flow: BulkEditWorkflow = BulkEditWorkflow(self)
+        self.saved_views_flow: SavedViewsWorkflow = SavedViewsWorkflow(self)
 
         self.stack = QStackedWidget(self)
         self.welcome = WelcomePage(self.database_flow.open_dialog,
@@ -148,6 +158,9 @@ class MainWindow(QMainWindow):
         self.status_menu.aboutToShow.connect(self.status_flow.update_actions)
         self.view_menu = menus["menuView"]
         self.timeline_menu = menus["menuTimeline"]
+        self.saved_views_menu = menus["menuSavedViews"]
+        self.saved_views_menu.aboutToShow.connect(
+            lambda: self.saved_views_flow.fill_menu(self.saved_views_menu))
 
     # --- databases ------------------------------------------------------------------
     def open_database_file(self, path: str | Path, *, read_only: bool = False) -> bool:
@@ -484,6 +497,7 @@ class MainWindow(QMainWindow):
         status_menu.addActions(list(self.status_actions.values()))
         status_menu.setEnabled(not self.read_only)
         menu.addAction(self.actionDelete)
+        menu.addAction(self.actionBulkEdit)
         menu.addSeparator()
         export = menu.addAction(self.tr("E&xport selection…"))
         export.triggered.connect(lambda: self.export_dialog(scope="selection"))

@@ -9,7 +9,7 @@ caller to show.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +19,7 @@ from incidentlog.domain.enums import Status
 from incidentlog.domain.errors import IncidentLogError
 from incidentlog.domain.records import Incident, Quote, Source
 from incidentlog.services import Services
+from incidentlog.services.bulk_edit import BulkChange, BulkResult, Selected
 from incidentlog.services.records import RecordService
 
 
@@ -188,3 +189,35 @@ class UnlinkSourceCommand(ServiceCommand):
     def undo_action(self) -> Any:
         return self._services.incidents.link_source(self._incident, self._source,
                                                     self._note).record
+
+
+class BulkEditCommand(ServiceCommand):
+    """One change to several incidents as one undo step (services/bulk_edit.py).
+
+    The first run applies the change; undo reverts the latest result and redo
+    reverts that, so each step is one ``revert`` of what the previous one did.
+    ``result`` is the ``BulkResult`` of the latest step, for the window to report.
+    """
+
+    def __init__(self, services: Services, selection: Sequence[Selected], change: BulkChange,
+                 text: str) -> None:
+        super().__init__(text)
+        self._service = services.bulk_edit
+        self._selection = tuple(selection)
+        self._change = change
+        self._last: BulkResult | None = None
+
+    def do(self) -> BulkResult:
+        if self._last is None:
+            result = self._service.apply(self._selection, self._change).record
+            if not result.edited:
+                self.setObsolete(True)  # nothing changed: nothing to undo
+        else:
+            result = self._service.revert(self._last).record
+        self._last = result
+        return result
+
+    def undo_action(self) -> BulkResult:
+        assert self._last is not None
+        self._last = self._service.revert(self._last).record
+        return self._last

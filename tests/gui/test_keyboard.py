@@ -6,17 +6,20 @@ Keys are sent to the focused widget of a shown, active window, as a keyboard wou
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QWidget
+from sample_data import build_window, make_database
 from test_incident_form import activate, context, focused, press, show, store_incident
 
 from incidentlog.domain.records import Source
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.filter_bar import FilterBar
 from incidentlog.gui.forms.incident_form import DETAILS_TAB, QUOTES_TAB, SOURCES_TAB, IncidentForm
+from incidentlog.gui.workers import TaskRunner
 
 __all__ = ["context"]  # the fixture, shared with the incident form's tests
 
@@ -83,6 +86,20 @@ def test_focus_returns_to_the_button_that_opened_a_source_dialog(
     qtbot.waitUntil(lambda: tab.active_dialog is None)
     activate(qtbot, form)
     assert focused() is tab.new_button
+
+
+def test_at_start_the_incident_table_has_the_focus_and_its_first_row(
+        qtbot: Any, db_path: Path) -> None:
+    make_database(db_path)
+    # Rows arrive from a worker thread, as in the application: the first page comes later.
+    window: Any = build_window(qtbot, ["--db", str(db_path)], runner=TaskRunner())
+    table = window.workspace.incident_table
+    window.show()
+    activate(qtbot, window)
+    qtbot.waitUntil(lambda: table.currentIndex().isValid())
+    assert table.currentIndex().row() == 0
+    assert focused() is table
+    assert window.context.state.current_incident == table.incident_model.uid_at(0)
 
 
 # --- Tab follows the visual order ------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QDate, QPoint, Qt
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QWidget
 from sample_data import build_window, make_database
 from test_incident_form import activate, context, focused, press, show, store_incident
@@ -86,6 +86,31 @@ def test_focus_returns_to_the_button_that_opened_a_source_dialog(
     qtbot.waitUntil(lambda: tab.active_dialog is None)
     activate(qtbot, form)
     assert focused() is tab.new_button
+
+    # Opened with Enter on a row: back in the table.
+    tab.table.setFocus(Qt.FocusReason.TabFocusReason)
+    tab.table.setCurrentCell(0, 0)
+    press(qtbot, Qt.Key.Key_Return)
+    dialog = tab.active_dialog
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isActiveWindow)
+    press(qtbot, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: tab.active_dialog is None)
+    activate(qtbot, form)
+    assert focused() is tab.table
+
+    # The Quotes tab's Add quote… likewise.
+    press(qtbot, Qt.Key.Key_Tab, CTRL)
+    quotes = form.quotes_tab
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: quotes.active_dialog is not None)
+    dialog = quotes.active_dialog
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isActiveWindow)
+    press(qtbot, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: quotes.active_dialog is None)
+    activate(qtbot, form)
+    assert focused() is quotes.add_button
 
 
 def test_at_start_the_incident_table_has_the_focus_and_its_first_row(
@@ -182,3 +207,18 @@ def test_tab_walks_the_filter_bar_in_visual_order(qtbot: Any, context: AppContex
     assert {bar.clear_button, bar.tag_combo} <= set(expected)
     visited = _walk_tab(qtbot, expected[0], len(expected) - 1)
     assert _names(visited) == _names(expected), (_names(visited), _names(expected))
+
+
+def test_a_filled_date_steps_through_day_month_year_then_leaves(
+        qtbot: Any, context: AppContext) -> None:
+    bar = FilterBar(context)
+    show(qtbot, bar, 900, 120)
+    bar.since_edit.set_value(QDate(2024, 1, 20))
+    bar.since_edit.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(bar.since_edit.hasFocus)
+    sections = []
+    for _ in range(3):
+        sections.append(bar.since_edit.currentSection())
+        press(qtbot, Qt.Key.Key_Tab)
+    assert len(set(sections)) == 3
+    assert bar.until_edit.hasFocus()

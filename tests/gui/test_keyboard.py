@@ -222,3 +222,12 @@ def test_a_filled_date_steps_through_day_month_year_then_leaves(
         press(qtbot, Qt.Key.Key_Tab)
     assert len(set(sections)) == 3
     assert bar.until_edit.hasFocus()
+
+
+def test_tab_walks_the_sources_tab_in_visual_order(
+        qtbot: Any, form: IncidentForm, context: AppContext) -> None:
+    _sources_tab_with_a_link(qtbot, form, context)
+    expected = _visual_order(_inputs(form.sources_tab))
+    assert expected[0] is form.sources_tab.table and form.sources_tab.unlink_button in expected
+    visited = _walk_tab(qtbot, expected[0], len(expected) - 1)
+    assert _names(visited) == _names(expected), (_names(visited), _names(expected))

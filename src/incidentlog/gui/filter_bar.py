@@ -8,6 +8,7 @@ short pause so that a million-row log is not searched at every key.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -69,6 +70,13 @@ class OptionalDateEdit(QDateEdit):
 
     def set_value(self, date: QDate | None) -> None:
         self.setDate(date if date is not None and date.isValid() else NO_DATE)
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # Qt override
+        # While it shows "any" there are no day, month and year to step through, and
+        # QDateEdit would keep Tab; leave for the next field instead.
+        if self.value() is None:
+            return QWidget.focusNextPrevChild(self, next)
+        return super().focusNextPrevChild(next)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # An empty date would open the calendar in January 1900: show this month.
@@ -168,7 +176,7 @@ class FilterBar(QWidget):
         self.summary_label.setAccessibleName(self.tr("Filter summary"))
 
     def _build_layout(self) -> None:
-        """The search box and Clear above, the dates and the choices below, in tab order.
+        """The search box and Clear above, the dates and the choices below.
 
         The dates and the choices wrap onto more rows when the bar is narrow (a
         1024-pixel screen, 150 % scaling) rather than forcing the window wider.
@@ -200,13 +208,11 @@ class FilterBar(QWidget):
         layout.setSpacing(6)
         layout.addLayout(top)
         layout.addLayout(bottom)
-        self.setTabOrder(self.search_box, self.since_edit)
-        self.setTabOrder(self.since_edit, self.until_edit)
-        self.setTabOrder(self.until_edit, self.country_combo)
-        self.setTabOrder(self.country_combo, self.event_type_combo)
-        self.setTabOrder(self.event_type_combo, self.status_combo)
-        self.setTabOrder(self.status_combo, self.tag_combo)
-        self.setTabOrder(self.tag_combo, self.clear_button)
+        # As they are seen: the top row, then the dates and the choices.
+        for first, second in itertools.pairwise((
+                self.search_box, self.clear_button, self.since_edit, self.until_edit,
+                self.country_combo, self.event_type_combo, self.status_combo, self.tag_combo)):
+            self.setTabOrder(first, second)
 
     def _connect(self) -> None:
         """Typing applies after a pause (or Enter), every other field at once."""

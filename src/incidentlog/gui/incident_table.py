@@ -197,12 +197,13 @@ class IncidentTable(QTableView):
         self._selection_timer.setInterval(0)
         self._appended_out_of_view = False
         self._connect(context)
+        # Open on the first incident, so the form beside shows a record, not a blank; rows
+        # loaded on a worker arrive later, and the first page then brings it.
+        self._choose_first_row = not context.state.current_incident
         if context.state.current_incident:
             self.show_incident(context.state.current_incident)
-        elif self.incident_model.rowCount():
-            # Open on the newest incident, so the form beside shows a record, not a blank.
-            self.selectionModel().setCurrentIndex(
-                self.incident_model.index(0, self._first_visible_column()), SELECT_ROW)
+        else:
+            self._open_on_first_row()
 
     def _configure_view(self) -> None:
         """Whole rows, several at once, read-only, one line each; Tab leaves the table."""
@@ -406,9 +407,23 @@ class IncidentTable(QTableView):
         self.executeDelayedItemsLayout()
         uid = self._context.state.current_incident
         if uid is not None:
+            self._choose_first_row = False
             self.show_incident(uid)
+        else:
+            self._open_on_first_row()
         if not self.currentIndex().isValid():
             self._publish_selection()
+
+    def _open_on_first_row(self) -> None:
+        """Once, when the log is opened: the first row becomes current as soon as it is there."""
+        if not self._choose_first_row:
+            return
+        if self.incident_model.rowCount():
+            self._choose_first_row = False
+            self.selectionModel().setCurrentIndex(
+                self.incident_model.index(0, self._first_visible_column()), SELECT_ROW)
+        elif not self.incident_model.loading:
+            self._choose_first_row = False  # an empty log: a later row is not "the first"
 
     # --- opening --------------------------------------------------------------------
     def _open_index(self, index: QModelIndex) -> None:

@@ -283,6 +283,9 @@ class MainWindow(QMainWindow):
             activated.connect(self.show_incident)
         workspace.setCurrentIndex(min(self.settings.get(CURRENT_VIEW), workspace.count() - 1))
         self._view_changed(workspace.currentIndex())
+        if workspace.currentIndex() == INCIDENTS:
+            # Start in the table (arrows choose an incident), not on the view tabs' bar.
+            workspace.incident_table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _connect_workspace(self, workspace: Workspace) -> None:
         """The counts in the status bar, Delete and the context menus of the three tables."""

@@ -18,7 +18,7 @@ import itertools
 from dataclasses import replace
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QFormLayout,
@@ -68,6 +68,17 @@ _STATUS_COLOURS = {
 }
 
 DETAILS_TAB, SOURCES_TAB, QUOTES_TAB, HISTORY_TAB = range(4)
+
+
+def _first_focusable(page: QWidget) -> QWidget | None:
+    """The first widget of ``page`` that Tab would reach."""
+    widget = page.nextInFocusChain()
+    while widget is not page and widget is not None:
+        if (page.isAncestorOf(widget) and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+                and widget.isVisible() and widget.isEnabled()):
+            return widget
+        widget = widget.nextInFocusChain()
+    return None
 
 
 class IncidentForm(IncidentDetails):
@@ -126,6 +137,13 @@ class IncidentForm(IncidentDetails):
         self.tabs.setDocumentMode(True)
         root.addWidget(self.tabs, 1)
         self._build_tabs()
+        # Ctrl+Tab and Ctrl+Shift+Tab switch the tabs wherever the focus is in the form,
+        # even in a table or a text field that would otherwise keep the key.
+        for keys, step in ((QKeySequence.StandardKey.NextChild, 1),
+                           (QKeySequence.StandardKey.PreviousChild, -1)):
+            shortcut = QShortcut(keys, self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda step=step: self.step_tab(step))
         self._build_buttons(root)
         self._set_tab_order()
 
@@ -191,6 +209,21 @@ class IncidentForm(IncidentDetails):
         ]
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
+
+    def step_tab(self, step: int) -> None:
+        """Show the next (``step`` 1) or previous (-1) tab, and put the focus in it."""
+        index = (self.tabs.currentIndex() + step) % self.tabs.count()
+        self.tabs.setCurrentIndex(index)
+        page = self.tabs.widget(index)
+        if page is None:
+            return
+        # Back where the focus was when the tab was left, else at its first field.
+        target: QWidget | None = page.focusWidget()
+        if target is not None and not (target.isVisible() and target.isEnabled()):
+            target = None
+        target = target or _first_focusable(page)
+        if target is not None:
+            target.setFocus(Qt.FocusReason.TabFocusReason)
 
     def _set_tab_count(self, index: int, title: str, count: int) -> None:
         self.tabs.setTabText(index, f"{title} ({count})" if count else title)

@@ -17,6 +17,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QDialog,
     QGridLayout,
     QHBoxLayout,
@@ -61,6 +62,8 @@ class WrappingTable(QTableWidget):
         super().__init__(rows, columns, parent)
         self.setWordWrap(True)
         self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        # Tab leaves the table (arrows move in it), and Ctrl+Tab reaches the form's tabs.
+        self.setTabKeyNavigation(False)
         self.horizontalHeader().sectionResized.connect(lambda *_: self.resizeRowsToContents())
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
@@ -84,6 +87,7 @@ class _TabBase(QWidget):
         self._uid: str | None = None
         self._read_only = False
         self.active_dialog: QDialog | None = None
+        self._return_focus: QWidget | None = None  # where the officer goes on after a dialog
         context.bus.changed.connect(self._on_changes)
 
     def set_incident(self, uid: str | None) -> None:
@@ -126,9 +130,24 @@ class _TabBase(QWidget):
             return False
         return True
 
+    def _run_from(self, origin: QWidget, action: Callable[[], object]) -> None:
+        """Run a button's ``action``; the dialogs it opens give the focus back to ``origin``."""
+        self._return_focus = origin
+        action()
+        if self.active_dialog is None:
+            self._return_focus = None
+
     def _open(self, dialog: QDialog, on_accept: Callable[[QDialog], None]) -> QDialog:
-        """Open ``dialog`` window-modal without blocking; run ``on_accept`` when accepted."""
+        """Open ``dialog`` window-modal without blocking; run ``on_accept`` when accepted.
+
+        When the last dialog of a chain (a pasted citation, then its source) closes, the
+        focus goes back to the button that opened it, or to where it was (a row's Enter):
+        see docs/entering-incidents.md.
+        """
         self.active_dialog = dialog
+        if self._return_focus is None:
+            focus = QApplication.focusWidget()
+            self._return_focus = focus if focus is not None and self.isAncestorOf(focus) else None
 
         def finished(result: int) -> None:
             if self.active_dialog is dialog:
@@ -136,10 +155,17 @@ class _TabBase(QWidget):
             if result == QDialog.DialogCode.Accepted:
                 on_accept(dialog)
             dialog.deleteLater()
+            if self.active_dialog is None:
+                self._restore_focus()
 
         dialog.finished.connect(finished)
         dialog.open()
         return dialog
+
+    def _restore_focus(self) -> None:
+        target, self._return_focus = self._return_focus, None
+        if target is not None and target.isVisible() and target.isEnabled():
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
 class IncidentSourcesTab(_TabBase):
@@ -195,7 +221,8 @@ class IncidentSourcesTab(_TabBase):
         )):
             button.setObjectName(name)
             button.setAutoDefault(False)
-            button.clicked.connect(lambda _=False, act=action: act())
+            button.clicked.connect(
+                lambda _=False, act=action, origin=button: self._run_from(origin, act))
             buttons.addWidget(button, index // 3, index % 3)
         buttons.setColumnStretch(3, 1)
         layout.addLayout(buttons)
@@ -434,7 +461,8 @@ class IncidentQuotesTab(_TabBase):
         ):
             button.setObjectName(name)
             button.setAutoDefault(False)
-            button.clicked.connect(lambda _=False, act=action: act())
+            button.clicked.connect(
+                lambda _=False, act=action, origin=button: self._run_from(origin, act))
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)

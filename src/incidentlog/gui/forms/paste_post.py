@@ -31,9 +31,10 @@ from incidentlog.domain.errors import ValidationError
 from incidentlog.domain.pasted_html import text_of_clipboard_html
 from incidentlog.domain.records import Quote, Source
 from incidentlog.domain.validation import checked_quote, checked_source
-from incidentlog.domain.when import Moment, parse_local
+from incidentlog.domain.when import Moment
 from incidentlog.gui.plain_text import plain_label, warning
 from incidentlog.gui.undo import ServiceCommand
+from incidentlog.gui.widgets.moments import MomentEdit
 from incidentlog.services import Services
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
@@ -51,24 +52,10 @@ def clipboard_post_text() -> str:
     return QGuiApplication.clipboard().text()
 
 
-def _moment_text(moment: Moment | None) -> str:
-    """A moment as ``parse_local`` reads it back (local wall time, no offset)."""
-    if moment is None:
-        return ""
-    local = moment.local()
-    match moment.precision:
-        case TimePrecision.MINUTE:
-            return local.strftime("%Y-%m-%d %H:%M")
-        case TimePrecision.HOUR:
-            return local.strftime("%Y-%m-%d %H")
-        case TimePrecision.DAY:
-            return local.strftime("%Y-%m-%d")
-        case TimePrecision.WEEK:
-            year, week, _ = local.isocalendar()
-            return f"{year}-W{week:02d}"
-        case TimePrecision.MONTH:
-            return local.strftime("%Y-%m")
-    return local.strftime("%Y")
+def _moment_edit(moment: Moment | None, parent: QWidget) -> MomentEdit:
+    edit = MomentEdit(parent, optional=True)
+    edit.set_moment(moment, default=TimePrecision.DAY)
+    return edit
 
 
 def _text(edit: QLineEdit | QPlainTextEdit) -> str | None:
@@ -111,7 +98,7 @@ class PastePostDialog(QDialog):
         self.outlet = QLineEdit(guess.outlet or "", source_box)
         self.author = QLineEdit(guess.author or guess.outlet or "", source_box)
         self.handle = QLineEdit(guess.handle or "", source_box)
-        self.published = QLineEdit(_moment_text(guess.published), source_box)
+        self.published = _moment_edit(guess.published, source_box)
         self.url = QLineEdit(guess.url or "", source_box)
         for label, widget, name in (
             (self.tr("&Kind"), self.kind, "pasteKind"),
@@ -143,7 +130,7 @@ class PastePostDialog(QDialog):
         self.quote_text = QPlainTextEdit(quote_box)
         self.quote_text.setPlainText(guess.excerpt or _without_urls(text))
         self.speaker = QLineEdit((guess.outlet or "") if guess.handle else "", quote_box)
-        self.said = QLineEdit(_moment_text(guess.published), quote_box)
+        self.said = _moment_edit(guess.published, quote_box)
         quote_fields: tuple[tuple[str, QWidget, str], ...] = (
             (self.tr("Te&xt"), self.quote_text, "pasteQuoteText"),
             (self.tr("&Speaker"), self.speaker, "pasteSpeaker"),
@@ -177,12 +164,9 @@ class PastePostDialog(QDialog):
             missing.append(self.tr("the date"))
         return self.tr("Missing: {0}.").format("; ".join(missing)) if missing else ""
 
-    def _moment(self, edit: QLineEdit, what: str) -> Moment | None:
-        value = edit.text().strip()
-        if not value:
-            return None
+    def _moment(self, edit: MomentEdit, what: str) -> Moment | None:
         try:
-            return parse_local(value, self._tz)
+            return edit.moment(self._tz)
         except ValueError as exc:
             raise ValueError(f"{what}: {exc}") from exc
 

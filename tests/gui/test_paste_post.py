@@ -6,6 +6,7 @@ SQLite file; the clipboard holds what a browser puts there.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,13 @@ EMBED_HTML = (
     "January 20, 2024</a></blockquote>"
     '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'
 )
+
+
+@pytest.fixture(autouse=True)
+def _clear_clipboard() -> Iterator[None]:
+    # Mime data left on the clipboard crashes the interpreter's exit (offscreen platform).
+    yield
+    QGuiApplication.clipboard().clear()
 
 
 @pytest.fixture

@@ -100,6 +100,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                tip=N("Add a source (article, post, video…)")),
     ActionSpec("actionNewQuote", N("New &quote"), lambda w: w.new_quote(), icon="new-quote",
                tip=N("Add what someone said")),
+    ActionSpec("actionPastePost", N("&Paste post…"), lambda w: w.paste_post(),
+               shortcut="Ctrl+Shift+V",
+               tip=N("Make the source and the quote of a copied post, for the open incident")),
     ActionSpec("actionSave", N("&Save"), lambda w: w.save_current(), shortcut=Key.Save,
                icon="save", tip=N("Save the open form")),
     ActionSpec("actionRevert", N("Re&vert"), lambda w: w.revert_current(),
@@ -136,7 +139,8 @@ VIEW_ACTIONS: tuple[tuple[str, str], ...] = (
 
 #: Disabled in read-only mode (and with no database open); the status actions too.
 EDIT_ACTIONS: tuple[str, ...] = (
-    "actionNewIncident", "actionNewSource", "actionNewQuote", "actionSave", "actionRevert",
+    "actionNewIncident", "actionNewSource", "actionNewQuote", "actionPastePost", "actionSave",
+    "actionRevert",
     "actionDelete", "actionImport", "actionRestore", "actionUndo", "actionRedo",
     "actionBulkEdit", "actionSaveView")
 #: Need an open database, even a read-only one; the view actions too.
@@ -151,7 +155,7 @@ MENUS: tuple[MenuSpec, ...] = (
         SEPARATOR, "actionQuit")),
     MenuSpec("menuEdit", N("&Edit"), (
         "actionUndo", "actionRedo", SEPARATOR,
-        "actionNewIncident", "actionNewSource", "actionNewQuote", SEPARATOR,
+        "actionNewIncident", "actionNewSource", "actionNewQuote", "actionPastePost", SEPARATOR,
         "actionSave", "actionRevert", "actionDelete", "actionBulkEdit",
         MenuSpec("menuStatus", N("Set s&tatus"), (STATUS_GROUP,)), SEPARATOR,
         "actionFind")),

@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
     actionNewIncident: QAction
     actionNewSource: QAction
     actionNewQuote: QAction
+    actionPastePost: QAction
     actionSave: QAction
     actionRevert: QAction
     actionDelete: QAction
@@ -332,6 +333,8 @@ class MainWindow(QMainWindow):
             self.actionUndo.setEnabled(False)
             self.actionRedo.setEnabled(False)
         self.status_menu.setEnabled(writable and self._current_view() == INCIDENTS)
+        # The post goes to the incident of the form, which only the Incidents view shows.
+        self.actionPastePost.setEnabled(writable and self._current_view() == INCIDENTS)
 
     def _current_view(self) -> int:
         return self.workspace.currentIndex() if self.workspace is not None else -1
@@ -462,6 +465,14 @@ class MainWindow(QMainWindow):
             return
         self.workspace.setCurrentIndex(QUOTES)
         self.workspace.quotes_view.new_record()
+
+    def paste_post(self) -> None:
+        """Edit ▸ Paste post: the Quotes tab of the open incident does it."""
+        if self.workspace is None or self.read_only or self._current_view() != INCIDENTS:
+            return
+        form = self.workspace.incident_form
+        form.tabs.setCurrentWidget(form.quotes_tab)
+        form.quotes_tab.paste_post()
 
     def save_current(self) -> bool:
         if self.workspace is None or self.read_only:

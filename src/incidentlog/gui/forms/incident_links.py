@@ -34,6 +34,7 @@ from incidentlog.domain.query import TextFilter
 from incidentlog.domain.records import Quote, Source
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.forms.link_dialogs import SOURCE_UID_ROLE, CitationDialog, LinkSourceDialog
+from incidentlog.gui.forms.paste_post import PastePostCommand, PastePostDialog, clipboard_post_text
 from incidentlog.gui.forms.quote_form import QuoteDialog
 from incidentlog.gui.forms.source_form import SourceDialog
 from incidentlog.gui.undo import (
@@ -454,8 +455,12 @@ class IncidentQuotesTab(_TabBase):
         self.add_button = QPushButton(self.tr("&Add quote…"), self)
         self.edit_button = QPushButton(self.tr("Edit q&uote…"), self)
         self.remove_button = QPushButton(self.tr("&Remove"), self)
+        self.paste_button = QPushButton(self.tr("&Paste post…"), self)
+        self.paste_button.setToolTip(self.tr("Make the source and the quote of a copied post "
+                                             "(Ctrl+Shift+V)"))
         for button, name, action in (
             (self.add_button, "addQuoteButton", self.add_quote),
+            (self.paste_button, "pastePostButton", self.paste_post),
             (self.edit_button, "editQuoteButton", self.edit_selected),
             (self.remove_button, "removeQuoteButton", self.remove_selected),
         ):
@@ -510,6 +515,7 @@ class IncidentQuotesTab(_TabBase):
     def _update_buttons(self) -> None:
         selected = self.selected_quote() is not None
         self.add_button.setEnabled(not self._read_only)
+        self.paste_button.setEnabled(not self._read_only)
         self.edit_button.setEnabled(selected)
         self.edit_button.setText(self.tr("&Open quote…") if self._read_only else
                                  self.tr("Edit q&uote…"))
@@ -527,6 +533,25 @@ class IncidentQuotesTab(_TabBase):
         dialog.setWindowTitle(self.tr("New quote"))
         dialog.form.new_quote(uid)
         return self._open(dialog, lambda _d: self.refresh())
+
+    def paste_post(self, text: str | None = None) -> QDialog | None:
+        """One dialog from a pasted post (the clipboard unless ``text``); OK makes the
+        source (or reuses it), the quote and the link in one undoable step."""
+        uid = self._require_incident()
+        if not uid:
+            return None
+        dialog = PastePostDialog(self._services, uid,
+                                 clipboard_post_text() if text is None else text, self)
+
+        def accepted(d: QDialog) -> None:
+            assert isinstance(d, PastePostDialog) and d.result_post is not None
+            post = d.result_post
+            label = post.quote.speaker or self.tr("unknown speaker")
+            if self._push(PastePostCommand(self._services, uid, post, self.tr(
+                    "Paste post of {0} into {1}").format(label, self._incident_label()))):
+                self.refresh()
+
+        return self._open(dialog, accepted)
 
     def edit_selected(self) -> QDialog | None:
         uid = self.selected_quote()

@@ -53,6 +53,26 @@ def import_json(
             file=str(path),
         )
     ticker = Ticker(progress, cancel, every=64)
+    importer = _merged(services, path, ticker, dry_run, before_commit)
+    report = importer.report(dry_run)
+    if not dry_run and report.changed:
+        services.notifier.notify(
+            Changes(
+                periods=frozenset(importer.period_uids),
+                views=frozenset(importer.view_uids),
+                rows_changed=True,
+            )
+        )
+    ticker.done = ticker.total
+    ticker.report()
+    return report
+
+
+def _merged(services: Services, path: Path, ticker: Ticker, dry_run: bool,
+            before_commit: Callable[[], None] | None) -> Importer:
+    """Pass 1 into a spool, then pass 2 in one write transaction; the importer that did
+    it. Any failure leaves the database as it was (``ExchangeError``, ``Cancelled``)."""
+    database = services.database
     spool: Spool | None = None
     try:
         ticker.check()
@@ -79,18 +99,7 @@ def import_json(
     finally:
         if spool is not None:
             spool.close()
-    report = importer.report(dry_run)
-    if not dry_run and report.changed:
-        services.notifier.notify(
-            Changes(
-                periods=frozenset(importer.period_uids),
-                views=frozenset(importer.view_uids),
-                rows_changed=True,
-            )
-        )
-    ticker.done = ticker.total
-    ticker.report()
-    return report
+    return importer
 
 def _new_spool(services: Services, path: Path) -> Spool:
     database_path = services.database.path

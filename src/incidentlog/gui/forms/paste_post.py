@@ -86,7 +86,18 @@ class PastePostDialog(QDialog):
         self._tz = guess.published.tz if guess.published else "UTC"
         self.existing: Source | None = next(iter(services.sources.duplicates_of(guess.url)), None)
         layout = QVBoxLayout(self)
+        layout.addWidget(self._source_box(guess))
+        layout.addWidget(self._quote_box(guess, text))
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.accept_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(self._accept_if_valid)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.result_post: PastedPost | None = None
 
+    def _source_box(self, guess: CitationGuess) -> QGroupBox:
+        """The source's fields, prefilled; disabled when the log already holds it."""
         source_box = QGroupBox(self.tr("Source"), self)
         form = QFormLayout(source_box)
         self.kind = QComboBox(source_box)
@@ -123,8 +134,10 @@ class PastePostDialog(QDialog):
         self.reuse_note.setVisible(self.existing is not None)
         self.reuse_note.setWordWrap(True)
         form.addRow(self.reuse_note)
-        layout.addWidget(source_box)
+        return source_box
 
+    def _quote_box(self, guess: CitationGuess, text: str) -> QGroupBox:
+        """The quote's fields: the post's text, said by its author on its date."""
         quote_box = QGroupBox(self.tr("Quote"), self)
         quote_form = QFormLayout(quote_box)
         self.quote_text = QPlainTextEdit(quote_box)
@@ -144,15 +157,7 @@ class PastePostDialog(QDialog):
         self.missing_note.setObjectName("pasteMissingNote")
         self.missing_note.setWordWrap(True)
         quote_form.addRow(self.missing_note)
-        layout.addWidget(quote_box)
-
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        self.accept_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        buttons.accepted.connect(self._accept_if_valid)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.result_post: PastedPost | None = None
+        return quote_box
 
     def _missing(self, guess: CitationGuess) -> str:
         missing = []

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QDate, QPoint, Qt
-from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QWidget
 from sample_data import build_window, make_database
 from test_incident_form import activate, context, focused, press, show, store_incident
 
@@ -231,3 +231,18 @@ def test_tab_walks_the_sources_tab_in_visual_order(
     assert expected[0] is form.sources_tab.table and form.sources_tab.unlink_button in expected
     visited = _walk_tab(qtbot, expected[0], len(expected) - 1)
     assert _names(visited) == _names(expected), (_names(visited), _names(expected))
+
+
+def test_a_mnemonic_closes_the_completion_popup_of_the_field_it_leaves(
+        qtbot: Any, form: IncidentForm) -> None:
+    form.event_type.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.keyClicks(form.event_type, "ballistic missile attack")
+    popup = QApplication.activePopupWidget()
+    assert popup is not None and popup.isVisible()  # the vocabulary offers the type
+    press(qtbot, Qt.Key.Key_W, Qt.KeyboardModifier.AltModifier)
+    assert focused() is form.weapons
+    assert not popup.isVisible()
+    for character in "rockets":  # as typed: each key to the popup or the focus
+        press(qtbot, Qt.Key(ord(character.upper())))
+    assert form.event_type.text() == "ballistic missile attack"
+    assert form.weapons.text().lower() == "rockets"

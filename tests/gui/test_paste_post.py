@@ -161,3 +161,24 @@ def test_an_article_paragraph_leaves_the_speaker_to_the_officer(window: MainWind
     assert len(sources) == 1 and sources[0].url is not None and "reuters.com" in sources[0].url
     assert [q.speaker for q in quotes] == ["Iraqi security officials"]
     assert links == [sources[0].uid]
+
+
+def test_ctrl_s_accepts_and_the_focus_lands_beside_the_new_quote(
+        qtbot: Any, window: MainWindow) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    form = window.workspace.incident_form
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    form.tabs.setCurrentIndex(0)
+    form.title.setFocus()  # a field of the Details tab, which the paste hides
+    _set_clipboard(text=PLAIN_POST)
+    dialog = _paste(window)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.keyClick(dialog.quote_text, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    _check_centcom(window)
+    window.activateWindow()  # what the window manager does when a dialog closes
+    qtbot.waitUntil(window.isActiveWindow)
+    assert QApplication.focusWidget() is form.quotes_tab.paste_button

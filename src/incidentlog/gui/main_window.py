@@ -472,6 +472,9 @@ class MainWindow(QMainWindow):
             return
         form = self.workspace.incident_form
         form.tabs.setCurrentWidget(form.quotes_tab)
+        # The focus may be on a field of the tab just hidden: after the dialog it comes
+        # back to the Quotes tab's button, beside the quote the paste made.
+        form.quotes_tab.paste_button.setFocus(Qt.FocusReason.ShortcutFocusReason)
         form.quotes_tab.paste_post()
 
     def save_current(self) -> bool:

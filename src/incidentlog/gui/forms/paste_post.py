@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -94,6 +94,10 @@ class PastePostDialog(QDialog):
         buttons.accepted.connect(self._accept_if_valid)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        # Ctrl+S accepts, as in every other dialog of the form; Enter cannot while the
+        # cursor is in the quote's text.
+        self.save_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Save), self)
+        self.save_shortcut.activated.connect(self._accept_if_valid)
         self.result_post: PastedPost | None = None
 
     def _source_box(self, guess: CitationGuess) -> QGroupBox:

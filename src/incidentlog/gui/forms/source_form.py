@@ -388,7 +388,7 @@ class SourceForm(FormBase):
             _source_summary(existing))
         if self._source is None:
             actions = [
-                (self.tr("Use the existing source"), lambda: self.use_existing(existing.uid)),
+                (self.tr("Use the &existing source"), lambda: self.use_existing(existing.uid)),
                 (self.tr("Not a duplicate"), self._not_a_duplicate),
             ]
         else:

@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QStandardItemModel,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QCompleter,
     QLineEdit,
     QWidget,
@@ -45,6 +46,17 @@ class StringCompleter(QCompleter):
     def __init__(self, model: Any, parent: QObject) -> None:
         super().__init__(model, parent)
         self.source = model
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._close_when_focus_leaves)
+
+    def _close_when_focus_leaves(self, _old: QWidget | None, new: QWidget | None) -> None:
+        # A mnemonic (Alt+W) moves the focus while the popup is open; Qt leaves the
+        # popup up, and the next keys typed would go to the field just left.
+        popup = self.popup()
+        if new is not None and new is not self.widget() and new is not popup \
+                and popup.isVisible():
+            popup.hide()
 
     def set_values(self, values: Iterable[str]) -> None:
         if isinstance(self.source, QStringListModel):

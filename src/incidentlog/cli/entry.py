@@ -8,9 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from incidentlog.cli.commands import COMMANDS, WRITING_COMMANDS
 from incidentlog.cli.helpers import _fail
-from incidentlog.cli.parser import PROG, UsageError, build_parser
+from incidentlog.cli.parser import PROG, UsageError, build_parser, command_names
 from incidentlog.domain.errors import IncidentLogError, StorageError
 
 #: Qt's command-line options that take a value (QGuiApplication, QApplication).
@@ -58,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_application(arguments)  # the application takes Qt's options too
         if qt_options:
             raise UsageError(f"{qt_options[0]} is an option of the desktop application only")
+        # The commands are imported only to run one: not on the desktop's start path.
+        from incidentlog.cli.commands import COMMANDS, WRITING_COMMANDS
+
         if args.read_only and args.command in WRITING_COMMANDS:
             raise UsageError(f"--read-only: the {args.command} command writes to the database")
         return COMMANDS[args.command](args, sys.stdout)
@@ -82,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _file_to_open(ours: Sequence[str]) -> str | None:
     """The export named as the first argument (not a command), if it is a file."""
     first = next((token for token in ours if not token.startswith("-")), None)
-    if first is None or first in COMMANDS or first == "help":
+    if first is None or first in command_names() or first == "help":
         return None
     index = list(ours).index(first)
     if index > 0 and ours[index - 1] in ("--db",):

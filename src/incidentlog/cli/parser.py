@@ -47,6 +47,8 @@ class _Parser(argparse.ArgumentParser):
 
     #: A command's parser: the options of the whole command line, which go before it.
     options_before_command: tuple[str, ...] = ()
+    #: The whole command line's parser: its commands (``init``, ``export``, …).
+    commands: argparse._SubParsersAction[argparse.ArgumentParser] | None = None
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{PROG}: {message} (see '{self.prog} --help')\n")
@@ -182,6 +184,13 @@ def _path(text: str) -> Path:
 # --- the parser ----------------------------------------------------------------
 
 
+def command_names() -> frozenset[str]:
+    """The names of the commands (``init``, ``export``, …), as the parser knows them."""
+    parser = build_parser()
+    assert isinstance(parser, _Parser) and parser.commands is not None
+    return frozenset(parser.commands.choices)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; ``--db`` is accepted before or after the command."""
     parser = _Parser(
@@ -200,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the database read-only: nothing can be changed",
     )
-    commands = parser.add_subparsers(
+    commands = parser.commands = parser.add_subparsers(
         dest="command",
         metavar="COMMAND",
         parser_class=_Parser,

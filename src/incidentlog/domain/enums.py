@@ -134,6 +134,10 @@ class RecordKind(_Labelled):
     SAVED_VIEW = "saved_view"
 
 
+#: The kinds of record the Trash lists, restores and purges.
+TRASH_KINDS = (RecordKind.INCIDENT, RecordKind.SOURCE, RecordKind.QUOTE, RecordKind.SAVED_VIEW)
+
+
 class AuditAction(_Labelled):
     CREATE = "create"
     UPDATE = "update"

@@ -32,7 +32,6 @@ from incidentlog.gui.settings import (
     Settings,
 )
 from incidentlog.store.backup import BackupInfo, backup_counts, backup_if_due, list_backups
-from incidentlog.store.restore import backup_problems, newest_good_backup, restore_backup
 from incidentlog.store.safe_paths import non_regular_kind
 
 
@@ -148,12 +147,16 @@ def restore(database: Path, backup: Path, *, force: bool = False) -> Path | None
     """Put ``backup`` in place of ``database`` (which must be closed); returns the set-aside.
 
     A backup whose audit log does not verify is refused unless ``force``."""
+    from incidentlog.store.restore import restore_backup  # not on the start path
+
     return restore_backup(backup, database, force=force)
 
 
 def confirm_unverified(parent: QWidget, database: Path, backup: Path) -> bool | None:
     """Before restoring: None when ``backup`` verifies; else say so loudly and return
     whether the user still wants it restored (not the default)."""
+    from incidentlog.store.restore import backup_problems
+
     try:
         problems = backup_problems(backup, database)
     except StorageError:
@@ -179,6 +182,8 @@ def offer_good_backup(parent: QWidget, database: Path, error: StorageError) -> b
         return False  # a newer incidentlog's file is fine; an older backup would lose work
     if non_regular_kind(database) is not None:
         return False  # a link or a pipe: a restore would replace what is not ours
+    from incidentlog.store.restore import newest_good_backup
+
     info = newest_good_backup(database)
     if info is None:
         return False

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from incidentlog.domain.enums import RecordKind
+from incidentlog.domain.enums import TRASH_KINDS, RecordKind
 from incidentlog.domain.records import Incident
 from incidentlog.gui import plain_text
 
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from incidentlog.services import Services
 
 #: The kinds the Trash shows, in this order (a deleted saved view is restored from here too).
-TRASH_KINDS = (RecordKind.INCIDENT, RecordKind.SOURCE, RecordKind.QUOTE, RecordKind.SAVED_VIEW)
 #: At most this many records of each kind are listed (the latest deleted first).
 LISTED_PER_KIND = 1_000
 

@@ -54,8 +54,8 @@ class StringCompleter(QCompleter):
         # A mnemonic (Alt+W) moves the focus while the popup is open; Qt leaves the
         # popup up, and the next keys typed would go to the field just left.
         popup = self.popup()
-        if new is not None and new is not self.widget() and new is not popup \
-                and popup.isVisible():
+        if popup is not None and new is not None and new is not self.widget() \
+                and new is not popup and popup.isVisible():
             popup.hide()
 
     def set_values(self, values: Iterable[str]) -> None:

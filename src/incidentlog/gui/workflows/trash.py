@@ -8,15 +8,18 @@ emptying purges what may be purged and says what stayed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QDialog, QMessageBox
 
-from incidentlog.domain.enums import RecordKind
+from incidentlog.domain.enums import TRASH_KINDS, RecordKind
 from incidentlog.domain.errors import IncidentLogError
 from incidentlog.gui import plain_text
 from incidentlog.gui.errors import show_error
-from incidentlog.gui.trash_dialog import TRASH_KINDS, TrashDialog, TrashRow
 from incidentlog.gui.workflows.base import Workflow
+
+if TYPE_CHECKING:
+    from incidentlog.gui.trash_dialog import TrashDialog, TrashRow
 
 #: Sources first: only a source may be refused (still cited), and then nothing is purged.
 PURGE_ORDER = (RecordKind.SOURCE, RecordKind.INCIDENT, RecordKind.QUOTE, RecordKind.SAVED_VIEW)
@@ -36,6 +39,8 @@ class TrashWorkflow(Workflow):
             return None
         if self.dialog is not None:
             self.dialog.close()
+        from incidentlog.gui.trash_dialog import TrashDialog  # not on the start path
+
         self.dialog = TrashDialog(self.context.services, read_only=self.read_only,
                                   restore=self.restore, purge=self.purge, empty=self.empty,
                                   parent=self.window)

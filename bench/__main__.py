@@ -2,6 +2,7 @@
 
     python -m bench --db LOG.sqlite3 [--repeat 3] [--only table,timeline,exchange]
     python -m bench --incidents 10000            # generates the log first
+    python -m bench --db LOG --busy 2            # and again with 2 CPU-bound processes
 
 Each figure is the median of ``--repeat`` runs with the spread (min–max);
 each reference (``sqlite3`` for the exports, a raw ``executemany`` for the
@@ -65,6 +66,21 @@ def describe(db: Path) -> str:
             f"{counts[2]:,} quotes")
 
 
+def _measure_all(wanted: list[str], db: Path, repeat: int) -> list[Figure]:
+    figures: list[Figure] = []
+    for name in wanted:
+        print(f"running {name} …", file=sys.stderr)
+        module = importlib.import_module(f"bench.bench_{name}")
+        figures.extend(module.measure(db, repeat))
+    return figures
+
+
+def _side_by_side(quiet: list[Figure], loaded: list[Figure], processes: int) -> str:
+    from bench.busy import side_by_side
+
+    return side_by_side(quiet, loaded, processes)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     source = parser.add_mutually_exclusive_group()
@@ -75,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(BENCHMARKS),
                         help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
     parser.add_argument("--output", type=Path, help="also write the Markdown report here")
+    parser.add_argument("--busy", type=int, nargs="?", const=os.cpu_count() or 2, default=0,
+                        metavar="N", help="measure again beside N CPU-bound processes "
+                        "(default N: as many as cores) and report both side by side")
     args = parser.parse_args(argv)
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(wanted) - set(BENCHMARKS))
@@ -82,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.busy < 0:
+        parser.error("--busy must be 0 or more")
 
     scratch: Path | None = None
     db = args.db
@@ -96,12 +117,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{db} does not exist: make one with python -m bench.generate")
 
     started = time.perf_counter()
-    figures: list[Figure] = []
+    loaded: list[Figure] = []
     try:
-        for name in wanted:
-            print(f"running {name} …", file=sys.stderr)
-            module = importlib.import_module(f"bench.bench_{name}")
-            figures.extend(module.measure(db, args.repeat))
+        figures = _measure_all(wanted, db, args.repeat)
+        if args.busy:
+            from bench.busy import busy
+
+            load = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "?"
+            print(f"again beside {args.busy} busy processes (load now {load}) …",
+                  file=sys.stderr)
+            with busy(args.busy):
+                loaded = _measure_all(wanted, db, args.repeat)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -114,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         markdown_table(figures),
         "",
+        *([f"Quiet and busy ({args.busy} CPU-bound processes) in the same run:", "",
+           _side_by_side(figures, loaded, args.busy), ""] if loaded else []),
         f"Targets met: {sum(f.met is True for f in figures)} of "
         f"{sum(f.met is not None for f in figures)}"
         + (f"; not met: {', '.join(f.name for f in missed)}" if missed else ""),

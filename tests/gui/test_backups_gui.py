@@ -102,13 +102,18 @@ def test_a_database_in_a_sync_folder_is_warned_about(qtbot, tmp_path: Path,  # t
 
 
 def old_dailies(db_path: Path, count: int) -> list[Path]:
-    """``count`` good daily backups dated January 2020, oldest first."""
+    """``count`` good daily backups dated January 2020, oldest first; the log has changed
+    since (a log unchanged since its newest backup is not copied again)."""
+    from tests.reliability.child import incident
+
     folder = default_backup_dir(db_path)
     made = []
     for day in range(1, count + 1):
         path = folder / f"{db_path.stem}-202001{day:02d}T000000000000Z-daily.sqlite3"
         backup_database(db_path, out=path)
         made.append(path)
+    with open_database(db_path) as database:
+        Services(database, actor="tester").incidents.create(incident(9_999, "tester"))
     return made
 
 

@@ -140,9 +140,57 @@ def test_the_daily_backup_keeps_what_it_is_told(log: Path, tmp_path: Path) -> No
     folder = tmp_path / "backups"
     now = datetime.now(UTC)
     for day in range(4):
+        _write_something(log, day + 2)  # an unchanged log is not copied again
         backup_if_due(log, backup_dir=folder, keep=2, now=now + timedelta(days=day + 1))
     assert len(made_in(folder, log, "daily")) == 2
     assert DEFAULT_KEEP == 7
+
+
+def _write_something(log: Path, number: int) -> None:
+    with open_database(log) as database:
+        Services(database, actor="tester").incidents.create(incident(number, "tester"))
+
+
+def test_the_daily_backup_skips_a_log_unchanged_since_the_newest_backup(
+        log: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    folder = tmp_path / "backups"
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    first = backup_if_due(log, backup_dir=folder, now=tomorrow)
+    assert first is not None
+    assert backup_if_due(log, backup_dir=folder, now=tomorrow + timedelta(days=1)) is None
+    _write_something(log, 2)
+    second = backup_if_due(log, backup_dir=folder, now=tomorrow + timedelta(days=2))
+    assert second is not None and second != first
+    assert made_in(folder, log, "daily") == [second, first]
+
+
+def test_a_partial_left_by_a_killed_backup_goes_but_not_one_being_written(
+        log: Path, tmp_path: Path) -> None:
+    import fcntl
+    import os
+    import time
+
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    killed = folder / f".{log.stem}-20260101T000000000000Z-daily.sqlite3.partial"
+    running = folder / f".{log.stem}-20260102T000000000000Z-daily.sqlite3.partial"
+    just_made = folder / f".{log.stem}-20260103T000000000000Z-daily.sqlite3.partial"
+    theirs = folder / ".notes.txt.partial"
+    for path in (killed, running, just_made, theirs):
+        path.write_bytes(b"")
+    old = time.time() - 5 * 60  # older than the grace, younger than the hour of old
+    for path in (killed, running, theirs):
+        os.utime(path, (old, old))
+    holder = os.open(running, os.O_RDONLY)  # a live backup holds its partial's lock
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        backup_if_due(log, backup_dir=folder)
+        assert not killed.exists()
+        assert running.exists() and just_made.exists() and theirs.exists()
+    finally:
+        os.close(holder)
 
 
 def older_schema(path: Path) -> None:

@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -95,8 +96,10 @@ def verify_backup(path: Path, expected_counts: dict[str, int] | None = None) -> 
         raise StorageError(f"The backup {path} cannot be read: {exc}.") from exc
 
 
-#: A ``.partial`` file older than this was left by a backup that was killed.
+#: Where files cannot be locked: a ``.partial`` older than this was left by a killed backup.
 STALE_PARTIAL_SECONDS = 3600
+#: An unlocked ``.partial`` younger than this may be a backup between creating and locking it.
+LOCK_GRACE_SECONDS = 60
 
 
 def _fsync(path: Path) -> None:
@@ -153,7 +156,7 @@ def backup_database(
     if out == database.absolute():
         raise StorageError("A backup cannot overwrite the database it copies.")
     temp = out.with_name(f".{out.name}.partial")
-    _create_partial(out, temp)
+    held = _create_partial(out, temp)
     try:
         counts, problems, anchor = _copy_to(database, temp, out.parent)
         verify_backup(temp, counts)
@@ -174,6 +177,8 @@ def backup_database(
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(held)  # and with it the lock
     if anchor is not None:
         _write_anchor(database, anchor)
     if keep is not None:
@@ -208,8 +213,9 @@ def _copy_to(
         source.close()
     return counts, problems, anchor
 
-def _create_partial(out: Path, temp: Path) -> None:
-    """The folder (owner-only if made) and the empty owner-only ``temp`` SQLite copies into.
+def _create_partial(out: Path, temp: Path) -> int:
+    """The folder (owner-only if made) and the empty owner-only ``temp`` SQLite copies into;
+    returns its descriptor, locked for as long as the backup runs (``_remove_stale``).
 
     SQLite would create it with the umask's permissions (0644); its journal
     takes the file's own. A target that is not a regular file is refused.
@@ -218,11 +224,15 @@ def _create_partial(out: Path, temp: Path) -> None:
     try:
         make_private_folder(out.parent)
         _remove_stale_partials(out.parent)
-        os.close(replace_leftover(temp))
+        descriptor = replace_leftover(temp)
     except OSError as exc:
         raise StorageError(
             f"The backup cannot be written to {out}: {exc.strerror or exc}.", str(out)
         ) from exc
+    _lock(descriptor, blocking=True)
+    return descriptor
+
+
 def audit_problems(database: Path, connection: sqlite3.Connection) -> list[str]:
     """Why the audit log ``connection`` reads cannot be trusted; empty when it verifies.
 
@@ -307,10 +317,41 @@ def backup_if_due(
     GUI thread: on a large log a backup takes seconds.
     """
     current = now or datetime.now(UTC)
+    folder = backup_dir or default_backup_dir(database)
+    if folder.is_dir():
+        _remove_stale_partials(folder)  # what a start killed during its backup left
     newest = next(iter(list_backups(database, backup_dir)), None)
     if newest is not None and current - newest.made_at < max_age:
         return None
+    if newest is not None and newest.verified and _unchanged_since(database, newest.path):
+        return None  # a copy would be the newest backup again, byte for byte in its records
     return backup_database(database, backup_dir=backup_dir, reason="daily", keep=keep)
+
+
+def _unchanged_since(database: Path, backup: Path) -> bool:
+    """Whether ``database`` holds what ``backup`` holds: the same head of the audit chain
+    (every write appends to it) and the same record counts. Reads only; False on doubt."""
+    try:
+        heads: list[tuple[Any, ...]] = []
+        for uri in (read_only_uri(database), f"file:{backup}?mode=ro"):
+            connection = sqlite3.connect(uri, uri=True, timeout=10)
+            try:
+                def fetch(sql: str, parameters: Sequence[Any] = (),
+                          c: sqlite3.Connection = connection) -> Sequence[Any] | None:
+                    row: Sequence[Any] | None = c.execute(sql, parameters).fetchone()
+                    return row
+
+                with connection:
+                    connection.execute("BEGIN")
+                    head = chain_head(fetch)
+                    heads.append((None if head is None else (
+                        head.entries, head.last_id, head.last_hash, head.first_hash),
+                        _counts(connection)))
+            finally:
+                connection.close()
+    except sqlite3.Error:
+        return False
+    return heads[0][0] is not None and heads[0] == heads[1]
 
 
 def backup_counts(path: Path) -> dict[str, int]:
@@ -473,9 +514,42 @@ def _anchor_restored(database: Path, restored: Path) -> None:
 
 
 def _remove_stale(folder: Path, pattern: str) -> None:
-    """Remove the files ``pattern`` names in ``folder`` that a killed run left an hour ago."""
-    limit = time.time() - STALE_PARTIAL_SECONDS
+    """Remove the files ``pattern`` names in ``folder`` that a killed run left behind.
+
+    A backup holds an exclusive lock on its ``.partial`` while it writes it; one
+    that nobody holds (after a short grace for a backup just starting) belongs
+    to a run that was killed. Where files cannot be locked, an hour's age says so.
+    """
+    now = time.time()
     for leftover in folder.glob(pattern):
         with contextlib.suppress(OSError):
-            if leftover.stat().st_mtime < limit:
-                leftover.unlink()
+            age = now - leftover.stat().st_mtime
+            if not CAN_LOCK:
+                if age > STALE_PARTIAL_SECONDS:
+                    leftover.unlink()
+                continue
+            if age < LOCK_GRACE_SECONDS or non_regular_kind(leftover) is not None:
+                continue
+            descriptor = os.open(leftover, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            try:
+                if _lock(descriptor, blocking=False):
+                    leftover.unlink()
+            finally:
+                os.close(descriptor)
+
+
+#: Windows has no ``flock``: there stale partials are told by their age.
+CAN_LOCK = sys.platform != "win32"
+
+
+def _lock(descriptor: int, *, blocking: bool) -> bool:
+    """An exclusive ``flock`` on ``descriptor``; False when another process holds one."""
+    if sys.platform == "win32":
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True

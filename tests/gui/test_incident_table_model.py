@@ -14,7 +14,8 @@ from incidentlog.domain.enums import Status
 from incidentlog.domain.query import IncidentFilter, Sort
 from incidentlog.domain.records import Incident
 from incidentlog.domain.when import Moment
-from incidentlog.gui.incident_model import BADGE_ROLE, UNKNOWN_COLOUR, IncidentTableModel
+from incidentlog.gui.incident_cells import BADGE_ROLE, UNKNOWN_COLOUR
+from incidentlog.gui.incident_model import IncidentTableModel
 from incidentlog.gui.lazy_model import UID_ROLE
 from incidentlog.services import Changes, Services
 

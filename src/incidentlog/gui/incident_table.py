@@ -13,162 +13,40 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPoint,
-    QRect,
-    QSize,
     Qt,
     QTimer,
     Signal,
 )
 from PySide6.QtGui import (
-    QBrush,
-    QColor,
-    QFontMetrics,
-    QIcon,
     QKeyEvent,
-    QPainter,
-    QPalette,
-    QPixmap,
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QHeaderView,
     QMenu,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTableView,
     QWidget,
 )
 
 from incidentlog.domain.records import Incident
 from incidentlog.gui.context import AppContext
-from incidentlog.gui.incident_model import (
-    ALIGNMENT,
-    DECORATION,
-    DEFAULT_SORT,
-    DISPLAY,
-    FONT,
-    FOREGROUND,
-    LEFT_ALIGNED,
-    RIGHT_ALIGNED,
-    IncidentTableModel,
-    Index,
-    looks,
+from incidentlog.gui.incident_cells import DEFAULT_SORT
+from incidentlog.gui.incident_delegates import (
+    DEFAULT_VISIBLE,
+    DEFAULT_WIDTHS,
+    MIN_TITLE_WIDTH,
+    IncidentCellDelegate,
+    StatusBadgeDelegate,
 )
+from incidentlog.gui.incident_model import IncidentTableModel
 from incidentlog.gui.lazy_model import (
     RECORD_ROLE,
     UID_ROLE,
 )
 
-#: Shown at first start; the rest can be turned on from the header's menu.
-#: In this order; the title takes what the others leave (see ``_fit_title``).
-DEFAULT_VISIBLE = ("ref", "occurred", "title", "country", "status", "confidence",
-                   "killed", "injured")
-DEFAULT_WIDTHS = {"ref": 100, "occurred": 186, "title": 300, "place": 150, "country": 72,
-                  "event_type": 135, "killed": 70, "injured": 84, "status": 96,
-                  "confidence": 112, "summary": 300, "tags": 180, "perpetrator": 160,
-                  "target": 150}
-MIN_TITLE_WIDTH = 160
 SELECT_ROW = (QItemSelectionModel.SelectionFlag.ClearAndSelect
               | QItemSelectionModel.SelectionFlag.Rows)
-ALIGNMENT_FLAGS = {RIGHT_ALIGNED: Qt.AlignmentFlag(RIGHT_ALIGNED),
-                   LEFT_ALIGNED: Qt.AlignmentFlag(LEFT_ALIGNED)}
-HAS_DISPLAY = QStyleOptionViewItem.ViewItemFeature.HasDisplay
-HAS_DECORATION = QStyleOptionViewItem.ViewItemFeature.HasDecoration
-TEXT_COLOUR = QPalette.ColorRole.Text
-CENTRED = int(Qt.AlignmentFlag.AlignCenter)
-
-class IncidentCellDelegate(QStyledItemDelegate):
-    """Fills a painted cell's style option from the model's record in one call.
-
-    ``QStyledItemDelegate`` asks the model for seven roles per cell, each a
-    call from C++ into Python: ~1,450 calls a screen of the table. This does
-    what its ``initStyleOption`` does with the same values (``cell``), asking
-    the model once per cell. With the colours made once, a repaint of a screen
-    at 1M went from 41–44 ms to 32–35 ms; a test compares its pixels with Qt's.
-    """
-
-    def __init__(self, model: IncidentTableModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._model = model
-        self._swatches: dict[tuple[int, int, int], QIcon] = {}
-
-    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
-        model = self._model
-        record = model.record_at(index.row()) if index.isValid() else None
-        if record is None or index.column() >= len(model.columns):
-            super().initStyleOption(option, index)
-            return
-        column = model.columns[index.column()]
-        cell = model.cell
-        option.index = index  # type: ignore[assignment]  # the view hands a QModelIndex
-        font = cell(column, record, FONT)
-        if font is not None:
-            option.font = font.resolve(option.font)
-            option.fontMetrics = QFontMetrics(option.font)
-        # Enum members are read once (a PySide6 enum lookup costs microseconds).
-        option.displayAlignment = ALIGNMENT_FLAGS[cell(column, record, ALIGNMENT)]
-        foreground = cell(column, record, FOREGROUND)
-        if foreground is not None:
-            palette = option.palette
-            palette.setBrush(TEXT_COLOUR, foreground)
-            option.palette = palette
-        swatch = cell(column, record, DECORATION)
-        if swatch is not None:
-            option.features |= HAS_DECORATION
-            option.icon = self._swatch(swatch, option.decorationSize)
-        text = cell(column, record, DISPLAY)
-        if text is not None:
-            option.features |= HAS_DISPLAY
-            option.text = str(text).replace("\n", "\u2028")  # as Qt's displayText does
-        option.backgroundBrush = QBrush()
-        option.styleObject = None  # type: ignore[assignment]  # the stubs miss Optional
-
-    def _swatch(self, colour: QColor, size: QSize) -> QIcon:
-        key = (colour.rgba(), size.width(), size.height())
-        icon = self._swatches.get(key)
-        if icon is None:
-            pixmap = QPixmap(size)
-            pixmap.fill(colour)
-            icon = self._swatches[key] = QIcon(pixmap)
-        return icon
-
-
-class StatusBadgeDelegate(IncidentCellDelegate):
-    """Paints the status as a rounded, coloured badge readable at a glance."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        record = self._model.record_at(index.row()) if index.isValid() else None
-        if record is None:
-            super().paint(painter, option, index)
-            return
-        badge = looks().badge_colours[record.status]
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        text = opt.text
-        opt.text = ""
-        widget: QWidget | None = opt.widget  # None when painted outside a view
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        metrics = opt.fontMetrics
-        width = metrics.horizontalAdvance(text) + 16
-        height = min(opt.rect.height() - 6, metrics.height() + 4)
-        rect = QRect(opt.rect.left() + 6, opt.rect.center().y() - height // 2 + 1,
-                     min(width, opt.rect.width() - 12), height)
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(badge)
-        painter.drawRoundedRect(rect, height / 2, height / 2)
-        painter.setPen(looks().status_brushes[record.status].color())
-        painter.drawText(rect, CENTRED, text)
-        painter.restore()
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        size = super().sizeHint(option, index)
-        return QSize(size.width() + 24, size.height())
 
 
 class IncidentTable(QTableView):

@@ -28,13 +28,13 @@ from incidentlog.store.backup import anchor_problem, read_anchor
 from incidentlog.store.database import Database, read_only_uri
 from incidentlog.store.records import (
     QUOTE_SELECT,
-    incident_from_row,
     incident_values,
     quote_from_row,
     source_from_row,
     tags_of,
 )
 from incidentlog.store.replay import record_name, replay_problems
+from incidentlog.store.row_mapping import incident_from_row
 from incidentlog.store.schema import incident_table, quote_table, source_table
 
 #: At most this many record problems are listed; the rest are counted.

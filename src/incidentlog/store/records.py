@@ -15,19 +15,13 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from incidentlog.domain.enums import (
-    Attribution,
-    CountQualifier,
-    GeoPrecision,
     Reliability,
     SourceKind,
-    Status,
 )
 from incidentlog.domain.records import (
-    Count,
     Incident,
     Period,
     Quote,
-    RecordMeta,
     Source,
     SourceLink,
 )
@@ -38,7 +32,12 @@ from incidentlog.domain.saved_views import (
     view_from_json,
 )
 from incidentlog.domain.urls import InvalidUrl, normalize_url
-from incidentlog.domain.when import Moment, to_utc_text
+from incidentlog.domain.when import to_utc_text
+from incidentlog.store.row_mapping import (
+    incident_from_row,
+    record_meta,
+    stored_moment,
+)
 from incidentlog.store.schema import (
     incident_source_table,
     incident_table,
@@ -49,34 +48,6 @@ from incidentlog.store.schema import (
     source_table,
     vocabulary_table,
 )
-
-META_COLUMNS = (
-    "id",
-    "uid",
-    "version",
-    "created_at",
-    "created_by",
-    "updated_at",
-    "updated_by",
-    "deleted_at",
-)
-
-
-def _meta(row: RowMapping) -> RecordMeta:
-    return RecordMeta(**{name: row[name] for name in META_COLUMNS})
-
-
-def _moment(
-    at: str | None, precision: str | None, tz: str | None, approximate: bool = False
-) -> Moment | None:
-    if at is None:
-        return None
-    return Moment.from_stored(at, precision or "minute", tz, bool(approximate))
-
-
-def _count(value: int | None, qualifier: str) -> Count:
-    return Count(value, CountQualifier(qualifier))
-
 
 # --- incidents -------------------------------------------------------------
 
@@ -114,34 +85,6 @@ def incident_values(incident: Incident) -> dict[str, Any]:
         "status": incident.status.value,
         "confidence": incident.confidence,
     }
-
-
-def incident_from_row(row: RowMapping, tags: Sequence[str] = ()) -> Incident:
-    return Incident(
-        ref=row["ref"],
-        title=row["title"],
-        summary=row["summary"],
-        occurred=_moment(row["occurred_at"], row["time_precision"], row["tz"], row["approximate"]),
-        place=row["place"],
-        admin1=row["admin1"],
-        country=row["country"],
-        latitude=row["latitude"],
-        longitude=row["longitude"],
-        geo_precision=GeoPrecision(row["geo_precision"]) if row["geo_precision"] else None,
-        event_type=row["event_type"],
-        weapons=row["weapons"],
-        launched=row["launched"],
-        intercepted=row["intercepted"],
-        perpetrator=row["perpetrator"],
-        attribution=Attribution(row["attribution"]),
-        target=row["target"],
-        killed=_count(row["killed"], row["killed_qualifier"]),
-        injured=_count(row["injured"], row["injured_qualifier"]),
-        status=Status(row["status"]),
-        confidence=row["confidence"],
-        tags=tuple(tags),
-        meta=_meta(row),
-    )
 
 
 def tags_of(connection: Connection, incident_ids: Iterable[int]) -> dict[int, list[str]]:
@@ -292,7 +235,8 @@ def source_from_row(row: RowMapping) -> Source:
         outlet=row["outlet"],
         author=row["author"],
         handle=row["handle"],
-        published=_moment(row["published_at"], row["published_precision"], row["published_tz"]),
+        published=stored_moment(row["published_at"], row["published_precision"],
+                                row["published_tz"]),
         accessed_at=row["accessed_at"],
         archive_url=row["archive_url"],
         excerpt=row["excerpt"],
@@ -300,7 +244,7 @@ def source_from_row(row: RowMapping) -> Source:
         reliability=Reliability(row["reliability"]) if row["reliability"] else None,
         sha256=row["sha256"],
         notes=row["notes"],
-        meta=_meta(row),
+        meta=record_meta(row),
     )
 
 
@@ -361,12 +305,12 @@ def quote_from_row(row: RowMapping) -> Quote:
         speaker=row["speaker"],
         speaker_role=row["speaker_role"],
         speaker_org=row["speaker_org"],
-        said=_moment(row["said_at"], row["said_precision"], row["said_tz"]),
+        said=stored_moment(row["said_at"], row["said_precision"], row["said_tz"]),
         language=row["language"],
         context=row["context"],
         incident_uid=row["incident_uid"],
         source_uid=row["source_uid"],
-        meta=_meta(row),
+        meta=record_meta(row),
     )
 
 
@@ -415,11 +359,11 @@ def period_values(period: Period) -> dict[str, Any]:
 def period_from_row(row: RowMapping) -> Period:
     return Period(
         name=row["name"],
-        start=_moment(row["starts_at"], row["start_precision"], row["tz"]),
-        end=_moment(row["ends_at"], row["end_precision"], row["tz"]),
+        start=stored_moment(row["starts_at"], row["start_precision"], row["tz"]),
+        end=stored_moment(row["ends_at"], row["end_precision"], row["tz"]),
         color=row["color"],
         notes=row["notes"],
-        meta=_meta(row),
+        meta=record_meta(row),
     )
 
 
@@ -461,7 +405,7 @@ def saved_view_from_row(row: RowMapping) -> SavedView:
         _parsed(row["filter_json"], "filter", {}, problems),
         _parsed(row["sort_json"], "sort order", {}, problems),
         _parsed(row["columns_json"], "column list", [], problems),
-        _meta(row),
+        record_meta(row),
     )
     return replace(view, problems=tuple(problems) + view.problems) if problems else view
 

@@ -46,6 +46,14 @@ CHILD = textwrap.dedent("""
                                   "translations": translations}), flush=True)
                 os._exit(0)
 
+    from incidentlog.gui.main_window import MainWindow
+    preview_painted = MainWindow._first_rows_painted
+    def note_preview(self):
+        # The log's first rows, read before the data layer: what was imported by then.
+        print(json.dumps({"preview": sorted(sys.modules)}), flush=True)
+        preview_painted(self)
+    MainWindow._first_rows_painted = note_preview
+
     original_exec = QApplication.exec
     def exec_and_watch(*_args):
         timer = QTimer(QApplication.instance())
@@ -65,7 +73,10 @@ def _modules_at_first_rows(log: Path, data_dir: Path, *extra: str) -> dict[str, 
                                capture_output=True, text=True, env=env, timeout=120)
     lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
     assert lines, f"no first rows (exit {completed.returncode}):\n{completed.stderr[-3000:]}"
-    return json.loads(lines[-1])  # type: ignore[no-any-return]
+    seen: dict[str, list[str]] = {}
+    for line in lines:
+        seen.update(json.loads(line))
+    return seen
 
 
 def test_the_first_rows_need_no_migrations_exchange_or_validators(tmp_path: Path) -> None:
@@ -80,3 +91,9 @@ def test_the_first_rows_need_no_migrations_exchange_or_validators(tmp_path: Path
         assert early == [], f"imported before the first rows {extra}: {early}"
         assert "incidentlog.gui.workspace" in seen["modules"]  # the probe saw the real start
         assert not [path for path in seen["translations"] if "pycountry" in path]
+        # The rows painted before the log is opened need neither SQLAlchemy nor the views.
+        assert "preview" in seen, "no first rows were painted before the log was opened"
+        early = [name for name in seen["preview"]
+                 if name.startswith(("sqlalchemy", "incidentlog.services",
+                                     "incidentlog.gui.workspace", "incidentlog.store.database"))]
+        assert early == [], f"imported before the first rows were shown {extra}: {early}"

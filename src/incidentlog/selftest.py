@@ -148,7 +148,7 @@ def _resources(scratch: _Scratch) -> str:
     missing = ["/".join(parts) for parts in REQUIRED_RESOURCES if not _resource(*parts).is_file()]
     if missing:
         raise SelfTestError(f"missing from this installation: {', '.join(missing)}")
-    from incidentlog.store.database import head_revision
+    from incidentlog.store.file_format import head_revision
 
     # Alembic reads the migrations as files: their absence shows here, not at first start.
     return f"{len(REQUIRED_RESOURCES)} files found, schema revision {head_revision()}"

@@ -53,7 +53,8 @@ def _existing_database_path(args: argparse.Namespace) -> Path:
 
 
 def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
-    from incidentlog.store.database import head_revision, inspect_file, open_database
+    from incidentlog.store.database import inspect_file, open_database
+    from incidentlog.store.file_format import head_revision
 
     path = _database_path(args)
     _warn_about_location(path)
@@ -108,7 +109,8 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     from incidentlog.exchange import import_json
     from incidentlog.services import Services
-    from incidentlog.store.database import head_revision, inspect_file, open_database
+    from incidentlog.store.database import inspect_file, open_database
+    from incidentlog.store.file_format import head_revision
 
     file: Path = args.file
     if not file.is_file():

@@ -134,7 +134,7 @@ def _require_writable(target: Path) -> None:
 
 def _is_sqlite_file(path: Path) -> bool:
     """True for an existing SQLite file (``--out`` mistyped as the ``--db``, say)."""
-    from incidentlog.store.backend import SQLITE_HEADER
+    from incidentlog.store.file_format import SQLITE_HEADER
     from incidentlog.store.safe_paths import non_regular_kind
 
     if non_regular_kind(path) is not None or not path.exists():

@@ -14,6 +14,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetrics, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
+    QHeaderView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -32,6 +33,14 @@ from incidentlog.gui.incident_cells import (
     Index,
     looks,
 )
+
+
+def fit_title(header: QHeaderView, title: int, width: int) -> None:
+    """Give the title column (section ``title``) the width the other shown columns leave
+    of ``width`` (the viewport's), at least ``MIN_TITLE_WIDTH``."""
+    others = sum(header.sectionSize(n) for n in range(header.count())
+                 if n != title and not header.isSectionHidden(n))
+    header.resizeSection(title, max(MIN_TITLE_WIDTH, width - others - 2))
 
 
 class CellSource(Protocol):

@@ -35,9 +35,9 @@ from incidentlog.gui.incident_cells import DEFAULT_SORT
 from incidentlog.gui.incident_delegates import (
     DEFAULT_VISIBLE,
     DEFAULT_WIDTHS,
-    MIN_TITLE_WIDTH,
     IncidentCellDelegate,
     StatusBadgeDelegate,
+    fit_title,
 )
 from incidentlog.gui.incident_model import IncidentTableModel
 from incidentlog.gui.lazy_model import (
@@ -168,11 +168,8 @@ class IncidentTable(QTableView):
         if not self._title_to_fit or not self.isVisible() or self.viewport().width() < 100:
             return
         self._title_to_fit = False
-        header = self.horizontalHeader()
-        title = self.incident_model.column_index("title")
-        others = sum(header.sectionSize(n) for n in range(header.count())
-                     if n != title and not header.isSectionHidden(n))
-        header.resizeSection(title, max(MIN_TITLE_WIDTH, self.viewport().width() - others - 2))
+        fit_title(self.horizontalHeader(), self.incident_model.column_index("title"),
+                  self.viewport().width())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

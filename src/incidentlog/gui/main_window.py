@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.welcome)
         #: (path, read-only, first start, file to offer for import) to open once painted
         self._pending_open: tuple[Path, bool, bool, Path | None] | None = None
+        self.first_rows: QWidget | None = None  # the log's first rows while it opens
         self.opening_page = OpeningPage(self._opening_painted, self)
         self.stack.addWidget(self.opening_page)
         self.setCentralWidget(self.stack)
@@ -214,9 +215,29 @@ class MainWindow(QMainWindow):
         return self._pending_open is not None
 
     def _opening_painted(self) -> None:
-        if self._pending_open is not None:
-            # After this paint reaches the screen, not inside it.
-            QTimer.singleShot(0, self, self._open_pending)
+        if self._pending_open is None or self.first_rows is not None:
+            return
+        path = self._pending_open[0]
+        if self.settings.get(CURRENT_VIEW) == INCIDENTS:
+            from incidentlog.gui.first_rows import first_rows_page
+
+            page = first_rows_page(path, self.settings, painted=self._first_rows_painted)
+            if page is not None:
+                self.first_rows = page
+                self.stack.addWidget(page)
+                self.stack.setCurrentWidget(page)
+                return  # opened once the rows are painted
+        # After this paint reaches the screen, not inside it.
+        QTimer.singleShot(0, self, self._open_pending)
+
+    def _first_rows_painted(self) -> None:
+        QTimer.singleShot(0, self, self._open_pending)
+
+    def _drop_first_rows(self) -> None:
+        page, self.first_rows = self.first_rows, None
+        if page is not None:
+            self.stack.removeWidget(page)
+            page.deleteLater()
 
     def _open_pending(self) -> None:
         if self._pending_open is None:
@@ -236,6 +257,7 @@ class MainWindow(QMainWindow):
     def set_context(self, context: AppContext | None) -> None:
         """Show the views of ``context``; close the previous database cleanly."""
         self._close_context()
+        self._drop_first_rows()
         self.context, self.workspace = context, None
         self.timeline_menu.clear()
         if context is not None:

@@ -15,9 +15,6 @@ from sqlalchemy import ColumnElement, Engine, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-#: ``PRAGMA application_id`` of an incidentlog database: "ILOG".
-APPLICATION_ID = 0x494C4F47
-SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)

@@ -37,8 +37,8 @@ from typing import Any
 
 from incidentlog.domain.errors import StorageError
 from incidentlog.store.audit import CHAIN_SQL, chain_problems
-from incidentlog.store.backend import APPLICATION_ID
 from incidentlog.store.database import read_only_uri
+from incidentlog.store.file_format import APPLICATION_ID
 from incidentlog.store.safe_paths import (
     make_private_folder,
     non_regular_kind,

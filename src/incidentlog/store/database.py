@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sqlite3
 import tempfile
 import threading
@@ -29,7 +28,14 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from incidentlog.domain.errors import ReadOnlyError, StorageError
-from incidentlog.store.backend import APPLICATION_ID, SQLITE_HEADER, Backend, SqliteBackend
+from incidentlog.store.backend import Backend, SqliteBackend
+from incidentlog.store.file_format import (
+    APPLICATION_ID,
+    MIGRATIONS,
+    SQLITE_HEADER,
+    head_revision,
+    known_revisions,
+)
 from incidentlog.store.safe_paths import (
     make_private_folder,
     refuse_unless_regular,
@@ -43,10 +49,6 @@ from incidentlog.store.schema import vocabulary_table
 QUICK_CHECK_LIMIT_BYTES = 64 * 1024 * 1024
 
 
-MIGRATIONS = Path(__file__).with_name("migrations")
-_REVISION_FILE = re.compile(r"(\d{4})_\w+\.py")
-
-
 def _alembic_config() -> Any:
     # Alembic is imported only to create or migrate a file: its import costs a
     # sixth of a second at every start-up otherwise.
@@ -55,19 +57,6 @@ def _alembic_config() -> Any:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
-
-
-def known_revisions() -> set[str]:
-    """The revisions of the migrations shipped, from their file names ("0003_….py").
-
-    A test checks these against Alembic's own reading of the scripts.
-    """
-    return {match.group(1) for entry in (MIGRATIONS / "versions").iterdir()
-            if (match := _REVISION_FILE.fullmatch(entry.name))}
-
-
-def head_revision() -> str:
-    return max(known_revisions())
 
 
 @dataclass

@@ -10,9 +10,15 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
+from hypothesis import settings
 
 from incidentlog.services import Services
 from incidentlog.store.database import Database, open_database
+
+# No test passes or fails on wall time: Hypothesis's per-example deadline (200 ms) is off
+# for every property test, since a busy machine makes any example slow.
+settings.register_profile("incidentlog", deadline=None)
+settings.load_profile("incidentlog")
 
 
 @pytest.fixture(autouse=True)

@@ -30,6 +30,7 @@ from sqlalchemy.pool import NullPool
 
 from incidentlog.domain.errors import ReadOnlyError, StorageError
 from incidentlog.store.backend import APPLICATION_ID, SQLITE_HEADER, Backend, SqliteBackend
+from incidentlog.store.postgres import integrity_message
 from incidentlog.store.safe_paths import (
     make_private_folder,
     refuse_unless_regular,
@@ -91,11 +92,20 @@ def translate_errors(path: str | None = None) -> Iterator[None]:
 
 
 def storage_error(exc: BaseException | None, path: str | None) -> Exception:
+    integrity = integrity_message(exc)
+    if integrity is not None:
+        return StorageError(f"The database refused the change: {integrity}.", path)
     text = str(exc).lower()
     where = f" ({path})" if path else ""
     if "readonly" in text or "read-only" in text or "query_only" in text:
         return ReadOnlyError(f"The database{where}")
-    if "locked" in text or "busy" in text:
+    if "permission denied" in text:  # a server's role that may not do this (docs/team.md)
+        return StorageError(
+            f"The server refused the change{where}: your role may not do this "
+            f"({str(exc).strip().splitlines()[0]}). Nothing was changed.",
+            path,
+        )
+    if "locked" in text or "busy" in text or "lock timeout" in text:
         return StorageError(
             f"The database{where} is busy: another program is writing to it. "
             "Nothing was changed; try again in a moment.",
@@ -122,7 +132,7 @@ def storage_error(exc: BaseException | None, path: str | None) -> Exception:
 
 def _is_busy(exc: DBAPIError) -> bool:
     text = str(exc.orig).lower()
-    return "locked" in text or "busy" in text
+    return "locked" in text or "busy" in text or "lock timeout" in text
 
 
 #: How often a write waiting for an import tells ``Database.on_wait``.
@@ -157,10 +167,17 @@ class Database:
         #: its whole transaction); 0: refused as busy (``StorageError``) after the busy
         #: timeout. The window is patient: a desk officer's save waits and succeeds.
         self.patience_s = 0.0
+        #: The server's name for who is connected (its login), which the audit log records;
+        #: None for a file, whose user names themself.
+        self.login: str | None = None
+        #: How a server log is shown (its address without the password); None for a file.
+        self.display: str | None = None
 
     @property
     def location(self) -> str:
-        return str(self.path) if self.path else self.engine.url.render_as_string()
+        if self.path:
+            return str(self.path)
+        return self.display or self.engine.url.render_as_string()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -419,7 +436,8 @@ def open_database(
     backup_dir: Path | None = None,
     backup_keep: int | None = None,
 ) -> Database:
-    """Open (creating or migrating as needed) the SQLite database at ``target``.
+    """Open (creating or migrating as needed) the SQLite database at ``target``, or the
+    log on a server for ``postgresql://user@host:port/db`` (store/server.py).
 
     - a path that does not exist is created at the latest schema (not when
       ``read_only``);
@@ -432,6 +450,10 @@ def open_database(
       device, a symbolic link) raises ``StorageError`` before anything opens it;
     - opened for writing, the spool folders of killed imports beside it are removed.
     """
+    from incidentlog.store.server import is_server, open_server
+
+    if is_server(target):
+        return open_server(str(target), read_only=read_only)
     path = Path(target).expanduser().absolute()
     # A folder, a pipe, a device or a link is refused before anything opens it: a pipe
     # would hang the read, and creating a database over any of them would destroy it.

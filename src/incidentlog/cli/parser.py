@@ -179,6 +179,14 @@ def _path(text: str) -> Path:
     return Path(text).expanduser()
 
 
+def _database(text: str) -> Path | str:
+    """``--db``: a file, or a server's address ``postgresql://user@host:port/db`` kept as
+    typed (a path would fold its ``//``)."""
+    from incidentlog.store.server_address import is_server
+
+    return text if is_server(text) else _path(text)
+
+
 # --- the parser ----------------------------------------------------------------
 
 
@@ -193,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument(
-        "--db", type=_path, metavar="PATH", help="the database file (default: see below)"
+        "--db", type=_database, metavar="PATH",
+        help="the database file, or postgresql://user@host:port/db for a log on a server "
+        "(default: see below)"
     )
     parser.add_argument(
         "--read-only",
@@ -213,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.options_before_command = ("--read-only",)
         # SUPPRESS: without the option here, keep the value given before the command.
         sub.add_argument(
-            "--db", type=_path, metavar="PATH", default=argparse.SUPPRESS, help="the database file"
+            "--db", type=_database, metavar="PATH", default=argparse.SUPPRESS,
+            help="the database file, or postgresql://user@host:port/db"
         )
         return sub
 
@@ -230,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
             "restore", "put a backup in place of the database (the current file is set aside)"
         )
     )
+    _grant_options(command("grant", "give a login of the server a role on a server log: "
+                           "reader, officer or lead (docs/team.md)"))
     commands.add_parser(  # no --db: it works in a folder of its own
         "self-test",
         help="check that this installation works",
@@ -237,6 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
         "folder, load the demo data, export JSON and CSV, check them, open the main window",
     )
     return parser
+
+
+def _grant_options(grant: argparse.ArgumentParser) -> None:
+    grant.add_argument("user", help="the server login (created by the administrator)")
+    grant.add_argument("role", choices=("reader", "officer", "lead"),
+                       help="reader: sees only; officer: enters and edits; lead: also purges")
 
 
 def _import_options(importer: argparse.ArgumentParser) -> None:

@@ -37,6 +37,7 @@ from incidentlog.store.safe_paths import (
     remove_stale_spools,
 )
 from incidentlog.store.schema import vocabulary_table
+from incidentlog.store.server_address import is_server
 
 #: Below this size the whole file is checked on open (``PRAGMA quick_check``);
 #: above it only the header and schema, since a full check of a million
@@ -450,9 +451,9 @@ def open_database(
       device, a symbolic link) raises ``StorageError`` before anything opens it;
     - opened for writing, the spool folders of killed imports beside it are removed.
     """
-    from incidentlog.store.server import is_server, open_server
-
     if is_server(target):
+        from incidentlog.store.server import open_server
+
         return open_server(str(target), read_only=read_only)
     path = Path(target).expanduser().absolute()
     # A folder, a pipe, a device or a link is refused before anything opens it: a pipe

@@ -33,18 +33,14 @@ from incidentlog.store.database import (
 from incidentlog.store.postgres import PostgresBackend
 from incidentlog.store.postgres_sql import IDENTITY_TABLE, ROLES, role_statements
 from incidentlog.store.schema import vocabulary_table
+from incidentlog.store.server_address import is_server
 
-SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+__all__ = ["grant", "init_server", "inspect_server", "is_server", "open_server"]
+
 #: An advisory lock every write transaction takes first: writers queue one behind the
 #: other, as SQLite's write lock makes them, so that the optimistic lock's "read the
 #: version, then write" cannot interleave between two users.
 WRITE_LOCK = APPLICATION_ID
-
-
-def is_server(target: object) -> bool:
-    """True for ``postgresql://…`` (what ``--db`` and ``open_database`` take for a server)."""
-    return isinstance(target, str) and target.split("://", 1)[0].lower() in SCHEMES \
-        and "://" in target
 
 
 def server_url(target: str) -> URL:
@@ -209,3 +205,24 @@ def grant(target: str, user: str, role: str) -> str:
     finally:
         engine.dispose()
     return f"{user} is now {'an' if role[0] in 'aeiou' else 'a'} {role} of {shown(url)}."
+
+
+def init_server(target: str) -> str:
+    """``incidentlog init`` on a server: the schema and roles in an empty database (or an
+    older log migrated); the sentence that says which."""
+    url = server_url(target)
+    where = shown(url)
+    engine = _engine(url, poolclass=NullPool)
+    try:
+        with _translated(url), engine.connect() as connection, connection.begin():
+            before = inspect_server(connection, where).revision
+    finally:
+        engine.dispose()
+    open_server(target).close()
+    if before is None:
+        roles = ", ".join(ROLES.values())
+        return (f"Created a new log on {where}, with the roles {roles} "
+                "(give them to logins with 'incidentlog grant').")
+    if before != head_revision():
+        return f"Upgraded the log on {where}."
+    return f"The log on {where} already exists and is ready."

@@ -1,0 +1,246 @@
+"""What only a log on a PostgreSQL server has: identity checks, roles, the audit trigger
+and login, two users at once, change notices, the command line on a server.
+
+Against the real test server (tests/pg.py), with real login roles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+from collections.abc import Iterator
+from dataclasses import replace
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from incidentlog import cli
+from incidentlog.domain.errors import ConflictError, ReadOnlyError, StorageError
+from incidentlog.domain.records import Incident
+from incidentlog.domain.when import parse_local
+from incidentlog.services import Services
+from incidentlog.store.audit import verify_chain
+from incidentlog.store.check import check_database
+from incidentlog.store.database import open_database
+from tests.pg import PgServer
+
+AL_ASSAD = Incident(
+    title="Iranian-backed militants attack al-Assad Airbase",
+    occurred=parse_local("~2024-01-20 18:30", "Asia/Baghdad"),
+    place="al-Assad Airbase",
+    country="IQ",
+    event_type="ballistic missile attack",
+    perpetrator="Iranian-backed militants",
+    tags=("US forces",),
+)
+
+
+@pytest.fixture
+def log(pg_server: PgServer) -> Iterator[str]:
+    """A new log's database name (made by the administrator, who owns it)."""
+    name = pg_server.log_database()
+    yield name
+    pg_server.drop_database(name)
+
+
+@contextlib.contextmanager
+def as_login(pg_server: PgServer, log: str, role: str | None, *,
+             read_only: bool = False) -> Iterator[Services]:
+    """The log opened by a new login given ``role`` (None: no role of the three)."""
+    user = pg_server.login_role(role or "nobody")
+    if role is not None:
+        assert cli.main(["grant", user, role, "--db", pg_server.url(log)]) == 0
+    database = open_database(pg_server.url(log, user), read_only=read_only)
+    try:
+        yield Services(database, actor="ignored on a server")
+    finally:
+        database.close()
+
+
+def tables(pg_server: PgServer, name: str) -> list[str]:
+    engine = create_engine(make_url(pg_server.url(name)).set(drivername="postgresql+psycopg"),
+                           poolclass=NullPool)
+    with engine.connect() as connection:
+        found = sorted(connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
+    engine.dispose()
+    return found
+
+
+# --- identity ---------------------------------------------------------------------------
+
+
+def test_another_applications_database_is_refused_and_left_unchanged(
+        pg_server: PgServer) -> None:
+    name = pg_server.empty_database()
+    pg_server.execute("CREATE TABLE customers (id integer)", name)
+    with pytest.raises(StorageError, match="another application"):
+        open_database(pg_server.url(name))
+    assert tables(pg_server, name) == ["customers"]
+
+
+def test_a_log_of_a_newer_incidentlog_is_refused_and_left_unchanged(
+        pg_server: PgServer, log: str) -> None:
+    pg_server.execute("UPDATE alembic_version SET version_num = '9999'", log)
+    before = tables(pg_server, log)
+    with pytest.raises(StorageError, match="newer version of incidentlog"):
+        open_database(pg_server.url(log))
+    assert tables(pg_server, log) == before
+
+
+def test_init_makes_the_schema_in_an_empty_database_through_the_migrations(
+        pg_server: PgServer, capsys: pytest.CaptureFixture[str]) -> None:
+    name = pg_server.empty_database()
+    assert cli.main(["init", "--db", pg_server.url(name)]) == 0
+    assert "Created a new log" in capsys.readouterr().out
+    assert {"incident", "audit_log", "alembic_version", "incidentlog_identity"} <= set(
+        tables(pg_server, name))
+    assert cli.main(["init", "--db", pg_server.url(name)]) == 0
+    assert "already exists and is ready" in capsys.readouterr().out
+
+
+# --- roles ------------------------------------------------------------------------------
+
+
+def test_a_readers_connection_is_read_only_by_itself_and_in_the_database(
+        pg_server: PgServer, log: str) -> None:
+    with as_login(pg_server, log, "lead") as lead:
+        uid = lead.incidents.create(AL_ASSAD).record.meta.uid or ""
+    with as_login(pg_server, log, "reader") as reader:
+        assert reader.database.read_only
+        assert reader.incidents.get(uid).title == AL_ASSAD.title
+        with pytest.raises(ReadOnlyError):
+            reader.incidents.create(AL_ASSAD)
+        # Around the store's own check, the server refuses the reader's writes itself.
+        reader.database.read_only = False
+        with pytest.raises(ReadOnlyError), reader.database.write() as connection:
+            connection.execute(text("UPDATE incident SET title = 'x'"))
+        raw = psycopg.connect(make_url(reader.database.engine.url).set(
+            drivername="postgresql").render_as_string(hide_password=False))
+        with raw, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            raw.execute("UPDATE incident SET title = 'x'")
+
+
+def test_a_login_without_a_role_cannot_read_the_log(pg_server: PgServer, log: str) -> None:
+    with pytest.raises(StorageError, match="permission denied"), \
+            as_login(pg_server, log, None) as stranger:
+        stranger.incidents.get("any")
+
+
+def test_an_officer_edits_and_trashes_but_only_a_lead_purges(
+        pg_server: PgServer, log: str) -> None:
+    with as_login(pg_server, log, "officer") as officer:
+        assert not officer.database.read_only
+        record = officer.incidents.create(AL_ASSAD).record
+        uid = record.meta.uid or ""
+        officer.incidents.update(replace(record, place="Ain al-Asad"))
+        officer.incidents.delete(uid)
+        with pytest.raises(StorageError, match="your role may not do this"):
+            officer.incidents.purge(uid)
+        with pytest.raises(StorageError, match="your role may not do this"):
+            officer.incidents.empty_trash()
+        assert officer.incidents.trash_count() == 1
+    with as_login(pg_server, log, "lead") as lead:
+        lead.incidents.empty_trash()
+        assert lead.incidents.trash_count() == 0
+        assert lead.incidents.find(uid) is None
+
+
+def test_grant_gives_one_role_of_the_three(pg_server: PgServer, log: str) -> None:
+    with as_login(pg_server, log, "lead") as lead:
+        user = lead.database.login or ""
+    assert cli.main(["grant", user, "reader", "--db", pg_server.url(log)]) == 0
+    with open_database(pg_server.url(log, user)) as database:
+        assert database.read_only  # the lead's role went with the new one
+
+
+# --- the audit log ----------------------------------------------------------------------
+
+
+def test_the_audit_log_records_the_login_and_refuses_update_and_delete(
+        pg_server: PgServer, log: str) -> None:
+    with as_login(pg_server, log, "officer") as officer:
+        uid = officer.incidents.create(AL_ASSAD).record.meta.uid or ""
+        login = officer.database.login
+        [entry] = officer.incident_query.history(uid)
+        assert entry.actor == login and officer.incidents.get(uid).meta.created_by == login
+    # Even the owner, who may do anything else, cannot change or remove an entry.
+    for statement in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log",
+                      "TRUNCATE audit_log"):
+        with pytest.raises(Exception, match="append-only"):
+            pg_server.execute(statement, log)
+    with as_login(pg_server, log, "lead") as lead:
+        for statement in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
+            with pytest.raises(StorageError, match="permission denied"), \
+                    lead.database.write() as connection:
+                connection.execute(text(statement))
+        with lead.database.read() as connection:
+            assert verify_chain(connection) == []
+        assert check_database(lead.database) == []
+
+
+def test_check_finds_a_chain_edited_around_the_trigger(pg_server: PgServer, log: str) -> None:
+    with as_login(pg_server, log, "officer") as officer:
+        officer.incidents.create(AL_ASSAD)
+    pg_server.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update", log)
+    pg_server.execute("UPDATE audit_log SET actor = 'mallory'", log)
+    with open_database(pg_server.url(log), read_only=True) as database:
+        assert "audit log entry 1: its content was altered" in check_database(database)
+
+
+# --- two users at once ------------------------------------------------------------------
+
+
+def test_two_users_saving_the_same_incident_the_second_is_told_who_changed_it(
+        pg_server: PgServer, log: str) -> None:
+    with as_login(pg_server, log, "officer") as first, \
+            as_login(pg_server, log, "officer") as second:
+        record = first.incidents.create(AL_ASSAD).record
+        seen = second.incidents.get(record.meta.uid or "")
+        first.incidents.update(replace(record, place="Ain al-Asad"))
+        with pytest.raises(ConflictError) as caught:
+            second.incidents.update(replace(seen, place="Anbar"))
+        assert caught.value.changed_by == first.database.login
+        assert second.incidents.get(record.meta.uid or "").place == "Ain al-Asad"
+
+
+def test_a_save_notifies_a_connection_listening_for_changes(
+        pg_server: PgServer, log: str) -> None:
+    listener = psycopg.connect(pg_server.url(log), autocommit=True)
+    try:
+        listener.execute("LISTEN incidentlog")
+        with as_login(pg_server, log, "officer") as officer:
+            uid = officer.incidents.create(AL_ASSAD).record.meta.uid
+        ready, _, _ = select.select([listener.fileno()], [], [], 10)
+        assert ready, "no notice within 10 s"
+        notices = [n.payload for n in listener.notifies(timeout=1, stop_after=2)]
+    finally:
+        listener.close()
+    assert f"incident insert {uid}" in notices
+
+
+# --- the command line -------------------------------------------------------------------
+
+
+def test_the_command_line_on_a_server_log(pg_server: PgServer, log: str,
+                                          tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    url = pg_server.url(log)
+    assert cli.main(["demo", "--db", url]) == 0
+    assert "5 new incidents" in capsys.readouterr().out
+    assert cli.main(["check", "--db", url]) == 0
+    assert capsys.readouterr().out.strip() == "ok"
+    out = tmp_path / "export.json"
+    assert cli.main(["export", "--db", url, "--format", "json", "--out", str(out)]) == 0
+    file_log = tmp_path / "copy.sqlite3"
+    assert cli.main(["import", str(out), "--db", str(file_log)]) == 0
+    with open_database(file_log) as database:
+        assert Services(database).incident_query.count() == 5
+
+
+def test_a_server_that_cannot_be_reached_is_a_sentence() -> None:
+    with pytest.raises(StorageError, match="cannot be reached"):
+        open_database("postgresql://nobody@127.0.0.1:1/none")
+

@@ -244,3 +244,38 @@ def test_a_server_that_cannot_be_reached_is_a_sentence() -> None:
     with pytest.raises(StorageError, match="cannot be reached"):
         open_database("postgresql://nobody@127.0.0.1:1/none")
 
+
+
+# --- search and check -------------------------------------------------------------------
+
+
+def test_search_folds_accents_and_reads_punctuation_as_space(
+        pg_server: PgServer, log: str) -> None:
+    from incidentlog.domain.query import IncidentFilter
+
+    with as_login(pg_server, log, "officer") as officer:
+        hama = officer.incidents.create(replace(AL_ASSAD, title="Shelling near Ḥamā",
+                                                place="see example.org/report")).record
+        arabic = officer.incidents.create(replace(AL_ASSAD, title="قصف قاعدة عين الأسد")).record
+
+        def found(words: str) -> set[str]:
+            ids = officer.incident_query.ids(IncidentFilter(text=words))
+            return {i.meta.uid or "" for i in officer.incident_query.by_ids(ids).values()}
+
+        assert found("hama") == found("Ḥamā") == found("shelling ham") == {hama.meta.uid}
+        assert found("example") == {hama.meta.uid}  # "example.org" is two words, as in a file
+        assert found("الأس") == found("عين الأسد") == {arabic.meta.uid}
+        assert found("hama الأسد") == set()
+
+
+def test_check_reads_the_indexes_with_amcheck_where_installed(
+        pg_server: PgServer, log: str) -> None:
+    pg_server.execute("CREATE EXTENSION IF NOT EXISTS amcheck", log)
+    with as_login(pg_server, log, "lead") as lead:
+        lead.incidents.create(AL_ASSAD)
+        with lead.database.read() as connection:
+            assert lead.database.backend.check(connection, read_only=True) == []
+        # amcheck did run: a broken index would be named (its checks need the rights too).
+        pg_server.execute(f"GRANT EXECUTE ON FUNCTION bt_index_check(regclass) TO "
+                          f"{lead.database.login}", log)
+        assert check_database(lead.database) == []

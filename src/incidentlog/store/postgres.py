@@ -124,14 +124,19 @@ def _foreign_key_problems(connection: Connection) -> list[str]:
 
 
 def _index_problems(connection: Connection) -> list[str]:
-    """B-tree indexes ``amcheck`` finds damaged; nothing when it is not installed.
+    """B-tree indexes ``amcheck`` finds damaged; nothing when it is not installed or this
+    login may not run it.
 
     ``bt_index_check`` takes only the lock a read takes; creating the extension is left
     to the server's administrator (``CREATE EXTENSION amcheck``, docs/team.md).
     """
-    installed = connection.exec_driver_sql(
-        "SELECT 1 FROM pg_extension WHERE extname = 'amcheck'").first()
-    if installed is None:
+    schema = connection.exec_driver_sql(
+        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'amcheck'"
+    ).scalar()
+    # Not installed, or this login may not run it (only a superuser may, unless granted).
+    if schema is None or not connection.exec_driver_sql(
+            f"SELECT has_function_privilege('{schema}.bt_index_check(regclass)', 'EXECUTE')"
+    ).scalar():
         return []
     indexes = connection.exec_driver_sql(
         "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
@@ -142,7 +147,8 @@ def _index_problems(connection: Connection) -> list[str]:
     for index in indexes:
         connection.exec_driver_sql("SAVEPOINT amcheck")
         try:
-            connection.exec_driver_sql("SELECT bt_index_check(%(i)s::regclass)", {"i": index})
+            connection.exec_driver_sql(f"SELECT {schema}.bt_index_check(%(i)s::regclass)",
+                                       {"i": index})
         except Exception as exc:  # amcheck reports damage as an error
             connection.exec_driver_sql("ROLLBACK TO SAVEPOINT amcheck")
             problems.append(f"index {index}: {str(exc).splitlines()[0]}")

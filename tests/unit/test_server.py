@@ -279,3 +279,24 @@ def test_check_reads_the_indexes_with_amcheck_where_installed(
         pg_server.execute(f"GRANT EXECUTE ON FUNCTION bt_index_check(regclass) TO "
                           f"{lead.database.login}", log)
         assert check_database(lead.database) == []
+
+
+@pytest.mark.parametrize("column", ["place", "country", "perpetrator", "title", "occurred_at",
+                                    "updated_at"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_every_indexed_sort_walks_its_index_in_the_tables_order(
+        pg_server: PgServer, log: str, column: str, descending: bool) -> None:
+    from sqlalchemy import select
+
+    from incidentlog.domain.query import Sort
+    from incidentlog.store.queries import _sort_columns
+    from incidentlog.store.schema import incident_table
+
+    query = (select(incident_table.c.id).where(incident_table.c.deleted_at.is_(None))
+             .order_by(*_sort_columns(Sort(column, descending))).limit(100))
+    with open_database(pg_server.url(log)) as database, database.read() as connection:
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        sql = str(query.compile(dialect=connection.dialect,
+                                compile_kwargs={"literal_binds": True}))
+        plan = " ".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + sql))
+    assert "Index Only Scan" in plan and "Sort" not in plan.replace("Sort Key", ""), plan

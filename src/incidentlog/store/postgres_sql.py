@@ -101,6 +101,19 @@ def schema_statements(connection: Connection) -> list[str]:
     ]
     for table in ("incident", "source", "quote"):  # the others come with their migrations
         statements.extend(notify_statements(table))
+    statements.extend(nulls_first_statements(("ix_incident_place", "place"),
+                                             ("ix_incident_perpetrator", "perpetrator")))
+    return statements
+
+
+def nulls_first_statements(*indexes: tuple[str, str]) -> list[str]:
+    """The sort indexes ``(column, id)`` of nullable columns again, NULLS FIRST: the
+    table's order (empty values first ascending, as on SQLite) then walks them."""
+    statements: list[str] = []
+    for name, column in indexes:
+        statements += [f"DROP INDEX {name}",
+                       f"CREATE INDEX {name} ON incident ({column} NULLS FIRST, id) "
+                       "WHERE deleted_at IS NULL"]
     return statements
 
 

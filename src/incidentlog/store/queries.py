@@ -186,11 +186,16 @@ def incident_conditions(
 
 
 def _sort_columns(sort: Sort) -> list[Any]:
-    """The ORDER BY of a sort; NULLs first ascending and last descending on every engine
-    (SQLite's order, which ``incident_page``'s keys assume; PostgreSQL's is the reverse)."""
+    """The ORDER BY of a sort. Empty values come first ascending and last descending on
+    every engine: SQLite's order, which ``incident_page``'s keys assume (PostgreSQL's
+    default is the reverse; its indexes on such columns are built NULLS FIRST to match,
+    store/postgres_sql.py)."""
     if sort.column not in INCIDENT_SORT_COLUMNS:
         raise ValueError(f"cannot sort incidents by {sort.column!r}")
     column = incident_table.c[sort.column]
+    if not column.nullable:
+        key = [column, incident_table.c.id]
+        return [c.desc() for c in key] if sort.descending else key
     if sort.descending:
         return [column.desc().nulls_last(), incident_table.c.id.desc()]
     return [column.asc().nulls_first(), incident_table.c.id]

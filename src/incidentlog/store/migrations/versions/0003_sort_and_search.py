@@ -47,6 +47,11 @@ def upgrade() -> None:
         )
     if op.get_bind().dialect.name == "sqlite":
         op.execute("CREATE VIRTUAL TABLE incident_fts_vocab USING fts5vocab(incident_fts, 'row')")
+    elif op.get_bind().dialect.name == "postgresql":  # the country sort's order, NULLS FIRST
+        from incidentlog.store.postgres_sql import nulls_first_statements
+
+        for statement in nulls_first_statements(("ix_incident_country_id", "country")):
+            op.execute(statement)
 
 
 def downgrade() -> None:

@@ -10,6 +10,7 @@ import contextlib
 import select
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -300,3 +301,61 @@ def test_every_indexed_sort_walks_its_index_in_the_tables_order(
                                 compile_kwargs={"literal_binds": True}))
         plan = " ".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + sql))
     assert "Index Only Scan" in plan and "Sort" not in plan.replace("Sort Key", ""), plan
+
+
+# --- copy between a file and a server ---------------------------------------------------
+
+
+def test_copy_a_file_to_a_server_and_back_keeps_every_record_and_the_audit_log(
+        pg_server: PgServer, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    first = tmp_path / "desk.sqlite3"
+    assert cli.main(["demo", "--db", str(first)]) == 0
+    with open_database(first) as database:
+        services = Services(database, actor="amira")
+        record = services.incidents.create(AL_ASSAD).record
+        services.incidents.update(replace(record, place="Ain al-Asad"))
+        services.incidents.delete(record.meta.uid or "")
+    server = pg_server.url(pg_server.empty_database())
+    back = tmp_path / "back.sqlite3"
+    capsys.readouterr()
+    assert cli.main(["init", "--db", server]) == 0
+    assert cli.main(["copy", "--from", str(first), "--to", server]) == 0
+    assert cli.main(["copy", "--from", server, "--to", str(back)]) == 0
+    assert capsys.readouterr().out.count("verified") == 2
+    histories = []
+    for target in (str(first), server, str(back)):
+        with open_database(target) as database:
+            services = Services(database)
+            assert check_database(database) == []
+            histories.append([(e.action, e.actor, e.changes) for e in
+                              services.incident_query.history(record.meta.uid or "")])
+            assert services.incidents.trash_count() == 1
+            # Ids go on after the copied ones: a new record saves.
+            services.incidents.create(replace(AL_ASSAD, title="after the copy"))
+    assert histories[0] == histories[1] == histories[2]
+    assert [action for action, _, _ in histories[0]] == ["create", "update", "delete"]
+    assert {actor for _, actor, _ in histories[0]} == {"amira"}
+
+
+def test_copy_goes_only_into_an_empty_log(pg_server: PgServer, log: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert cli.main(["demo", "--db", pg_server.url(log)]) == 0
+    source = tmp_path / "x.sqlite3"
+    assert cli.main(["demo", "--db", str(source)]) == 0
+    assert cli.main(["copy", "--from", str(source), "--to", pg_server.url(log)]) == 1
+    with open_database(pg_server.url(log)) as database:
+        assert Services(database).incident_query.count() == 5
+
+
+def test_backup_of_a_server_log_is_a_verified_log_file(
+        pg_server: PgServer, log: str, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli.main(["demo", "--db", pg_server.url(log)]) == 0
+    capsys.readouterr()
+    assert cli.main(["backup", "--db", pg_server.url(log), "--out", str(tmp_path)]) == 0
+    written = capsys.readouterr().out.strip()
+    assert written.startswith(str(tmp_path / log)) and written.endswith(".sqlite3")
+    assert oct(Path(written).stat().st_mode & 0o777) == "0o600"
+    with open_database(written, read_only=True) as database:
+        assert check_database(database) == []
+        assert Services(database).incident_query.count() == 5
+    assert cli.main(["backup", "--db", pg_server.url(log), "--out", written]) == 1
+    assert "exists" in capsys.readouterr().err

@@ -33,7 +33,7 @@ from incidentlog.paths import default_database_path
 DEMO_RESOURCE = ("demo", "demo.json")
 
 #: Commands that change the database, refused with the global ``--read-only``.
-WRITING_COMMANDS = frozenset({"init", "demo", "import", "restore", "grant"})
+WRITING_COMMANDS = frozenset({"init", "demo", "import", "restore", "grant", "copy"})
 
 
 def _database_path(args: argparse.Namespace) -> Path:
@@ -220,8 +220,7 @@ def cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
 
     path = _existing_database_path(args)
     if _server(path):
-        raise UsageError("a log on a server is backed up by its administrator "
-                         "(pg_dump, docs/team.md); 'backup' copies a log file")
+        return _backup_server(str(path), args, out)
     inspect_file(path)  # refuse a file that is not ours before reading it any further
     target: Path | None = args.out.absolute() if args.out is not None else None
     if target is not None:
@@ -247,6 +246,23 @@ def cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
         "(unverified), and no verified backup was removed. Run 'incidentlog check'."
     )
     return 1
+
+
+def _backup_server(url: str, args: argparse.Namespace, out: TextIO) -> int:
+    """A server log's backup: a verified log file (``--out`` a file or a folder)."""
+    from incidentlog.exchange.copy import backup_server
+    from incidentlog.store.database import open_database
+
+    if args.out is None or args.keep is not None:
+        raise UsageError("a server log's backup needs --out (a new file, or a folder), and "
+                         "keeps no series (no --keep)")
+    target: Path = args.out.absolute()
+    _refuse_unless_regular(target, "The backup target", allowed=("a folder",))
+    _require_writable(target)
+    with open_database(url, read_only=True) as database:
+        written, _report = backup_server(database, target)
+    print(written, file=out)
+    return 0
 
 
 def cmd_restore(args: argparse.Namespace, out: TextIO) -> int:
@@ -284,6 +300,24 @@ def cmd_grant(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_copy(args: argparse.Namespace, out: TextIO) -> int:
+    from incidentlog.exchange.copy import copy_log
+    from incidentlog.store.database import open_database
+
+    source, target = (str(p if _server(p) else Path(p).absolute())
+                      for p in (args.source, args.target))
+    if not _server(source) and not Path(source).is_file():
+        raise StorageError(f"There is no log at {source}.", source)
+    if not _server(target):
+        _refuse_unless_regular(Path(target), "The copy's target", allowed=())
+    with open_database(source, read_only=True) as reading, open_database(target) as writing:
+        report = copy_log(reading, writing)
+        print(report.summary(reading.location, writing.location), file=out)
+    for problem in report.problems:
+        _fail(f"warning: {problem}")
+    return 1 if report.problems else 0
+
+
 def cmd_self_test(args: argparse.Namespace, out: TextIO) -> int:
     from incidentlog.selftest import run
 
@@ -299,5 +333,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "backup": cmd_backup,
     "restore": cmd_restore,
     "grant": cmd_grant,
+    "copy": cmd_copy,
     "self-test": cmd_self_test,
 }

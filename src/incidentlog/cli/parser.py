@@ -243,6 +243,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _grant_options(command("grant", "give a login of the server a role on a server log: "
                            "reader, officer or lead (docs/team.md)"))
+    copy = commands.add_parser(  # no --db: it names both logs
+        "copy", help="copy a whole log from a file to a server, or back (docs/team.md)",
+        description="copy a whole log, record for record with its audit log, into a new "
+        "empty log: a file to a PostgreSQL server (postgresql://…) or back; verified by "
+        "counting every table and comparing the JSON exports of both")
+    copy.add_argument("--from", dest="source", type=_database, required=True,
+                      metavar="PATH", help="the log to copy: a file or postgresql://…")
+    copy.add_argument("--to", dest="target", type=_database, required=True,
+                      metavar="PATH", help="a new or empty log: a file or postgresql://…")
     commands.add_parser(  # no --db: it works in a folder of its own
         "self-test",
         help="check that this installation works",

@@ -359,3 +359,27 @@ def test_backup_of_a_server_log_is_a_verified_log_file(
         assert Services(database).incident_query.count() == 5
     assert cli.main(["backup", "--db", pg_server.url(log), "--out", written]) == 1
     assert "exists" in capsys.readouterr().err
+
+
+def test_a_connection_dropped_during_a_save_leaves_nothing_half_written(
+        pg_server: PgServer, log: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from incidentlog.store import audit
+
+    with as_login(pg_server, log, "officer") as officer:
+        append = audit.append
+
+        def cut_then_append(connection, **entry):  # type: ignore[no-untyped-def]
+            # The incident row is written; the server ends this session before the audit entry.
+            pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            pg_server.execute(f"SELECT pg_terminate_backend({pid})")
+            append(connection, **entry)
+
+        monkeypatch.setattr(audit, "append", cut_then_append)
+        with pytest.raises(StorageError, match="connection .* was lost; the change was not made"):
+            officer.incidents.create(AL_ASSAD)
+        monkeypatch.setattr(audit, "append", append)
+        assert officer.incident_query.count() == 0  # a new connection, nothing kept
+        with officer.database.read() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM audit_log").scalar() == 0
+        officer.incidents.create(AL_ASSAD)  # and the log goes on
+        assert officer.incident_query.count() == 1

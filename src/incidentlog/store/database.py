@@ -100,6 +100,12 @@ def storage_error(exc: BaseException | None, path: str | None) -> Exception:
     where = f" ({path})" if path else ""
     if "readonly" in text or "read-only" in text or "query_only" in text:
         return ReadOnlyError(f"The database{where}")
+    if "connection" in text and any(w in text for w in ("terminat", "closed", "lost")):
+        return StorageError(
+            f"The connection to the database{where} was lost; the change was not made "
+            "(a transaction is kept whole or not at all). Try again.",
+            path,
+        )
     if "permission denied" in text:  # a server's role that may not do this (docs/team.md)
         return StorageError(
             f"The server refused the change{where}: your role may not do this "

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 
 from incidentlog.domain.errors import StorageError
@@ -159,10 +159,7 @@ def _serialize_writers(engine: Engine) -> None:
 
 def _set_up(connection: Connection, state: FileState) -> None:
     """Migrate to the latest schema (an empty database: the whole schema), then roles."""
-    try:
-        _upgrade(connection)
-    except SQLAlchemyError:
-        raise
+    _upgrade(connection)
     if state.revision is None:
         rows = [{"kind": kind, "value": value}
                 for kind, values in default_vocabularies().items() for value in values]

@@ -375,7 +375,7 @@ def test_a_connection_dropped_during_a_save_leaves_nothing_half_written(
             append(connection, **entry)
 
         monkeypatch.setattr(audit, "append", cut_then_append)
-        with pytest.raises(StorageError, match="connection .* was lost; the change was not made"):
+        with pytest.raises(StorageError, match=r"connection .* was lost; the change was not made"):
             officer.incidents.create(AL_ASSAD)
         monkeypatch.setattr(audit, "append", append)
         assert officer.incident_query.count() == 0  # a new connection, nothing kept

@@ -14,9 +14,9 @@ from incidentlog.domain.errors import ReadOnlyError, StorageError
 from incidentlog.domain.records import Incident
 from incidentlog.domain.when import parse_local
 from incidentlog.services import Services
-from incidentlog.store.file_format import APPLICATION_ID
 from incidentlog.store.backup import backup_database, list_backups, verify_backup
 from incidentlog.store.database import head_revision, open_database
+from incidentlog.store.file_format import APPLICATION_ID
 from incidentlog.store.schema import Base
 
 

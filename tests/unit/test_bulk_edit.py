@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +16,8 @@ from incidentlog.services.bulk_edit import BulkChange, Selected
 from incidentlog.store.audit import verify_chain
 from incidentlog.store.check import check_database
 from incidentlog.store.database import open_database
+
+pytestmark = pytest.mark.both_engines  # tests/conftest.py: on SQLite and PostgreSQL
 
 BASE = Incident(title="Rocket attack", occurred=parse_local("2024-01-20", "Asia/Baghdad"),
                 country="IQ", event_type="rocket attack", tags=("us forces",))
@@ -36,7 +37,7 @@ def history(services: Services, record: Incident) -> list[tuple[str, dict[str, l
 
 
 def test_one_change_to_a_selection_with_one_audit_entry_per_record_changed(
-    db_path: Path, services: Services
+    db_target: str, services: Services
 ) -> None:
     records = make(services, 3)
     already = services.incidents.update(
@@ -72,7 +73,7 @@ def test_one_change_to_a_selection_with_one_audit_entry_per_record_changed(
         assert verify_chain(connection) == []
     assert check_database(services.database) == []  # the audit log replays to the rows
     services.database.close()
-    with open_database(db_path) as reopened:  # committed to the file
+    with open_database(db_target) as reopened:  # committed to the file
         assert Services(reopened).incident_query.count(IncidentFilter(countries=("SY",))) == 3
 
 
@@ -89,6 +90,7 @@ def test_records_already_in_the_target_state_are_not_touched(services: Services)
     assert len(history(services, done)) == 2  # create, the single edit: nothing of the bulk
 
 
+@pytest.mark.file_only  # two actors on one connection: on a server the actor is the login
 def test_a_record_changed_since_the_selection_is_reported_not_overwritten(
     database, services: Services  # type: ignore[no-untyped-def]
 ) -> None:
@@ -164,6 +166,7 @@ def test_undo_of_a_status_change_goes_back_where_the_workflow_has_no_step(
     assert services.incidents.get(record.meta.uid or "").status is Status.IN_REVIEW
 
 
+@pytest.mark.file_only  # two actors on one connection: on a server the actor is the login
 def test_undo_leaves_a_record_changed_again_since(database, services: Services) -> None:  # type: ignore[no-untyped-def]
     [record] = make(services, 1)
     applied = services.bulk_edit.apply(selection([record]), BulkChange(country="SY")).record
@@ -183,8 +186,8 @@ def test_an_invalid_change_is_refused_whole(services: Services) -> None:
     assert all(services.incidents.get(r.meta.uid or "").meta.version == 1 for r in records)
 
 
-def test_a_read_only_log_refuses_a_bulk_edit(db_path: Path, services: Services) -> None:
+def test_a_read_only_log_refuses_a_bulk_edit(db_target: str, services: Services) -> None:
     records = make(services, 1)
     services.database.close()
-    with open_database(db_path, read_only=True) as db, pytest.raises(ReadOnlyError):
+    with open_database(db_target, read_only=True) as db, pytest.raises(ReadOnlyError):
         Services(db).bulk_edit.apply(selection(records), BulkChange(confidence=1))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -25,6 +25,8 @@ from incidentlog.exchange import export_json, export_schema, import_json, valida
 from incidentlog.services import Services
 from incidentlog.store.database import open_database
 
+pytestmark = pytest.mark.both_engines  # tests/conftest.py: on SQLite and PostgreSQL
+
 DEMO = resources.files("incidentlog.resources").joinpath("demo", "demo.json")
 
 
@@ -36,8 +38,8 @@ def demo_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def services(tmp_path: Path, demo_path: Path) -> Iterator[Services]:
-    database = open_database(tmp_path / "x.sqlite3")
+def services(db_targets: Callable[[str], str], demo_path: Path) -> Iterator[Services]:
+    database = open_database(db_targets("x"))
     services = Services(database, actor="tester")
     report = import_json(services, demo_path)
     assert not report.conflicts and not report.renumbered

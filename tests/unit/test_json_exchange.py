@@ -37,6 +37,10 @@ from incidentlog.store.database import Database, open_database
 from incidentlog.store.lineage import fingerprint
 from incidentlog.store.schema import audit_table, incident_table, quote_table, source_table
 
+pytestmark = pytest.mark.both_engines  # tests/conftest.py: on SQLite and PostgreSQL
+#: Its tests check that a refused import leaves the file byte for byte as it was.
+FILE_ONLY_FIXTURES = ("guarded",)
+
 SCHEMA_VALIDATOR = Draft202012Validator(export_schema())
 
 
@@ -44,11 +48,11 @@ SCHEMA_VALIDATOR = Draft202012Validator(export_schema())
 
 
 @pytest.fixture
-def make_services(tmp_path: Path) -> Iterator[Callable[[str], Services]]:
+def make_services(db_targets: Callable[[str], str]) -> Iterator[Callable[[str], Services]]:
     opened: list[Database] = []
 
     def make(name: str = "x") -> Services:
-        database = open_database(tmp_path / f"{name}.sqlite3")
+        database = open_database(db_targets(name))
         opened.append(database)
         return Services(database, actor="tester")
 
@@ -293,6 +297,7 @@ def test_cancelled_export_leaves_no_file_and_keeps_an_existing_one(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+@pytest.mark.file_only  # reads the file itself (its bytes, its query plan)
 def test_export_streams_in_index_order_without_sorting_the_log(
     services: Services, tmp_path: Path
 ) -> None:
@@ -531,6 +536,7 @@ def test_import_writes_a_chained_audit_entry_per_record(
     assert entry.changes["sources"] == [None, [uids["centcom"]]]
 
 
+@pytest.mark.file_only  # reads the file itself (its bytes, its query plan)
 def test_dry_run_reports_and_writes_nothing(
     make_services: Callable[[str], Services], tmp_path: Path
 ) -> None:
@@ -816,6 +822,7 @@ def test_a_missing_file_is_an_exchange_error(services: Services, tmp_path: Path)
         import_json(services, tmp_path / "absent.json")
 
 
+@pytest.mark.file_only  # reads the file itself (its bytes, its query plan)
 def test_a_read_only_database_refuses_the_import(
     make_services: Callable[[str], Services], tmp_path: Path
 ) -> None:
@@ -831,6 +838,7 @@ def test_a_read_only_database_refuses_the_import(
         read_only.database.close()
 
 
+@pytest.mark.file_only  # reads the file itself (its bytes, its query plan)
 def test_a_cancelled_import_writes_nothing(
     make_services: Callable[[str], Services], tmp_path: Path
 ) -> None:
@@ -864,6 +872,7 @@ def test_a_cancelled_import_writes_nothing(
         assert sha256(path) == before
 
 
+@pytest.mark.file_only  # reads the file itself (its bytes, its query plan)
 def test_a_failure_while_writing_rolls_everything_back(
     make_services: Callable[[str], Services], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1270,6 +1279,7 @@ print(seen)
 """
 
 
+@pytest.mark.file_only  # reads the file itself (its bytes, its query plan)
 def test_exporting_json_does_not_import_jsonschema(
     make_services: Callable[[str], Services], tmp_path: Path
 ) -> None:

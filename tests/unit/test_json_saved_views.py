@@ -20,6 +20,8 @@ from incidentlog.store.check import check_database
 from incidentlog.store.database import Database, open_database
 from incidentlog.store.lineage import fingerprint
 
+pytestmark = pytest.mark.both_engines  # tests/conftest.py: on SQLite and PostgreSQL
+
 IRAQ = SavedView("Iraq, verified", IncidentFilter(countries=("IQ",), statuses=(Status.VERIFIED,)),
                  Sort("updated_at", descending=True), ("ref", "occurred", "title", "status"))
 DRONES = SavedView("Drones", IncidentFilter(event_types=("drone attack",), text="tower"))

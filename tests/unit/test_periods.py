@@ -9,6 +9,8 @@ from incidentlog.domain.records import Period
 from incidentlog.domain.when import parse_local, to_utc_text
 from incidentlog.services import Services
 
+pytestmark = pytest.mark.both_engines  # tests/conftest.py: on SQLite and PostgreSQL
+
 CAMPAIGN = Period(name="Campaign of 17 Oct 2023 – 4 Feb 2024",
                   start=parse_local("2023-10-17", "Asia/Baghdad"),
                   end=parse_local("2024-02-04", "Asia/Baghdad"), color="#d62728")

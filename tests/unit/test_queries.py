@@ -13,6 +13,8 @@ from incidentlog.domain.records import Count, Incident, Quote, Source
 from incidentlog.domain.when import parse_local
 from incidentlog.services import Services
 
+pytestmark = pytest.mark.both_engines  # tests/conftest.py: on SQLite and PostgreSQL
+
 BASE = Incident(title="t", occurred=parse_local("2024-01-20 18:30", "Asia/Baghdad"))
 
 

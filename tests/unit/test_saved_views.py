@@ -23,6 +23,8 @@ from incidentlog.domain.when import parse_local
 from incidentlog.services import Changes, Services
 from incidentlog.store.database import head_revision, open_database
 
+pytestmark = pytest.mark.both_engines  # tests/conftest.py: on SQLite and PostgreSQL
+
 FULL_FILTER = IncidentFilter(
     text="al-Assad rocket",
     since=datetime(2024, 1, 1, tzinfo=UTC),
@@ -103,6 +105,7 @@ def test_a_view_is_checked_when_saved(services: Services) -> None:
         services.saved_views.create(replace(IRAQ, name="IRAQ, VERIFIED"))
 
 
+@pytest.mark.file_only  # edits the SQLite file around incidentlog
 def test_a_stored_view_with_content_this_version_cannot_read_still_loads(
     db_path: Path, services: Services
 ) -> None:
@@ -156,6 +159,7 @@ def test_a_log_of_the_previous_format_is_migrated_and_gains_saved_views(
         assert [v.name for v in services.saved_views.list()] == ["Iraq, verified"]
 
 
+@pytest.mark.file_only  # edits the SQLite file around incidentlog
 def test_check_finds_a_view_changed_around_incidentlog(db_path: Path, services: Services) -> None:
     from incidentlog.store.check import check_database
 

@@ -15,6 +15,8 @@ from incidentlog.domain.when import parse_local
 from incidentlog.services import Changes, Services
 from incidentlog.store.audit import verify_chain
 
+pytestmark = pytest.mark.both_engines
+
 AL_ASSAD = Incident(
     title="Iranian-backed militants attack al-Assad Airbase",
     occurred=parse_local("~2024-01-20 18:30", "Asia/Baghdad"),
@@ -69,6 +71,7 @@ def test_update_audits_only_changed_fields(services: Services) -> None:
     assert unchanged.changes.empty and unchanged.record.meta.version == 2
 
 
+@pytest.mark.file_only  # on a server the actor is the login: tests/unit/test_server.py
 def test_a_stale_version_is_a_conflict_that_names_who(services: Services,
                                                       database) -> None:  # type: ignore[no-untyped-def]
     stored = services.incidents.create(AL_ASSAD).record
@@ -180,6 +183,7 @@ def test_source_update_and_conflict(services: Services) -> None:
         services.sources.update(replace(source, outlet="U.S. Central Command"))
 
 
+@pytest.mark.file_only  # drops SQLite's trigger; on a server: tests/unit/test_server.py
 def test_the_audit_log_is_append_only_and_chained(services: Services, db_path: Path) -> None:
     uid = services.incidents.create(AL_ASSAD).record.meta.uid
     services.incidents.set_status(uid, Status.IN_REVIEW)

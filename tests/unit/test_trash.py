@@ -15,6 +15,8 @@ from incidentlog.store.audit import verify_chain
 from incidentlog.store.check import check_database
 from incidentlog.store.database import Database, open_database
 
+pytestmark = pytest.mark.both_engines  # tests/conftest.py: on SQLite and PostgreSQL
+
 BASE = Incident(title="Rocket attack", occurred=parse_local("2024-01-20", "Asia/Baghdad"),
                 country="IQ")
 
@@ -24,6 +26,7 @@ def incidents(services: Services, count: int) -> list[str]:
             for n in range(count)]
 
 
+@pytest.mark.file_only  # two actors on one connection: on a server the actor is the login
 def test_the_trash_pages_newest_first_with_who_deleted_each(database: Database) -> None:
     alice, bob = Services(database, actor="alice"), Services(database, actor="bob")
     uids = incidents(alice, 7)
@@ -130,11 +133,11 @@ def test_a_source_cited_by_a_live_incident_or_quote_is_not_purged(services: Serv
     assert check_database(services.database) == []
 
 
-def test_the_trash_is_read_only_in_a_read_only_log(db_path, services: Services) -> None:  # type: ignore[no-untyped-def]
+def test_the_trash_is_read_only_in_a_read_only_log(db_target, services: Services) -> None:  # type: ignore[no-untyped-def]
     [uid] = incidents(services, 1)
     services.incidents.delete(uid)
     services.database.close()
-    with open_database(db_path, read_only=True) as db:
+    with open_database(db_target, read_only=True) as db:
         reader = Services(db)
         assert [i.record.meta.uid for i in reader.incidents.trash().items] == [uid]
         with pytest.raises(ReadOnlyError):

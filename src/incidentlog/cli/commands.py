@@ -33,12 +33,15 @@ from incidentlog.paths import default_database_path
 DEMO_RESOURCE = ("demo", "demo.json")
 
 #: Commands that change the database, refused with the global ``--read-only``.
-WRITING_COMMANDS = frozenset({"init", "demo", "import", "restore"})
+WRITING_COMMANDS = frozenset({"init", "demo", "import", "restore", "grant", "copy"})
 
 
 def _database_path(args: argparse.Namespace) -> Path:
-    """The ``--db``: a regular file or a path that does not exist yet (else a usage error)."""
-    db: Path | None = getattr(args, "db", None)
+    """The ``--db``: a regular file or a path that does not exist yet (else a usage error);
+    a server's address is taken as it is (``_server`` tells which)."""
+    db: Path | str | None = getattr(args, "db", None)
+    if isinstance(db, str):
+        return db  # type: ignore[return-value]  # a server: open_database takes it as it is
     path = (db if db is not None else default_database_path()).absolute()
     _refuse_unless_regular(path, "The database", allowed=())
     return path
@@ -47,9 +50,16 @@ def _database_path(args: argparse.Namespace) -> Path:
 def _existing_database_path(args: argparse.Namespace) -> Path:
     """The ``--db`` of a command that reads: it must exist, it is never created."""
     path = _database_path(args)
-    if not path.exists():
+    if not _server(path) and not path.exists():
         raise StorageError(f"There is no database at {path}.", str(path))
     return path
+
+
+def _server(path: object) -> bool:
+    """True when the ``--db`` names a log on a server (``postgresql://…``)."""
+    from incidentlog.store.server_address import is_server
+
+    return is_server(path)
 
 
 def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
@@ -57,6 +67,11 @@ def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
     from incidentlog.store.file_format import head_revision
 
     path = _database_path(args)
+    if _server(path):
+        from incidentlog.store.server import init_server
+
+        print(init_server(str(path)), file=out)
+        return 0
     _warn_about_location(path)
     existed = path.is_file() and path.stat().st_size > 0
     upgrade = existed and inspect_file(path).revision != head_revision()
@@ -80,7 +95,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     demo = resources.files("incidentlog.resources").joinpath(*DEMO_RESOURCE)
     if not demo.is_file():
         raise StorageError("The demo data set is missing from this installation of incidentlog.")
-    backup = _pre_import_backup(path)
+    backup = None if _server(path) else _pre_import_backup(path)
     with (
         resources.as_file(demo) as demo_file,
         _progress("Loading") as progress,
@@ -124,7 +139,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     if args.dry_run:
         # The dry run itself rolls back, but an upgrade on opening would be a real write.
         path = _existing_database_path(args)
-        if inspect_file(path).revision != head_revision():
+        if not _server(path) and inspect_file(path).revision != head_revision():
             raise StorageError(
                 f"{path} was made by an older incidentlog and must be upgraded before a dry "
                 f"run; run 'incidentlog init --db {path}' first (it makes a backup).",
@@ -132,7 +147,8 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
             )
     else:
         path = _database_path(args)
-        backup = _pre_import_backup(path, keep=args.keep)
+        # A server's backups are the administrator's and 'incidentlog backup' (docs/team.md).
+        backup = None if _server(path) else _pre_import_backup(path, keep=args.keep)
     with (
         _progress("Checking" if args.dry_run else "Importing") as progress,
         open_database(path, backup_keep=args.keep) as database,
@@ -205,6 +221,8 @@ def cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
     from incidentlog.store.database import inspect_file
 
     path = _existing_database_path(args)
+    if _server(path):
+        return _backup_server(str(path), args, out)
     inspect_file(path)  # refuse a file that is not ours before reading it any further
     target: Path | None = args.out.absolute() if args.out is not None else None
     if target is not None:
@@ -232,10 +250,30 @@ def cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
     return 1
 
 
+def _backup_server(url: str, args: argparse.Namespace, out: TextIO) -> int:
+    """A server log's backup: a verified log file (``--out`` a file or a folder)."""
+    from incidentlog.exchange.copy import backup_server
+    from incidentlog.store.database import open_database
+
+    if args.out is None or args.keep is not None:
+        raise UsageError("a server log's backup needs --out (a new file, or a folder), and "
+                         "keeps no series (no --keep)")
+    target: Path = args.out.absolute()
+    _refuse_unless_regular(target, "The backup target", allowed=("a folder",))
+    _require_writable(target)
+    with open_database(url, read_only=True) as database:
+        written, _report = backup_server(database, target)
+    print(written, file=out)
+    return 0
+
+
 def cmd_restore(args: argparse.Namespace, out: TextIO) -> int:
     from incidentlog.store.restore import backup_problems, restore_backup
 
     path = _database_path(args)
+    if _server(path):
+        raise UsageError("a backup is restored to a file; a server's administrator restores "
+                         "a server log (docs/team.md)")
     backup: Path = args.backup.absolute()
     if not backup.is_file():
         raise StorageError(f"There is no backup at {backup}.", str(backup))
@@ -253,6 +291,35 @@ def cmd_restore(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_grant(args: argparse.Namespace, out: TextIO) -> int:
+    from incidentlog.store.server import grant
+
+    path = _database_path(args)
+    if not _server(path):
+        raise UsageError("--db: roles are given on a server log (postgresql://…); a file "
+                         "is its user's alone")
+    print(grant(str(path), args.user, args.role), file=out)
+    return 0
+
+
+def cmd_copy(args: argparse.Namespace, out: TextIO) -> int:
+    from incidentlog.exchange.copy import copy_log
+    from incidentlog.store.database import open_database
+
+    source, target = (str(p if _server(p) else Path(p).absolute())
+                      for p in (args.source, args.target))
+    if not _server(source) and not Path(source).is_file():
+        raise StorageError(f"There is no log at {source}.", source)
+    if not _server(target):
+        _refuse_unless_regular(Path(target), "The copy's target", allowed=())
+    with open_database(source, read_only=True) as reading, open_database(target) as writing:
+        report = copy_log(reading, writing)
+        print(report.summary(reading.location, writing.location), file=out)
+    for problem in report.problems:
+        _fail(f"warning: {problem}")
+    return 1 if report.problems else 0
+
+
 def cmd_self_test(args: argparse.Namespace, out: TextIO) -> int:
     from incidentlog.selftest import run
 
@@ -267,5 +334,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "check": cmd_check,
     "backup": cmd_backup,
     "restore": cmd_restore,
+    "grant": cmd_grant,
+    "copy": cmd_copy,
     "self-test": cmd_self_test,
 }

@@ -181,6 +181,14 @@ def _path(text: str) -> Path:
     return Path(text).expanduser()
 
 
+def _database(text: str) -> Path | str:
+    """``--db``: a file, or a server's address ``postgresql://user@host:port/db`` kept as
+    typed (a path would fold its ``//``)."""
+    from incidentlog.store.server_address import is_server
+
+    return text if is_server(text) else _path(text)
+
+
 # --- the parser ----------------------------------------------------------------
 
 
@@ -202,7 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument(
-        "--db", type=_path, metavar="PATH", help="the database file (default: see below)"
+        "--db", type=_database, metavar="PATH",
+        help="the database file, or postgresql://user@host:port/db for a log on a server "
+        "(default: see below)"
     )
     parser.add_argument(
         "--read-only",
@@ -222,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.options_before_command = ("--read-only",)
         # SUPPRESS: without the option here, keep the value given before the command.
         sub.add_argument(
-            "--db", type=_path, metavar="PATH", default=argparse.SUPPRESS, help="the database file"
+            "--db", type=_database, metavar="PATH", default=argparse.SUPPRESS,
+            help="the database file, or postgresql://user@host:port/db"
         )
         return sub
 
@@ -239,6 +250,17 @@ def build_parser() -> argparse.ArgumentParser:
             "restore", "put a backup in place of the database (the current file is set aside)"
         )
     )
+    _grant_options(command("grant", "give a login of the server a role on a server log: "
+                           "reader, officer or lead (docs/team.md)"))
+    copy = commands.add_parser(  # no --db: it names both logs
+        "copy", help="copy a whole log from a file to a server, or back (docs/team.md)",
+        description="copy a whole log, record for record with its audit log, into a new "
+        "empty log: a file to a PostgreSQL server (postgresql://…) or back; verified by "
+        "counting every table and comparing the JSON exports of both")
+    copy.add_argument("--from", dest="source", type=_database, required=True,
+                      metavar="PATH", help="the log to copy: a file or postgresql://…")
+    copy.add_argument("--to", dest="target", type=_database, required=True,
+                      metavar="PATH", help="a new or empty log: a file or postgresql://…")
     commands.add_parser(  # no --db: it works in a folder of its own
         "self-test",
         help="check that this installation works",
@@ -246,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
         "folder, load the demo data, export JSON and CSV, check them, open the main window",
     )
     return parser
+
+
+def _grant_options(grant: argparse.ArgumentParser) -> None:
+    grant.add_argument("user", help="the server login (created by the administrator)")
+    grant.add_argument("role", choices=("reader", "officer", "lead"),
+                       help="reader: sees only; officer: enters and edits; lead: also purges")
 
 
 def _import_options(importer: argparse.ArgumentParser) -> None:

@@ -35,7 +35,8 @@ class Services:
 
     def __init__(self, database: Database, actor: str | None = None) -> None:
         self.database = database
-        self.actor = actor or default_actor()
+        # On a server the audit log records the database login, whatever name is given.
+        self.actor = database.login or actor or default_actor()
         self.notifier = ChangeNotifier()
         self.incidents = IncidentService(database, self.actor, self.notifier)
         self.sources = SourceService(database, self.actor, self.notifier)

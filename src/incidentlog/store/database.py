@@ -36,12 +36,14 @@ from incidentlog.store.file_format import (
     head_revision,
     known_revisions,
 )
+from incidentlog.store.postgres import integrity_message
 from incidentlog.store.safe_paths import (
     make_private_folder,
     refuse_unless_regular,
     remove_stale_spools,
 )
 from incidentlog.store.schema import vocabulary_table
+from incidentlog.store.server_address import is_server
 
 #: Below this size the whole file is checked on open (``PRAGMA quick_check``);
 #: above it only the header and schema, since a full check of a million
@@ -80,11 +82,26 @@ def translate_errors(path: str | None = None) -> Iterator[None]:
 
 
 def storage_error(exc: BaseException | None, path: str | None) -> Exception:
+    integrity = integrity_message(exc)
+    if integrity is not None:
+        return StorageError(f"The database refused the change: {integrity}.", path)
     text = str(exc).lower()
     where = f" ({path})" if path else ""
     if "readonly" in text or "read-only" in text or "query_only" in text:
         return ReadOnlyError(f"The database{where}")
-    if "locked" in text or "busy" in text:
+    if "connection" in text and any(w in text for w in ("terminat", "closed", "lost")):
+        return StorageError(
+            f"The connection to the database{where} was lost; the change was not made "
+            "(a transaction is kept whole or not at all). Try again.",
+            path,
+        )
+    if "permission denied" in text:  # a server's role that may not do this (docs/team.md)
+        return StorageError(
+            f"The server refused the change{where}: your role may not do this "
+            f"({str(exc).strip().splitlines()[0]}). Nothing was changed.",
+            path,
+        )
+    if "locked" in text or "busy" in text or "lock timeout" in text:
         return StorageError(
             f"The database{where} is busy: another program is writing to it. "
             "Nothing was changed; try again in a moment.",
@@ -111,7 +128,7 @@ def storage_error(exc: BaseException | None, path: str | None) -> Exception:
 
 def _is_busy(exc: DBAPIError) -> bool:
     text = str(exc.orig).lower()
-    return "locked" in text or "busy" in text
+    return "locked" in text or "busy" in text or "lock timeout" in text
 
 
 #: How often a write waiting for an import tells ``Database.on_wait``.
@@ -146,10 +163,17 @@ class Database:
         #: its whole transaction); 0: refused as busy (``StorageError``) after the busy
         #: timeout. The window is patient: a desk officer's save waits and succeeds.
         self.patience_s = 0.0
+        #: The server's name for who is connected (its login), which the audit log records;
+        #: None for a file, whose user names themself.
+        self.login: str | None = None
+        #: How a server log is shown (its address without the password); None for a file.
+        self.display: str | None = None
 
     @property
     def location(self) -> str:
-        return str(self.path) if self.path else self.engine.url.render_as_string()
+        if self.path:
+            return str(self.path)
+        return self.display or self.engine.url.render_as_string()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -408,7 +432,8 @@ def open_database(
     backup_dir: Path | None = None,
     backup_keep: int | None = None,
 ) -> Database:
-    """Open (creating or migrating as needed) the SQLite database at ``target``.
+    """Open (creating or migrating as needed) the SQLite database at ``target``, or the
+    log on a server for ``postgresql://user@host:port/db`` (store/server.py).
 
     - a path that does not exist is created at the latest schema (not when
       ``read_only``);
@@ -421,6 +446,10 @@ def open_database(
       device, a symbolic link) raises ``StorageError`` before anything opens it;
     - opened for writing, the spool folders of killed imports beside it are removed.
     """
+    if is_server(target):
+        from incidentlog.store.server import open_server
+
+        return open_server(str(target), read_only=read_only)
     path = Path(target).expanduser().absolute()
     # A folder, a pipe, a device or a link is refused before anything opens it: a pipe
     # would hang the read, and creating a database over any of them would destroy it.

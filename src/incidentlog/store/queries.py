@@ -186,11 +186,19 @@ def incident_conditions(
 
 
 def _sort_columns(sort: Sort) -> list[Any]:
+    """The ORDER BY of a sort. Empty values come first ascending and last descending on
+    every engine: SQLite's order, which ``incident_page``'s keys assume (PostgreSQL's
+    default is the reverse; its indexes on such columns are built NULLS FIRST to match,
+    store/postgres_sql.py)."""
     if sort.column not in INCIDENT_SORT_COLUMNS:
         raise ValueError(f"cannot sort incidents by {sort.column!r}")
     column = incident_table.c[sort.column]
-    key = [column, incident_table.c.id]
-    return [c.desc() for c in key] if sort.descending else key
+    if not column.nullable:
+        key = [column, incident_table.c.id]
+        return [c.desc() for c in key] if sort.descending else key
+    if sort.descending:
+        return [column.desc().nulls_last(), incident_table.c.id.desc()]
+    return [column.asc().nulls_first(), incident_table.c.id]
 
 
 def count_incidents(connection: Connection, flt: IncidentFilter, backend: Backend) -> int:
@@ -243,7 +251,7 @@ def id_chunks(
     params = compiled.construct_params()
     positional = [params[name] for name in compiled.positiontup or ()]
     statement = str(compiled)
-    if index is not None:
+    if index is not None and connection.dialect.name == "sqlite":  # only SQLite takes hints
         statement, hinted = _FROM_INCIDENT.subn(f"FROM incident INDEXED BY {index}", statement, 1)
         if not hinted:
             raise ValueError("the query does not read the incident table")

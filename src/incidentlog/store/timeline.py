@@ -135,7 +135,8 @@ def count_starting(
     if cap is not None:
         inner += " LIMIT :tl_cap"
         params["tl_cap"] = cap
-    return int(connection.execute(text(f"SELECT count(*) FROM ({inner})"), params).scalar_one())
+    sql = f"SELECT count(*) FROM ({inner}) AS few"
+    return int(connection.execute(text(sql), params).scalar_one())
 
 
 def count_long_candidates(
@@ -163,7 +164,7 @@ def count_long_candidates(
             f"SELECT 1 FROM {_from(backend, covering_index(flt, None))} WHERE {where.sql} "
             f"AND occurred_at >= :tl_lo{number} AND occurred_at < :tl_hi{number}"
         )
-    sql = f"SELECT count(*) FROM ({' UNION ALL '.join(parts)} LIMIT :tl_cap)"
+    sql = f"SELECT count(*) FROM ({' UNION ALL '.join(parts)} LIMIT :tl_cap) AS few"
     return int(connection.execute(text(sql), params).scalar_one())
 
 

@@ -49,7 +49,7 @@ def quote_count(
     hint = "INDEXED BY ix_quote_said" if backend.name == "sqlite" else ""
     sql = (
         f"SELECT count(*) FROM (SELECT 1 FROM quote {hint} WHERE deleted_at IS NULL "
-        "AND said_at >= :tl_start AND said_at < :tl_end LIMIT :tl_cap)"
+        "AND said_at >= :tl_start AND said_at < :tl_end LIMIT :tl_cap) AS few"
     )
     return int(connection.execute(text(sql), params).scalar_one())
 

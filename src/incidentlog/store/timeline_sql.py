@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, cast
 
 from sqlalchemy import select
-from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.engine.interfaces import BindTyping, Dialect
 
 from incidentlog.domain import calendar
 from incidentlog.domain.query import IncidentFilter
@@ -88,6 +88,8 @@ def _where(flt: IncidentFilter, backend: Backend, dialect: Dialect) -> _Where:
 def _compiled_where(flt: IncidentFilter, backend: Backend, dialect_class: type) -> _Where:
     statement = select(incident_table.c.id).where(*incident_conditions(flt, backend))
     named = dialect_class(paramstyle="named")
+    # psycopg's dialect writes ``:p::VARCHAR``, which text() would not take for a parameter.
+    named.bind_typing = BindTyping.NONE
     compiled = statement.compile(dialect=named, compile_kwargs={"render_postcompile": True})
     sql = str(compiled)
     head, separator, where = sql.partition("\nWHERE ")

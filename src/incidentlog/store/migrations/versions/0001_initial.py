@@ -6,7 +6,9 @@ Create Date: 2026-11-24
 
 The tables of store/schema.py as they were at 0.1, plus what only SQL can say:
 the FTS5 index over the incidents' text kept in step by triggers, and
-triggers that make the audit log append-only.
+triggers that make the audit log append-only. On PostgreSQL the full-text index
+is a GIN index over an expression (store/postgres_sql.py), and the same triggers
+are PL/pgSQL.
 """
 
 from __future__ import annotations
@@ -325,6 +327,11 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for statement in SQLITE_UPGRADE:
             op.execute(statement)
+    elif op.get_bind().dialect.name == "postgresql":
+        from incidentlog.store.postgres_sql import schema_statements
+
+        for statement in schema_statements(op.get_bind()):
+            op.execute(statement)
 
 
 FTS_COLUMNS = "ref, title, summary, place, admin1, perpetrator, target, weapons, event_type"
@@ -360,6 +367,11 @@ SQLITE_DOWNGRADE = (
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for statement in SQLITE_DOWNGRADE:
+            op.execute(statement)
+    elif op.get_bind().dialect.name == "postgresql":
+        from incidentlog.store.postgres_sql import DROP_STATEMENTS
+
+        for statement in DROP_STATEMENTS:
             op.execute(statement)
     with op.batch_alter_table("quote", schema=None) as batch_op:
         batch_op.drop_index(

@@ -46,6 +46,11 @@ def upgrade() -> None:
             sqlite_where=sa.text("deleted_at IS NULL"),
             postgresql_where=sa.text("deleted_at IS NULL"),
         )
+    if op.get_bind().dialect.name == "postgresql":  # changes announced (store/postgres_sql.py)
+        from incidentlog.store.postgres_sql import notify_statements
+
+        for statement in notify_statements("period"):
+            op.execute(statement)
 
 
 def downgrade() -> None:

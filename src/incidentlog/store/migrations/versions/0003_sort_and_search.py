@@ -12,7 +12,8 @@ Create Date: 2026-11-24
 - ``incident_fts_vocab`` lists the terms of the full-text index, so that the
   prefix of the last word typed can be spelled out as the terms it starts:
   FTS5 answers a spelled-out term in a fraction of the time of a prefix query
-  (store/backend.py, ``text_search``).
+  (store/backend.py, ``text_search``). SQLite only: PostgreSQL's GIN index
+  answers a prefix by itself.
 """
 
 from __future__ import annotations
@@ -44,11 +45,18 @@ def upgrade() -> None:
             sqlite_where=LIVE,
             postgresql_where=LIVE,
         )
-    op.execute("CREATE VIRTUAL TABLE incident_fts_vocab USING fts5vocab(incident_fts, 'row')")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("CREATE VIRTUAL TABLE incident_fts_vocab USING fts5vocab(incident_fts, 'row')")
+    elif op.get_bind().dialect.name == "postgresql":  # the country sort's order, NULLS FIRST
+        from incidentlog.store.postgres_sql import nulls_first_statements
+
+        for statement in nulls_first_statements(("ix_incident_country_id", "country")):
+            op.execute(statement)
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE IF EXISTS incident_fts_vocab")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TABLE IF EXISTS incident_fts_vocab")
     with op.batch_alter_table("incident", schema=None) as batch_op:
         batch_op.drop_index("ix_incident_country_id")
         for name, column in COVERED.items():

@@ -1,0 +1,178 @@
+"""The SQL that only PostgreSQL has: the full-text expression, triggers, identity, roles.
+
+The first migration runs ``schema_statements`` on a server (its SQLite branch makes
+the FTS5 table and SQLite triggers instead). What is written here is part of the
+schema of every server log: a change to it needs a new migration, not an edit.
+
+- Full-text search: ``incident_document(ref, title, …)`` is the ``tsvector`` of an
+  incident's text with the ``simple`` configuration (no stemming, no stop words:
+  English and Arabic words in one log are indexed alike), accents folded by
+  ``unaccent`` where the server has it and punctuation read as spaces, as FTS5's
+  ``unicode61 remove_diacritics 2`` tokenizer does; a GIN index over that
+  expression answers ``@@``, prefixes included (docs/team.md).
+- ``audit_log`` refuses UPDATE, DELETE and TRUNCATE (a trigger, as on SQLite).
+- ``incidentlog_changed`` NOTIFYs channel ``incidentlog`` after each statement that
+  changes a record table, naming the table, the operation and the uids changed
+  (``*`` when more than ``NOTIFY_UIDS``), so that another connection can LISTEN
+  and refresh what it shows.
+- ``incidentlog_identity`` holds the application id ("ILOG", as SQLite's
+  ``PRAGMA application_id``): a database without it is another application's.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from incidentlog.store.file_format import APPLICATION_ID
+
+FTS_COLUMNS = ("ref", "title", "summary", "place", "admin1", "perpetrator", "target",
+               "weapons", "event_type")
+#: The expression the GIN index is built on; a query must spell it the same to use it.
+DOCUMENT = f"incident_document({', '.join(f'incident.{c}' for c in FTS_COLUMNS)})"
+IDENTITY_TABLE = "incidentlog_identity"
+NOTIFY_CHANNEL = "incidentlog"
+NOTIFY_UIDS = 50
+#: The tables whose changes are announced on ``NOTIFY_CHANNEL``.
+NOTIFIED_TABLES = ("incident", "source", "quote", "period", "saved_view")
+
+
+def _word_functions(schema: str, unaccent_schema: str | None) -> list[str]:
+    folded = (f'"{unaccent_schema}".unaccent(\'"{unaccent_schema}".unaccent\'::regdictionary, $1)'
+              if unaccent_schema else "$1")
+    return [
+        # Accents folded (the query's words go through this too).
+        f"""CREATE FUNCTION incidentlog_fold(text) RETURNS text
+            LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT {folded} $$""",
+        # Folded, and punctuation read as space ("al-Assad", "example.com": two words each).
+        f"""CREATE FUNCTION incidentlog_words(text) RETURNS text
+            LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+            AS $$ SELECT regexp_replace("{schema}".incidentlog_fold($1), '[[:punct:]]+', ' ', 'g')
+            $$""",
+    ]
+
+
+def _unaccent_schema(connection: Connection) -> str | None:
+    """Where ``unaccent`` is (created here when the server has it), or None."""
+    available = connection.exec_driver_sql(
+        "SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent'").first()
+    if available is None:
+        return None
+    connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
+    row = connection.exec_driver_sql(
+        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'unaccent'"
+    ).first()
+    return None if row is None else str(row[0]).strip('"')
+
+
+def schema_statements(connection: Connection) -> list[str]:
+    """What the first migration runs on PostgreSQL after creating the tables."""
+    schema = str(connection.exec_driver_sql("SELECT current_schema()").scalar_one())
+    parameters = ", ".join(f"{column} text" for column in FTS_COLUMNS)
+    arguments = ", ".join(f"${i}" for i in range(1, len(FTS_COLUMNS) + 1))
+    statements = [
+        *_word_functions(schema, _unaccent_schema(connection)),
+        f"""CREATE FUNCTION incident_document({parameters}) RETURNS tsvector
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            AS $$ SELECT to_tsvector('pg_catalog.simple'::regconfig,
+                "{schema}".incidentlog_words(concat_ws(' ', {arguments}))) $$""",
+        f"CREATE INDEX ix_incident_fts ON incident USING gin ({DOCUMENT.replace('incident.', '')})",
+        """CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql
+            AS $$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$""",
+        """CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
+            FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()""",
+        """CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+            FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()""",
+        f"""CREATE FUNCTION incidentlog_changed() RETURNS trigger LANGUAGE plpgsql
+            AS $$
+            DECLARE
+                uids text;
+                n integer;
+            BEGIN
+                SELECT count(*), string_agg(uid, ',')
+                  INTO n, uids FROM (SELECT uid FROM changed LIMIT {NOTIFY_UIDS + 1}) AS few;
+                IF n > 0 THEN
+                    PERFORM pg_notify('{NOTIFY_CHANNEL}', TG_TABLE_NAME || ' ' || lower(TG_OP)
+                        || ' ' || CASE WHEN n > {NOTIFY_UIDS} THEN '*' ELSE uids END);
+                END IF;
+                RETURN NULL;
+            END $$""",
+        f"CREATE TABLE {IDENTITY_TABLE} (application_id integer NOT NULL)",
+        f"INSERT INTO {IDENTITY_TABLE} (application_id) VALUES ({APPLICATION_ID})",
+    ]
+    for table in ("incident", "source", "quote"):  # the others come with their migrations
+        statements.extend(notify_statements(table))
+    statements.extend(nulls_first_statements(("ix_incident_place", "place"),
+                                             ("ix_incident_perpetrator", "perpetrator")))
+    return statements
+
+
+def nulls_first_statements(*indexes: tuple[str, str]) -> list[str]:
+    """The sort indexes ``(column, id)`` of nullable columns again, NULLS FIRST: the
+    table's order (empty values first ascending, as on SQLite) then walks them."""
+    statements: list[str] = []
+    for name, column in indexes:
+        statements += [f"DROP INDEX {name}",
+                       f"CREATE INDEX {name} ON incident ({column} NULLS FIRST, id) "
+                       "WHERE deleted_at IS NULL"]
+    return statements
+
+
+def notify_statements(table: str) -> list[str]:
+    """The triggers that announce the changes of ``table`` on ``NOTIFY_CHANNEL``."""
+    return [f"""CREATE TRIGGER {table}_changed_{operation.lower()} AFTER {operation}
+                ON {table} REFERENCING {transition} TABLE AS changed
+                FOR EACH STATEMENT EXECUTE FUNCTION incidentlog_changed()"""
+            for operation, transition in (("INSERT", "NEW"), ("UPDATE", "NEW"),
+                                          ("DELETE", "OLD"))]
+
+
+DROP_STATEMENTS = (
+    *(f"DROP TRIGGER IF EXISTS {table}_changed_{operation} ON {table}"
+      for table in NOTIFIED_TABLES for operation in ("insert", "update", "delete")),
+    "DROP FUNCTION IF EXISTS incidentlog_changed()",
+    f"DROP TABLE IF EXISTS {IDENTITY_TABLE}",
+    "DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log",
+    "DROP TRIGGER IF EXISTS audit_log_no_update ON audit_log",
+    "DROP FUNCTION IF EXISTS audit_log_append_only()",
+    "DROP INDEX IF EXISTS ix_incident_fts",
+    f"DROP FUNCTION IF EXISTS incident_document({', '.join('text' for _ in FTS_COLUMNS)})",
+    "DROP FUNCTION IF EXISTS incidentlog_words(text)",
+    "DROP FUNCTION IF EXISTS incidentlog_fold(text)",
+)
+
+# --- roles --------------------------------------------------------------------------------
+
+READER, OFFICER, LEAD = "incidentlog_reader", "incidentlog_officer", "incidentlog_lead"
+ROLES = {"reader": READER, "officer": OFFICER, "lead": LEAD}
+#: Tables an officer may DELETE rows of: links and tags are replaced on every save. Records
+#: themselves go to the trash (an UPDATE); only a lead may purge them (DELETE).
+OFFICER_DELETES = ("incident_tag", "incident_source", "record_lineage", "vocabulary")
+
+
+def role_statements(tables: list[str], schema: str) -> list[str]:
+    """Create the three roles if missing and grant them what each may do, on ``tables``.
+
+    Idempotent: run at every ``init``/migration, so that a table a later migration adds is
+    granted too. The audit log takes INSERT from officers and leads, never UPDATE or DELETE
+    (the trigger refuses those even to the owner; only the owner can drop it).
+    """
+    statements = [
+        f"""DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
+                CREATE ROLE {role} NOLOGIN;
+            END IF; END $$"""
+        for role in (READER, OFFICER, LEAD)
+    ]
+    statements += [f"GRANT {READER} TO {OFFICER}", f"GRANT {OFFICER} TO {LEAD}"]
+    statements.append(f"GRANT USAGE ON SCHEMA \"{schema}\" TO {READER}")
+    records = [t for t in tables if t not in ("audit_log", "alembic_version", IDENTITY_TABLE)]
+    for table in tables:
+        statements.append(f"GRANT SELECT ON {table} TO {READER}")
+    for table in records:
+        deletes = ", DELETE" if table in OFFICER_DELETES else ""
+        statements.append(f"GRANT INSERT, UPDATE{deletes} ON {table} TO {OFFICER}")
+        if not deletes:
+            statements.append(f"GRANT DELETE ON {table} TO {LEAD}")
+    statements.append(f"GRANT INSERT ON audit_log TO {OFFICER}")
+    statements.append(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA \"{schema}\" TO {OFFICER}")
+    return statements

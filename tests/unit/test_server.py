@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from incidentlog import cli
+from incidentlog.domain.enums import Status
 from incidentlog.domain.errors import ConflictError, ReadOnlyError, StorageError
 from incidentlog.domain.records import Incident
 from incidentlog.domain.when import parse_local
@@ -383,3 +384,24 @@ def test_a_connection_dropped_during_a_save_leaves_nothing_half_written(
             assert connection.exec_driver_sql("SELECT count(*) FROM audit_log").scalar() == 0
         officer.incidents.create(AL_ASSAD)  # and the log goes on
         assert officer.incident_query.count() == 1
+
+
+def test_only_a_lead_takes_an_incident_another_user_verified_back(
+        pg_server: PgServer, log: str) -> None:
+    with as_login(pg_server, log, "officer") as verifier:
+        uid = verifier.incidents.create(AL_ASSAD).record.meta.uid or ""
+        verifier.incidents.set_status(uid, Status.IN_REVIEW)
+        verifier.incidents.set_status(uid, Status.VERIFIED)
+    with as_login(pg_server, log, "officer") as colleague:
+        for back in (Status.IN_REVIEW, Status.DRAFT):  # re-open, or undo the verification
+            with pytest.raises(StorageError, match="only a lead may take an incident"):
+                colleague.incidents.set_status(uid, back, check_transition=False)
+        assert colleague.incidents.get(uid).status is Status.VERIFIED
+        colleague.incidents.set_status(uid, Status.DISPUTED)  # a verdict of its own: allowed
+        colleague.incidents.set_status(uid, Status.VERIFIED)
+        colleague.incidents.set_status(uid, Status.IN_REVIEW)  # its own verification
+    with as_login(pg_server, log, "officer") as verifier_again:
+        verifier_again.incidents.set_status(uid, Status.VERIFIED)
+    with as_login(pg_server, log, "lead") as lead:
+        lead.incidents.set_status(uid, Status.DRAFT, check_transition=False)
+        assert lead.incidents.get(uid).status is Status.DRAFT

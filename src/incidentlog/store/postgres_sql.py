@@ -15,6 +15,10 @@ schema of every server log: a change to it needs a new migration, not an edit.
   changes a record table, naming the table, the operation and the uids changed
   (``*`` when more than ``NOTIFY_UIDS``), so that another connection can LISTEN
   and refresh what it shows.
+- ``incident_back_to_draft`` lets only a lead (or a superuser) take an incident
+  that another login verified back to review or draft (re-open, or undo of the
+  verification): the review of a colleague is not undone by an officer,
+  whatever the application does. Disputing it stays open to all who edit.
 - ``incidentlog_identity`` holds the application id ("ILOG", as SQLite's
   ``PRAGMA application_id``): a database without it is another application's.
 """
@@ -96,6 +100,21 @@ def schema_statements(connection: Connection) -> list[str]:
                 END IF;
                 RETURN NULL;
             END $$""",
+        f"""CREATE FUNCTION incident_back_to_draft() RETURNS trigger LANGUAGE plpgsql
+            AS $$ BEGIN
+                IF OLD.status = 'verified' AND NEW.status IN ('in_review', 'draft')
+                   AND OLD.updated_by IS DISTINCT FROM current_user
+                   AND NOT pg_has_role(current_user, '{LEAD}', 'MEMBER')
+                   AND NOT EXISTS (SELECT 1 FROM pg_roles
+                                   WHERE rolname = current_user AND rolsuper) THEN
+                    RAISE EXCEPTION 'permission denied: only a lead may take an incident '
+                        'another user verified back to review or draft'
+                        USING ERRCODE = 'insufficient_privilege';
+                END IF;
+                RETURN NEW;
+            END $$""",
+        """CREATE TRIGGER incident_verified_back_to_draft BEFORE UPDATE OF status ON incident
+            FOR EACH ROW EXECUTE FUNCTION incident_back_to_draft()""",
         f"CREATE TABLE {IDENTITY_TABLE} (application_id integer NOT NULL)",
         f"INSERT INTO {IDENTITY_TABLE} (application_id) VALUES ({APPLICATION_ID})",
     ]
@@ -130,6 +149,8 @@ DROP_STATEMENTS = (
     *(f"DROP TRIGGER IF EXISTS {table}_changed_{operation} ON {table}"
       for table in NOTIFIED_TABLES for operation in ("insert", "update", "delete")),
     "DROP FUNCTION IF EXISTS incidentlog_changed()",
+    "DROP TRIGGER IF EXISTS incident_verified_back_to_draft ON incident",
+    "DROP FUNCTION IF EXISTS incident_back_to_draft()",
     f"DROP TABLE IF EXISTS {IDENTITY_TABLE}",
     "DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log",
     "DROP TRIGGER IF EXISTS audit_log_no_update ON audit_log",

@@ -14,8 +14,9 @@ import io
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from incidentlog.domain.enums import RecordKind
 from incidentlog.domain.errors import NotFoundError, ReadOnlyError, StorageError
@@ -79,7 +80,7 @@ class EvidenceService:
         blob = put_file(self.store, Path(path), progress)
         return self._attach(blob, path.name, kind, owner_uid)
 
-    def attach_stream(self, reading: BinaryIO, name: str, kind: OwnerKind, owner_uid: str, *,
+    def attach_stream(self, reading: IO[bytes], name: str, kind: OwnerKind, owner_uid: str, *,
                       role: str = "file", details: Mapping[str, Any] | None = None,
                       action: CustodyAction = CustodyAction.ATTACH) -> Attachment:
         """Keep what ``reading`` gives (a pasted image, a capture) with a record."""
@@ -102,8 +103,7 @@ class EvidenceService:
 
     def _attach(self, blob: StoredBlob, name: str, kind: OwnerKind, owner_uid: str, *,
                 role: str = "file", details: Mapping[str, Any] | None = None,
-                action: CustodyAction = CustodyAction.ATTACH,
-                uid: str | None = None, added: tuple[str, str] | None = None) -> Attachment:
+                action: CustodyAction = CustodyAction.ATTACH) -> Attachment:
         at = _stamp()
         with self._db.write() as connection:
             owner = rows.owner_id(connection, kind, owner_uid)
@@ -115,10 +115,9 @@ class EvidenceService:
                 assert found is not None
                 return found
             attachment = Attachment(
-                uid=uid or new_uid(), owner_kind=kind, owner_uid=owner_uid,
+                uid=new_uid(), owner_kind=kind, owner_uid=owner_uid,
                 sha256=blob.sha256, size=blob.size, media_type=blob.media_type,
-                name=safe_name(name), added_at=added[0] if added else at,
-                added_by=added[1] if added else self._actor, role=role,
+                name=safe_name(name), added_at=at, added_by=self._actor, role=role,
                 details=dict(details or {}),
             )
             rows.insert_row(connection, attachment, owner)
@@ -130,20 +129,31 @@ class EvidenceService:
         self._notify(kind, owner_uid)
         return attachment
 
-    def import_attachment(self, attachment: Attachment, reading: BinaryIO) -> bool:
-        """Add an attachment read from a package (its uid, who added it and when kept);
-        False when the log has it already."""
-        with self._db.read() as connection:
-            if rows.find(connection, attachment.uid) is not None:
-                return False
-        blob = self.store.put(reading, expected_size=attachment.size)
-        if blob.sha256 != attachment.sha256:
-            raise StorageError(f"{attachment.name}: its bytes do not match its hash.")
-        self._attach(blob, attachment.name, attachment.owner_kind, attachment.owner_uid,
-                     role=attachment.role, details=attachment.details,
-                     action=CustodyAction.IMPORT, uid=attachment.uid,
-                     added=(attachment.added_at, attachment.added_by))
-        return True
+    def import_attachments(self, attachments: Iterable[Attachment]) -> int:
+        """Add attachments read from a package, their bytes already in the store, in one
+        transaction; their uid, who added them and when are kept. One the log has
+        already, or whose record is not here (merged into another, in the trash), is
+        left out. Returns how many were added."""
+        at = _stamp()
+        added: set[tuple[OwnerKind, str]] = set()
+        count = 0
+        with self._db.write() as connection:
+            for attachment in attachments:
+                owner = rows.owner_id(connection, attachment.owner_kind, attachment.owner_uid)
+                if owner is None or rows.find(connection, attachment.uid) is not None:
+                    continue
+                if not self.store.has(attachment.sha256):
+                    raise StorageError(f"{attachment.name}: its file is not in the store.")
+                stored = replace(attachment, name=safe_name(attachment.name))
+                rows.insert_row(connection, stored, owner)
+                self._custody(connection, stored, CustodyAction.IMPORT, at, {
+                    "sha256": stored.sha256, "size": stored.size, "name": stored.name,
+                    stored.owner_kind.value: stored.owner_uid})
+                added.add((stored.owner_kind, stored.owner_uid))
+                count += 1
+        for kind, uid in added:
+            self._notify(kind, uid)
+        return count
 
     def _custody(self, connection: Any, attachment: Attachment, action: CustodyAction,
                  at: str, changes: Mapping[str, Any]) -> None:
@@ -178,7 +188,7 @@ class EvidenceService:
         with self._db.read() as connection:
             return audit.history(connection, uid)
 
-    def open(self, attachment: Attachment) -> BinaryIO:
+    def open(self, attachment: Attachment) -> IO[bytes]:
         return self.store.open(attachment.sha256)
 
     # --- changing -------------------------------------------------------------------------

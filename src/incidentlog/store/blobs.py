@@ -26,7 +26,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, Protocol
 
 from incidentlog.domain.errors import StorageError
 from incidentlog.domain.evidence import StoredBlob, is_sha256
@@ -45,12 +45,12 @@ Progress = Callable[[int], None]
 class BlobStore(Protocol):
     """Bytes by hash. Implementations: ``FolderBlobStore`` (a folder beside the log)."""
 
-    def put(self, reading: BinaryIO, *, expected_size: int | None = None,
+    def put(self, reading: IO[bytes], *, expected_size: int | None = None,
             progress: Progress | None = None) -> StoredBlob: ...
 
     def has(self, sha256: str) -> bool: ...
 
-    def open(self, sha256: str) -> BinaryIO: ...
+    def open(self, sha256: str) -> IO[bytes]: ...
 
     def problem(self, sha256: str) -> str | None: ...
 
@@ -104,7 +104,7 @@ class FolderBlobStore:
     def has(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
-    def open(self, sha256: str) -> BinaryIO:
+    def open(self, sha256: str) -> IO[bytes]:
         try:
             return self.path(sha256).open("rb")
         except FileNotFoundError:
@@ -136,7 +136,7 @@ class FolderBlobStore:
 
     # --- putting bytes ------------------------------------------------------------------
 
-    def put(self, reading: BinaryIO, *, expected_size: int | None = None,
+    def put(self, reading: IO[bytes], *, expected_size: int | None = None,
             progress: Progress | None = None) -> StoredBlob:
         """Store what ``reading`` gives, to its end; refuse it if it is not
         ``expected_size`` bytes (the file changed while read). Empty input is refused."""
@@ -167,7 +167,7 @@ class FolderBlobStore:
             temp.unlink(missing_ok=True)  # ours: made by mkstemp above
         return StoredBlob(digest, size, sniff_media_type(head), new=new)
 
-    def _copy(self, reading: BinaryIO, descriptor: int,
+    def _copy(self, reading: IO[bytes], descriptor: int,
               progress: Progress | None) -> tuple[str, int, bytes]:
         hasher = hashlib.sha256()
         size = 0
@@ -208,7 +208,7 @@ class FolderBlobStore:
         return True
 
 
-def file_digest(reading: BinaryIO) -> str:
+def file_digest(reading: IO[bytes]) -> str:
     """The SHA-256 of what ``reading`` gives, read in ``CHUNK``s."""
     hasher = hashlib.sha256()
     while chunk := reading.read(CHUNK):

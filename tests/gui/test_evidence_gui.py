@@ -1,0 +1,123 @@
+"""The source form's evidence: files dropped on it, pasted, listed with hash and size."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QUndoStack
+from PySide6.QtWidgets import QApplication
+
+from incidentlog.domain.evidence import OwnerKind
+from incidentlog.domain.records import Source
+from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
+from incidentlog.gui.forms.evidence_panel import describe
+from incidentlog.gui.forms.source_form import SourceForm
+from incidentlog.gui.settings import Settings
+from incidentlog.services import Services
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def context(services: Services, tmp_path: Path, qapp: QApplication) -> Iterator[AppContext]:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    bus = ChangeBus(services)
+    context = AppContext(services, SelectionState(), bus, QUndoStack(), Settings(settings))
+    yield context
+    context.runner.wait()
+    bus.detach()
+
+
+@pytest.fixture
+def form(qtbot: Any, context: AppContext, services: Services) -> SourceForm:
+    uid = services.sources.create(Source(title="CENTCOM", url="https://example.org/p")).record
+    widget = SourceForm(context)
+    qtbot.addWidget(widget)
+    widget.resize(520, 800)
+    widget.show()
+    widget.load(uid.meta.uid)
+    return widget
+
+
+def _drop(target: Any, paths: list[Path]) -> QDropEvent:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, drop)
+    return drop
+
+
+def test_a_png_and_a_pdf_dropped_on_a_source_are_kept_and_listed(
+    qtbot: Any, form: SourceForm, tmp_path: Path
+) -> None:
+    png, pdf = tmp_path / "shot.png", tmp_path / "statement.pdf"
+    image = QImage(40, 30, QImage.Format.Format_RGB32)
+    image.fill(QColor("navy"))
+    assert image.save(str(png), "PNG")
+    pdf.write_bytes(PDF)
+    drop = _drop(form.title, [png, pdf])  # anywhere on the form, even on a field
+    assert drop.isAccepted()
+    panel = form.evidence
+    qtbot.waitUntil(lambda: len(panel.attachments()) == 2, timeout=10_000)
+    shown = {a.name: a for a in panel.attachments()}
+    assert shown["shot.png"].sha256 == hashlib.sha256(png.read_bytes()).hexdigest()
+    assert shown["statement.pdf"].media_type == "application/pdf"
+    texts = [panel.files.item(i).text() for i in range(panel.files.count())]
+    assert any(hashlib.sha256(PDF).hexdigest()[:16] in text for text in texts)
+    png_item = next(panel.files.item(i) for i in range(panel.files.count())
+                    if panel.files.item(i).text().startswith("shot.png"))
+    assert not png_item.icon().isNull()  # a thumbnail for the image
+    assert form.title.text() == "CENTCOM"  # the drop did not go into the field
+
+
+def test_a_new_unsaved_source_takes_no_files(qtbot: Any, context: AppContext,
+                                             tmp_path: Path) -> None:
+    widget = SourceForm(context)
+    qtbot.addWidget(widget)
+    (tmp_path / "a.png").write_bytes(PDF)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "a.png"))])
+    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter.ignore()
+    QApplication.sendEvent(widget, enter)
+    assert not enter.isAccepted()
+    assert not widget.evidence.attach_button.isEnabled()
+
+
+def test_an_image_pasted_from_the_clipboard_is_kept(
+    qtbot: Any, form: SourceForm, services: Services
+) -> None:
+    image = QImage(4, 3, QImage.Format.Format_RGB32)
+    image.fill(QColor("red"))
+    QGuiApplication.clipboard().setImage(image)
+    try:
+        form.evidence.paste_button.click()
+    finally:
+        QGuiApplication.clipboard().clear()
+    uid = form.uid()
+    assert uid is not None
+    kept = services.evidence.of(OwnerKind.SOURCE, uid)
+    assert [a.media_type for a in kept] == ["image/png"]
+    assert kept[0].name.startswith("pasted-")
+    assert [a.uid for a in form.evidence.attachments()] == [kept[0].uid]
+
+
+def test_a_hostile_name_is_shown_as_plain_text(form: SourceForm, services: Services) -> None:
+    uid = form.uid()
+    assert uid is not None
+    services.evidence.attach_bytes(PDF, "<b>bold<i>\u202e.pdf", OwnerKind.SOURCE, uid)
+    form.evidence.refresh()
+    attachment = form.evidence.attachments()[0]
+    assert describe(attachment).startswith("<b>bold<i>.pdf\n")
+    assert form.evidence.files.item(0).text().startswith("<b>bold<i>.pdf")

@@ -179,7 +179,8 @@ class EvidencePanel(QWidget):
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buffer, b"PNG")
+        # (the stubs want bytes for the format; the binding refuses them at run time)
+        image.save(buffer, "PNG")  # type: ignore[call-overload]
         buffer.close()
         name = f"pasted-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.png"
         try:

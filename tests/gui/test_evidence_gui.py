@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,47 @@ def test_a_hostile_name_is_shown_as_plain_text(form: SourceForm, services: Servi
     attachment = form.evidence.attachments()[0]
     assert describe(attachment).startswith("<b>bold<i>.pdf\n")
     assert form.evidence.files.item(0).text().startswith("<b>bold<i>.pdf")
+
+
+def test_the_sources_table_counts_files_and_captures(qtbot: Any, services: Services) -> None:
+    from incidentlog.gui.sources_view import SourceTableModel
+
+    kept = services.sources.create(Source(title="kept", url="https://example.org/k")).record
+    bare = services.sources.create(Source(title="bare", url="https://example.org/b")).record
+    assert kept.meta.uid and bare.meta.uid
+    model = SourceTableModel(services)
+    services.notifier.subscribe(model.handle_changes)
+
+    def cell(uid: str, key: str) -> str:
+        return str(model.data(model.index(model.row_of_uid(uid), model.column_index(key))))
+
+    assert (cell(kept.meta.uid, "files"), cell(kept.meta.uid, "captured")) == ("", "")
+    services.evidence.attach_bytes(PDF, "a.pdf", OwnerKind.SOURCE, kept.meta.uid)
+    services.evidence.attach_stream(io.BytesIO(b"WARC/1.0\r\n\r\n"), "c.warc", OwnerKind.SOURCE,
+                                    kept.meta.uid, role="capture")
+    assert (cell(kept.meta.uid, "files"), cell(kept.meta.uid, "captured")) == ("1", "1")
+    assert (cell(bare.meta.uid, "files"), cell(bare.meta.uid, "captured")) == ("", "")
+
+
+def test_the_incident_sources_tab_says_which_sources_are_preserved(
+    qtbot: Any, context: AppContext, services: Services
+) -> None:
+    from incidentlog.domain.records import Incident
+    from incidentlog.domain.when import parse_local
+    from incidentlog.gui.forms.incident_links import IncidentSourcesTab
+
+    incident = services.incidents.create(Incident(
+        title="Tower 22", occurred=parse_local("2024-01-28", "Asia/Amman"))).record
+    kept = services.sources.create(Source(title="kept", url="https://example.org/k")).record
+    bare = services.sources.create(Source(title="bare", url="https://example.org/b")).record
+    assert incident.meta.uid and kept.meta.uid and bare.meta.uid
+    for source in (kept, bare):
+        services.incidents.link_source(incident.meta.uid, source.meta.uid or "")
+    tab = IncidentSourcesTab(context, lambda: incident.meta.uid)
+    qtbot.addWidget(tab)
+    tab.set_incident(incident.meta.uid)
+    services.evidence.attach_bytes(PDF, "a.pdf", OwnerKind.SOURCE, kept.meta.uid)
+    cells = {tab.table.item(r, 0).text().split("\n", 1)[0]: tab.table.item(r, 0).text()
+             for r in range(tab.table.rowCount())}
+    assert cells["kept"].endswith("✔ preserved: 1 file")
+    assert cells["bare"].endswith("⚠ no preserved copy")

@@ -48,6 +48,15 @@ def describe(attachment: Attachment) -> str:
             f"sha256 {attachment.sha256[:16]}…")
 
 
+def preserved_text(files: int, captures: int) -> str:
+    """What an incident's Sources tab says of a source's evidence (the reviewer's question)."""
+    if not files and not captures:
+        return "⚠ no preserved copy"
+    parts = [f"{files} file{'s' if files != 1 else ''}" if files else "",
+             f"{captures} capture{'s' if captures != 1 else ''}" if captures else ""]
+    return "✔ preserved: " + ", ".join(filter(None, parts))
+
+
 def _size(size: int) -> str:
     for unit in ("bytes", "KiB", "MiB", "GiB"):
         if size < 1024 or unit == "GiB":

@@ -166,3 +166,30 @@ def test_the_incident_sources_tab_says_which_sources_are_preserved(
              for r in range(tab.table.rowCount())}
     assert cells["kept"].endswith("✔ preserved: 1 file")
     assert cells["bare"].endswith("⚠ no preserved copy")
+
+
+def test_file_attach_keeps_files_with_the_source_shown(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+    from sample_data import build_window, make_database
+
+    from incidentlog.gui.views import SOURCES
+
+    db_path = tmp_path / "window.sqlite3"
+    sample = make_database(db_path)
+    assert sample is not None
+    window: Any = build_window(qtbot, ["--db", str(db_path)])
+    uid = sample.sources["centcom"]
+    window.workspace.setCurrentIndex(SOURCES)
+    window.workspace.sources_view.select_uid(uid)
+    qtbot.waitUntil(lambda: window.workspace.sources_view.form.uid() == uid)
+    pdf = tmp_path / "statement.pdf"
+    pdf.write_bytes(PDF)
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames",
+                        lambda *_a, **_k: ([str(pdf)], ""))
+    window.workspace.setCurrentIndex(0)
+    window.actionAttach.trigger()
+    assert window.workspace.currentIndex() == SOURCES
+    services = window.context.services
+    assert [a.name for a in services.evidence.of(OwnerKind.SOURCE, uid)] == ["statement.pdf"]

@@ -19,7 +19,6 @@ from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QObject, QSiz
 from PySide6.QtGui import QDesktopServices, QDropEvent, QGuiApplication, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QListWidget,
     QListWidgetItem,
     QProgressDialog,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 from incidentlog.domain.errors import IncidentLogError
 from incidentlog.domain.evidence import Attachment, OwnerKind
 from incidentlog.gui.context import AppContext
+from incidentlog.gui.flow_layout import FlowLayout
 from incidentlog.gui.plain_text import plain_label, tooltip_html
 from incidentlog.gui.widgets.text import name_field
 from incidentlog.gui.workers import Task
@@ -87,7 +87,7 @@ class EvidencePanel(QWidget):
         self.status.setObjectName("evidenceStatus")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
-        row = QHBoxLayout()
+        row = FlowLayout()  # the buttons wrap on a narrow form (1024×700, 150 %)
         self.attach_button = self._button("attachButton", self.tr("Attach…"), self.choose_files)
         self.paste_button = self._button("pasteImageButton", self.tr("Paste image"),
                                          self.paste_image)
@@ -98,7 +98,6 @@ class EvidencePanel(QWidget):
         for button in (self.attach_button, self.paste_button, self.capture_button,
                        self.open_button):
             row.addWidget(button)
-        row.addStretch(1)
         layout.addLayout(row)
         context.bus.changed.connect(self._on_changes)
         self.set_source(None)

@@ -25,6 +25,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -169,17 +170,26 @@ class FolderBlobStore:
 
     def _copy(self, reading: IO[bytes], descriptor: int,
               progress: Progress | None) -> tuple[str, int, bytes]:
+        """Hash and write each chunk at the same time: hashlib and ``os.write`` both let go
+        of the GIL, so a second thread hashes while this one writes (the hash then costs
+        little beyond the copy). At most two chunks are held: memory stays flat."""
         hasher = hashlib.sha256()
         size = 0
         head = b""
-        while chunk := reading.read(CHUNK):
-            hasher.update(chunk)
-            if len(head) < SNIFF_BYTES:
-                head += chunk[: SNIFF_BYTES - len(head)]
-            self._write(descriptor, chunk)
-            size += len(chunk)
-            if progress is not None:
-                progress(size)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hashing:
+            pending: Future[None] | None = None
+            while chunk := reading.read(CHUNK):
+                if pending is not None:
+                    pending.result()  # in order, and no more than one chunk ahead
+                pending = hashing.submit(hasher.update, chunk)
+                if len(head) < SNIFF_BYTES:
+                    head += chunk[: SNIFF_BYTES - len(head)]
+                self._write(descriptor, chunk)
+                size += len(chunk)
+                if progress is not None:
+                    progress(size)
+            if pending is not None:
+                pending.result()
         return hasher.hexdigest(), size, head
 
     def _write(self, descriptor: int, data: bytes) -> None:

@@ -77,7 +77,8 @@ def test_a_png_and_a_pdf_dropped_on_a_source_are_kept_and_listed(
     assert any(hashlib.sha256(PDF).hexdigest()[:16] in text for text in texts)
     png_item = next(panel.files.item(i) for i in range(panel.files.count())
                     if panel.files.item(i).text().startswith("shot.png"))
-    assert not png_item.icon().isNull()  # a thumbnail for the image
+    thumbnail = png_item.icon().pixmap(48, 48).toImage()
+    assert thumbnail.pixelColor(thumbnail.width() // 2, thumbnail.height() // 2) == QColor("navy")
     assert form.title.text() == "CENTCOM"  # the drop did not go into the field
 
 

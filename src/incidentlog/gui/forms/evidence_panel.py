@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressDialog,
     QPushButton,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -133,8 +134,8 @@ class EvidencePanel(QWidget):
             item.setToolTip(tooltip_html(f"{attachment.name}\nsha256 {attachment.sha256}\n"
                                          f"added by {attachment.added_by}"))
             icon = self._thumbnail(attachment)
-            if icon is not None:
-                item.setIcon(icon)
+            item.setIcon(icon if icon is not None else self.style().standardIcon(
+                QStyle.StandardPixmap.SP_FileIcon))
         if not found:
             placeholder = QListWidgetItem(self.tr("No preserved copy yet."), self.files)
             placeholder.setFlags(Qt.ItemFlag.NoItemFlags)

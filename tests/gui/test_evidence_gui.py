@@ -194,3 +194,46 @@ def test_file_attach_keeps_files_with_the_source_shown(
     assert window.workspace.currentIndex() == SOURCES
     services = window.context.services
     assert [a.name for a in services.evidence.of(OwnerKind.SOURCE, uid)] == ["statement.pdf"]
+
+
+def test_capture_from_the_form_runs_off_the_gui_thread_and_lists_the_warc(
+    qtbot: Any, context: AppContext, services: Services
+) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from incidentlog.exchange.capture import CapturePolicy
+
+    page = b"<!DOCTYPE html><html><body>Tower 22</body></html>"
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/post"
+        uid = services.sources.create(Source(title="post", url=url)).record.meta.uid
+        widget = SourceForm(context)
+        qtbot.addWidget(widget)
+        widget.load(uid)
+        panel = widget.evidence
+        panel.capture_policy = CapturePolicy(allow_address=lambda a: a.is_loopback)
+        task = panel.capture()
+        assert task is not None
+        qtbot.waitUntil(lambda: task.done, timeout=15_000)
+        qtbot.waitUntil(lambda: len(panel.attachments()) == 1, timeout=5_000)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    captured = panel.attachments()[0]
+    assert captured.role == "capture" and captured.media_type == "application/warc"
+    assert captured.details["final_url"] == url and captured.details["status"] == 200
+    assert "captured page" in panel.files.item(0).text()

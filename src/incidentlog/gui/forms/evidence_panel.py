@@ -76,6 +76,9 @@ class EvidencePanel(QWidget):
         self._services = context.services
         self._uid: str | None = None
         self._tasks: list[Task] = []
+        #: What a capture may reach (``exchange.capture.CapturePolicy``); None: public
+        #: addresses only, the default caps.
+        self.capture_policy: Any = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.files = QListWidget(self)
@@ -205,14 +208,14 @@ class EvidencePanel(QWidget):
         uid = self._uid
         if uid is None:
             return None
-        services = self._services
+        services, policy = self._services, self.capture_policy
         dialog = QProgressDialog(self.tr("Capturing the page…"), self.tr("Cancel"), 0, 0, self)
         dialog.setObjectName("captureProgress")
         dialog.setMinimumDuration(300)
 
         def work(progress: Any, cancelled: Any) -> Any:
-            return capture_source(services, uid, progress=lambda size: progress(size, 0),
-                                  cancel=cancelled)
+            return capture_source(services, uid, policy=policy,
+                                  progress=lambda size: progress(size, 0), cancel=cancelled)
 
         task = self._start(work)
         dialog.canceled.connect(task.cancel)

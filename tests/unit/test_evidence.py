@@ -125,13 +125,13 @@ def test_a_file_that_vanishes_while_copied_leaves_nothing(
 ) -> None:
     big = _write(tmp_path / "video.mp4", os.urandom(3 * blobs.CHUNK + 5))
     entries = _audit_size(services)
-    real_write = FolderBlobStore._write
+    real_transfer = FolderBlobStore._transfer
 
-    def vanish_then_write(self: FolderBlobStore, descriptor: int, data: bytes) -> None:
+    def vanish_then_copy(self: FolderBlobStore, source: int, descriptor: int, count: int) -> int:
         big.unlink(missing_ok=True)
-        real_write(self, descriptor, data)
+        return real_transfer(self, source, descriptor, count)
 
-    monkeypatch.setattr(FolderBlobStore, "_write", vanish_then_write)
+    monkeypatch.setattr(FolderBlobStore, "_transfer", vanish_then_copy)
     with pytest.raises(StorageError, match="vanished"):
         services.evidence.attach_file(big, OwnerKind.SOURCE, source_uid)
     assert services.evidence.of(OwnerKind.SOURCE, source_uid) == []
@@ -143,13 +143,17 @@ def test_a_file_cut_short_while_copied_is_refused(
     services: Services, source_uid: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     big = _write(tmp_path / "video.mp4", os.urandom(3 * blobs.CHUNK + 5))
-    real_write = FolderBlobStore._write
+    real_transfer = FolderBlobStore._transfer
+    copied: list[int] = []
 
-    def truncate_then_write(self: FolderBlobStore, descriptor: int, data: bytes) -> None:
-        os.truncate(big, blobs.CHUNK)
-        real_write(self, descriptor, data)
+    def truncate_after_the_first(self: FolderBlobStore, source: int, descriptor: int,
+                                 count: int) -> int:
+        if copied:
+            os.truncate(big, blobs.CHUNK)
+        copied.append(real_transfer(self, source, descriptor, min(count, blobs.CHUNK)))
+        return copied[-1]
 
-    monkeypatch.setattr(FolderBlobStore, "_write", truncate_then_write)
+    monkeypatch.setattr(FolderBlobStore, "_transfer", truncate_after_the_first)
     with pytest.raises(StorageError, match="changed while"):
         services.evidence.attach_file(big, OwnerKind.SOURCE, source_uid)
     assert _store_files(services) == []
@@ -161,6 +165,27 @@ def test_a_full_disk_while_copying_leaves_nothing_half_stored(
     big = _write(tmp_path / "video.mp4", os.urandom(3 * blobs.CHUNK))
     entries = _audit_size(services)
     written: list[int] = []
+    real_transfer = FolderBlobStore._transfer
+
+    def fill_up(self: FolderBlobStore, source: int, descriptor: int, count: int) -> int:
+        if written:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(real_transfer(self, source, descriptor, min(count, blobs.CHUNK)))
+        return written[-1]
+
+    monkeypatch.setattr(FolderBlobStore, "_transfer", fill_up)
+    with pytest.raises(StorageError, match="full"):
+        services.evidence.attach_file(big, OwnerKind.SOURCE, source_uid)
+    assert written  # a first chunk was written before the disk filled
+    assert _store_files(services) == []
+    assert services.evidence.of(OwnerKind.SOURCE, source_uid) == []
+    assert _audit_size(services) == entries
+
+
+def test_a_full_disk_while_storing_a_stream_leaves_nothing(
+    services: Services, source_uid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[int] = []
     real_write = FolderBlobStore._write
 
     def fill_up(self: FolderBlobStore, descriptor: int, data: bytes) -> None:
@@ -171,11 +196,35 @@ def test_a_full_disk_while_copying_leaves_nothing_half_stored(
 
     monkeypatch.setattr(FolderBlobStore, "_write", fill_up)
     with pytest.raises(StorageError, match="full"):
-        services.evidence.attach_file(big, OwnerKind.SOURCE, source_uid)
-    assert written  # a first chunk was written before the disk filled
-    assert _store_files(services) == []
+        services.evidence.attach_bytes(os.urandom(3 * blobs.CHUNK), "pasted.png",
+                                       OwnerKind.SOURCE, source_uid)
+    assert written and _store_files(services) == []
     assert services.evidence.of(OwnerKind.SOURCE, source_uid) == []
-    assert _audit_size(services) == entries
+
+
+def test_a_file_of_several_kernel_chunks_is_hashed_as_written(
+    services: Services, source_uid: str, tmp_path: Path
+) -> None:
+    data = os.urandom(2 * blobs.KERNEL_CHUNK + 3)
+    attachment = services.evidence.attach_file(_write(tmp_path / "v.bin", data),
+                                               OwnerKind.SOURCE, source_uid)
+    assert attachment.sha256 == hashlib.sha256(data).hexdigest() and attachment.size == len(data)
+    with services.evidence.open(attachment) as reading:
+        assert reading.read() == data
+
+
+def test_without_a_kernel_copy_the_file_is_copied_by_hand(
+    services: Services, source_uid: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unsupported(*_args: object) -> int:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "copy_file_range", unsupported)
+    data = os.urandom(2 * blobs.KERNEL_CHUNK + 3)
+    attachment = services.evidence.attach_file(_write(tmp_path / "v.bin", data),
+                                               OwnerKind.SOURCE, source_uid)
+    assert attachment.sha256 == hashlib.sha256(data).hexdigest()
+    assert services.evidence.check() == []
 
 
 def test_a_missing_record_or_a_read_only_log_copies_nothing(

@@ -12,7 +12,8 @@ script (the 1024×700 ones end in ``-1024``):
 - ``timeline-view.png``  the Timeline tab.
 - ``trash.png``  View ▸ Trash with a few deleted records;
 - ``bulk-edit.png``  Edit ▸ Edit selection… on four selected incidents;
-- ``saved-views.png``  View ▸ Saved views with two saved views, one applied.
+- ``saved-views.png``  View ▸ Saved views with two saved views, one applied;
+- ``source-evidence.png``  a source's Evidence section: a screenshot and a PDF attached.
 
 Run from a checkout: ``python docs/screenshots/render.py [--out FOLDER]``. The
 user's data folder and settings are never touched (a temporary
@@ -113,6 +114,11 @@ def _render_at(out: Path, width: int, height: int, suffix: str) -> list[Path]:
             sources.select_uid(most_cited.uid)
             _show_cited_by(sources.form)
         shot("sources-view.png")
+        if most_cited is not None:
+            _attach_evidence(context.services, most_cited.uid or "", Path(scratch))
+            sources.form.evidence.refresh()  # type: ignore[attr-defined]
+            _show_evidence(sources.form)
+            shot("source-evidence.png")
 
         workspace.setCurrentIndex(QUOTES)
         shot("quotes-view.png")
@@ -229,6 +235,41 @@ def _show_cited_by(form: object) -> None:
     scroll = form.findChild(QScrollArea) if hasattr(form, "findChild") else None  # type: ignore[attr-defined]
     if cited_by is not None and scroll is not None:
         scroll.ensureWidgetVisible(cited_by, 0, 0)
+
+
+def _attach_evidence(services: object, uid: str, scratch: Path) -> None:
+    """A rendered "screenshot" of the post and a one-page PDF, attached to the source."""
+    from PySide6.QtCore import QRect, Qt
+    from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPdfWriter
+
+    from incidentlog.domain.evidence import OwnerKind
+
+    image = QImage(640, 400, QImage.Format.Format_RGB32)
+    image.fill(QColor("#f8fafc"))
+    painter = QPainter(image)
+    painter.setFont(QFont("Sans", 18))
+    painter.drawText(QRect(30, 30, 580, 340), Qt.TextFlag.TextWordWrap,
+                     "U.S. Central Command\n\nStatement on the attack on al-Assad Airbase, "
+                     "20 January 2024 (screenshot)")
+    painter.end()
+    shot, statement = scratch / "centcom-post.png", scratch / "centcom-statement.pdf"
+    image.save(str(shot), "PNG")
+    writer = QPdfWriter(str(statement))
+    painter = QPainter(writer)
+    painter.drawText(QRect(0, 0, 8000, 2000), 0, "CENTCOM statement, 20 January 2024")
+    painter.end()
+    for path in (shot, statement):
+        services.evidence.attach_file(path, OwnerKind.SOURCE, uid)  # type: ignore[attr-defined]
+
+
+def _show_evidence(form: object) -> None:
+    """Scroll the source form down to its Evidence section."""
+    from PySide6.QtWidgets import QScrollArea
+
+    panel = getattr(form, "evidence", None)
+    scroll = form.findChild(QScrollArea) if hasattr(form, "findChild") else None  # type: ignore[attr-defined]
+    if panel is not None and scroll is not None:
+        scroll.ensureWidgetVisible(panel, 0, 0)
 
 
 def _filter_for(text: str):  # type: ignore[no-untyped-def]

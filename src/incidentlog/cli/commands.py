@@ -4,12 +4,14 @@ result and returns the exit status. Errors are raised and reported by ``main``."
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
+from incidentlog.cli.evidence import cmd_attach
 from incidentlog.cli.helpers import (
     _event_types,
     _export_target,
@@ -33,7 +35,7 @@ from incidentlog.paths import default_database_path
 DEMO_RESOURCE = ("demo", "demo.json")
 
 #: Commands that change the database, refused with the global ``--read-only``.
-WRITING_COMMANDS = frozenset({"init", "demo", "import", "restore", "grant", "copy"})
+WRITING_COMMANDS = frozenset({"init", "demo", "import", "restore", "grant", "copy", "attach"})
 
 
 def _database_path(args: argparse.Namespace) -> Path:
@@ -134,6 +136,13 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
             else "is not a regular file" if file.exists() else "does not exist"
         )
         raise StorageError(f"The import file {file} {reason}.")
+    from incidentlog.exchange.package import is_package
+
+    if is_package(file):
+        from incidentlog.cli.evidence import import_package_command
+
+        return import_package_command(
+            args, _existing_database_path(args) if args.dry_run else _database_path(args), out)
     refuse_unless_json(file)  # before the database is created, upgraded or backed up
     backup = None
     if args.dry_run:
@@ -171,17 +180,21 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     from incidentlog.store.safe_paths import make_private_folder
 
     path = _existing_database_path(args)
-    target: Path = _export_target(args.out, args.format)
+    target: Path = _export_target(args.out, "json" if args.format == "package" else args.format)
+    if args.format == "package" and target == STANDARD_OUTPUT:
+        raise UsageError("--format package writes a ZIP file: name it with --out FILE.zip")
     if target != STANDARD_OUTPUT:
         _require_writable(target)
-    if args.format == "json" and _is_sqlite_file(target):
+    if args.format != "csv" and _is_sqlite_file(target):
         raise StorageError(
             f"{target} is a database; an export never replaces one. Choose another --out.",
             str(target),
         )
     if target == STANDARD_OUTPUT:
         out = sys.stderr  # standard output carries the export itself
-    with _progress("Exporting") as progress, open_database(path, read_only=True) as database:
+    # A package records its export in each file's custody trail, when the log can be written.
+    writable = args.format == "package" and not args.read_only and os.access(path, os.W_OK)
+    with open_database(path, read_only=not writable) as database:
         services = Services(database)
         flt = IncidentFilter(
             text=args.search.strip() if args.search and args.search.strip() else None,
@@ -191,22 +204,33 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
             statuses=_unique(args.status),
             event_types=_event_types(database, args.event_type),
         )
-        if args.format == "json" and target != STANDARD_OUTPUT:
+        if args.format != "csv" and target != STANDARD_OUTPUT:
             # As for CSV (which makes its folder itself): the user named the path.
             make_private_folder(target.parent)
+        if args.format == "package":
+            from incidentlog.cli.evidence import export_package_command
+
+            return export_package_command(services, target, flt, out)
         export = export_json if args.format == "json" else export_csv
-        report = export(services, target, flt, progress=progress)
+        with _progress("Exporting") as progress:
+            report = export(services, target, flt, progress=progress)
     print(report.summary(), file=out)
     return 0
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    from incidentlog.cli.evidence import check_files
+    from incidentlog.services import Services
     from incidentlog.store.check import check_database
     from incidentlog.store.database import open_database
 
     path = _existing_database_path(args)
-    with open_database(path, read_only=True) as database:
+    record = bool(getattr(args, "record_custody", False))
+    if record and args.read_only:
+        raise UsageError("--record-custody writes to the audit log; drop --read-only")
+    with open_database(path, read_only=not record) as database:
         problems = check_database(database)
+        problems += check_files(Services(database), record=record and not problems, out=out)
     if not problems:
         print("ok", file=out)
         return 0
@@ -337,4 +361,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "grant": cmd_grant,
     "copy": cmd_copy,
     "self-test": cmd_self_test,
+    "attach": cmd_attach,
 }

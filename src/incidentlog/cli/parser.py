@@ -243,7 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
     _export_options(
         command("export", "write the incidents, their sources and quotes to JSON or CSV")
     )
-    command("check", "check the database: integrity, foreign keys, audit log, every record")
+    _check_options(command(
+        "check", "check the database: integrity, foreign keys, audit log, every record, "
+        "every stored evidence file"))
+    _attach_options(command("attach", "keep a file (screenshot, PDF, video…) with a source "
+                            "or an incident, under its SHA-256"))
     _backup_options(command("backup", "write a verified copy of the database"))
     _restore_options(
         command(
@@ -277,7 +281,8 @@ def _grant_options(grant: argparse.ArgumentParser) -> None:
 
 
 def _import_options(importer: argparse.ArgumentParser) -> None:
-    importer.add_argument("file", type=_path, metavar="FILE", help="the JSON file to import")
+    importer.add_argument("file", type=_path, metavar="FILE",
+                          help="the JSON file, or evidence package (ZIP), to import")
     importer.add_argument(
         "--dry-run", action="store_true", help="report what would happen; write nothing"
     )
@@ -295,9 +300,10 @@ def _export_options(exporter: argparse.ArgumentParser) -> None:
     exporter.add_argument(
         "--format",
         required=True,
-        choices=("json", "csv"),
+        choices=("json", "csv", "package"),
         help="json: one file to send or import back (incidentlog import); "
-        "csv: three files (incidents, sources, quotes) for a spreadsheet",
+        "csv: three files (incidents, sources, quotes) for a spreadsheet; "
+        "package: one ZIP with the JSON, every attached file and a SHA-256 manifest",
     )
     exporter.add_argument(
         "--out",
@@ -335,6 +341,25 @@ def _export_options(exporter: argparse.ArgumentParser) -> None:
         metavar="T",
         help="event type, e.g. 'rocket attack'; repeat for several",
     )
+
+
+def _check_options(check: argparse.ArgumentParser) -> None:
+    check.add_argument(
+        "--record-custody",
+        action="store_true",
+        help="add a 'verify' entry to the custody trail of every evidence file that matches "
+        "its hash (writes to the audit log)",
+    )
+
+
+def _attach_options(attach: argparse.ArgumentParser) -> None:
+    attach.add_argument("file", type=_path, metavar="FILE", help="the file to keep")
+    # Not required=True: the parser's first pass names a misspelt option before it says
+    # that one is missing, and it relaxes options, not groups (cmd_attach asks for one).
+    owner = attach.add_mutually_exclusive_group()
+    owner.add_argument("--source", metavar="UID|URL",
+                       help="the source: its uid (or its first 8+ characters) or its URL")
+    owner.add_argument("--incident", metavar="REF|UID", help="the incident: its ref or uid")
 
 
 def _backup_options(backup: argparse.ArgumentParser) -> None:

@@ -39,6 +39,18 @@ STATUS_GROUP = "@status"
 VIEW_GROUP = "@views"
 
 
+def attach_to_source(window: MainWindow) -> None:
+    """File ▸ Attach…: files for the source the Sources view shows (it is brought forward)."""
+    from incidentlog.gui.forms.source_form import SourceForm
+    from incidentlog.gui.views import SOURCES
+
+    if window.workspace is not None:
+        window.workspace.setCurrentIndex(SOURCES)
+        form = window.workspace.sources_view.form
+        if isinstance(form, SourceForm):
+            form.evidence.choose_files()
+
+
 def N(text: str) -> str:
     """Marks a text of the tables for translation; it is translated when the action is made."""
     return text
@@ -85,6 +97,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                tip=N("Merge a JSON export into this log")),
     ActionSpec("actionExport", N("&Export…"), lambda w: w.export_dialog(), icon="export",
                tip=N("Write the log, the filter or the selection to CSV or JSON")),
+    ActionSpec("actionAttach", N("A&ttach to source…"), lambda w: attach_to_source(w),
+               tip=N("Keep files (screenshots, PDFs, video…) with the source shown in Sources")),
     ActionSpec("actionBackup", N("&Backup…"), lambda w: w.backup_flow.backup(), icon="backup",
                tip=N("Write a verified copy of this database")),
     ActionSpec("actionRestore", N("&Restore from backup…"),
@@ -142,7 +156,7 @@ EDIT_ACTIONS: tuple[str, ...] = (
     "actionNewIncident", "actionNewSource", "actionNewQuote", "actionPastePost", "actionSave",
     "actionRevert",
     "actionDelete", "actionImport", "actionRestore", "actionUndo", "actionRedo",
-    "actionBulkEdit", "actionSaveView")
+    "actionBulkEdit", "actionSaveView", "actionAttach")
 #: Need an open database, even a read-only one; the view actions too.
 DATABASE_ACTIONS: tuple[str, ...] = ("actionExport", "actionBackup", "actionFind",
                                      "actionTrash", "actionManageViews")
@@ -151,7 +165,8 @@ MENUS: tuple[MenuSpec, ...] = (
     MenuSpec("menuFile", N("&File"), (
         "actionNewDatabase", "actionOpen", "actionOpenReadOnly",
         MenuSpec("menuRecent", N("&Recent databases")), SEPARATOR,
-        "actionImport", "actionExport", "actionBackup", "actionRestore", "actionBackupSettings",
+        "actionImport", "actionExport", "actionAttach", "actionBackup", "actionRestore",
+        "actionBackupSettings",
         SEPARATOR, "actionQuit")),
     MenuSpec("menuEdit", N("&Edit"), (
         "actionUndo", "actionRedo", SEPARATOR,

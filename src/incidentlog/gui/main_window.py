@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
     actionOpenReadOnly: QAction
     actionImport: QAction
     actionExport: QAction
+    actionAttach: QAction
     actionBackup: QAction
     actionRestore: QAction
     actionBackupSettings: QAction

@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QWidget
 
 from incidentlog.domain.columns import SOURCE_COLUMNS, Column
+from incidentlog.domain.evidence import OwnerKind
 from incidentlog.domain.query import Sort
 from incidentlog.domain.records import Source
 from incidentlog.gui.context import AppContext
@@ -41,7 +42,18 @@ SOURCE_WIDTHS = {"kind": 90, "title": 290, "outlet": 125, "handle": 110, "publis
                  "url": 260, "reliability": 150, "author": 130}
 SOURCE_HIDDEN = ("author", "language", "excerpt", "archive_url", "accessed_at", "sha256",
                  "notes", "url")
-SOURCE_ORDER = ("published", "kind", "title", "outlet", "handle", "reliability", "url")
+SOURCE_ORDER = ("published", "kind", "title", "outlet", "handle", "reliability", "files",
+                "captured", "url")
+#: The window's own columns (not exported): how many files and captured pages a source
+#: holds, read from the evidence store's rows (docs/evidence.md).
+EVIDENCE_COLUMNS: tuple[Column[Source], ...] = (
+    Column("files", "Files", lambda _s: "", None, numeric=True),
+    Column("captured", "Captured", lambda _s: "", None, numeric=True),
+)
+SOURCE_HELP.update({
+    "files": "Files kept with the source (screenshots, PDFs, video…), each under its SHA-256",
+    "captured": "Copies of the page captured by incidentlog (WARC)",
+})
 
 
 class SourceTableModel(TextFilteredModel):
@@ -50,14 +62,27 @@ class SourceTableModel(TextFilteredModel):
     context_name = "SourceTableModel"
 
     def __init__(self, services: Services, sort: Sort = Sort("published_at", descending=True),
-                 parent: Any = None, columns: Sequence[Column[Source]] = SOURCE_COLUMNS, *,
+                 parent: Any = None,
+                 columns: Sequence[Column[Source]] = (*SOURCE_COLUMNS, *EVIDENCE_COLUMNS), *,
                  runner: TaskRunner | None = None, load: bool = True) -> None:
         super().__init__(services.source_query, services.sources.find, columns, sort, parent,
                          descriptions=SOURCE_HELP, runner=runner, load=load)
+        self._evidence_counts = services.evidence.counts
+        self._counts: dict[str, tuple[int, int]] = {}
+
+    def evidence_of(self, uid: str) -> tuple[int, int]:
+        """(files, captures) of one source, read once and kept until it changes."""
+        if uid not in self._counts:
+            self._counts[uid] = self._evidence_counts(OwnerKind.SOURCE, [uid]).get(uid, (0, 0))
+        return self._counts[uid]
 
     def handle_changes(self, changes: Changes) -> None:
         everything = not (changes.incidents or changes.sources or changes.quotes
                           or changes.periods)  # an import: anything may have changed
+        for uid in changes.sources:
+            self._counts.pop(uid, None)
+        if everything:
+            self._counts.clear()
         if changes.rows_changed and (changes.sources or everything):
             self.reload_rows()
         elif changes.sources:
@@ -66,6 +91,10 @@ class SourceTableModel(TextFilteredModel):
     def cell(self, column: Column[Any], record: Any, role: int) -> Any:
         source: Source = record
         key = column.key
+        if key in ("files", "captured") and role == Qt.ItemDataRole.DisplayRole:
+            files, captures = self.evidence_of(source.meta.uid or "")
+            count = files if key == "files" else captures
+            return str(count) if count else ""
         if role == Qt.ItemDataRole.ToolTipRole:
             if key == "published" and source.published is not None:
                 return f"{source.published.utc_text} UTC ({source.published.precision.label})"

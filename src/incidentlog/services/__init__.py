@@ -8,6 +8,7 @@ from typing import Any
 from incidentlog.domain.enums import RecordKind
 from incidentlog.services.bulk_edit import BulkEditService
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
+from incidentlog.services.evidence import EvidenceService
 from incidentlog.services.incidents import IncidentService
 from incidentlog.services.queries import IncidentQuery, QuoteQuery, SourceQuery
 from incidentlog.services.records import (
@@ -44,6 +45,7 @@ class Services:
         self.periods = PeriodService(database, self.actor, self.notifier)
         self.saved_views = SavedViewService(database, self.actor, self.notifier)
         self.bulk_edit = BulkEditService(database, self.actor, self.notifier)
+        self.evidence = EvidenceService(database, self.actor, self.notifier)
         self.incident_query = IncidentQuery(database)
         self.source_query = SourceQuery(database)
         self.quote_query = QuoteQuery(database)

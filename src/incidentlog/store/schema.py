@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -289,4 +290,30 @@ lineage_table = Table(
     metadata,
     _column("uid", String(36), primary_key=True),
     _column("ancestors", Text),  # JSON list of fingerprints
+)
+
+# A file kept with a source or an incident (migration 0007, docs/evidence.md): the
+# bytes are in the evidence store under their SHA-256, stored once however many
+# rows name them. Purging the record removes its rows, never the bytes.
+attachment_table = Table(
+    "attachment",
+    metadata,
+    _column("id", Integer, primary_key=True),
+    _column("uid", String(36), unique=True),
+    _column("source_id", Integer, ForeignKey("source.id", ondelete="CASCADE"), nullable=True),
+    _column("incident_id", Integer, ForeignKey("incident.id", ondelete="CASCADE"),
+            nullable=True),
+    _column("sha256", String(64)),
+    _column("size", BigInteger),
+    _column("media_type", String(100)),
+    _column("name", Text),
+    _column("role", String(12)),  # "file" or "capture"
+    _column("details", Text, nullable=True),  # JSON: a capture's URL, status, time
+    _column("added_at", UTC_TEXT),
+    _column("added_by", String(200)),
+    CheckConstraint("(source_id IS NULL) <> (incident_id IS NULL)", name="one_owner"),
+    CheckConstraint("size > 0", name="size"),
+    Index("ix_attachment_source", "source_id"),
+    Index("ix_attachment_incident", "incident_id"),
+    Index("ix_attachment_sha256", "sha256"),
 )

@@ -30,9 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from incidentlog.domain.citation import CitationGuess
+from incidentlog.domain.evidence import OwnerKind
 from incidentlog.domain.query import TextFilter
 from incidentlog.domain.records import Quote, Source
 from incidentlog.gui.context import AppContext
+from incidentlog.gui.forms.evidence_panel import preserved_text
 from incidentlog.gui.forms.link_dialogs import SOURCE_UID_ROLE, CitationDialog, LinkSourceDialog
 from incidentlog.gui.forms.paste_post import PastePostCommand, PastePostDialog, clipboard_post_text
 from incidentlog.gui.forms.quote_form import QuoteDialog
@@ -258,6 +260,7 @@ class IncidentSourcesTab(_TabBase):
             current = self.selected_source()
             self.table.setRowCount(0)
             links = self._services.incidents.links(self._uid) if self._uid else []
+            kept = self._services.evidence.counts(OwnerKind.SOURCE, [k.source_uid for k in links])
             for link in links:
                 source = self._services.sources.find(link.source_uid)
                 if source is None:
@@ -266,6 +269,8 @@ class IncidentSourcesTab(_TabBase):
                 self.table.insertRow(row)
                 details = source_details(source)
                 caption = source_caption(source)
+                details = "\n".join(filter(None, (details, preserved_text(
+                    *kept.get(link.source_uid, (0, 0))))))
                 cells = [f"{caption}\n{details}" if details else caption, link.note or ""]
                 for column, text in enumerate(cells):
                     item = QTableWidgetItem(text)

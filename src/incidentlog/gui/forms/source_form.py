@@ -42,6 +42,7 @@ from incidentlog.domain.validation import clean_source, source_errors
 from incidentlog.domain.when import utc_now
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.forms.base import Field, FormBase, Section, show_from_top
+from incidentlog.gui.forms.evidence_panel import EvidencePanel, install_drop_target
 from incidentlog.gui.plain_text import plain_label
 from incidentlog.gui.undo import CreateRecordCommand, UpdateRecordCommand, push_command
 from incidentlog.gui.widgets.moments import MomentEdit
@@ -161,7 +162,11 @@ class SourceForm(FormBase):
         self.cited_by.itemActivated.connect(self._cited_activated)
         name_field(self.cited_by, "citedBy", self.tr("Cited by"))
         form.addRow(self.cited_by)
+        form.addRow(section_header(self.tr("Evidence"), content))
+        self.evidence = EvidencePanel(self._context, content)
+        form.addRow(self.evidence)
         self._build_buttons(root)
+        install_drop_target(self, self.evidence)
         order = [
             self.kind, self.title, self.url, self.outlet, self.author, self.handle,
             self.published.edit, self.published.precision, self.published_tz,
@@ -314,6 +319,7 @@ class SourceForm(FormBase):
         self.notice.clear()
         self._mark_clean()
         self._refresh_cited_by()
+        self.evidence.set_source(self.uid())
         self._update_header()
         self._apply_read_only()
         show_from_top(self._scroll)

@@ -1,0 +1,313 @@
+"""Capturing a web page as the desk officer's machine sees it, into a WARC file.
+
+One GET per hop, redirects followed by hand so that each is judged before it
+is followed: only ``http`` and ``https``, and only to public addresses unless
+the policy says otherwise (a page must not make incidentlog read
+``file:///``, the router's admin page or a cloud metadata service). The
+address a host name resolves to is the one connected to, so the name cannot
+resolve to something else between the check and the connection. The body is
+read in chunks against a size cap and a deadline, and the work stops when
+asked to; any failure stores nothing (docs/evidence.md).
+
+The WARC (ISO 28500, read by every web archive's tools) holds a request and
+a response record per hop, with the headers as sent and received and the
+body as received (``Accept-Encoding: identity``: no decoding between the wire
+and the record).
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any
+from urllib.parse import urljoin, urlsplit
+
+from incidentlog import __version__
+from incidentlog.domain.errors import IncidentLogError
+from incidentlog.domain.evidence import Attachment, CustodyAction, OwnerKind
+from incidentlog.services import Services
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+CHUNK = 64 * 1024
+
+
+class CaptureError(IncidentLogError):
+    """A capture that failed; nothing was stored. The message says why."""
+
+
+class CaptureCancelledError(CaptureError):
+    def __init__(self) -> None:
+        super().__init__("The capture was cancelled; nothing was stored.")
+
+
+def public_only(address: Address) -> bool:
+    """The default policy: a global unicast address (not private, loopback, link-local…)."""
+    return address.is_global and not address.is_multicast
+
+
+@dataclass(frozen=True)
+class CapturePolicy:
+    """What a capture may reach and how much it may take."""
+
+    allow_address: Callable[[Address], bool] = public_only
+    max_bytes: int = 100 * 1024 * 1024
+    #: The whole capture, every hop included, in seconds.
+    time_limit_s: float = 60.0
+    max_redirects: int = 10
+    user_agent: str = f"incidentlog/{__version__} (evidence capture)"
+
+
+@dataclass
+class Hop:
+    url: str
+    request_line: str
+    request_headers: list[tuple[str, str]]
+    status: int
+    reason: str
+    version: str
+    headers: list[tuple[str, str]]
+    body: IO[bytes] = field(repr=False)
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class Captured:
+    attachment: Attachment
+    final_url: str
+    status: int
+
+
+def capture_source(services: Services, source_uid: str, *,
+                   policy: CapturePolicy | None = None,
+                   progress: Callable[[int], None] | None = None,
+                   cancel: Callable[[], bool] | None = None) -> Captured:
+    """Fetch the page at the source's URL and keep it with the source as a WARC."""
+    source = services.sources.get(source_uid)
+    if not source.url:
+        raise CaptureError("This source has no URL to capture.")
+    fetched_at = datetime.now(UTC).replace(microsecond=0)
+    hops = fetch(source.url, policy or CapturePolicy(), progress=progress, cancel=cancel)
+    try:
+        final = hops[-1]
+        with tempfile.TemporaryFile() as warc:
+            record_ids = write_warc(warc, hops, fetched_at)
+            warc.seek(0)
+            body_sha256 = _sha256_of(final.body)
+            details = {
+                "url": source.url, "final_url": final.url, "status": final.status,
+                "fetched_at": fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "content_type": {k.lower(): v for k, v in final.headers}.get(
+                    "content-type"),
+                "body_size": final.size, "body_sha256": body_sha256,
+                "redirects": [hop.url for hop in hops[:-1]], "warc_records": record_ids,
+            }
+            host = urlsplit(final.url).hostname or "page"
+            name = f"capture-{host}-{fetched_at.strftime('%Y%m%dT%H%M%SZ')}.warc"
+            attachment = services.evidence.attach_stream(
+                warc, name, OwnerKind.SOURCE, source_uid, role="capture", details=details,
+                action=CustodyAction.CAPTURE)
+    finally:
+        for hop in hops:
+            hop.body.close()
+    return Captured(attachment, final.url, final.status)
+
+
+def fetch(url: str, policy: CapturePolicy, *, progress: Callable[[int], None] | None = None,
+          cancel: Callable[[], bool] | None = None) -> list[Hop]:
+    """Every hop from ``url`` to the final page (status 2xx); ``CaptureError`` otherwise."""
+    deadline = time.monotonic() + policy.time_limit_s
+    hops: list[Hop] = []
+    try:
+        while True:
+            hop = _get(url, policy, deadline, progress, cancel)
+            hops.append(hop)
+            location = {k.lower(): v for k, v in hop.headers}.get("location")
+            if 300 <= hop.status < 400 and location:
+                if len(hops) > policy.max_redirects:
+                    raise CaptureError(f"{url} redirects more than {policy.max_redirects} times.")
+                url = urljoin(url, location.strip())
+                continue
+            if not 200 <= hop.status < 300:
+                raise CaptureError(
+                    f"The server answered {hop.status} {hop.reason} for {hop.url}; nothing "
+                    "was stored.")
+            return hops
+    except BaseException:
+        for hop in hops:
+            hop.body.close()
+        raise
+
+
+def _target(url: str, policy: CapturePolicy) -> tuple[str, str, int, Address, str]:
+    """(scheme, host, port, address to connect to, path) of an allowed URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise CaptureError(f"{url!r}: only http and https pages are captured; nothing was "
+                           "stored.")
+    host = parts.hostname
+    if not host:
+        raise CaptureError(f"{url!r} names no host; nothing was stored.")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise CaptureError(f"{host} cannot be found ({exc.strerror}); nothing was stored.") \
+            from exc
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    refused = [a for a in addresses if not policy.allow_address(a)]
+    if refused or not addresses:
+        raise CaptureError(
+            f"{url} leads to {refused[0] if refused else 'no address'}, a private or local "
+            "address: refused, so that a page cannot make incidentlog reach into this "
+            "machine or its network. Nothing was stored.")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return parts.scheme, host, port, addresses[0], path
+
+
+def _get(url: str, policy: CapturePolicy, deadline: float,
+         progress: Callable[[int], None] | None, cancel: Callable[[], bool] | None) -> Hop:
+    scheme, host, port, address, path = _target(url, policy)
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _too_slow(url, policy)
+    connection = _connection(scheme, host, port, address, remaining)
+    default_port = port == (443 if scheme == "https" else 80)
+    request_headers = [
+        ("Host", host if default_port else f"{host}:{port}"),
+        ("User-Agent", policy.user_agent),
+        ("Accept", "text/html,application/xhtml+xml,*/*;q=0.8"),
+        ("Accept-Encoding", "identity"),
+        ("Connection", "close"),
+    ]
+    # Closed by the caller once written into the WARC (or below, on failure).
+    body: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
+    try:
+        connection.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+        for name, value in request_headers:
+            connection.putheader(name, value)
+        connection.endheaders()
+        sock = connection.sock  # (the connection lets go of it once the response is read)
+        response = connection.getresponse()
+        size = _read_body(response, sock, body, url, policy, deadline,
+                          (progress, cancel))
+        body.seek(0)
+        return Hop(url, f"GET {path} HTTP/1.1", request_headers, response.status,
+                   response.reason, "HTTP/1.1" if response.version == 11 else "HTTP/1.0",
+                   list(response.getheaders()), body, size)
+    except TimeoutError as exc:
+        body.close()
+        raise _too_slow(url, policy) from exc
+    except (OSError, http.client.HTTPException) as exc:
+        body.close()
+        raise CaptureError(f"{url} could not be fetched ({exc}); nothing was stored.") from exc
+    except BaseException:
+        body.close()
+        raise
+    finally:
+        connection.close()
+
+
+def _read_body(response: http.client.HTTPResponse, sock: socket.socket, body: IO[bytes],
+               url: str, policy: CapturePolicy, deadline: float,
+               hooks: tuple[Callable[[int], None] | None, Callable[[], bool] | None]) -> int:
+    progress, cancel = hooks
+    size = 0
+    while True:
+        if cancel is not None and cancel():
+            raise CaptureCancelledError()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _too_slow(url, policy)
+        # A server that sends nothing is noticed within a second; one that trickles, by
+        # the deadline checked above at every chunk.
+        sock.settimeout(min(remaining, 1.0))
+        chunk = response.read1(CHUNK)
+        if not chunk:
+            return size
+        size += len(chunk)
+        if size > policy.max_bytes:
+            raise CaptureError(
+                f"{url} is larger than {policy.max_bytes:,} bytes, the capture's limit; "
+                "nothing was stored.")
+        body.write(chunk)
+        if progress is not None:
+            progress(size)
+
+
+def _too_slow(url: str, policy: CapturePolicy) -> CaptureError:
+    return CaptureError(f"{url} took longer than {policy.time_limit_s:g} s, the capture's "
+                        "limit; nothing was stored.")
+
+
+def _connection(scheme: str, host: str, port: int, address: Address,
+                timeout: float) -> http.client.HTTPConnection:
+    """A connection to ``address`` (already judged), speaking to ``host`` (TLS: its name
+    is checked against the certificate)."""
+    sock = socket.create_connection((str(address), port), timeout=min(timeout, 10.0))
+    if scheme == "https":
+        context = ssl.create_default_context()
+        try:
+            sock = context.wrap_socket(sock, server_hostname=host)
+        except (ssl.SSLError, OSError) as exc:
+            sock.close()
+            raise CaptureError(f"The TLS connection to {host} failed ({exc}); nothing was "
+                               "stored.") from exc
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(host, port)
+    else:
+        connection = http.client.HTTPConnection(host, port)
+    connection.sock = sock
+    return connection
+
+
+def write_warc(warc: IO[bytes], hops: list[Hop], fetched_at: datetime) -> list[str]:
+    """A request and a response record per hop; the ids of the records written."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    writer = WARCWriter(warc, gzip=False)
+    date = fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    ids: list[str] = []
+    for hop in hops:
+        response_headers = StatusAndHeaders(f"{hop.status} {hop.reason}", hop.headers,
+                                            protocol=hop.version)
+        hop.body.seek(0)
+        response = writer.create_warc_record(
+            hop.url, "response", payload=hop.body, length=hop.size,
+            http_headers=response_headers, warc_headers_dict={"WARC-Date": date})
+        request = writer.create_warc_record(
+            hop.url, "request", payload=_empty(), length=0,
+            http_headers=StatusAndHeaders(hop.request_line, hop.request_headers,
+                                          is_http_request=True),
+            warc_headers_dict={"WARC-Date": date})
+        request_id = response.rec_headers.get_header("WARC-Record-ID")
+        request.rec_headers.add_header("WARC-Concurrent-To", request_id)
+        writer.write_record(response)
+        writer.write_record(request)
+        ids.append(str(request_id))
+        hop.body.seek(0)
+    return ids
+
+
+def _empty() -> Any:
+    import io
+
+    return io.BytesIO(b"")
+
+
+def _sha256_of(reading: IO[bytes]) -> str:
+    import hashlib
+
+    reading.seek(0)
+    hasher = hashlib.sha256()
+    while chunk := reading.read(CHUNK):
+        hasher.update(chunk)
+    return hasher.hexdigest()

@@ -83,7 +83,11 @@ def test_the_officer_enters_al_assad_and_the_readers_window_shows_it_by_itself(
     assert reader.context.read_only and not officer.context.read_only
     badge = reader.status_line.read_only_badge
     assert badge.isVisibleTo(reader)
-    assert f"your login {desk['reader_login']} may only read this log" in badge.toolTip()
+    reason = f"your login {desk['reader_login']} may only read this log"
+    assert reason in badge.toolTip()
+    assert reason in reader.status_line.read_only_reason_label.text()
+    assert reader.status_line.read_only_reason_label.isVisibleTo(reader)
+    assert not officer.status_line.read_only_reason_label.isVisibleTo(officer)
     assert not reader.actionNewIncident.isEnabled() and officer.actionNewIncident.isEnabled()
     assert titles(reader) == []
 

@@ -39,12 +39,18 @@ class StatusLine(QObject):
         self.read_only_badge.setToolTip(self.read_only_reason())
         self.read_only_badge.setStyleSheet(READ_ONLY_BADGE_STYLE)
         self.read_only_badge.setVisible(False)
+        #: Why the log is read-only when it is not the user's choice (a reader's login).
+        self.read_only_reason_label = plain_label("", window)
+        self.read_only_reason_label.setObjectName("readOnlyReason")
+        self.read_only_reason_label.setVisible(False)
         bar.addWidget(self.count_label)
         bar.addPermanentWidget(self.database_label)
+        bar.addPermanentWidget(self.read_only_reason_label)
         bar.addPermanentWidget(self.read_only_badge)
 
     def show_database(self, context: AppContext | None) -> None:
         """Where the open log is, and whether it is read-only."""
+        self.read_only_reason_label.setVisible(False)
         if context is None:
             self.database_label.clear()
             self.read_only_badge.setVisible(False)
@@ -62,6 +68,8 @@ class StatusLine(QObject):
         """Why the log is read-only, when it is not the user's choice (a reader's login)."""
         self.read_only_badge.setToolTip(reason)
         self.read_only_badge.setAccessibleDescription(reason)
+        self.read_only_reason_label.setText(reason)
+        self.read_only_reason_label.setVisible(True)
 
     def show_counts(self, workspace: Workspace | None) -> None:
         """"n of m incidents" (sources, quotes) for the view on show; what the timeline shows."""

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from incidentlog.gui.main_window import MainWindow
     from incidentlog.gui.server_listener import TeamLink
 
-#: How long the status bar says that the server is back, or why the log is read-only.
+#: How long the status bar says that the server is back.
 MESSAGE_MS = 10_000
 
 
@@ -137,7 +137,6 @@ class TeamWorkflow(Workflow):
             reason = self.tr("Read-only: your login {0} may only read this log.").format(
                 database.login or "?")
             self.window.status_line.explain_read_only(reason)
-            self.window.statusBar().showMessage(reason, MESSAGE_MS)
 
     def detach(self) -> None:
         if self.link is not None:

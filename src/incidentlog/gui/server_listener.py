@@ -155,10 +155,20 @@ def track_own_connections(engine: Engine) -> set[int]:
     pids: set[int] = set()
 
     @event.listens_for(engine, "checkout")
-    def _checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         pid = getattr(getattr(dbapi_connection, "info", None), "backend_pid", None)
         if pid:
             pids.add(int(pid))
+            record.info["incidentlog_pid"] = int(pid)
+
+    # A connection gone (closed, lost): its number may be another user's later.
+    @event.listens_for(engine, "close")
+    def _close(_dbapi_connection: Any, record: Any) -> None:
+        pids.discard(record.info.pop("incidentlog_pid", 0))
+
+    @event.listens_for(engine, "invalidate")
+    def _invalidate(_dbapi_connection: Any, record: Any, _exception: Any) -> None:
+        pids.discard(record.info.pop("incidentlog_pid", 0))
 
     return pids
 

@@ -22,7 +22,7 @@ from incidentlog.gui.widgets.notices import NoticeBar
 from incidentlog.gui.workflows.base import Workflow
 
 if TYPE_CHECKING:
-    from incidentlog.gui.connect_dialog import ConnectDialog, ServerAddress
+    from incidentlog.gui.connect_dialog import ServerAddress
     from incidentlog.gui.context import AppContext
     from incidentlog.gui.main_window import MainWindow
     from incidentlog.gui.server_listener import TeamLink
@@ -42,8 +42,6 @@ class TeamWorkflow(Workflow):
         self.link: TeamLink | None = None
         #: Whether the user asked for read-only (else a read-only server log is a reader's).
         self._asked_read_only = False
-        #: The dialog on show, for tests and screenshots.
-        self.dialog: ConnectDialog | None = None
 
     def wrap(self, central: QWidget) -> QWidget:
         """``central`` with the connection banner above it."""
@@ -64,14 +62,12 @@ class TeamWorkflow(Workflow):
         from incidentlog.gui.connect_dialog import ConnectDialog, forget_password, store_password
 
         dialog = ConnectDialog(self.window, address, problem)
-        self.dialog = dialog
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return False
             chosen, password = dialog.address(), dialog.password.text()
             remember = dialog.remember.isChecked() and dialog.remember.isEnabled()
         finally:
-            self.dialog = None
             dialog.deleteLater()
         opened = self._open(chosen, password or None, read_only=read_only)
         if opened and password:

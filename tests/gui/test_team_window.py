@@ -290,3 +290,22 @@ def test_without_a_keyring_the_password_is_not_kept_and_the_window_says_so(
 def test_a_notification_is_the_changes_the_views_already_follow(
         payload: str, expected: Changes | None) -> None:
     assert changes_of(payload) == expected
+
+
+def test_a_server_log_given_at_start_opens_after_the_first_paint_without_showing_the_password(
+        qtbot: Any, monkeypatch: pytest.MonkeyPatch, desk: dict[str, str]) -> None:
+    from incidentlog.app import build_main_window
+    from incidentlog.gui.workers import ImmediateRunner
+
+    DialogRecorder().install(monkeypatch)
+    address = connect_dialog.ServerAddress.parse(desk["officer"])
+    window = build_main_window(["--db", address.url("not-shown-anywhere")],
+                               runner=ImmediateRunner(), open_later=True)
+    qtbot.addWidget(window)
+    assert "not-shown-anywhere" not in window.windowTitle()
+    assert "not-shown-anywhere" not in window.statusBar().currentMessage()
+    assert "not-shown-anywhere" not in window.opening_page.toolTip()
+    window.show()
+    qtbot.waitUntil(lambda: window.context is not None, timeout=ARRIVES_MS)
+    assert window.context.services.database.login == desk["officer_login"]
+    assert window.settings.recent_databases()[0] == address.url()

@@ -42,6 +42,7 @@ from incidentlog.gui.icons import app_icon
 from incidentlog.gui.main_window import MainWindow
 from incidentlog.gui.plain_text import install_tooltip_guard
 from incidentlog.gui.settings import Settings, open_settings
+from incidentlog.store.server_address import is_server
 
 if TYPE_CHECKING:
     from incidentlog.gui.context import AppContext
@@ -53,7 +54,7 @@ APPLICATION = "incidentlog"
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="incidentlog", add_help=False)
-    parser.add_argument("--db", type=Path, default=None, metavar="PATH")
+    parser.add_argument("--db", type=_db_target, default=None, metavar="PATH")
     parser.add_argument("--read-only", action="store_true")
     # Set by ``incidentlog FILE`` (the desktop opening an export): offer to import it.
     parser.add_argument("--import-file", type=Path, default=None, metavar="FILE")
@@ -61,7 +62,12 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def open_context(path: Path, read_only: bool, *, settings: Settings,
+def _db_target(text: str) -> Path | str:
+    """A file's path, or a server log's ``postgresql://…`` address as given."""
+    return text if is_server(text) else Path(text)
+
+
+def open_context(path: Path | str, read_only: bool, *, settings: Settings,
                  runner: TaskRunner | None = None, actor: str | None = None) -> AppContext:
     """Open ``path`` and build everything a window needs on it; raises ``StorageError``."""
     # The data layer is imported here, not at start-up: the window is painted first.
@@ -122,10 +128,10 @@ def build_main_window(argv: list[str], *, settings: QSettings | None = None,
     args = parse_arguments(argv)
     options = Settings(settings if settings is not None else open_settings())
     default = paths.default_database_path()
-    path = (args.db or default).expanduser()
+    path = args.db if isinstance(args.db, str) else (args.db or default).expanduser()
     first_start = args.db is None and not default.exists()
 
-    def opener(target: Path, read_only: bool) -> AppContext:
+    def opener(target: Path | str, read_only: bool) -> AppContext:
         return open_context(target, read_only, settings=options, runner=runner)
 
     app = QApplication.instance()

@@ -93,6 +93,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("actionOpenReadOnly", N("Open &read-only…"),
                lambda w: w.database_flow.open_dialog(read_only=True), icon="read-only",
                tip=N("Open a log to review it without any chance of changing it")),
+    ActionSpec("actionConnectServer", N("Connect to a &team server…"),
+               lambda w: w.team_flow.connect_dialog(),
+               tip=N("Open a log kept on a PostgreSQL server, shared by the desk")),
     ActionSpec("actionImport", N("&Import…"), lambda w: w.import_dialog(), icon="import",
                tip=N("Merge a JSON export into this log")),
     ActionSpec("actionExport", N("&Export…"), lambda w: w.export_dialog(), icon="export",
@@ -163,7 +166,7 @@ DATABASE_ACTIONS: tuple[str, ...] = ("actionExport", "actionBackup", "actionFind
 
 MENUS: tuple[MenuSpec, ...] = (
     MenuSpec("menuFile", N("&File"), (
-        "actionNewDatabase", "actionOpen", "actionOpenReadOnly",
+        "actionNewDatabase", "actionOpen", "actionOpenReadOnly", "actionConnectServer",
         MenuSpec("menuRecent", N("&Recent databases")), SEPARATOR,
         "actionImport", "actionExport", "actionAttach", "actionBackup", "actionRestore",
         "actionBackupSettings",

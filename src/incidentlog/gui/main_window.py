@@ -22,6 +22,7 @@ window can be painted before the log it shows is opened
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,8 +55,10 @@ from incidentlog.gui.workflows.delete import DeleteWorkflow
 from incidentlog.gui.workflows.exchange import ExchangeWorkflow
 from incidentlog.gui.workflows.saved_views import SavedViewsWorkflow
 from incidentlog.gui.workflows.status import StatusWorkflow
+from incidentlog.gui.workflows.team import TeamWorkflow
 from incidentlog.gui.workflows.trash import TrashWorkflow
 from incidentlog.store.location import storage_warnings
+from incidentlog.store.server_address import is_server
 
 if TYPE_CHECKING:
     from incidentlog.gui.context import AppContext
@@ -64,8 +67,9 @@ if TYPE_CHECKING:
 
 __all__ = ["INCIDENTS", "QUOTES", "SOURCES", "TIMELINE", "MainWindow"]
 
-#: Opens a database file into a fresh context; raises ``StorageError`` when it cannot.
-ContextOpener = Callable[[Path, bool], "AppContext"]
+#: Opens a database file (or a server's ``postgresql://…`` address) into a fresh context;
+#: raises ``StorageError`` when it cannot.
+ContextOpener = Callable[[Path | str, bool], "AppContext"]
 
 OPEN_UNPAINTED_AFTER_MS = 1_000
 
@@ -79,6 +83,7 @@ class MainWindow(QMainWindow):
     actionNewDatabase: QAction
     actionOpen: QAction
     actionOpenReadOnly: QAction
+    actionConnectServer: QAction
     actionImport: QAction
     actionExport: QAction
     actionAttach: QAction
@@ -131,17 +136,18 @@ class MainWindow(QMainWindow):
         self.trash_flow: TrashWorkflow = TrashWorkflow(self)
         self.bulk_edit_flow: BulkEditWorkflow = BulkEditWorkflow(self)
         self.saved_views_flow: SavedViewsWorkflow = SavedViewsWorkflow(self)
+        self.team_flow: TeamWorkflow = TeamWorkflow(self)
 
         self.stack = QStackedWidget(self)
         self.welcome = WelcomePage(self.database_flow.open_dialog,
                                    self.database_flow.new_database_dialog, self)
         self.stack.addWidget(self.welcome)
         #: (path, read-only, first start, file to offer for import) to open once painted
-        self._pending_open: tuple[Path, bool, bool, Path | None] | None = None
+        self._pending_open: tuple[Path | str, bool, bool, Path | None] | None = None
         self.first_rows: QWidget | None = None  # the log's first rows while it opens
         self.opening_page = OpeningPage(self._opening_painted, self)
         self.stack.addWidget(self.opening_page)
-        self.setCentralWidget(self.stack)
+        self.setCentralWidget(self.team_flow.wrap(self.stack))
         self.setWindowIcon(app_icon())
         install_actions(self)
         self._assemble_menus()
@@ -167,9 +173,12 @@ class MainWindow(QMainWindow):
 
     # --- databases ------------------------------------------------------------------
     def open_database_file(self, path: str | Path, *, read_only: bool = False) -> bool:
-        """Open ``path`` in place of the current database; on failure keep what was open."""
+        """Open ``path`` (or a server log's address) in place of the current database; on
+        failure keep what was open."""
         if not self.maybe_leave_forms():
             return False
+        if is_server(str(path)):
+            return self.team_flow.open_server(str(path), read_only=read_only)
         try:
             context = self._opener(Path(path), read_only)
         except IncidentLogError as exc:
@@ -189,7 +198,7 @@ class MainWindow(QMainWindow):
         self.backup_flow.start_daily(context)
         return True
 
-    def open_after_first_paint(self, path: Path, *, read_only: bool = False,
+    def open_after_first_paint(self, path: Path | str, *, read_only: bool = False,
                                first_start: bool = False,
                                pending_import: Path | None = None) -> None:
         """Open ``path`` once the window has been painted (the start of the application).
@@ -200,12 +209,15 @@ class MainWindow(QMainWindow):
         ``pending_import`` offers that file for import.
         """
         self._pending_open = (path, read_only, first_start, pending_import)
+        # A server log's address is shown without its password.
+        where = path if isinstance(path, Path) else _without_password(path)
+        name = path.name if isinstance(path, Path) else where
         self.opening_page.label.setText(
-            self.tr("<h3>Opening {0}…</h3>").format(html.escape(path.name)))
-        self.opening_page.setToolTip(str(path))
+            self.tr("<h3>Opening {0}…</h3>").format(html.escape(str(name))))
+        self.opening_page.setToolTip(str(where))
         self.stack.setCurrentWidget(self.opening_page)
-        self.setWindowTitle(f"{path.name} — incidentlog")
-        self.statusBar().showMessage(self.tr("Opening {0}…").format(path))
+        self.setWindowTitle(f"{name} — incidentlog")
+        self.statusBar().showMessage(self.tr("Opening {0}…").format(where))
         # A window that is never painted (started minimized, on another desktop)
         # still opens its log.
         QTimer.singleShot(OPEN_UNPAINTED_AFTER_MS, self, self._open_pending)
@@ -219,7 +231,7 @@ class MainWindow(QMainWindow):
         if self._pending_open is None or self.first_rows is not None:
             return
         path = self._pending_open[0]
-        if self.settings.get(CURRENT_VIEW) == INCIDENTS:
+        if isinstance(path, Path) and self.settings.get(CURRENT_VIEW) == INCIDENTS:
             from incidentlog.gui.first_rows import first_rows_page
 
             page = first_rows_page(path, self.settings, painted=self._first_rows_painted)
@@ -268,10 +280,13 @@ class MainWindow(QMainWindow):
             self.count_label.clear()
         self._update_title()
         self._update_actions()
+        if context is not None:
+            self.team_flow.attach(context)  # a server log: the others' work, the banner
         self.contextChanged.emit(context)
 
     def _close_context(self) -> None:
         old, old_workspace = self.context, self.workspace
+        self.team_flow.detach()
         if old_workspace is not None:
             old_workspace.save_layout()
             self.stack.removeWidget(old_workspace)
@@ -584,3 +599,8 @@ class MainWindow(QMainWindow):
         if self.first_start:
             self.first_start = False
             QTimer.singleShot(0, self.offer_demo_data)
+
+
+def _without_password(address: str) -> str:
+    """``postgresql://user:secret@host/db`` as ``postgresql://user@host/db``."""
+    return re.sub(r"://([^:@/]*):[^@/]*@", r"://\1@", address)

@@ -32,6 +32,7 @@ from incidentlog.store.safe_paths import (
     make_private_folder,
     refuse_unless_regular,
 )
+from incidentlog.store.server_address import is_server
 
 SETTINGS_FILE_NAME = "settings.ini"
 MAX_RECENT = 8
@@ -157,7 +158,8 @@ class Settings:
         return self.get(RECENT_DATABASES)
 
     def add_recent_database(self, path: str | Path) -> None:
-        text = str(Path(path).expanduser().absolute())
+        # A server log's address is kept as it is (the caller leaves the password out).
+        text = str(path) if is_server(str(path)) else str(Path(path).expanduser().absolute())
         recent = [text, *(p for p in self.recent_databases() if p != text)][:MAX_RECENT]
         self.set(RECENT_DATABASES, recent)
 

@@ -36,16 +36,21 @@ class StatusLine(QObject):
         self.read_only_badge = QLabel(self.tr("READ-ONLY"), window)
         self.read_only_badge.setObjectName("readOnlyBadge")
         self.read_only_badge.setAccessibleName(self.tr("Read-only mode"))
-        self.read_only_badge.setToolTip(self.tr(
-            "This database is open read-only: nothing can be changed."))
+        self.read_only_badge.setToolTip(self.read_only_reason())
         self.read_only_badge.setStyleSheet(READ_ONLY_BADGE_STYLE)
         self.read_only_badge.setVisible(False)
+        #: Why the log is read-only when it is not the user's choice (a reader's login).
+        self.read_only_reason_label = plain_label("", window)
+        self.read_only_reason_label.setObjectName("readOnlyReason")
+        self.read_only_reason_label.setVisible(False)
         bar.addWidget(self.count_label)
         bar.addPermanentWidget(self.database_label)
+        bar.addPermanentWidget(self.read_only_reason_label)
         bar.addPermanentWidget(self.read_only_badge)
 
     def show_database(self, context: AppContext | None) -> None:
         """Where the open log is, and whether it is read-only."""
+        self.read_only_reason_label.setVisible(False)
         if context is None:
             self.database_label.clear()
             self.read_only_badge.setVisible(False)
@@ -54,6 +59,17 @@ class StatusLine(QObject):
         self.database_label.setText(location)
         self.database_label.setToolTip(location)
         self.read_only_badge.setVisible(context.read_only)
+        self.read_only_badge.setToolTip(self.read_only_reason())
+
+    def read_only_reason(self) -> str:
+        return self.tr("This database is open read-only: nothing can be changed.")
+
+    def explain_read_only(self, reason: str) -> None:
+        """Why the log is read-only, when it is not the user's choice (a reader's login)."""
+        self.read_only_badge.setToolTip(reason)
+        self.read_only_badge.setAccessibleDescription(reason)
+        self.read_only_reason_label.setText(reason)
+        self.read_only_reason_label.setVisible(True)
 
     def show_counts(self, workspace: Workspace | None) -> None:
         """"n of m incidents" (sources, quotes) for the view on show; what the timeline shows."""

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from incidentlog.cli.helpers import (
     _event_types,
+    _export_briefing,
     _export_target,
     _fail,
     _is_sqlite_file,
@@ -24,7 +25,7 @@ from incidentlog.cli.helpers import (
     _unique,
     _warn_about_location,
 )
-from incidentlog.cli.parser import UsageError
+from incidentlog.cli.parser import BRIEFING_FORMATS, UsageError
 from incidentlog.cli.sniff import refuse_unless_json
 from incidentlog.domain.errors import StorageError
 from incidentlog.domain.query import IncidentFilter
@@ -156,7 +157,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     target: Path = _export_target(args.out, args.format)
     if target != STANDARD_OUTPUT:
         _require_writable(target)
-    if args.format == "json" and _is_sqlite_file(target):
+    if args.format != "csv" and _is_sqlite_file(target):
         raise StorageError(
             f"{target} is a database; an export never replaces one. Choose another --out.",
             str(target),
@@ -173,11 +174,14 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
             statuses=_unique(args.status),
             event_types=_event_types(database, args.event_type),
         )
-        if args.format == "json" and target != STANDARD_OUTPUT:
+        if args.format != "csv" and target != STANDARD_OUTPUT:
             # As for CSV (which makes its folder itself): the user named the path.
             make_private_folder(target.parent)
-        export = export_json if args.format == "json" else export_csv
-        report = export(services, target, flt, progress=progress)
+        if args.format in BRIEFING_FORMATS:
+            report = _export_briefing(args, services, target, flt, progress)
+        else:
+            export = export_json if args.format == "json" else export_csv
+            report = export(services, target, flt, progress=progress)
     print(report.summary(), file=out)
     return 0
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF, Qt, QUrl
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QImage,
@@ -77,7 +77,7 @@ def pdf_bytes(html: str, *, timeline_png: bytes | None = None, title: str = DEFA
                             else Qt.LayoutDirection.LeftToRight)
     document.setDefaultTextOption(option)
     if timeline_png:
-        image = QImage.fromData(QByteArray(timeline_png), b"PNG")
+        image = QImage.fromData(timeline_png)
         document.addResource(QTextDocument.ResourceType.ImageResource,
                              QUrl(TIMELINE_RESOURCE), image)
     font = document.defaultFont()
@@ -137,7 +137,7 @@ def export_pdf(
     briefing = gather(services, flt, progress=progress, cancel=cancel)
     size = None
     if timeline_png:
-        image = QImage.fromData(QByteArray(timeline_png), b"PNG")
+        image = QImage.fromData(timeline_png)
         # Qt scales an image's given size by the device's resolution over 96 dpi.
         width = page_width() * 96 // DPI
         size = (width, round(image.height() * width / max(image.width(), 1)))

@@ -14,7 +14,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import update
 
-from incidentlog.domain.enums import Reliability, SourceKind, Status, TimePrecision
+from incidentlog.domain.enums import Reliability, SourceKind, Status
 from incidentlog.domain.errors import ExchangeError
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.records import Count, Incident, Quote, Source
@@ -391,4 +391,3 @@ def test_text_direction_and_filter_words() -> None:
     assert describe_filter(IncidentFilter(uids=("a", "b"))) == ["A selection of 2 incidents"]
     until = datetime(2024, 2, 1, tzinfo=ZoneInfo("UTC"))
     assert describe_filter(IncidentFilter(until=until)) == ["Up to 31 Jan 2024 (UTC), inclusive"]
-    assert TimePrecision.WEEK.label == "week"

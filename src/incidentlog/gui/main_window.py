@@ -81,6 +81,9 @@ class MainWindow(QMainWindow):
     actionOpenReadOnly: QAction
     actionImport: QAction
     actionExport: QAction
+    actionExportReport: QAction
+    actionExportTimelineJS: QAction
+    actionExportICalendar: QAction
     actionBackup: QAction
     actionRestore: QAction
     actionBackupSettings: QAction

@@ -24,6 +24,7 @@ from PySide6.QtCore import (
     QThread,
 )
 from PySide6.QtGui import QImageWriter, QUndoStack
+from PySide6.QtWidgets import QApplication
 
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
@@ -56,6 +57,8 @@ def timeline_picture(services: Services, flt: IncidentFilter | None,
 
     Needs a ``QApplication`` (widgets); on the GUI thread.
     """
+    if not isinstance(QCoreApplication.instance(), QApplication):
+        raise RuntimeError("the timeline picture is drawn by widgets: make a QApplication first")
     with tempfile.TemporaryDirectory(prefix="incidentlog-report-") as folder:
         qsettings = QSettings(str(Path(folder) / "timeline.ini"), QSettings.Format.IniFormat)
         context = AppContext(services, SelectionState(), ChangeBus(services), QUndoStack(),

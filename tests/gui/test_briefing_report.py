@@ -175,7 +175,6 @@ def test_export_as_report_from_the_menu_writes_the_pdf_off_the_gui_thread(
     assert isinstance(dialog, ExportDialog)
     qtbot.addWidget(dialog)
     assert dialog.format == "ics" and not dialog.template_edit.isVisibleTo(dialog)
-    dialogs.of("information")  # nothing else was asked
 
 
 def test_the_export_command_writes_every_briefing_format(

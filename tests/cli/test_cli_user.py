@@ -252,7 +252,9 @@ def test_the_format_option_says_what_it_chooses(run: Run) -> None:
     code, out, _ = run("export", "--help")
     assert code == 0
     text = " ".join(out.split())
-    assert "--format {json,csv} json: one file to send or import back" in text
+    assert ("--format {json,csv,timelinejs,ics,html,pdf} json: one file to send or import "
+            "back") in text
+    assert "html, pdf: a briefing report" in text
 
 
 # --- export --out: a folder, and folders that do not exist yet ------------------------------

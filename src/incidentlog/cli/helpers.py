@@ -229,8 +229,9 @@ def _export_briefing(
         return briefing.export_timelinejs(services, target, flt, progress=progress)
     if args.format == "ics":
         return briefing.export_ics(services, target, flt, progress=progress)
-    _offscreen_application()
-    from incidentlog.gui.timeline.report_picture import timeline_picture
+    from incidentlog.gui.timeline.report_picture import offscreen_application, timeline_picture
+
+    offscreen_application()
 
     picture = timeline_picture(services, flt)
     title = args.title.strip() if args.title and args.title.strip() else briefing.DEFAULT_TITLE
@@ -241,17 +242,3 @@ def _export_briefing(
 
     return export_pdf(services, target, flt, template=args.template, timeline_png=picture,
                       title=title, progress=progress)
-
-
-def _offscreen_application() -> None:
-    """A ``QApplication`` on Qt's offscreen platform, unless one runs already."""
-    from PySide6.QtWidgets import QApplication
-
-    if QApplication.instance() is None:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a command draws, it shows nothing
-        global _APPLICATION
-        _APPLICATION = QApplication([PROG])
-
-
-#: The command's application, kept alive until the process ends.
-_APPLICATION: object = None

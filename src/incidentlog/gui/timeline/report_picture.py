@@ -9,6 +9,7 @@ incident, drawn with ``export.render_image`` and thrown away.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -34,13 +35,25 @@ from incidentlog.gui.timeline.view import TimelineView
 from incidentlog.gui.workers import ImmediateRunner
 from incidentlog.services import Services
 
-__all__ = ["PICTURE_SIZE", "timeline_picture"]
+__all__ = ["PICTURE_SIZE", "offscreen_application", "timeline_picture"]
 
 #: The picture's size in pixels: a page's width at about 150 dpi.
 PICTURE_SIZE = QSize(1200, 460)
 #: Rounds of the event loop to wait for the view to read and lay out its answer. Each
 #: read runs at once (``ImmediateRunner``); the rounds wait for the view's fetch timer.
 _ROUNDS = 400
+
+
+#: The command line's application (``offscreen_application``), alive until the process ends.
+_APPLICATION: list[QApplication] = []
+
+
+def offscreen_application() -> None:
+    """A ``QApplication`` on Qt's offscreen platform, unless one runs already: the command
+    line draws the report's picture and PDF without a display (over SSH, in cron)."""
+    if QCoreApplication.instance() is None:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        _APPLICATION.append(QApplication(["incidentlog"]))
 
 
 def _settle(view: TimelineView) -> None:

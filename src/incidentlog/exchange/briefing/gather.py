@@ -17,27 +17,23 @@ from sqlalchemy import RowMapping
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.records import Incident, Quote, Source
 from incidentlog.exchange.reports import Cancel, Progress, Ticker
-from incidentlog.exchange.scope import INCIDENT_FIELDS, QUOTE_FIELDS, SOURCE_FIELDS, Scope
+from incidentlog.exchange.scope import QUOTE_FIELDS, SOURCE_FIELDS, Scope
 from incidentlog.services import Services
-from incidentlog.store.records import incident_from_row, quote_from_row, source_from_row
+from incidentlog.store.records import load_incidents, quote_from_row, source_from_row
 
 __all__ = ["Briefing", "Entry", "gather"]
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """An incident with its cited sources (earliest published first) and its quotes."""
+    """An incident with its cited sources (earliest published first, undated ones last: the
+    first is the one that reported it first) and its quotes."""
 
     incident: Incident
     sources: tuple[Source, ...] = ()
     #: What each cited source supports (the citation's note), by source uid.
     notes: dict[str, str] = field(default_factory=dict)
     quotes: tuple[Quote, ...] = ()
-
-    @property
-    def first_source(self) -> Source | None:
-        """The source that reported it first (the earliest published; undated ones last)."""
-        return self.sources[0] if self.sources else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +81,13 @@ def gather(
         ticker.total = scope.counts(connection).total
         ticker.report()
         for batch in scope.incidents(connection):
-            for values in batch.rows:
-                row = _row(INCIDENT_FIELDS, values)
-                links = [(link[0], link[1]) for link in batch.links.get(row["id"], [])]
-                incidents.append((incident_from_row(row, batch.tags.get(row["id"], [])), links))
+            # As records, by the store's own loader (one more query per batch): the
+            # briefing needs every field, the streamed tuples serve the exports' writers.
+            ids = [values[0] for values in batch.rows]
+            loaded = load_incidents(connection, ids)
+            for row_id in ids:
+                links = [(link[0], link[1]) for link in batch.links.get(row_id, [])]
+                incidents.append((loaded[row_id], links))
                 ticker.step()
         for source_batch in scope.sources(connection):
             for values in source_batch.rows:

@@ -255,6 +255,7 @@ def test_the_format_option_says_what_it_chooses(run: Run) -> None:
     text = " ".join(out.split())
     # (other formats may follow csv: the package, the formats of other exports)
     assert re.search(r"--format \{json,csv(,\w+)*\} json: one file to send or import back", text)
+    assert "html, pdf: a briefing report" in text
 
 
 # --- export --out: a folder, and folders that do not exist yet ------------------------------

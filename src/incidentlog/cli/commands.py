@@ -14,6 +14,7 @@ from typing import TextIO
 from incidentlog.cli.evidence import cmd_attach
 from incidentlog.cli.helpers import (
     _event_types,
+    _export_briefing,
     _export_target,
     _fail,
     _is_sqlite_file,
@@ -26,7 +27,7 @@ from incidentlog.cli.helpers import (
     _unique,
     _warn_about_location,
 )
-from incidentlog.cli.parser import UsageError
+from incidentlog.cli.parser import BRIEFING_FORMATS, UsageError
 from incidentlog.cli.sniff import refuse_unless_json
 from incidentlog.domain.errors import StorageError
 from incidentlog.domain.query import IncidentFilter
@@ -211,9 +212,12 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
             from incidentlog.cli.evidence import export_package_command
 
             return export_package_command(services, target, flt, out)
-        export = export_json if args.format == "json" else export_csv
         with _progress("Exporting") as progress:
-            report = export(services, target, flt, progress=progress)
+            if args.format in BRIEFING_FORMATS:
+                report = _export_briefing(args, services, target, flt, progress)
+            else:
+                export = export_json if args.format == "json" else export_csv
+                report = export(services, target, flt, progress=progress)
     print(report.summary(), file=out)
     return 0
 

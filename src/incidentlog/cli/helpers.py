@@ -7,19 +7,26 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from incidentlog.cli.parser import PRE_IMPORT_BACKUPS, PROG, UsageError
 from incidentlog.domain.errors import StorageError
 from incidentlog.store.location import storage_warnings
 
 if TYPE_CHECKING:
+    from incidentlog.domain.query import IncidentFilter
+    from incidentlog.exchange.reports import ExportReport
+    from incidentlog.services import Services
     from incidentlog.store.database import Database
 
 
 def _fail(sentence: str) -> None:
     print(f"{PROG}: {sentence}", file=sys.stderr, flush=True)
 
+
+#: The file name ending of each one-file export format (for the messages).
+EXPORT_SUFFIXES = {"json": ".json", "timelinejs": ".json", "ics": ".ics", "html": ".html",
+                   "pdf": ".pdf"}
 
 #: What ``--out`` may name to mean standard output.
 STANDARD_OUTPUT_NAMES = ("-", "/dev/stdout")
@@ -37,13 +44,14 @@ def _export_target(out: Path, export_format: str) -> Path:
             )
         return STANDARD_OUTPUT  # written to our own stdout, never opened by name
     target = out.absolute()
-    if export_format == "json" and target.is_dir() and not target.is_symlink():
+    if export_format != "csv" and target.is_dir() and not target.is_symlink():
+        suffix = EXPORT_SUFFIXES.get(export_format, ".json")
         raise UsageError(
-            f"--out {out} is a folder; a JSON export is one file: name it, as in "
-            f"--out {out / 'incidents.json'} (or use --format csv to write three files "
-            "into the folder)"
+            f"--out {out} is a folder; a {export_format.upper()} export is one file: name "
+            f"it, as in --out {out / ('incidents' + suffix)} (or use --format csv to write "
+            "three files into the folder)"
         )
-    allowed = ("a named pipe",) if export_format == "json" else ("a folder",)
+    allowed = ("a named pipe",) if export_format != "csv" else ("a folder",)
     _refuse_unless_regular(target, "The export target", allowed=allowed)
     return target
 
@@ -204,3 +212,33 @@ def _progress(verb: str) -> Iterator[Callable[[int, int], None] | None]:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _export_briefing(
+    args: Any, services: Services, target: Path, flt: IncidentFilter,
+    progress: Callable[[int, int], None] | None,
+) -> ExportReport:
+    """``--format timelinejs|ics|html|pdf``: the formats of ``exchange.briefing``.
+
+    The report's timeline picture and its PDF are drawn by Qt, offscreen: a
+    command needs no display (docs/cli.md).
+    """
+    from incidentlog.exchange import briefing
+
+    if args.format == "timelinejs":
+        return briefing.export_timelinejs(services, target, flt, progress=progress)
+    if args.format == "ics":
+        return briefing.export_ics(services, target, flt, progress=progress)
+    from incidentlog.gui.timeline.report_picture import offscreen_application, timeline_picture
+
+    offscreen_application()
+
+    picture = timeline_picture(services, flt)
+    title = args.title.strip() if args.title and args.title.strip() else briefing.DEFAULT_TITLE
+    if args.format == "html":
+        return briefing.export_html(services, target, flt, template=args.template,
+                                    timeline_png=picture, title=title, progress=progress)
+    from incidentlog.gui.briefing_pdf import export_pdf
+
+    return export_pdf(services, target, flt, template=args.template, timeline_png=picture,
+                      title=title, progress=progress)

@@ -22,6 +22,9 @@ from incidentlog.paths import DATA_DIR_VARIABLE, default_database_path
 
 PROG = "incidentlog"
 
+#: The export formats for people (``exchange.briefing``): each one file.
+BRIEFING_FORMATS = ("timelinejs", "ics", "html", "pdf")
+
 #: Automatic backups made before an import that are kept (the oldest are removed),
 #: unless ``--keep`` says otherwise.
 PRE_IMPORT_BACKUPS = 10
@@ -241,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     command("demo", "load the demo data set (running it again changes nothing)")
     _import_options(command("import", "merge a JSON export of incidentlog into the database"))
     _export_options(
-        command("export", "write the incidents, their sources and quotes to JSON or CSV")
+        command("export", "write the incidents, their sources and quotes to JSON or CSV, "
+                "or as a TimelineJS, iCalendar, HTML or PDF briefing")
     )
     _check_options(command(
         "check", "check the database: integrity, foreign keys, audit log, every record, "
@@ -300,10 +304,12 @@ def _export_options(exporter: argparse.ArgumentParser) -> None:
     exporter.add_argument(
         "--format",
         required=True,
-        choices=("json", "csv", "package"),
+        choices=("json", "csv", "package", *BRIEFING_FORMATS),
         help="json: one file to send or import back (incidentlog import); "
         "csv: three files (incidents, sources, quotes) for a spreadsheet; "
-        "package: one ZIP with the JSON, every attached file and a SHA-256 manifest",
+        "package: one ZIP with the JSON, every attached file and a SHA-256 manifest; "
+        "timelinejs: a TimelineJS document to publish; ics: an iCalendar file; "
+        "html, pdf: a briefing report (docs/formats.md)",
     )
     exporter.add_argument(
         "--out",
@@ -312,6 +318,16 @@ def _export_options(exporter: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="the JSON file ('-' for standard output, or a named pipe), "
         "or for CSV the folder that receives the three files",
+    )
+    exporter.add_argument(
+        "--template",
+        type=_path,
+        metavar="FILE",
+        help="html and pdf: a Jinja2 template of your own instead of the built-in one",
+    )
+    exporter.add_argument(
+        "--title", metavar="TEXT", help="html and pdf: the report's title (default: Incident "
+        "briefing)"
     )
     exporter.add_argument("--search", metavar="TEXT", help="words that must appear (full text)")
     exporter.add_argument(

@@ -102,6 +102,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
                tip=N("Write the log, the filter or the selection to CSV or JSON")),
     ActionSpec("actionAttach", N("A&ttach to source…"), lambda w: attach_to_source(w),
                tip=N("Keep files (screenshots, PDFs, video…) with the source shown in Sources")),
+    ActionSpec("actionExportReport", N("&Report (PDF or HTML)…"),
+               lambda w: w.exchange_flow.export_dialog(fmt="pdf"),
+               tip=N("Write a briefing of the filter or the selection: summary, timeline, "
+                     "incidents with their quotes and sources")),
+    ActionSpec("actionExportTimelineJS", N("&TimelineJS…"),
+               lambda w: w.exchange_flow.export_dialog(fmt="timelinejs"),
+               tip=N("Write the incidents as a TimelineJS document to publish")),
+    ActionSpec("actionExportICalendar", N("i&Calendar…"),
+               lambda w: w.exchange_flow.export_dialog(fmt="ics"),
+               tip=N("Write the incidents as calendar events (.ics)")),
     ActionSpec("actionBackup", N("&Backup…"), lambda w: w.backup_flow.backup(), icon="backup",
                tip=N("Write a verified copy of this database")),
     ActionSpec("actionRestore", N("&Restore from backup…"),
@@ -162,14 +172,18 @@ EDIT_ACTIONS: tuple[str, ...] = (
     "actionBulkEdit", "actionSaveView", "actionAttach")
 #: Need an open database, even a read-only one; the view actions too.
 DATABASE_ACTIONS: tuple[str, ...] = ("actionExport", "actionBackup", "actionFind",
-                                     "actionTrash", "actionManageViews")
+                                     "actionTrash", "actionManageViews",
+                                     "actionExportReport", "actionExportTimelineJS",
+                                     "actionExportICalendar")
 
 MENUS: tuple[MenuSpec, ...] = (
     MenuSpec("menuFile", N("&File"), (
         "actionNewDatabase", "actionOpen", "actionOpenReadOnly", "actionConnectServer",
         MenuSpec("menuRecent", N("&Recent databases")), SEPARATOR,
-        "actionImport", "actionExport", "actionAttach", "actionBackup", "actionRestore",
-        "actionBackupSettings",
+        "actionImport", "actionExport",
+        MenuSpec("menuExportAs", N("Export &as"), (
+            "actionExportReport", "actionExportTimelineJS", "actionExportICalendar")),
+        "actionAttach", "actionBackup", "actionRestore", "actionBackupSettings",
         SEPARATOR, "actionQuit")),
     MenuSpec("menuEdit", N("&Edit"), (
         "actionUndo", "actionRedo", SEPARATOR,

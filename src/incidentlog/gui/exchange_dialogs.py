@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from incidentlog.domain.errors import Cancelled, IncidentLogError
 from incidentlog.domain.query import IncidentFilter
-from incidentlog.gui import plain_text
+from incidentlog.gui import briefing_export, plain_text
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.errors import show_error
 from incidentlog.gui.settings import LAST_DIR
@@ -113,7 +113,7 @@ class ExportDialog(QDialog):
     exportFinished = Signal(object)  # ExportReport, or the exception (Cancelled included)
 
     def __init__(self, context: AppContext, parent: QWidget | None = None, *,
-                 scope: str | None = None) -> None:
+                 scope: str | None = None, fmt: str | None = None) -> None:
         super().__init__(parent)
         self._context = context
         self._settings = context.settings
@@ -130,6 +130,9 @@ class ExportDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.format_combo.currentIndexChanged.connect(self._format_changed)
         self.destination_edit.textChanged.connect(self._update_buttons)
+        if fmt is not None:
+            self.set_format(fmt)
+        self._format_changed()
         self._update_buttons()
 
     def _build_format(self) -> None:
@@ -140,6 +143,8 @@ class ExportDialog(QDialog):
                                           "quotes)"), CSV)
         self.format_combo.addItem(self.tr("JSON — one document that imports into incidentlog"),
                                   JSON)
+        for fmt in briefing_export.BRIEFING_FORMATS:
+            self.format_combo.addItem(briefing_export.label(fmt), fmt.key)
 
     def _build_scope(self, scope: str | None) -> QVBoxLayout:
         """All, the filter or the selection, with how many incidents each holds."""
@@ -200,6 +205,8 @@ class ExportDialog(QDialog):
         save_to = QLabel(self.tr("&Save to:"), self)
         save_to.setBuddy(self.destination_edit)
         form.addRow(save_to, destination)
+        self.template_row = self._build_template()
+        form.addRow(self.template_label, self.template_row)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.export_button = self.buttons.addButton(self.tr("&Export"),
                                                     QDialogButtonBox.ButtonRole.AcceptRole)
@@ -208,6 +215,37 @@ class ExportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
+
+    def _build_template(self) -> QWidget:
+        """A report's template: the built-in one, or a desk's own Jinja2 file."""
+        row = QWidget(self)
+        self.template_edit = QLineEdit(row)
+        self.template_edit.setObjectName("exportTemplate")
+        self.template_edit.setAccessibleName(self.tr("Report template"))
+        self.template_edit.setPlaceholderText(self.tr("the built-in template"))
+        self.template_button = QPushButton(self.tr("Te&mplate…"), row)
+        self.template_button.setObjectName("exportTemplateBrowse")
+        self.template_button.clicked.connect(self._browse_template)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.template_edit, 1)
+        layout.addWidget(self.template_button)
+        self.template_label = QLabel(self.tr("&Template:"), self)
+        self.template_label.setBuddy(self.template_edit)
+        return row
+
+    def _browse_template(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        folder = self._settings.get(LAST_DIR) or str(Path.home())
+        path, _filter = QFileDialog.getOpenFileName(
+            self, self.tr("Report template"), folder, self.tr("Templates (*.html *.j2)"))
+        if path:
+            self.template_edit.setText(path)
+
+    def template(self) -> Path | None:
+        text = self.template_edit.text().strip()
+        return Path(text).expanduser() if text else None
 
     # --- choices ---------------------------------------------------------------------
     def _incidents(self, count: int) -> str:
@@ -235,6 +273,9 @@ class ExportDialog(QDialog):
 
     def _format_changed(self) -> None:
         self.destination_edit.clear()
+        report = self.format in briefing_export.REPORT_FORMATS
+        self.template_row.setVisible(report)
+        self.template_label.setVisible(report)
 
     def _update_buttons(self) -> None:
         self.export_button.setEnabled(bool(self.destination_edit.text().strip()))
@@ -244,16 +285,22 @@ class ExportDialog(QDialog):
 
         folder = self._settings.get(LAST_DIR) or str(Path.home())
         stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+        briefing = briefing_export.by_key(self.format)
         if self.format == CSV:
             path = QFileDialog.getExistingDirectory(
                 self, self.tr("Folder for the CSV files"), folder)
+        elif briefing is not None:
+            path, _filter = QFileDialog.getSaveFileName(
+                self, self.tr("Export"), str(Path(folder) / f"incidents-{stamp}{briefing.suffix}"),
+                self.tr(briefing.file_filter))
         else:
             path, _filter = QFileDialog.getSaveFileName(
                 self, self.tr("Export to JSON"), str(Path(folder) / f"incidents-{stamp}.json"),
                 self.tr("JSON documents (*.json)"))
         if path:
             self.destination_edit.setText(path)
-            self._settings.set(LAST_DIR, str(Path(path).parent if self.format == JSON else path))
+            self._settings.set(LAST_DIR, str(Path(path) if self.format == CSV
+                                             else Path(path).parent))
 
     # --- running ---------------------------------------------------------------------
     def start(self) -> None:
@@ -262,11 +309,17 @@ class ExportDialog(QDialog):
         if not text or self.task is not None:
             return
         target = Path(text).expanduser()
-        if self.format == JSON and target.suffix.lower() != ".json":
-            target = target.with_name(target.name + ".json")
+        briefing = briefing_export.by_key(self.format)
+        suffix = briefing.suffix if briefing is not None else ".json"
+        if self.format != CSV and target.suffix.lower() != suffix:
+            target = target.with_name(target.name + suffix)
         services = self._context.services
         flt = self.chosen_filter()
         fmt = self.format
+        if briefing is not None:
+            self._start(briefing_export.briefing_work(fmt, services, target, flt,
+                                                      self.template()))
+            return
 
         def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
             from incidentlog.exchange import export_csv, export_json
@@ -275,6 +328,9 @@ class ExportDialog(QDialog):
                 return export_csv(services, target, flt, progress=progress, cancel=cancelled)
             return export_json(services, target, flt, progress=progress, cancel=cancelled)
 
+        self._start(work)
+
+    def _start(self, work: Work) -> None:
         self.export_button.setEnabled(False)
         task = run_with_progress(self._context, self, self.tr("Exporting…"), work,
                                  self._succeeded, self._failed)

@@ -87,6 +87,9 @@ class MainWindow(QMainWindow):
     actionImport: QAction
     actionExport: QAction
     actionAttach: QAction
+    actionExportReport: QAction
+    actionExportTimelineJS: QAction
+    actionExportICalendar: QAction
     actionBackup: QAction
     actionRestore: QAction
     actionBackupSettings: QAction

@@ -17,12 +17,13 @@ if TYPE_CHECKING:
 class ExchangeWorkflow(Workflow):
     """Opens the export and import dialogs on the window's log; loads the demo data."""
 
-    def export_dialog(self, scope: str | None = None) -> QDialog | None:
+    def export_dialog(self, scope: str | None = None, fmt: str | None = None) -> QDialog | None:
+        """The export dialog; ``fmt`` chooses the format (Export as ▸ Report… and the like)."""
         if self.context is None:
             return None
         from incidentlog.gui.exchange_dialogs import ExportDialog
 
-        dialog = ExportDialog(self.context, self.window, scope=scope)
+        dialog = ExportDialog(self.context, self.window, scope=scope, fmt=fmt)
         dialog.open()
         return dialog
 

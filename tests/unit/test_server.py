@@ -405,3 +405,16 @@ def test_only_a_lead_takes_an_incident_another_user_verified_back(
     with as_login(pg_server, log, "lead") as lead:
         lead.incidents.set_status(uid, Status.DRAFT, check_transition=False)
         assert lead.incidents.get(uid).status is Status.DRAFT
+
+
+def test_a_lead_restores_a_log_file_into_an_empty_server_log(
+        pg_server: PgServer, log: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = tmp_path / "desk.sqlite3"
+    assert cli.main(["demo", "--db", str(first)]) == 0
+    user = pg_server.login_role("lead")
+    assert cli.main(["grant", user, "lead", "--db", pg_server.url(log)]) == 0
+    assert cli.main(["copy", "--from", str(first), "--to", pg_server.url(log, user)]) == 0
+    with open_database(pg_server.url(log, user)) as database:
+        services = Services(database)
+        assert check_database(database) == []
+        services.incidents.create(replace(AL_ASSAD, title="after the restore"))

@@ -196,4 +196,7 @@ def role_statements(tables: list[str], schema: str) -> list[str]:
             statements.append(f"GRANT DELETE ON {table} TO {LEAD}")
     statements.append(f"GRANT INSERT ON audit_log TO {OFFICER}")
     statements.append(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA \"{schema}\" TO {OFFICER}")
+    # A lead restores a log into the server (``copy``), which moves the id sequences on
+    # past the copied ids.
+    statements.append(f"GRANT UPDATE ON ALL SEQUENCES IN SCHEMA \"{schema}\" TO {LEAD}")
     return statements

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from incidentlog.domain.errors import ReadOnlyError, StorageError
+from incidentlog.domain.errors import ReadOnlyError, ReviewModeError, StorageError
 from incidentlog.store.backend import APPLICATION_ID, SQLITE_HEADER, Backend, SqliteBackend
 from incidentlog.store.safe_paths import (
     make_private_folder,
@@ -157,6 +157,9 @@ class Database:
         #: its whole transaction); 0: refused as busy (``StorageError``) after the busy
         #: timeout. The window is patient: a desk officer's save waits and succeeds.
         self.patience_s = 0.0
+        #: Opened in review mode (docs/review.md): the facts are read-only, and only the
+        #: writes that say ``review=True`` (comments and verdicts) may be made.
+        self.review_only = False
 
     @property
     def location(self) -> str:
@@ -173,8 +176,10 @@ class Database:
             yield connection
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, *, review: bool = False) -> Iterator[Connection]:
         """One write transaction: takes the write lock first, commits or rolls back whole.
+
+        ``review``: a comment or a verdict, which review mode allows.
 
         While a long write of this process holds the lock (``long_write``: an import,
         one transaction that may last longer than the busy timeout), this waits for it
@@ -182,6 +187,8 @@ class Database:
         """
         if self.read_only:
             raise ReadOnlyError(f"The database {self.location}")
+        if self.review_only and not review:
+            raise ReviewModeError(f"The database {self.location}")
         with translate_errors(self.location), self._locked() as connection:
             yield connection
 

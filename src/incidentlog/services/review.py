@@ -285,6 +285,8 @@ def apply_verdict(
                                 {**values, "updated_at": at, "updated_by": reviewer}):
             incidents._check_version(incidents._require(connection, uid), expected)
     meta = _new_meta(reviewer, at, verdict.meta.uid)
+    if verdict.meta.created_at:  # sent back from a copy: when the reviewer decided
+        meta["created_at"] = meta["updated_at"] = verdict.meta.created_at
     connection.execute(
         insert(verdict_table).values(**store.verdict_values(verdict, current.meta.id or 0), **meta)
     )

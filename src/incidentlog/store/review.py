@@ -42,7 +42,7 @@ FACT_ACTIONS = (
 _NOT_FACTS = ("status", "confidence")
 
 
-def _meta(row: Mapping[str, Any]) -> RecordMeta:
+def _meta(row: Mapping[Any, Any]) -> RecordMeta:
     return RecordMeta(
         row["id"], row["uid"], row["version"], row["created_at"], row["created_by"],
         row["updated_at"], row["updated_by"], row["deleted_at"],
@@ -63,7 +63,7 @@ COMMENT_SELECT = (
 )
 
 
-def comment_from_row(row: Mapping[str, Any]) -> Comment:
+def comment_from_row(row: Mapping[Any, Any]) -> Comment:
     return Comment(
         row["text"], row["incident_uid"], row["source_uid"], row["about"], row["reply_to"],
         bool(row["resolved"]), _meta(row),
@@ -144,7 +144,7 @@ VERDICT_SELECT = select(verdict_table, incident_table.c.uid.label("incident_uid"
 )
 
 
-def verdict_from_row(row: Mapping[str, Any]) -> Verdict:
+def verdict_from_row(row: Mapping[Any, Any]) -> Verdict:
     return Verdict(
         row["incident_uid"],
         Status(row["status"]),
@@ -301,7 +301,7 @@ def review_queue(connection: Connection, limit: int | None = None) -> list[Queue
     )
     if limit is not None:
         query = query.limit(limit)
-    return [QueueItem(*row) for row in connection.execute(query)]
+    return [QueueItem(*tuple(row)) for row in connection.execute(query)]
 
 
 def waiting_count(connection: Connection) -> int:

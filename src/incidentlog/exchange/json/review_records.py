@@ -114,12 +114,12 @@ def converted_review(
             for kind, uid in (("incident", comment.incident_uid), ("source", comment.source_uid))
             if uid
         ]
-        values = {"about": comment.about, "text": comment.text, "reply_to": comment.reply_to,
+        values: dict[str, Any] = {"about": comment.about, "text": comment.text, "reply_to": comment.reply_to,
                   "resolved": comment.resolved}
         return found, (_meta_tuple(comment.meta), values, comment.incident_uid,
                        comment.source_uid, comment.label)
     verdict = verdict_from_json(record)
-    values = {
+    judged: dict[str, Any] = {
         "status_from": verdict.status_from.value if verdict.status_from else None,
         "status": verdict.status.value,
         "reason": verdict.reason,
@@ -128,7 +128,7 @@ def converted_review(
         "facts": verdict.facts,
     }
     return [("incident", "incident", verdict.incident_uid)], (
-        _meta_tuple(verdict.meta), values, verdict.incident_uid, verdict.label
+        _meta_tuple(verdict.meta), judged, verdict.incident_uid, verdict.label
     )
 
 

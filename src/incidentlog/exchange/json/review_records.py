@@ -114,8 +114,10 @@ def converted_review(
             for kind, uid in (("incident", comment.incident_uid), ("source", comment.source_uid))
             if uid
         ]
-        values: dict[str, Any] = {"about": comment.about, "text": comment.text, "reply_to": comment.reply_to,
-                  "resolved": comment.resolved}
+        values: dict[str, Any] = {
+            "about": comment.about, "text": comment.text, "reply_to": comment.reply_to,
+            "resolved": comment.resolved,
+        }
         return found, (_meta_tuple(comment.meta), values, comment.incident_uid,
                        comment.source_uid, comment.label)
     verdict = verdict_from_json(record)

@@ -52,6 +52,7 @@ from incidentlog.gui.workflows.bulk_edit import BulkEditWorkflow
 from incidentlog.gui.workflows.databases import DatabaseWorkflow
 from incidentlog.gui.workflows.delete import DeleteWorkflow
 from incidentlog.gui.workflows.exchange import ExchangeWorkflow
+from incidentlog.gui.workflows.review import ReviewWorkflow
 from incidentlog.gui.workflows.saved_views import SavedViewsWorkflow
 from incidentlog.gui.workflows.status import StatusWorkflow
 from incidentlog.gui.workflows.trash import TrashWorkflow
@@ -79,6 +80,12 @@ class MainWindow(QMainWindow):
     actionNewDatabase: QAction
     actionOpen: QAction
     actionOpenReadOnly: QAction
+    actionOpenForReview: QAction
+    actionSendReviews: QAction
+    actionImportReviews: QAction
+    actionReviewQueue: QAction
+    actionDiscussion: QAction
+    actionTwoPersonRule: QAction
     actionImport: QAction
     actionExport: QAction
     actionBackup: QAction
@@ -108,6 +115,8 @@ class MainWindow(QMainWindow):
     edit_actions: list[QAction]
     #: Need an open database, even a read-only one.
     database_actions: list[QAction]
+    #: Write comments and verdicts: a writable log, or one in review mode.
+    review_actions: list[QAction]
 
     def __init__(self, settings: Settings, opener: ContextOpener,
                  parent: QWidget | None = None) -> None:
@@ -130,6 +139,7 @@ class MainWindow(QMainWindow):
         self.trash_flow: TrashWorkflow = TrashWorkflow(self)
         self.bulk_edit_flow: BulkEditWorkflow = BulkEditWorkflow(self)
         self.saved_views_flow: SavedViewsWorkflow = SavedViewsWorkflow(self)
+        self.review_flow: ReviewWorkflow = ReviewWorkflow(self)
 
         self.stack = QStackedWidget(self)
         self.welcome = WelcomePage(self.database_flow.open_dialog,
@@ -164,12 +174,17 @@ class MainWindow(QMainWindow):
             lambda: self.saved_views_flow.fill_menu(self.saved_views_menu))
 
     # --- databases ------------------------------------------------------------------
-    def open_database_file(self, path: str | Path, *, read_only: bool = False) -> bool:
-        """Open ``path`` in place of the current database; on failure keep what was open."""
+    def open_database_file(self, path: str | Path, *, read_only: bool = False,
+                           review: bool = False) -> bool:
+        """Open ``path`` in place of the current database; on failure keep what was open.
+
+        ``review``: review mode, the facts read-only, comments and verdicts writable.
+        """
         if not self.maybe_leave_forms():
             return False
         try:
             context = self._opener(Path(path), read_only)
+            context.services.database.review_only = review
         except IncidentLogError as exc:
             absolute = Path(path).expanduser().absolute()
             if isinstance(exc, StorageError) and self.backup_flow.offer_good_backup(absolute, exc):
@@ -318,6 +333,8 @@ class MainWindow(QMainWindow):
         location = self.context.services.database.location
         name = Path(location).name if self.context.services.database.path else location
         suffix = self.tr(" [read-only]") if self.context.read_only else ""
+        if self.context.services.database.review_only:
+            suffix = self.tr(" [review]")
         self.setWindowTitle(f"{name}{suffix} — incidentlog")
 
     def _update_actions(self) -> None:
@@ -325,6 +342,9 @@ class MainWindow(QMainWindow):
         writable = has_database and not self.read_only
         for action in self.database_actions:
             action.setEnabled(has_database)
+        for action in self.review_actions:
+            action.setEnabled(self.review_flow.can_review)
+        self.review_flow.update_rule_action()
         for action in self.edit_actions:
             if action in (self.actionUndo, self.actionRedo):
                 continue  # the undo group enables them from the stack's state

@@ -40,7 +40,11 @@ class StatusLine(QObject):
             "This database is open read-only: nothing can be changed."))
         self.read_only_badge.setStyleSheet(READ_ONLY_BADGE_STYLE)
         self.read_only_badge.setVisible(False)
+        self.waiting_label = plain_label("", window)
+        self.waiting_label.setObjectName("statusWaiting")
+        self.waiting_label.setAccessibleName(self.tr("Waiting for review"))
         bar.addWidget(self.count_label)
+        bar.addPermanentWidget(self.waiting_label)
         bar.addPermanentWidget(self.database_label)
         bar.addPermanentWidget(self.read_only_badge)
 
@@ -54,6 +58,11 @@ class StatusLine(QObject):
         self.database_label.setText(location)
         self.database_label.setToolTip(location)
         self.read_only_badge.setVisible(context.read_only)
+        review = context.services.database.review_only
+        self.read_only_badge.setText(self.tr("REVIEW MODE") if review else self.tr("READ-ONLY"))
+        self.read_only_badge.setToolTip(
+            self.tr("Review mode: the facts cannot be changed; comments and verdicts can.")
+            if review else self.tr("This database is open read-only: nothing can be changed."))
 
     def show_counts(self, workspace: Workspace | None) -> None:
         """"n of m incidents" (sources, quotes) for the view on show; what the timeline shows."""

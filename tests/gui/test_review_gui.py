@@ -155,6 +155,11 @@ def test_a_reviewer_works_through_the_queue_and_the_desk_takes_the_reviews(
     assert history.entries_text()[-1].split(" | ")[1:] == [
         "rita", "Status: in review → disputed — the video is from 2023"]
     assert window.findChild(QLabel, "statusWaiting").text() == "1 waiting for review"
+    model = window.workspace.incident_table.incident_model
+    qtbot.waitUntil(lambda: model.row_of_uid(uids[1]) is not None)
+    column = [c.key for c in model.columns].index("status")
+    tip = model.index(model.row_of_uid(uids[1]), column).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == "disputed by rita: the video is from 2023"
 
 
 def test_the_author_cannot_verify_their_own_incident_in_the_window(

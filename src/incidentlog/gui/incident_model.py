@@ -242,10 +242,17 @@ class IncidentTableModel(LazyRecordModel):
         if role == BADGE_ROLE and key == "status":
             return looks().badge_colours[incident.status]
         if role == Qt.ItemDataRole.ToolTipRole:
+            if key == "status":
+                return self._status_tooltip(incident)
             return self._tooltip(key, incident)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return column.text(incident)
         return None
+
+    def _status_tooltip(self, incident: Incident) -> str | None:
+        """The latest verdict with its reason (read when asked: a hover is rare)."""
+        verdict = self._query.latest_verdict(incident.uid or "") if incident.uid else None
+        return verdict.sentence() if verdict is not None else None
 
     @staticmethod
     def _tooltip(key: str, incident: Incident) -> str | None:

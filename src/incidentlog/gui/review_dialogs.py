@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -190,10 +191,14 @@ class DiscussionPanel(QWidget):
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("discussion")
         self.tree.setAccessibleName(self.tr("Discussion"))
-        self.tree.setHeaderLabels([self.tr("Comment"), self.tr("About"), self.tr("By"),
-                                   self.tr("When"), self.tr("State")])
-        self.tree.setColumnWidth(0, 300)
+        self.tree.setHeaderLabels([self.tr("Comment"), self.tr("By"), self.tr("State")])
         self.tree.setWordWrap(True)
+        self.tree.setUniformRowHeights(False)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.comment_button = QPushButton(self.tr("&Comment…"), self)
         self.reply_button = QPushButton(self.tr("&Reply…"), self)
         self.resolve_button = QPushButton(self.tr("Re&solve"), self)
@@ -235,10 +240,13 @@ class DiscussionPanel(QWidget):
         items: dict[str, QTreeWidgetItem] = {}
         for comment in self.services.review.comments(incident_uid=uid):
             state = self.tr("resolved") if comment.resolved else self.tr("open")
-            item = QTreeWidgetItem([comment.text or "", comment.about or "", comment.author,
-                                    comment.meta.created_at or "", state])
+            when = (comment.meta.created_at or "").replace("T", " ").removesuffix("Z")[:16]
+            text = comment.text or ""
+            shown = f"[{comment.about}] {text}" if comment.about else text
+            item = QTreeWidgetItem([shown, comment.author, state])
             item.setData(0, Qt.ItemDataRole.UserRole, comment)
-            item.setToolTip(0, comment.text or "")
+            item.setToolTip(0, text)
+            item.setToolTip(1, when)
             parent = items.get(comment.reply_to or "")
             if parent is not None:
                 parent.addChild(item)

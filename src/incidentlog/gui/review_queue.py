@@ -43,7 +43,12 @@ class ReviewQueueDialog(QDialog):
         self.table.setAccessibleName(self.tr("Incidents waiting for review"))
         self.table.setHorizontalHeaderLabels([
             self.tr("Ref"), self.tr("Occurred"), self.tr("Title"), self.tr("Entered by"),
-            self.tr("Sources"), self.tr("Preserved"), self.tr("Open comments")])
+            self.tr("Sources"), self.tr("Preserved"), self.tr("Open")])
+        for column, tip in ((5, self.tr("Cited sources with an archived copy or a file hash")),
+                            (6, self.tr("Comments not yet resolved"))):
+            header_item = self.table.horizontalHeaderItem(column)
+            if header_item is not None:
+                header_item.setToolTip(tip)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -61,6 +66,7 @@ class ReviewQueueDialog(QDialog):
         splitter.addWidget(self.discussion)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([620, 420])
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close.rejected.connect(self.reject)
         bottom = QHBoxLayout()
@@ -106,7 +112,7 @@ class ReviewQueueDialog(QDialog):
                 self.table.setItem(row, column, cell)
         self.table.blockSignals(False)
         self.table.resizeColumnsToContents()
-        self.table.setColumnWidth(2, min(self.table.columnWidth(2), 320))
+        self.table.setColumnWidth(2, min(self.table.columnWidth(2), 240))
         self.summary.setText(self.tr("{0} waiting for review").format(len(queue)))
         if keep_row is None and current in self.uids:
             keep_row = self.uids.index(current)

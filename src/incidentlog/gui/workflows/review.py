@@ -75,15 +75,16 @@ class ReviewWorkflow(Workflow):
         self.queue_dialog = None
         return None
 
-    def show_discussion(self, uid: str | None = None) -> None:
-        """The comments and verdicts of the current incident, with reply and resolve."""
+    def show_discussion(self, uid: str | None = None, *, modal: bool = True) -> QDialog | None:
+        """The comments and verdicts of the current incident, with reply and resolve;
+        ``modal=False`` shows it beside the window and returns it."""
         if self.context is None:
-            return
+            return None
         uid = uid or self.context.state.current_incident
         if uid is None:
             plain_text.information(self.window, self.tr("Discussion"),
                                    self.tr("Choose an incident first."))
-            return
+            return None
         from incidentlog.gui.review_dialogs import DiscussionPanel
 
         dialog = QDialog(self.window)
@@ -97,7 +98,11 @@ class ReviewWorkflow(Workflow):
         layout.addWidget(panel)
         layout.addWidget(buttons)
         dialog.resize(760, 460)
+        if not modal:
+            dialog.show()
+            return dialog
         dialog.exec()
+        return None
 
     def toggle_two_person_rule(self, on: bool) -> None:
         if self.context is None:

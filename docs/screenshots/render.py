@@ -13,7 +13,9 @@ script (the 1024×700 ones end in ``-1024``):
 - ``trash.png``  View ▸ Trash with a few deleted records;
 - ``bulk-edit.png``  Edit ▸ Edit selection… on four selected incidents;
 - ``saved-views.png``  View ▸ Saved views with two saved views, one applied;
-- ``source-evidence.png``  a source's Evidence section: a screenshot and a PDF attached.
+- ``source-evidence.png``  a source's Evidence section: a screenshot and a PDF attached;
+- ``review-queue.png``  View ▸ Review queue… with incidents waiting and a discussion;
+- ``discussion.png``  Edit ▸ Discussion… of an incident: verdicts, comments, replies.
 
 Run from a checkout: ``python docs/screenshots/render.py [--out FOLDER]``. The
 user's data folder and settings are never touched (a temporary
@@ -132,6 +134,7 @@ def _render_at(out: Path, width: int, height: int, suffix: str) -> list[Path]:
         shot("timeline-view.png")
         workspace.setCurrentIndex(0)
         _settle(app)
+        written += _review_shots(app, window, out, suffix)
         written += _editing_shots(app, window, out, suffix)
         window.close()
     return written
@@ -224,6 +227,51 @@ def _editing_shots(app: object, window: object, out: Path, suffix: str = "") -> 
         _settle(app)
         written.append(_composite(window, [trash], out / f"trash{suffix}.png"))
         trash.reject()
+    return written
+
+
+def _review_shots(app: object, window: object, out: Path, suffix: str = "") -> list[Path]:
+    """The review queue and an incident's discussion (docs/review.md)."""
+    from incidentlog.domain.enums import Reliability, Status
+    from incidentlog.domain.query import IncidentFilter, Sort
+    from incidentlog.services import Services
+
+    context = window.context  # type: ignore[attr-defined]
+    services = context.services
+    desk = Services(services.database, actor="desk")
+    amira = Services(services.database, actor="amira")
+    ids = services.incident_query.ids(IncidentFilter(), Sort("occurred_at"))
+    incidents = list(services.incident_query.by_ids(list(ids)[:6]).values())
+    for incident in incidents:
+        if incident.status is Status.DRAFT:
+            desk.incidents.set_status(incident.uid or "", Status.IN_REVIEW)
+    first, second = incidents[0].uid or "", incidents[1].uid or ""
+    amira.review.verify(first, "CENTCOM's post and the local report agree on time and place",
+                        reliability=Reliability.B, confidence=2)
+    question = amira.review.comment("Is 18:30 local time or UTC? The post gives no zone.",
+                                    incident_uid=second, about="occurred")
+    desk.review.reply(question.record.uid or "", "Local (Baghdad): the article says evening.")
+    amira.review.comment("The casualty figure comes from one outlet only.",
+                         incident_uid=second, about="injured")
+    amira.review.resolve(question.record.uid or "")
+    window.review_flow.show_waiting()  # type: ignore[attr-defined]  # written beside its bus
+    written: list[Path] = []
+    queue = window.review_flow.show_queue(modal=False)  # type: ignore[attr-defined]
+    if queue is not None:
+        queue.resize(min(1100, window.width() - 60), min(560, window.height() - 120))  # type: ignore[attr-defined]
+        if second in queue.uids:
+            queue.table.setCurrentCell(queue.uids.index(second), 0)
+        _centre(window, queue)
+        _settle(app)
+        written.append(_composite(window, [queue], out / f"review-queue{suffix}.png"))
+        queue.close()
+    discussion = window.review_flow.show_discussion(second, modal=False)  # type: ignore[attr-defined]
+    if discussion is not None:
+        discussion.resize(min(760, window.width() - 60), min(460, window.height() - 120))  # type: ignore[attr-defined]
+        _centre(window, discussion)
+        _settle(app)
+        written.append(_composite(window, [discussion], out / f"discussion{suffix}.png"))
+        discussion.close()
     return written
 
 

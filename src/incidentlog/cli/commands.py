@@ -28,6 +28,7 @@ from incidentlog.cli.helpers import (
     _warn_about_location,
 )
 from incidentlog.cli.parser import BRIEFING_FORMATS, UsageError
+from incidentlog.cli.review import cmd_review
 from incidentlog.cli.sniff import refuse_unless_json
 from incidentlog.domain.errors import StorageError
 from incidentlog.domain.query import IncidentFilter
@@ -360,6 +361,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "import": cmd_import,
     "export": cmd_export,
     "check": cmd_check,
+    "review": cmd_review,
     "backup": cmd_backup,
     "restore": cmd_restore,
     "grant": cmd_grant,

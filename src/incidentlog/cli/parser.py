@@ -252,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
         "every stored evidence file"))
     _attach_options(command("attach", "keep a file (screenshot, PDF, video…) with a source "
                             "or an incident, under its SHA-256"))
+    _review_options(
+        command("review", "the review queue, verdicts with reasons, comments, review files")
+    )
     _backup_options(command("backup", "write a verified copy of the database"))
     _restore_options(
         command(
@@ -282,6 +285,63 @@ def _grant_options(grant: argparse.ArgumentParser) -> None:
     grant.add_argument("user", help="the server login (created by the administrator)")
     grant.add_argument("role", choices=("reader", "officer", "lead"),
                        help="reader: sees only; officer: enters and edits; lead: also purges")
+
+
+def _grade(text: str) -> str:
+    grade = text.strip().upper()
+    if grade not in ("A", "B", "C", "D", "E", "F"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a reliability grade A–F")
+    return grade
+
+
+def _credibility(text: str) -> int:
+    if text.strip() not in ("1", "2", "3", "4", "5", "6"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a credibility grade 1–6")
+    return int(text)
+
+
+def _review_options(review: argparse.ArgumentParser) -> None:
+    """``review list|verify|dispute|reopen|comment|send|receive|rule`` (docs/review.md)."""
+    actions = review.add_subparsers(
+        dest="review_action", metavar="ACTION", parser_class=_Parser, required=True,
+        help="what to do ('incidentlog review ACTION --help' for its options)",
+    )
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        assert isinstance(sub, _Parser)
+        sub.options_before_command = ("--read-only",)
+        sub.add_argument(
+            "--db", type=_path, metavar="PATH", default=argparse.SUPPRESS, help="the database file"
+        )
+        return sub
+
+    action("list", "what waits for review, oldest first")
+    for name, help_text, reason_help in (
+        ("verify", "verify an incident", "why (optional)"),
+        ("dispute", "dispute an incident", "why (required)"),
+        ("reopen", "send an incident back to draft", "why (optional)"),
+    ):
+        verdict = action(name, help_text)
+        verdict.add_argument("incident", metavar="INCIDENT", help="its ref or uid")
+        verdict.add_argument("--reason", default=None, help=reason_help,
+                             required=name == "dispute")
+        if name != "reopen":
+            verdict.add_argument("--reliability", type=_grade, metavar="A-F",
+                                 help="Admiralty source reliability given with the verdict")
+            verdict.add_argument("--credibility", type=_credibility, metavar="1-6",
+                                 help="Admiralty information credibility (the incident's)")
+    comment = action("comment", "comment on an incident (or reply)")
+    comment.add_argument("incident", metavar="INCIDENT", help="its ref or uid")
+    comment.add_argument("text", metavar="TEXT", help="what the comment says")
+    comment.add_argument("--about", default=None, help="the field it is about, e.g. occurred")
+    comment.add_argument("--reply-to", default=None, metavar="UID", help="the comment answered")
+    send = action("send", "write your comments and verdicts to a review file")
+    send.add_argument("--out", type=_path, required=True, metavar="PATH",
+                      help="the file, or a folder to write reviews-NAME-TIME.json into")
+    receive = action("receive", "import a reviewer's review file")
+    receive.add_argument("file", type=_path, metavar="FILE", help="the review file")
+    rule = action("rule", "switch the log's two-person rule on or off")
+    rule.add_argument("state", choices=("on", "off"), help="on: authors cannot verify")
 
 
 def _import_options(importer: argparse.ArgumentParser) -> None:

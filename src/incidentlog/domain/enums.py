@@ -132,6 +132,8 @@ class RecordKind(_Labelled):
     QUOTE = "quote"
     PERIOD = "period"
     SAVED_VIEW = "saved_view"
+    COMMENT = "comment"
+    VERDICT = "verdict"
 
 
 #: The kinds of record the Trash lists, restores and purges.

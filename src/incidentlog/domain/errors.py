@@ -82,6 +82,17 @@ class ReadOnlyError(IncidentLogError):
         super().__init__(f"{what} is open read-only: nothing can be changed.")
 
 
+class ReviewModeError(ReadOnlyError):
+    """A change to the facts of a log opened in review mode (docs/review.md)."""
+
+    def __init__(self, what: str = "This database") -> None:
+        IncidentLogError.__init__(
+            self,
+            f"{what} is open in review mode: the facts cannot be changed; "
+            "comments and verdicts can.",
+        )
+
+
 class StorageError(IncidentLogError):
     """The file cannot be used: locked, full, damaged, not ours, too new."""
 

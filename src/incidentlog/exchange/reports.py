@@ -69,6 +69,8 @@ class ImportReport:
     quotes: KindCounts = field(default_factory=KindCounts)
     periods: KindCounts = field(default_factory=KindCounts)
     saved_views: KindCounts = field(default_factory=KindCounts)
+    comments: KindCounts = field(default_factory=KindCounts)
+    verdicts: KindCounts = field(default_factory=KindCounts)
     conflicts: list[str] = field(default_factory=list)
     renumbered: list[str] = field(default_factory=list)
     dry_run: bool = False
@@ -85,7 +87,8 @@ class ImportReport:
     @property
     def changed(self) -> bool:
         """True when the import wrote (or, in a dry run, would write) anything."""
-        kinds = (self.incidents, self.sources, self.quotes, self.periods, self.saved_views)
+        kinds = (self.incidents, self.sources, self.quotes, self.periods, self.saved_views,
+                 self.comments, self.verdicts)
         return self.links_added > 0 or any(k.added or k.updated for k in kinds)
 
     def summary(self) -> str:
@@ -103,6 +106,10 @@ class ImportReport:
             lines.append(f"Periods: {self.periods.text()}.")
         if self.saved_views.total:  # nor do files from before saved views
             lines.append(f"Saved views: {self.saved_views.text()}.")
+        if self.comments.total:  # nor do files from before review
+            lines.append(f"Comments: {self.comments.text()}.")
+        if self.verdicts.total:
+            lines.append(f"Verdicts: {self.verdicts.text()}.")
         if self.links_added:
             lines.append(f"Citations added to existing incidents: {self.links_added}.")
         if self.older:

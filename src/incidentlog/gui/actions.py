@@ -96,6 +96,24 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("actionConnectServer", N("Connect to a &team server…"),
                lambda w: w.team_flow.connect_dialog(),
                tip=N("Open a log kept on a PostgreSQL server, shared by the desk")),
+    ActionSpec("actionOpenForReview", N("Open for re&view…"),
+               lambda w: w.review_flow.open_for_review(),
+               tip=N("Open a copy of a log to review it: the facts stay as they are; "
+                     "comments and verdicts can be written")),
+    ActionSpec("actionSendReviews", N("Send re&views…"), lambda w: w.review_flow.send_reviews(),
+               tip=N("Write your comments and verdicts to a small file for the desk")),
+    ActionSpec("actionImportReviews", N("Import revie&ws…"),
+               lambda w: w.review_flow.import_reviews(),
+               tip=N("Bring a reviewer's comments and verdicts into this log")),
+    ActionSpec("actionReviewQueue", N("Review &queue…"), lambda w: w.review_flow.show_queue(),
+               shortcut="Ctrl+Shift+R",
+               tip=N("What waits for review, oldest first: verify, dispute, comment")),
+    ActionSpec("actionDiscussion", N("D&iscussion…"), lambda w: w.review_flow.show_discussion(),
+               shortcut="Ctrl+Shift+D",
+               tip=N("The comments and verdicts of the open incident")),
+    ActionSpec("actionTwoPersonRule", N("&Two-person rule"), None,
+               tip=N("When on, whoever created or last edited an incident's facts cannot "
+                     "verify it (a setting of this log)")),
     ActionSpec("actionImport", N("&Import…"), lambda w: w.import_dialog(), icon="import",
                tip=N("Merge a JSON export into this log")),
     ActionSpec("actionExport", N("&Export…"), lambda w: w.export_dialog(), icon="export",
@@ -168,34 +186,38 @@ VIEW_ACTIONS: tuple[tuple[str, str], ...] = (
 EDIT_ACTIONS: tuple[str, ...] = (
     "actionNewIncident", "actionNewSource", "actionNewQuote", "actionPastePost", "actionSave",
     "actionRevert",
-    "actionDelete", "actionImport", "actionRestore", "actionUndo", "actionRedo",
+    "actionDelete", "actionImport", "actionImportReviews", "actionRestore", "actionUndo",
+    "actionRedo",
     "actionBulkEdit", "actionSaveView", "actionAttach")
+#: Need a log whose comments and verdicts can be written (review mode too).
+REVIEW_ACTIONS: tuple[str, ...] = ("actionSendReviews", "actionDiscussion")
 #: Need an open database, even a read-only one; the view actions too.
 DATABASE_ACTIONS: tuple[str, ...] = ("actionExport", "actionBackup", "actionFind",
-                                     "actionTrash", "actionManageViews",
+                                     "actionTrash", "actionManageViews", "actionReviewQueue",
                                      "actionExportReport", "actionExportTimelineJS",
                                      "actionExportICalendar")
 
 MENUS: tuple[MenuSpec, ...] = (
     MenuSpec("menuFile", N("&File"), (
-        "actionNewDatabase", "actionOpen", "actionOpenReadOnly", "actionConnectServer",
+        "actionNewDatabase", "actionOpen", "actionOpenReadOnly", "actionOpenForReview",
+        "actionConnectServer",
         MenuSpec("menuRecent", N("&Recent databases")), SEPARATOR,
         "actionImport", "actionExport",
         MenuSpec("menuExportAs", N("Export &as"), (
             "actionExportReport", "actionExportTimelineJS", "actionExportICalendar")),
         "actionAttach", "actionBackup", "actionRestore", "actionBackupSettings",
-        SEPARATOR, "actionQuit")),
+        SEPARATOR, "actionSendReviews", "actionImportReviews", SEPARATOR, "actionQuit")),
     MenuSpec("menuEdit", N("&Edit"), (
         "actionUndo", "actionRedo", SEPARATOR,
         "actionNewIncident", "actionNewSource", "actionNewQuote", "actionPastePost", SEPARATOR,
         "actionSave", "actionRevert", "actionDelete", "actionBulkEdit",
-        MenuSpec("menuStatus", N("Set s&tatus"), (STATUS_GROUP,)), SEPARATOR,
-        "actionFind")),
+        MenuSpec("menuStatus", N("Set s&tatus"), (STATUS_GROUP,)), "actionDiscussion",
+        "actionTwoPersonRule", SEPARATOR, "actionFind")),
     MenuSpec("menuView", N("&View"), (
         VIEW_GROUP, SEPARATOR, MenuSpec("menuTimeline", N("Ti&meline")),
         MenuSpec("menuSavedViews", N("Saved &views"), (
             "actionSaveView", "actionManageViews", SEPARATOR)),
-        SEPARATOR, "actionTrash")),
+        SEPARATOR, "actionReviewQueue", "actionTrash")),
     MenuSpec("menuHelp", N("&Help"), ("actionUserGuide", "actionAbout")),
 )
 
@@ -296,6 +318,9 @@ def install_actions(window: MainWindow) -> None:
     window.view_actions = _view_actions(window)
     window.edit_actions = [getattr(window, name) for name in EDIT_ACTIONS]
     window.edit_actions += window.status_actions.values()
+    window.review_actions = [getattr(window, name) for name in REVIEW_ACTIONS]
+    window.actionTwoPersonRule.setCheckable(True)
+    window.actionTwoPersonRule.toggled.connect(window.review_flow.toggle_two_person_rule)
     window.database_actions = [getattr(window, name) for name in DATABASE_ACTIONS]
     window.database_actions += window.view_actions
 

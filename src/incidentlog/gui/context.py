@@ -100,7 +100,8 @@ class AppContext:
 
     @property
     def read_only(self) -> bool:
-        return self.services.read_only
+        """The facts cannot be changed: opened read-only, or in review mode."""
+        return self.services.read_only or self.services.database.review_only
 
     def close(self) -> None:
         """Let running work finish, stop listening, close the database (switching files)."""

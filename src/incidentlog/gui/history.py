@@ -123,7 +123,8 @@ class HistoryView(QWidget):
                 return self.tr("Edited {0} field(s)").format(len(changes))
             case "status":
                 old, new = changes.get("status", [None, None])
-                return self.tr("Status: {0} → {1}").format(_label(old), _label(new))
+                text = self.tr("Status: {0} → {1}").format(_label(old), _label(new))
+                return text + _verdict_words(changes)
             case "link":
                 source = self._value("source", changes.get("source", [None, None])[1])
                 note = changes.get("note", [None, None])[1]
@@ -191,3 +192,14 @@ def _times(text: str) -> tuple[str, str]:
     shown = f"{local:%H:%M}" if local.date() == instant.date() else f"{local:%Y-%m-%d %H:%M}"
     return utc, f"{shown} local (UTC{offset[:3]}:{offset[3:]})"
 
+
+
+def _verdict_words(changes: dict[str, Any]) -> str:
+    """What a verdict adds to a status entry: `` — why (B2)`` (docs/review.md)."""
+    def new(name: str) -> Any:
+        pair = changes.get(name)
+        return pair[1] if isinstance(pair, list) and len(pair) == 2 else None
+
+    grades = f"{new('reliability') or ''}{new('confidence') or ''}"
+    text = f" — {new('reason')}" if new("reason") else ""
+    return text + (f" ({grades})" if grades else "")

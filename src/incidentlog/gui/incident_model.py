@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from PySide6.QtCore import Qt
+
 from incidentlog.domain.columns import INCIDENT_COLUMNS, Column
 from incidentlog.domain.query import IncidentFilter, Sort
 from incidentlog.domain.records import Incident
@@ -118,4 +120,11 @@ class IncidentTableModel(LazyRecordModel):
         return incident.meta.id if incident is not None else None
 
     def cell(self, column: Column[Any], record: Any, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and column.key == "status":
+            return self._status_tooltip(record)
         return incident_cell(column, record, role)
+
+    def _status_tooltip(self, incident: Incident) -> str | None:
+        """The latest verdict with its reason (read when asked: a hover is rare)."""
+        verdict = self._query.latest_verdict(incident.uid or "") if incident.uid else None
+        return verdict.sentence() if verdict is not None else None

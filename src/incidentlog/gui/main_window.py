@@ -53,6 +53,7 @@ from incidentlog.gui.workflows.bulk_edit import BulkEditWorkflow
 from incidentlog.gui.workflows.databases import DatabaseWorkflow
 from incidentlog.gui.workflows.delete import DeleteWorkflow
 from incidentlog.gui.workflows.exchange import ExchangeWorkflow
+from incidentlog.gui.workflows.review import ReviewWorkflow
 from incidentlog.gui.workflows.saved_views import SavedViewsWorkflow
 from incidentlog.gui.workflows.status import StatusWorkflow
 from incidentlog.gui.workflows.team import TeamWorkflow
@@ -84,6 +85,12 @@ class MainWindow(QMainWindow):
     actionOpen: QAction
     actionOpenReadOnly: QAction
     actionConnectServer: QAction
+    actionOpenForReview: QAction
+    actionSendReviews: QAction
+    actionImportReviews: QAction
+    actionReviewQueue: QAction
+    actionDiscussion: QAction
+    actionTwoPersonRule: QAction
     actionImport: QAction
     actionExport: QAction
     actionAttach: QAction
@@ -117,6 +124,8 @@ class MainWindow(QMainWindow):
     edit_actions: list[QAction]
     #: Need an open database, even a read-only one.
     database_actions: list[QAction]
+    #: Write comments and verdicts: a writable log, or one in review mode.
+    review_actions: list[QAction]
 
     def __init__(self, settings: Settings, opener: ContextOpener,
                  parent: QWidget | None = None) -> None:
@@ -140,6 +149,7 @@ class MainWindow(QMainWindow):
         self.bulk_edit_flow: BulkEditWorkflow = BulkEditWorkflow(self)
         self.saved_views_flow: SavedViewsWorkflow = SavedViewsWorkflow(self)
         self.team_flow: TeamWorkflow = TeamWorkflow(self)
+        self.review_flow: ReviewWorkflow = ReviewWorkflow(self)
 
         self.stack = QStackedWidget(self)
         self.welcome = WelcomePage(self.database_flow.open_dialog,
@@ -175,15 +185,20 @@ class MainWindow(QMainWindow):
             lambda: self.saved_views_flow.fill_menu(self.saved_views_menu))
 
     # --- databases ------------------------------------------------------------------
-    def open_database_file(self, path: str | Path, *, read_only: bool = False) -> bool:
+    def open_database_file(self, path: str | Path, *, read_only: bool = False,
+                           review: bool = False) -> bool:
         """Open ``path`` (or a server log's address) in place of the current database; on
-        failure keep what was open."""
+        failure keep what was open.
+
+        ``review``: review mode, the facts read-only, comments and verdicts writable.
+        """
         if not self.maybe_leave_forms():
             return False
         if is_server(str(path)):
             return self.team_flow.open_server(str(path), read_only=read_only)
         try:
             context = self._opener(Path(path), read_only)
+            context.services.database.review_only = review
         except IncidentLogError as exc:
             absolute = Path(path).expanduser().absolute()
             if isinstance(exc, StorageError) and self.backup_flow.offer_good_backup(absolute, exc):
@@ -359,6 +374,8 @@ class MainWindow(QMainWindow):
         location = self.context.services.database.location
         name = Path(location).name if self.context.services.database.path else location
         suffix = self.tr(" [read-only]") if self.context.read_only else ""
+        if self.context.services.database.review_only:
+            suffix = self.tr(" [review]")
         self.setWindowTitle(f"{name}{suffix} — incidentlog")
 
     def _update_actions(self) -> None:
@@ -366,6 +383,9 @@ class MainWindow(QMainWindow):
         writable = has_database and not self.read_only
         for action in self.database_actions:
             action.setEnabled(has_database)
+        for action in self.review_actions:
+            action.setEnabled(self.review_flow.can_review)
+        self.review_flow.update_rule_action()
         for action in self.edit_actions:
             if action in (self.actionUndo, self.actionRedo):
                 continue  # the undo group enables them from the stack's state

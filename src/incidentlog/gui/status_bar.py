@@ -43,7 +43,11 @@ class StatusLine(QObject):
         self.read_only_reason_label = plain_label("", window)
         self.read_only_reason_label.setObjectName("readOnlyReason")
         self.read_only_reason_label.setVisible(False)
+        self.waiting_label = plain_label("", window)
+        self.waiting_label.setObjectName("statusWaiting")
+        self.waiting_label.setAccessibleName(self.tr("Waiting for review"))
         bar.addWidget(self.count_label)
+        bar.addPermanentWidget(self.waiting_label)
         bar.addPermanentWidget(self.database_label)
         bar.addPermanentWidget(self.read_only_reason_label)
         bar.addPermanentWidget(self.read_only_badge)
@@ -59,7 +63,11 @@ class StatusLine(QObject):
         self.database_label.setText(location)
         self.database_label.setToolTip(location)
         self.read_only_badge.setVisible(context.read_only)
-        self.read_only_badge.setToolTip(self.read_only_reason())
+        review = context.services.database.review_only
+        self.read_only_badge.setText(self.tr("REVIEW MODE") if review else self.tr("READ-ONLY"))
+        self.read_only_badge.setToolTip(
+            self.tr("Review mode: the facts cannot be changed; comments and verdicts can.")
+            if review else self.tr("This database is open read-only: nothing can be changed."))
 
     def read_only_reason(self) -> str:
         return self.tr("This database is open read-only: nothing can be changed.")

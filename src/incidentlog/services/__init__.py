@@ -17,6 +17,7 @@ from incidentlog.services.records import (
     RecordService,
     SourceService,
 )
+from incidentlog.services.review import ReviewService
 from incidentlog.services.saved_views import SavedViewService
 from incidentlog.services.vocabulary import VocabularyQuery
 from incidentlog.store.database import Database
@@ -46,6 +47,7 @@ class Services:
         self.saved_views = SavedViewService(database, self.actor, self.notifier)
         self.bulk_edit = BulkEditService(database, self.actor, self.notifier)
         self.evidence = EvidenceService(database, self.actor, self.notifier)
+        self.review = ReviewService(database, self.actor, self.notifier, self.incidents)
         self.incident_query = IncidentQuery(database)
         self.source_query = SourceQuery(database)
         self.quote_query = QuoteQuery(database)

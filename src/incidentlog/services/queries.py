@@ -8,6 +8,7 @@ from typing import Any
 
 from incidentlog.domain.query import IncidentFilter, Sort, TextFilter
 from incidentlog.domain.records import Incident, Quote, Source
+from incidentlog.domain.review import Verdict
 from incidentlog.store import audit
 from incidentlog.store import queries as q
 from incidentlog.store import records as rows
@@ -84,6 +85,13 @@ class IncidentQuery:
     def history(self, uid: str) -> list[AuditEntry]:
         with self._db.read() as connection:
             return audit.history(connection, uid)
+
+    def latest_verdict(self, uid: str) -> Verdict | None:
+        """The newest verdict on the incident (the status cell's tooltip), if any."""
+        from incidentlog.store.review import latest_verdicts
+
+        with self._db.read() as connection:
+            return latest_verdicts(connection, [uid]).get(uid)
 
 
 class SourceQuery:

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from incidentlog.domain.errors import ReadOnlyError, StorageError
+from incidentlog.domain.errors import ReadOnlyError, ReviewModeError, StorageError
 from incidentlog.store.backend import Backend, SqliteBackend
 from incidentlog.store.file_format import (
     APPLICATION_ID,
@@ -168,6 +168,9 @@ class Database:
         self.login: str | None = None
         #: How a server log is shown (its address without the password); None for a file.
         self.display: str | None = None
+        #: Opened in review mode (docs/review.md): the facts are read-only, and only the
+        #: writes that say ``review=True`` (comments and verdicts) may be made.
+        self.review_only = False
 
     @property
     def location(self) -> str:
@@ -186,8 +189,10 @@ class Database:
             yield connection
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, *, review: bool = False) -> Iterator[Connection]:
         """One write transaction: takes the write lock first, commits or rolls back whole.
+
+        ``review``: a comment or a verdict, which review mode allows.
 
         While a long write of this process holds the lock (``long_write``: an import,
         one transaction that may last longer than the busy timeout), this waits for it
@@ -195,6 +200,8 @@ class Database:
         """
         if self.read_only:
             raise ReadOnlyError(f"The database {self.location}")
+        if self.review_only and not review:
+            raise ReviewModeError(f"The database {self.location}")
         with translate_errors(self.location), self._locked() as connection:
             yield connection
 

@@ -256,6 +256,55 @@ saved_view_table = Table(
     _live_index("ix_saved_view_name", "name", "id"),
 )
 
+# A remark on an incident or a source, a reply to one, resolved or not (migration
+# 0006, docs/review.md). Its author and time are created_by and created_at.
+comment_table = Table(
+    "comment",
+    metadata,
+    *_record_head(),
+    _column("incident_id", Integer, ForeignKey("incident.id", ondelete="CASCADE"),
+            nullable=True),
+    _column("source_id", Integer, ForeignKey("source.id", ondelete="CASCADE"), nullable=True),
+    _column("about", String(40), nullable=True),  # the field it is about, if one
+    _column("text", Text),
+    _column("reply_to", String(36), nullable=True),  # uid of the comment it answers
+    _column("resolved", Boolean, default=False),
+    *_record_tail(),
+    CheckConstraint("(incident_id IS NULL) <> (source_id IS NULL)", name="subject"),
+    Index("ix_comment_incident", "incident_id", "id"),
+    Index("ix_comment_source", "source_id", "id"),
+)
+
+# A reviewer's verdict on an incident (migration 0006): the status it moved to, why,
+# the Admiralty grades given with it, and the fingerprint of the incident's facts it
+# judged (a verdict sent back from a copy is not applied to facts changed since).
+verdict_table = Table(
+    "verdict",
+    metadata,
+    *_record_head(),
+    _column("incident_id", Integer, ForeignKey("incident.id", ondelete="CASCADE")),
+    _column("status_from", String(12)),
+    _column("status", String(12)),
+    _column("reason", Text, nullable=True),
+    _column("reliability", String(1), nullable=True),
+    _column("confidence", Integer, nullable=True),
+    _column("facts", String(32)),
+    *_record_tail(),
+    CheckConstraint("confidence IS NULL OR confidence BETWEEN 1 AND 6", name="confidence"),
+    Index("ix_verdict_incident", "incident_id", "id"),
+)
+
+# Settings stored in the log itself, so that they travel with it (migration 0006):
+# the two-person rule. Each change is audited (kind "setting", uid the name).
+log_setting_table = Table(
+    "log_setting",
+    metadata,
+    _column("name", String(36), primary_key=True),
+    _column("value", Text),
+    _column("updated_at", UTC_TEXT),
+    _column("updated_by", String(200)),
+)
+
 # User-extensible word lists: event types, weapons, perpetrators, tags.
 vocabulary_table = Table(
     "vocabulary",

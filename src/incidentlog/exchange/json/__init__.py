@@ -1,8 +1,8 @@
 """The JSON exchange format: export, validation and merging import (docs/formats.md).
 
 The document is ``{"format": "incidentlog", "version": 1, "exported_at", "incidents",
-"sources", "quotes", "periods", "saved_views"}`` ("periods" and "saved_views" are
-optional: older exports lack them), valid
+"sources", "quotes", "periods", "saved_views", "comments", "verdicts"}`` (the last four
+are optional: older exports lack them), valid
 against ``resources/schema/incidentlog-export-1.schema.json``. Export → import into an
 empty database → export gives the same document.
 
@@ -16,7 +16,8 @@ One module per job:
   pass needs;
 - ``check``: pass 1 of an import, the whole file validated before anything is written
   (``validate_document``);
-- ``rules`` and ``merge``: pass 2, the merge into the database in one transaction
+- ``review_records``: comments and verdicts as records, both ways;
+- ``rules``, ``merge`` and ``merge_review``: pass 2, the merge into the database in one transaction
   (``import_json``).
 
 Every failure of an import is an ``ExchangeError`` (or ``Cancelled``) whose message

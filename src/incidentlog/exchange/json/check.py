@@ -145,7 +145,8 @@ def _check_record(
 
 
 #: Small integers for the uid ledger: record kinds and sections.
-_KIND_CODE = {"incident": 0, "source": 1, "quote": 2, "period": 3, "saved_view": 4}
+_KIND_CODE = {"incident": 0, "source": 1, "quote": 2, "period": 3, "saved_view": 4,
+              "comment": 5, "verdict": 6}
 _SECTION_CODE = {name: number for number, name in enumerate(SECTIONS)}
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.saved_views import SavedView, filter_to_json, sort_to_json
 from incidentlog.exchange.files import output_file
+from incidentlog.exchange.json import review_records
 from incidentlog.exchange.json.schema import FORMAT, VERSION, now_text
 from incidentlog.exchange.reports import Cancel, ExportReport, Progress, Ticker
 from incidentlog.exchange.scope import IncidentBatch, Scope
@@ -99,20 +100,34 @@ def _write_document(
     periods, views = context
     head = {"format": FORMAT, "version": VERSION, "exported_at": now_text()}
     handle.write(orjson.dumps(head, option=orjson.OPT_INDENT_2)[:-2])  # drop "\n}"
-    def lineage_of(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Comments and verdicts go with the incidents and sources written: the uids written
+    # are kept only when the log has any, so that an export without them stays lean.
+    exported: dict[str, set[str]] | None = (
+        {"incidents": set(), "sources": set()} if review_records.any_review(connection) else None
+    )
+
+    def lineage_of(records: list[dict[str, Any]], section: str = "") -> list[dict[str, Any]]:
+        if exported is not None and section in exported:
+            exported[section].update(record["uid"] for record in records)
         return _with_lineage(connection, records)
 
     written = {
         "incidents": _write_section(
             handle,
             "incidents",
-            (lineage_of(_incident_records(batch)) for batch in scope.incidents(connection)),
+            (
+                lineage_of(_incident_records(batch), "incidents")
+                for batch in scope.incidents(connection)
+            ),
             ticker,
         ),
         "sources": _write_section(
             handle,
             "sources",
-            (lineage_of(_source_records(batch.rows)) for batch in scope.sources(connection)),
+            (
+                lineage_of(_source_records(batch.rows), "sources")
+                for batch in scope.sources(connection)
+            ),
             ticker,
         ),
         "quotes": _write_section(
@@ -130,6 +145,12 @@ def _write_document(
             ticker,
         ),
     }
+    if exported is not None:
+        comments, verdicts = review_records.exported(
+            connection, exported["incidents"], exported["sources"]
+        )
+        written["comments"] = _write_section(handle, "comments", iter([comments]), ticker)
+        written["verdicts"] = _write_section(handle, "verdicts", iter([verdicts]), ticker)
     handle.write(b"\n}\n")
     return written
 

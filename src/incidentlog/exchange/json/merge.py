@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection
 from incidentlog.domain.enums import AuditAction, RecordKind
 from incidentlog.domain.records import SourceLink
 from incidentlog.exchange.json.check import Checked, Spool
+from incidentlog.exchange.json.merge_review import ReviewMerge
 from incidentlog.exchange.json.rules import (
-    MergeRules,
     Meta,
     created,
     diff,
@@ -49,7 +49,7 @@ __all__ = ["Importer"]
 _DEFER_INDEXES_FROM = 1000
 
 
-class Importer(MergeRules):
+class Importer(ReviewMerge):
     """Pass 2: merge the file into the database inside the caller's transaction.
 
     Merge rules, per record, by uid first:
@@ -110,6 +110,8 @@ class Importer(MergeRules):
             quotes=self.tally["quotes"].frozen(),
             periods=self.tally["periods"].frozen(),
             saved_views=self.tally["saved_views"].frozen(),
+            comments=self.tally["comments"].frozen(),
+            verdicts=self.tally["verdicts"].frozen(),
             conflicts=list(self.conflicts),
             warnings=list(self.warnings),
             merged=list(self.merged_notes),
@@ -141,6 +143,8 @@ class Importer(MergeRules):
             ("quotes", self._quotes),
             ("periods", self._periods),
             ("saved_views", self._saved_views),
+            ("comments", self._comments),
+            ("verdicts", self._verdicts),
         ):
             for batch in self.spool.batches(section):
                 handler(connection, batch)

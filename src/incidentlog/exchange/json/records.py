@@ -308,6 +308,8 @@ def record_label(section: str, index: int, record: Any) -> str:
             name = record.get("title") or record.get("url") or record.get("uid")
         elif section in ("periods", "saved_views"):
             name = record.get("name") or record.get("uid")
+        elif section in ("comments", "verdicts"):
+            name = record.get("created_by") or record.get("uid")
         else:
             name = record.get("speaker") or record.get("uid")
     text = f"{section}[{index}]"
@@ -391,6 +393,10 @@ def converted(
         period = period_from_json(record)
         values = store_records.period_values(period)
         return [], (_meta_tuple(period.meta, record, "period", values), values, period.label)
+    if section in ("comments", "verdicts"):
+        from incidentlog.exchange.json.review_records import converted_review
+
+        return converted_review(section, record)
     if section == "saved_views":
         view = saved_view_from_json(record)
         values = store_records.saved_view_values(view)

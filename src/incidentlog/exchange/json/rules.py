@@ -48,6 +48,8 @@ _SECTION_OF_KIND = {
     RecordKind.QUOTE: "quotes",
     RecordKind.PERIOD: "periods",
     RecordKind.SAVED_VIEW: "saved_views",
+    RecordKind.COMMENT: "comments",
+    RecordKind.VERDICT: "verdicts",
 }
 
 

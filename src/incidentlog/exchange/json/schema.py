@@ -27,15 +27,17 @@ if TYPE_CHECKING:
 FORMAT = "incidentlog"
 VERSION = 1
 SCHEMA_FILE = "incidentlog-export-1.schema.json"
-SECTIONS = ("incidents", "sources", "quotes", "periods", "saved_views")
+SECTIONS = ("incidents", "sources", "quotes", "periods", "saved_views", "comments", "verdicts")
 KIND_OF_SECTION = {
     "incidents": "incident",
     "sources": "source",
     "quotes": "quote",
     "periods": "period",
     "saved_views": "saved_view",
+    "comments": "comment",
+    "verdicts": "verdict",
 }
-_KINDS = ("incident", "source", "quote", "period", "saved_view")
+_KINDS = ("incident", "source", "quote", "period", "saved_view", "comment", "verdict")
 
 
 def now_text() -> str:

@@ -1,0 +1,183 @@
+"""Review in the window: the queue, an incident's discussion, review mode, review files.
+
+View ▸ Review queue…, Edit ▸ Discussion…, Edit ▸ Two-person rule, File ▸ Open for
+review…, File ▸ Send reviews… and File ▸ Import reviews… (docs/review.md). The
+status bar says how many incidents wait for review, kept up to date as the log
+changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QVBoxLayout
+
+from incidentlog.domain.errors import IncidentLogError
+from incidentlog.gui import plain_text
+from incidentlog.gui.errors import show_error
+from incidentlog.gui.workflows.base import Workflow
+
+if TYPE_CHECKING:
+    from incidentlog.gui.context import AppContext
+    from incidentlog.gui.main_window import MainWindow
+    from incidentlog.gui.review_queue import ReviewQueueDialog
+    from incidentlog.services import Changes
+
+
+class ReviewWorkflow(Workflow):
+    """The review actions of the window and the "waiting for review" count."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.queue_dialog: ReviewQueueDialog | None = None
+        window.contextChanged.connect(self._attach)
+
+    @property
+    def can_review(self) -> bool:
+        """Comments and verdicts can be written: a log open, not read-only (review mode is)."""
+        return self.context is not None and not self.context.services.read_only
+
+    def _attach(self, context: AppContext | None) -> None:
+        if context is not None:
+            context.bus.changed.connect(self._changed)
+        self.show_waiting()
+
+    def _changed(self, changes: Changes) -> None:
+        if changes.incidents or changes.rows_changed:
+            self.show_waiting()
+
+    def show_waiting(self) -> None:
+        label = self.window.status_line.waiting_label
+        if self.context is None:
+            label.clear()
+            return
+        try:
+            count = self.context.services.review.waiting_count()
+        except IncidentLogError:
+            label.clear()
+            return
+        label.setText(self.tr("{0} waiting for review").format(count))
+
+    def show_queue(self, *, modal: bool = True) -> ReviewQueueDialog | None:
+        """The queue as a dialog, worked from the keyboard; ``modal=False`` shows it beside
+        the window and returns it."""
+        if self.context is None:
+            return None
+        from incidentlog.gui.review_queue import ReviewQueueDialog
+
+        dialog = ReviewQueueDialog(self.context.services, self.window)
+        self.queue_dialog = dialog
+        if not modal:
+            dialog.show()
+            return dialog
+        dialog.exec()
+        self.queue_dialog = None
+        return None
+
+    def show_discussion(self, uid: str | None = None, *, modal: bool = True) -> QDialog | None:
+        """The comments and verdicts of the current incident, with reply and resolve;
+        ``modal=False`` shows it beside the window and returns it."""
+        if self.context is None:
+            return None
+        uid = uid or self.context.state.current_incident
+        if uid is None:
+            plain_text.information(self.window, self.tr("Discussion"),
+                                   self.tr("Choose an incident first."))
+            return None
+        from incidentlog.gui.review_dialogs import DiscussionPanel
+
+        dialog = QDialog(self.window)
+        dialog.setObjectName("discussionDialog")
+        dialog.setWindowTitle(self.tr("Discussion"))
+        panel = DiscussionPanel(self.context.services, dialog)
+        panel.show_incident(uid)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(panel)
+        layout.addWidget(buttons)
+        dialog.resize(760, 460)
+        if not modal:
+            dialog.show()
+            return dialog
+        dialog.exec()
+        return None
+
+    def toggle_two_person_rule(self, on: bool) -> None:
+        if self.context is None:
+            return
+        try:
+            self.context.services.review.set_two_person_rule(on)
+        except IncidentLogError as exc:
+            show_error(self.window, exc)
+        self.update_rule_action()
+
+    def update_rule_action(self) -> None:
+        action = self.window.actionTwoPersonRule
+        on = False
+        if self.context is not None:
+            try:
+                on = self.context.services.review.two_person_rule
+            except IncidentLogError:
+                on = False
+        action.blockSignals(True)
+        action.setChecked(on)
+        action.blockSignals(False)
+        action.setEnabled(self.context is not None and not self.read_only)
+
+    def open_for_review(self, path: str | Path | None = None) -> bool:
+        """Open a copy of a log in review mode: facts read-only, reviews writable."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self.window, self.tr("Open a log for review"), "",
+                self.tr("incidentlog databases (*.sqlite3 *.db);;All files (*)"))
+            if not path:
+                return False
+        return self.window.open_database_file(path, review=True)
+
+    def send_reviews(self, path: str | Path | None = None) -> Path | None:
+        """Write this person's comments and verdicts to a review file (File ▸ Send reviews…)."""
+        if self.context is None:
+            return None
+        from incidentlog.exchange.review_file import review_file_name, send_reviews
+
+        services = self.context.services
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self.window, self.tr("Send reviews"), review_file_name(services.actor),
+                self.tr("Review files (*.json)"))
+            if not path:
+                return None
+        try:
+            written, comments, verdicts = send_reviews(services, Path(path))
+        except IncidentLogError as exc:
+            show_error(self.window, exc)
+            return None
+        self.window.statusBar().showMessage(
+            self.tr("{0}: {1} comments and {2} verdicts of {3}").format(
+                written.name, comments, verdicts, services.actor), 10_000)
+        return written
+
+    def import_reviews(self, path: str | Path | None = None) -> str | None:
+        """Bring a reviewer's file into this log; the report says what was not applied."""
+        if self.context is None or self.read_only:
+            return None
+        from incidentlog.exchange.review_file import import_reviews
+
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self.window, self.tr("Import reviews"), "", self.tr("Review files (*.json)"))
+            if not path:
+                return None
+        try:
+            report = import_reviews(self.context.services, Path(path))
+        except IncidentLogError as exc:
+            show_error(self.window, exc)
+            return None
+        summary = report.summary()
+        if report.not_applied:
+            plain_text.warning(self.window, self.tr("Reviews imported"), summary)
+        else:
+            self.window.statusBar().showMessage(summary.splitlines()[-1], 10_000)
+        return summary

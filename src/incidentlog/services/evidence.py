@@ -34,7 +34,6 @@ from incidentlog.store import attachments as rows
 from incidentlog.store import audit
 from incidentlog.store.blobs import BlobStore, FolderBlobStore, Progress, file_digest, put_file
 from incidentlog.store.database import Database, new_uid
-from incidentlog.store.replay import record_name
 from incidentlog.store.safe_paths import make_private_folder, open_private
 
 #: Problems ``check`` lists at most; the rest are counted.
@@ -269,5 +268,8 @@ class EvidenceService:
 
 
 def _owner_names(connection: Any) -> Iterator[tuple[Attachment, str]]:
+    # Only a check names records: the replay module stays off the window's start path.
+    from incidentlog.store.replay import record_name
+
     for attachment, ref in rows.everything(connection, with_ref=True):
         yield attachment, record_name(attachment.owner_kind.value, ref, attachment.owner_uid)

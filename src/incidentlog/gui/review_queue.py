@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
+    QHeaderView,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -53,7 +54,12 @@ class ReviewQueueDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # The title takes what the short columns leave: every column fits at 1024 px.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.currentCellChanged.connect(lambda row, *_: self._show_row(row))
         self.discussion = DiscussionPanel(services, self)
         self.discussion.changed.connect(self.reload)
@@ -92,7 +98,9 @@ class ReviewQueueDialog(QDialog):
             action.setEnabled(writable or name == "actionQueueNext")
             action.triggered.connect(slot)
             self.addAction(action)
-        self.resize(1100, 600)
+        # Wide enough for queue and discussion side by side, never wider than the window.
+        width = parent.width() - 40 if parent is not None else 1100
+        self.resize(max(720, min(1100, width)), 600)
         self.reload()
         self.table.setFocus()
 
@@ -111,8 +119,6 @@ class ReviewQueueDialog(QDialog):
                 cell.setToolTip(text if column == 2 else "")
                 self.table.setItem(row, column, cell)
         self.table.blockSignals(False)
-        self.table.resizeColumnsToContents()
-        self.table.setColumnWidth(2, min(self.table.columnWidth(2), 240))
         self.summary.setText(self.tr("{0} waiting for review").format(len(queue)))
         if keep_row is None and current in self.uids:
             keep_row = self.uids.index(current)

@@ -252,7 +252,7 @@ def test_the_format_option_says_what_it_chooses(run: Run) -> None:
     code, out, _ = run("export", "--help")
     assert code == 0
     text = " ".join(out.split())
-    assert "--format {json,csv} json: one file to send or import back" in text
+    assert "--format {json,csv,acled} json: one file to send or import back" in text
 
 
 # --- export --out: a folder, and folders that do not exist yet ------------------------------

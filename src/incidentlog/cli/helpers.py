@@ -35,15 +35,19 @@ def _export_target(out: Path, export_format: str) -> Path:
                 f"--out {out}: a CSV export is a folder of several files and cannot go to "
                 "standard output; give a folder, or use --format json"
             )
+        if export_format == "acled":
+            raise UsageError(f"--out {out}: name the file the ACLED-layout export is written to")
         return STANDARD_OUTPUT  # written to our own stdout, never opened by name
     target = out.absolute()
+    if export_format == "acled" and target.is_dir() and not target.is_symlink():
+        raise UsageError(f"--out {out} is a folder; name the file, as in --out {out / 'acled.csv'}")
     if export_format == "json" and target.is_dir() and not target.is_symlink():
         raise UsageError(
             f"--out {out} is a folder; a JSON export is one file: name it, as in "
             f"--out {out / 'incidents.json'} (or use --format csv to write three files "
             "into the folder)"
         )
-    allowed = ("a named pipe",) if export_format == "json" else ("a folder",)
+    allowed = {"json": ("a named pipe",), "csv": ("a folder",)}.get(export_format, ())
     _refuse_unless_regular(target, "The export target", allowed=allowed)
     return target
 

@@ -8,9 +8,9 @@ spreadsheet's formula cell only the value it stored is read).
 Encodings (``detect_encoding``): a byte order mark says UTF-8 or UTF-16; else
 UTF-16 without one shows by its NUL bytes; else the first 1 MiB is tried as UTF-8;
 else the file is taken for Windows-1256 (Arabic, as Excel saves "CSV" on an Arabic
-Windows) when its non-ASCII bytes come in runs, as the letters of Arabic words do,
-and for Windows-1252 when they stand alone among ASCII letters, as accented
-letters of French or Spanish do. The mapping's ``encoding`` overrides the guess.
+Windows) when most of its non-ASCII bytes come in runs of three or more, as the
+letters of Arabic words do, and for Windows-1252 when they stand alone or in
+pairs among ASCII letters, as the accented letters of French or Spanish do. The mapping's ``encoding`` overrides the guess.
 """
 
 from __future__ import annotations
@@ -86,12 +86,17 @@ def detect_encoding(sample: bytes) -> str:
 
 
 def _single_byte(sample: bytes) -> str:
-    high = [i for i, byte in enumerate(sample) if byte >= 0x80]
-    in_runs = sum(
-        1 for i in high if (i > 0 and sample[i - 1] >= 0x80)
-        or (i + 1 < len(sample) and sample[i + 1] >= 0x80)
-    )
-    return "cp1256" if in_runs * 2 >= len(high) else "cp1252"
+    """Arabic words are runs of non-ASCII bytes (three letters and more for most of
+    them); French or Spanish accents stand alone or in pairs (``Théâtre``)."""
+    high = in_words = run = 0
+    for byte in (*sample, 0):
+        if byte >= 0x80:
+            run += 1
+            continue
+        high += run
+        in_words += run if run >= 3 else 0
+        run = 0
+    return "cp1256" if in_words * 2 >= high else "cp1252"
 
 
 @contextlib.contextmanager

@@ -199,7 +199,7 @@ def test_bytes_of_another_encoding_late_in_the_file_are_refused(
     path = tmp_path / "late.csv"
     path.write_bytes(("date,title,country,killed\r\n" + filler).encode()
                      + "2024-01-22,قصف,IQ,1\r\n".encode("cp1256"))
-    with pytest.raises(ExchangeError, match="not utf-8.*encoding"):
+    with pytest.raises(ExchangeError, match=r"not utf-8.*encoding"):
         import_table(services, path, SIMPLE)
     assert count(services) == 0
     with open_table(path, "cp1256") as table:  # the encoding the mapping can name

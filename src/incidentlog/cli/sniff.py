@@ -1,6 +1,7 @@
 """What a file given to ``import`` looks like, judged from its first bytes, if not JSON.
 
-``import`` reads a JSON export (or, with ``--mapping``, a table: ``exchange.tabular``). Given the CSV export instead (the commonest
+``import`` reads a JSON export (or, with ``--mapping``, a table:
+``exchange.tabular``). Given the CSV export instead (the commonest
 mistake), a spreadsheet, a web page or a database, the JSON reader can only
 say "line 1, column 1: unexpected character". A look at the first few
 kilobytes names the kind of file instead, without reading the rest of a file

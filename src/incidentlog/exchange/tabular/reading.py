@@ -10,7 +10,8 @@ UTF-16 without one shows by its NUL bytes; else the first 1 MiB is tried as UTF-
 else the file is taken for Windows-1256 (Arabic, as Excel saves "CSV" on an Arabic
 Windows) when most of its non-ASCII bytes come in runs of three or more, as the
 letters of Arabic words do, and for Windows-1252 when they stand alone or in
-pairs among ASCII letters, as the accented letters of French or Spanish do. The mapping's ``encoding`` overrides the guess.
+pairs among ASCII letters, as the accented letters of French or Spanish do. The
+mapping's ``encoding`` overrides the guess.
 """
 
 from __future__ import annotations

@@ -83,6 +83,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                tip=N("Open a log to review it without any chance of changing it")),
     ActionSpec("actionImport", N("&Import…"), lambda w: w.import_dialog(), icon="import",
                tip=N("Merge a JSON export into this log")),
+    ActionSpec("actionImportTable", N("Import from &CSV or spreadsheet…"),
+               lambda w: w.exchange_flow.table_import_dialog(),
+               tip=N("Read incidents from a CSV, .xlsx or .ods table (or an ACLED export) "
+                     "through a column mapping")),
     ActionSpec("actionExport", N("&Export…"), lambda w: w.export_dialog(), icon="export",
                tip=N("Write the log, the filter or the selection to CSV or JSON")),
     ActionSpec("actionBackup", N("&Backup…"), lambda w: w.backup_flow.backup(), icon="backup",
@@ -141,7 +145,7 @@ VIEW_ACTIONS: tuple[tuple[str, str], ...] = (
 EDIT_ACTIONS: tuple[str, ...] = (
     "actionNewIncident", "actionNewSource", "actionNewQuote", "actionPastePost", "actionSave",
     "actionRevert",
-    "actionDelete", "actionImport", "actionRestore", "actionUndo", "actionRedo",
+    "actionDelete", "actionImport", "actionImportTable", "actionRestore", "actionUndo", "actionRedo",
     "actionBulkEdit", "actionSaveView")
 #: Need an open database, even a read-only one; the view actions too.
 DATABASE_ACTIONS: tuple[str, ...] = ("actionExport", "actionBackup", "actionFind",
@@ -151,7 +155,8 @@ MENUS: tuple[MenuSpec, ...] = (
     MenuSpec("menuFile", N("&File"), (
         "actionNewDatabase", "actionOpen", "actionOpenReadOnly",
         MenuSpec("menuRecent", N("&Recent databases")), SEPARATOR,
-        "actionImport", "actionExport", "actionBackup", "actionRestore", "actionBackupSettings",
+        "actionImport", "actionImportTable", "actionExport", "actionBackup", "actionRestore",
+        "actionBackupSettings",
         SEPARATOR, "actionQuit")),
     MenuSpec("menuEdit", N("&Edit"), (
         "actionUndo", "actionRedo", SEPARATOR,

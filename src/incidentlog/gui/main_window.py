@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
     actionOpen: QAction
     actionOpenReadOnly: QAction
     actionImport: QAction
+    actionImportTable: QAction
     actionExport: QAction
     actionBackup: QAction
     actionRestore: QAction

@@ -355,7 +355,7 @@ class TableImportDialog(QDialog):
         missing = (self.tr(" Columns the mapping reads but the file lacks: {0}.").format(
             ", ".join(preview.missing)) if preview.missing else "")
         self.status.setText(self.tr(
-            "{0} rows shown (of the file's first {1}), {2} with problems; encoding {3}.{4}"
+            "{0} rows previewed (the first {1} at most), {2} with problems; encoding {3}.{4}"
         ).format(len(preview.rows), PREVIEW_ROWS, preview.problem_rows, preview.encoding,
                  missing))
 

@@ -145,8 +145,8 @@ VIEW_ACTIONS: tuple[tuple[str, str], ...] = (
 EDIT_ACTIONS: tuple[str, ...] = (
     "actionNewIncident", "actionNewSource", "actionNewQuote", "actionPastePost", "actionSave",
     "actionRevert",
-    "actionDelete", "actionImport", "actionImportTable", "actionRestore", "actionUndo", "actionRedo",
-    "actionBulkEdit", "actionSaveView")
+    "actionDelete", "actionImport", "actionImportTable", "actionRestore", "actionUndo",
+    "actionRedo", "actionBulkEdit", "actionSaveView")
 #: Need an open database, even a read-only one; the view actions too.
 DATABASE_ACTIONS: tuple[str, ...] = ("actionExport", "actionBackup", "actionFind",
                                      "actionTrash", "actionManageViews")

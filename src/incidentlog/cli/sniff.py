@@ -85,6 +85,6 @@ TABLE_HINT = (
     " A table (CSV, .xlsx, .ods) is imported through a mapping of its headers to fields:"
     " --mapping incidentlog"
     " (incidentlog's own incidents.csv), --mapping acled (an ACLED export), or --mapping"
-    " FILE.json (write a guess to edit with --write-mapping FILE.json, or use File ▸ Import ▸"
-    " From CSV… in the application)."
+    " FILE.json (write a guess to edit with --write-mapping FILE.json, or use File ▸ Import"
+    " from CSV or spreadsheet… in the application)."
 )

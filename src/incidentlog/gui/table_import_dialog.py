@@ -93,6 +93,13 @@ class TableImportDialog(QDialog):
     # --- building --------------------------------------------------------------------------
 
     def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._build_file())
+        layout.addLayout(self._build_options())
+        layout.addWidget(self._build_tables(), 1)
+        layout.addWidget(self._build_buttons())
+
+    def _build_file(self) -> QHBoxLayout:
         self.file_edit = QLineEdit(self)
         self.file_edit.setObjectName("tableFile")
         self.file_edit.setAccessibleName(self.tr("Table to import"))
@@ -119,7 +126,9 @@ class TableImportDialog(QDialog):
         top.addWidget(self.preset)
         top.addWidget(load)
         top.addWidget(self.save_button)
+        return top
 
+    def _build_options(self) -> QFormLayout:
         self.date_format = self._editable_combo("tableDateFormat", _DATE_FORMATS)
         self.zone = TimeZoneCombo(self)
         self.zone.setObjectName("tableTimeZone")
@@ -138,7 +147,9 @@ class TableImportDialog(QDialog):
             line.editingFinished.connect(self._options_changed)
             combo.activated.connect(lambda _i: self._options_changed())
         self.zone.resolved.connect(self._options_changed)
+        return options
 
+    def _build_tables(self) -> QSplitter:
         self.columns_table = QTableWidget(self)
         self.columns_table.setObjectName("tableColumns")
         self.columns_table.setAccessibleName(self.tr("The file's columns and what each is"))
@@ -170,7 +181,9 @@ class TableImportDialog(QDialog):
         below_layout.addWidget(self.report_view, 1)
         splitter.addWidget(below)
         splitter.setStretchFactor(1, 2)
+        return splitter
 
+    def _build_buttons(self) -> QDialogButtonBox:
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.check_button = self.buttons.addButton(self.tr("&Check"),
                                                    QDialogButtonBox.ButtonRole.ActionRole)
@@ -181,12 +194,7 @@ class TableImportDialog(QDialog):
         self.check_button.clicked.connect(self.check)
         self.buttons.accepted.connect(self.apply)
         self.buttons.rejected.connect(self.reject)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(options)
-        layout.addWidget(splitter, 1)
-        layout.addWidget(self.buttons)
+        return self.buttons
 
     def _editable_combo(self, name: str, items: tuple[str, ...]) -> QComboBox:
         combo = QComboBox(self)

@@ -76,11 +76,7 @@ class RowReader:
                 "(a missing or extra separator?)"
             )
         values = self._values(cells)
-        try:
-            incident, source = _records(self.mapping, values, row.problems, cells)
-        except BAD_RECORD as exc:  # pragma: no cover - every reader below says its own
-            row.problems.append(str(exc))
-            return row
+        incident, source = _records(self.mapping, values, row.problems, cells)
         if check and not row.problems:
             row.checked = _checked_incident(incident, row.problems)
             if source is not None:
@@ -133,9 +129,8 @@ def _records(
     external = get("external_id")
     uid = read("uid", _uid) or _stable_uid(mapping.name, external, cells)
     record: dict[str, Any] = {"uid": uid}
-    for name in ("version",):
-        if get(name):
-            record[name] = read(name, _whole)
+    if get("version"):
+        record["version"] = read("version", _whole)
     for name in ("created_at", "created_by", "updated_at", "updated_by"):
         if get(name):
             record[name] = get(name)

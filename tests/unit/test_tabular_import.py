@@ -435,3 +435,20 @@ def test_a_csv_file_is_streamed_with_flat_memory(tmp_path: Path) -> None:
     large = _reading_peak(tmp_path / "large.csv", 80_000)
     assert (tmp_path / "large.csv").stat().st_size > 5_000_000
     assert large < small + 256 * 1024, (small, large)
+
+
+def test_an_import_reports_progress_and_can_be_cancelled(
+    services: Services, tmp_path: Path
+) -> None:
+    from incidentlog.domain.errors import Cancelled
+
+    rows = "".join(f"2024-01-{1 + n % 28:02d},incident {n},IQ,{n % 5}\n" for n in range(300))
+    path = write(tmp_path / "t.csv", "date,title,country,killed\n" + rows)
+    with pytest.raises(Cancelled):
+        import_table(services, path, SIMPLE, cancel=lambda: True)
+    assert count(services) == 0
+    seen: list[tuple[int, int]] = []
+    import_table(services, path, SIMPLE, progress=lambda done, total: seen.append((done, total)))
+    assert count(services) == 300
+    assert seen and seen[-1][0] == seen[-1][1] > 0
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)

@@ -121,7 +121,7 @@ def _write_document(
     lines: array[int] = array("Q")
     problems: list[str] = []
     bad_rows = 0
-    ticker = Ticker(progress, cancel, every=64)
+    ticker = Ticker(progress, cancel, every=1 << 16)  # bytes of the table
     ticker.check()
     with (
         open_table(path, mapping.encoding) as table,
@@ -137,7 +137,7 @@ def _write_document(
             )
         out.write(orjson.dumps({"format": FORMAT, "version": VERSION,
                                 "exported_at": now_text()})[:-1] + b',"incidents":[')
-        for line, cells in table.rows:
+        for number, (line, cells) in enumerate(table.rows):
             row = reader.read(line, cells)
             if row.problems:
                 bad_rows += 1
@@ -146,7 +146,7 @@ def _write_document(
             elif not bad_rows:
                 _write_row(out, sources, row, bool(lines))
                 lines.append(line)
-            if len(lines) % 64 == 0:
+            if number % 64 == 0:
                 ticker.set(table.consumed)
         _finish(path, out, sources, lines, problems, bad_rows)
     return lines

@@ -215,9 +215,17 @@ def replace_tags(connection: Connection, incident_id: int, tags: Sequence[str]) 
         )
 
 
-def next_ref(connection: Connection, country: str | None, year: int) -> str:
-    """The next free reference ``CC-YYYY-NNNN`` (``XX`` when the country is unknown)."""
+def next_ref(
+    connection: Connection, country: str | None, year: int, after: str | None = None
+) -> str:
+    """The next free reference ``CC-YYYY-NNNN`` (``XX`` when the country is unknown).
+
+    ``after``: the last ref this transaction gave for that country and year (an import
+    numbering many incidents), so that the numbers need not be looked up again.
+    """
     prefix = f"{country or 'XX'}-{year}-"
+    if after is not None and after.startswith(prefix) and after[len(prefix):].isdigit():
+        return _free_from(connection, prefix, int(after[len(prefix):]) + 1)
     # The longest, then the highest: past 9999 the numbers grow a digit (IQ-2024-10000), and
     # looking for the first free one from 9999 up would cost a query per ref already given.
     length = func.length(incident_table.c.ref)
@@ -235,9 +243,12 @@ def next_ref(connection: Connection, country: str | None, year: int) -> str:
             )
         ).scalar_one_or_none()
         digits = last[len(prefix):] if last else ""
-    number = int(digits) + 1 if digits.isdigit() else 1
+    return _free_from(connection, prefix, int(digits) + 1 if digits.isdigit() else 1)
+
+
+def _free_from(connection: Connection, prefix: str, number: int) -> str:
     ref = f"{prefix}{number:04d}"
-    while ref_exists(connection, ref):  # after 9999, or refs typed by hand
+    while ref_exists(connection, ref):  # refs typed by hand
         number += 1
         ref = f"{prefix}{number:04d}"
     return ref

@@ -15,7 +15,8 @@ script (the 1024×700 ones end in ``-1024``):
 - ``saved-views.png``  View ▸ Saved views with two saved views, one applied;
 - ``source-evidence.png``  a source's Evidence section: a screenshot and a PDF attached;
 - ``review-queue.png``  View ▸ Review queue… with incidents waiting and a discussion;
-- ``discussion.png``  Edit ▸ Discussion… of an incident: verdicts, comments, replies.
+- ``discussion.png``  Edit ▸ Discussion… of an incident: verdicts, comments, replies;
+- ``table-import.png``  File ▸ Import from CSV or spreadsheet on a desk's sheet with a bad row.
 
 Run from a checkout: ``python docs/screenshots/render.py [--out FOLDER]``. The
 user's data folder and settings are never touched (a temporary
@@ -136,6 +137,8 @@ def _render_at(out: Path, width: int, height: int, suffix: str) -> list[Path]:
         _settle(app)
         written += _review_shots(app, window, out, suffix)
         written += _editing_shots(app, window, out, suffix)
+        written.append(_table_import_shot(app, window, Path(scratch),
+                                          out / f"table-import{suffix}.png"))
         window.close()
     return written
 
@@ -158,6 +161,35 @@ def _composite(window: object, popups: list[object], path: Path) -> Path:
 def _centre(window: object, dialog: object) -> None:
     geometry = window.frameGeometry()  # type: ignore[attr-defined]
     dialog.move(geometry.center() - dialog.rect().center())  # type: ignore[attr-defined]
+
+
+#: A desk's spreadsheet as colleagues send it: Arabic headers, dates two ways, a bad row.
+_DESK_SHEET = (
+    "التاريخ,العنوان,المحافظة,Town,Dead,Wounded,Source URL,Notes\r\n"
+    "2024-01-20,قصف على قاعدة عين الأسد,الأنبار,Al Asad,0,at least 4,"
+    "https://example.org/a,Rockets and drones\r\n"
+    "21/01/2024,Drone strike near Erbil airport,Erbil,Erbil,unknown,2,"
+    "https://example.org/b,\r\n"
+    "2024-01-22,Rocket fire on Baghdad,Baghdad,Baghdad,1,about 3,https://example.org/c,\r\n"
+    "2024-13-01,Clash,Kirkuk,Kirkuk,five,,not-a-link,typo in the month\r\n"
+    "2024-01-24,IED on a supply convoy,Babil,Hilla,2,5,https://example.org/d,\r\n"
+)
+
+
+def _table_import_shot(app: object, window: object, scratch: Path, path: Path) -> Path:
+    """File ▸ Import from CSV or spreadsheet, the mapping guessed, one row with problems."""
+    sheet = scratch / "desk-sheet.csv"
+    sheet.write_text(_DESK_SHEET, encoding="utf-8")
+    dialog = window.exchange_flow.table_import_dialog(sheet)  # type: ignore[attr-defined]
+    geometry = window.frameGeometry()  # type: ignore[attr-defined]
+    dialog.resize(min(1000, geometry.width() - 40), min(680, geometry.height() - 40))
+    dialog.zone.set_zone("Asia/Baghdad")
+    dialog.zone.resolve()
+    _centre(window, dialog)
+    _settle(app)
+    written = _composite(window, [dialog], path)
+    dialog.reject()
+    return written
 
 
 def _editing_shots(app: object, window: object, out: Path, suffix: str = "") -> list[Path]:

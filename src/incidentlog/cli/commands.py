@@ -126,7 +126,9 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
+    from incidentlog.cli.tables import table_mapping, write_guessed_mapping
     from incidentlog.exchange import import_json
+    from incidentlog.exchange.tabular import import_table
     from incidentlog.services import Services
     from incidentlog.store.database import inspect_file, open_database
     from incidentlog.store.file_format import head_revision
@@ -138,6 +140,8 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
             else "is not a regular file" if file.exists() else "does not exist"
         )
         raise StorageError(f"The import file {file} {reason}.")
+    if args.write_mapping is not None:
+        return write_guessed_mapping(file, args.write_mapping, out)
     from incidentlog.exchange.package import is_package
 
     if is_package(file):
@@ -145,7 +149,9 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
 
         return import_package_command(
             args, _existing_database_path(args) if args.dry_run else _database_path(args), out)
-    refuse_unless_json(file)  # before the database is created, upgraded or backed up
+    mapping = table_mapping(args)
+    if mapping is None:
+        refuse_unless_json(file)  # before the database is created, upgraded or backed up
     backup = None
     if args.dry_run:
         # The dry run itself rolls back, but an upgrade on opening would be a real write.
@@ -164,10 +170,16 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
         _progress("Checking" if args.dry_run else "Importing") as progress,
         open_database(path, backup_keep=args.keep) as database,
     ):
-        report = import_json(
-            Services(database), file, dry_run=args.dry_run, progress=progress,
-            before_commit=backup,
-        )
+        if mapping is None:
+            report = import_json(
+                Services(database), file, dry_run=args.dry_run, progress=progress,
+                before_commit=backup,
+            )
+        else:
+            report = import_table(
+                Services(database), file, mapping, dry_run=args.dry_run, progress=progress,
+                before_commit=backup,
+            )
     print(report.summary(), file=out)
     return 0
 
@@ -177,6 +189,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("--since must be before --until")
     from incidentlog.exchange import export_csv, export_json
     from incidentlog.exchange.files import STANDARD_OUTPUT
+    from incidentlog.exchange.tabular.acled import export_acled
     from incidentlog.services import Services
     from incidentlog.store.database import open_database
     from incidentlog.store.safe_paths import make_private_folder
@@ -217,7 +230,8 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
             if args.format in BRIEFING_FORMATS:
                 report = _export_briefing(args, services, target, flt, progress)
             else:
-                export = export_json if args.format == "json" else export_csv
+                export = {"json": export_json, "csv": export_csv,
+                          "acled": export_acled}[args.format]
                 report = export(services, target, flt, progress=progress)
     print(report.summary(), file=out)
     return 0

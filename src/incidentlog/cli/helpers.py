@@ -42,8 +42,12 @@ def _export_target(out: Path, export_format: str) -> Path:
                 f"--out {out}: a CSV export is a folder of several files and cannot go to "
                 "standard output; give a folder, or use --format json"
             )
+        if export_format == "acled":
+            raise UsageError(f"--out {out}: name the file the ACLED-layout export is written to")
         return STANDARD_OUTPUT  # written to our own stdout, never opened by name
     target = out.absolute()
+    if export_format == "acled" and target.is_dir() and not target.is_symlink():
+        raise UsageError(f"--out {out} is a folder; name the file, as in --out {out / 'acled.csv'}")
     if export_format != "csv" and target.is_dir() and not target.is_symlink():
         suffix = EXPORT_SUFFIXES.get(export_format, ".json")
         raise UsageError(
@@ -51,7 +55,7 @@ def _export_target(out: Path, export_format: str) -> Path:
             f"it, as in --out {out / ('incidents' + suffix)} (or use --format csv to write "
             "three files into the folder)"
         )
-    allowed = ("a named pipe",) if export_format != "csv" else ("a folder",)
+    allowed = {"csv": ("a folder",), "acled": ()}.get(export_format, ("a named pipe",))
     _refuse_unless_regular(target, "The export target", allowed=allowed)
     return target
 

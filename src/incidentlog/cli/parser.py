@@ -178,6 +178,14 @@ def _keep(text: str) -> int:
     return count
 
 
+def _zone(text: str) -> str:
+    from incidentlog.domain.when import is_zone
+
+    if not is_zone(text.strip()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IANA time zone such as Asia/Baghdad")
+    return text.strip()
+
+
 def _path(text: str) -> Path:
     if not text.strip():
         raise argparse.ArgumentTypeError("a path cannot be empty")
@@ -242,7 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("init", "create a new, empty database (or check that an existing one opens)")
     command("demo", "load the demo data set (running it again changes nothing)")
-    _import_options(command("import", "merge a JSON export of incidentlog into the database"))
+    _import_options(command(
+        "import", "merge a JSON export of incidentlog, or a table through a column mapping, "
+        "into the database"
+    ))
     _export_options(
         command("export", "write the incidents, their sources and quotes to JSON or CSV, "
                 "or as a TimelineJS, iCalendar, HTML or PDF briefing")
@@ -345,8 +356,32 @@ def _review_options(review: argparse.ArgumentParser) -> None:
 
 
 def _import_options(importer: argparse.ArgumentParser) -> None:
-    importer.add_argument("file", type=_path, metavar="FILE",
-                          help="the JSON file, or evidence package (ZIP), to import")
+    importer.add_argument(
+        "file", type=_path, metavar="FILE",
+        help="the JSON export or evidence package (ZIP) to import, or with --mapping a CSV, "
+        ".xlsx or .ods table",
+    )
+    table = importer.add_argument_group("tables (CSV, .xlsx, .ods)")
+    table.add_argument(
+        "--mapping", metavar="MAPPING",
+        help="how the table's columns become incidents: 'incidentlog' (incidentlog's own "
+        "incidents.csv), 'acled' (an ACLED export) or a mapping file (JSON)",
+    )
+    table.add_argument(
+        "--write-mapping", type=_path, metavar="OUT.json",
+        help="write the mapping guessed from the table's header and first rows (to edit "
+        "and give to --mapping) and import nothing",
+    )
+    table.add_argument(
+        "--tz", type=_zone, metavar="ZONE",
+        help="the IANA time zone of the table's dates, e.g. Asia/Baghdad (instead of the "
+        "mapping's)",
+    )
+    table.add_argument(
+        "--date-format", metavar="FORMAT",
+        help="how the dates are written, e.g. %%d/%%m/%%Y (default: the mapping's, "
+        "usually 'auto')",
+    )
     importer.add_argument(
         "--dry-run", action="store_true", help="report what would happen; write nothing"
     )
@@ -364,9 +399,10 @@ def _export_options(exporter: argparse.ArgumentParser) -> None:
     exporter.add_argument(
         "--format",
         required=True,
-        choices=("json", "csv", "package", *BRIEFING_FORMATS),
+        choices=("json", "csv", "acled", "package", *BRIEFING_FORMATS),
         help="json: one file to send or import back (incidentlog import); "
         "csv: three files (incidents, sources, quotes) for a spreadsheet; "
+        "acled: one CSV file of the incidents in ACLED's column layout; "
         "package: one ZIP with the JSON, every attached file and a SHA-256 manifest; "
         "timelinejs: a TimelineJS document to publish; ics: an iCalendar file; "
         "html, pdf: a briefing report (docs/formats.md)",

@@ -1,6 +1,7 @@
 """What a file given to ``import`` looks like, judged from its first bytes, if not JSON.
 
-``import`` reads a JSON export. Given the CSV export instead (the commonest
+``import`` reads a JSON export (or, with ``--mapping``, a table:
+``exchange.tabular``). Given the CSV export instead (the commonest
 mistake), a spreadsheet, a web page or a database, the JSON reader can only
 say "line 1, column 1: unexpected character". A look at the first few
 kilobytes names the kind of file instead, without reading the rest of a file
@@ -63,7 +64,7 @@ def what_it_looks_like(path: Path) -> str | None:
     if any(sep in first_line for sep in _CSV_SEPARATORS) and not first_line.endswith(
         (".", "!", "?")
     ):
-        return "a CSV file (a CSV export is for spreadsheets; it cannot be imported back)"
+        return "a CSV file"
     return "text that is not JSON"
 
 
@@ -71,7 +72,19 @@ def refuse_unless_json(file: Path) -> None:
     """Raise ``ExchangeError`` with a sentence if ``file`` is plainly not a JSON export."""
     kind = what_it_looks_like(file)
     if kind is not None:
+        table = kind.startswith(("a CSV file", "a ZIP archive"))
         raise ExchangeError(
             "import reads a JSON export of incidentlog (written by 'incidentlog export "
-            f"--format json' or File ▸ Export…); {file} looks like {kind}. Nothing was imported."
+            f"--format json' or File ▸ Export…); {file} looks like {kind}."
+            + (TABLE_HINT if table else "") + " Nothing was imported."
         )
+
+
+#: What to do with a table given without a column mapping.
+TABLE_HINT = (
+    " A table (CSV, .xlsx, .ods) is imported through a mapping of its headers to fields:"
+    " --mapping incidentlog"
+    " (incidentlog's own incidents.csv), --mapping acled (an ACLED export), or --mapping"
+    " FILE.json (write a guess to edit with --write-mapping FILE.json, or use File ▸ Import"
+    " from CSV or spreadsheet… in the application)."
+)

@@ -116,6 +116,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                      "verify it (a setting of this log)")),
     ActionSpec("actionImport", N("&Import…"), lambda w: w.import_dialog(), icon="import",
                tip=N("Merge a JSON export into this log")),
+    ActionSpec("actionImportTable", N("Import from &CSV or spreadsheet…"),
+               lambda w: w.exchange_flow.table_import_dialog(),
+               tip=N("Read incidents from a CSV, .xlsx or .ods table (or an ACLED export) "
+                     "through a column mapping")),
     ActionSpec("actionExport", N("&Export…"), lambda w: w.export_dialog(), icon="export",
                tip=N("Write the log, the filter or the selection to CSV or JSON")),
     ActionSpec("actionAttach", N("A&ttach to source…"), lambda w: attach_to_source(w),
@@ -186,8 +190,8 @@ VIEW_ACTIONS: tuple[tuple[str, str], ...] = (
 EDIT_ACTIONS: tuple[str, ...] = (
     "actionNewIncident", "actionNewSource", "actionNewQuote", "actionPastePost", "actionSave",
     "actionRevert",
-    "actionDelete", "actionImport", "actionImportReviews", "actionRestore", "actionUndo",
-    "actionRedo",
+    "actionDelete", "actionImport", "actionImportTable", "actionImportReviews", "actionRestore",
+    "actionUndo", "actionRedo",
     "actionBulkEdit", "actionSaveView", "actionAttach")
 #: Need a log whose comments and verdicts can be written (review mode too).
 REVIEW_ACTIONS: tuple[str, ...] = ("actionSendReviews", "actionDiscussion")
@@ -202,7 +206,7 @@ MENUS: tuple[MenuSpec, ...] = (
         "actionNewDatabase", "actionOpen", "actionOpenReadOnly", "actionOpenForReview",
         "actionConnectServer",
         MenuSpec("menuRecent", N("&Recent databases")), SEPARATOR,
-        "actionImport", "actionExport",
+        "actionImport", "actionImportTable", "actionExport",
         MenuSpec("menuExportAs", N("Export &as"), (
             "actionExportReport", "actionExportTimelineJS", "actionExportICalendar")),
         "actionAttach", "actionBackup", "actionRestore", "actionBackupSettings",

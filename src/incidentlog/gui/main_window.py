@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
     actionDiscussion: QAction
     actionTwoPersonRule: QAction
     actionImport: QAction
+    actionImportTable: QAction
     actionExport: QAction
     actionAttach: QAction
     actionExportReport: QAction

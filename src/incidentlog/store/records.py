@@ -158,18 +158,40 @@ def replace_tags(connection: Connection, incident_id: int, tags: Sequence[str]) 
         )
 
 
-def next_ref(connection: Connection, country: str | None, year: int) -> str:
-    """The next free reference ``CC-YYYY-NNNN`` (``XX`` when the country is unknown)."""
+def next_ref(
+    connection: Connection, country: str | None, year: int, after: str | None = None
+) -> str:
+    """The next free reference ``CC-YYYY-NNNN`` (``XX`` when the country is unknown).
+
+    ``after``: the last ref this transaction gave for that country and year (an import
+    numbering many incidents), so that the numbers need not be looked up again.
+    """
     prefix = f"{country or 'XX'}-{year}-"
+    if after is not None and after.startswith(prefix) and after[len(prefix):].isdigit():
+        return _free_from(connection, prefix, int(after[len(prefix):]) + 1)
+    # The longest, then the highest: past 9999 the numbers grow a digit (IQ-2024-10000), and
+    # looking for the first free one from 9999 up would cost a query per ref already given.
+    length = func.length(incident_table.c.ref)
     last = connection.execute(
-        select(func.max(incident_table.c.ref)).where(
-            incident_table.c.ref.like(f"{prefix}%"),
-            func.length(incident_table.c.ref) == len(prefix) + 4,
-        )
+        select(incident_table.c.ref)
+        .where(incident_table.c.ref.like(f"{prefix}%"), length >= len(prefix) + 4)
+        .order_by(length.desc(), incident_table.c.ref.desc())
+        .limit(1)
     ).scalar_one_or_none()
-    number = int(last.rsplit("-", 1)[1]) + 1 if last and last[-4:].isdigit() else 1
+    digits = last[len(prefix):] if last else ""
+    if last and not digits.isdigit():  # a ref typed by hand (IQ-2024-0005b): the 4-digit ones
+        last = connection.execute(
+            select(func.max(incident_table.c.ref)).where(
+                incident_table.c.ref.like(f"{prefix}%"), length == len(prefix) + 4
+            )
+        ).scalar_one_or_none()
+        digits = last[len(prefix):] if last else ""
+    return _free_from(connection, prefix, int(digits) + 1 if digits.isdigit() else 1)
+
+
+def _free_from(connection: Connection, prefix: str, number: int) -> str:
     ref = f"{prefix}{number:04d}"
-    while ref_exists(connection, ref):  # after 9999, or refs typed by hand
+    while ref_exists(connection, ref):  # refs typed by hand
         number += 1
         ref = f"{prefix}{number:04d}"
     return ref

@@ -416,8 +416,10 @@ class Importer(ReviewMerge):
 
     def _assign_deferred_refs(self, connection: Connection) -> None:
         """Give the incidents whose ref was taken (or missing) the next free ref."""
+        given: dict[tuple[str | None, int], str] = {}  # the last ref given, by country, year
         for row_id, uid, old_ref, title, country, year, changes in self.deferred:
-            ref = store_records.next_ref(connection, country, year)
+            ref = store_records.next_ref(connection, country, year, given.get((country, year)))
+            given[(country, year)] = ref
             connection.execute(
                 update(incident_table).where(incident_table.c.id == row_id).values(ref=ref)
             )

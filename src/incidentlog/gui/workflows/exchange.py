@@ -40,6 +40,18 @@ class ExchangeWorkflow(Workflow):
             dialog.check()
         return dialog
 
+    def table_import_dialog(self, path: Path | None = None) -> QDialog | None:
+        """Import from CSV or spreadsheet; with ``path``, that file is read at once."""
+        if self.context is None or self.read_only:
+            return None
+        from incidentlog.gui.table_import_dialog import TableImportDialog
+
+        dialog = TableImportDialog(self.context, self.window)
+        dialog.open()
+        if path is not None:
+            dialog.open_file(path)
+        return dialog
+
     def offer_demo_data(self) -> bool:
         """First start: offer to fill the new, empty log with the demo data set."""
         if self.context is None or self.read_only:

@@ -418,3 +418,37 @@ def test_a_lead_restores_a_log_file_into_an_empty_server_log(
         services = Services(database)
         assert check_database(database) == []
         services.incidents.create(replace(AL_ASSAD, title="after the restore"))
+
+
+def test_a_reviewer_comments_and_judges_but_cannot_touch_the_facts(
+        pg_server: PgServer, log: str) -> None:
+    from incidentlog.domain.errors import ReviewModeError
+
+    with as_login(pg_server, log, "officer") as officer:
+        uid = officer.incidents.create(AL_ASSAD).record.meta.uid or ""
+        officer.incidents.set_status(uid, Status.IN_REVIEW)
+    with as_login(pg_server, log, "reviewer") as reviewer:
+        database = reviewer.database
+        assert database.review_only and not database.read_only  # by itself, from the role
+        reviewer.review.comment("Is 18:30 local time or UTC?", incident_uid=uid,
+                                about="occurred")
+        reviewer.review.verify(uid, "CENTCOM's post and the AP page agree", confidence=2)
+        assert reviewer.incidents.get(uid).status is Status.VERIFIED
+        incident = reviewer.incidents.get(uid)
+        with pytest.raises(ReviewModeError):
+            reviewer.incidents.update(replace(incident, place="Ain al-Asad"))
+        database.review_only = False  # past the application: the server refuses it too
+        with pytest.raises(StorageError, match="your role may not do this"):
+            reviewer.incidents.update(replace(incident, place="Ain al-Asad"))
+        assert reviewer.incidents.get(uid).place == "al-Assad Airbase"
+
+
+def test_only_a_lead_switches_the_two_person_rule_on_a_server(
+        pg_server: PgServer, log: str) -> None:
+    with as_login(pg_server, log, "officer") as officer:
+        with pytest.raises(StorageError, match="your role may not do this"):
+            officer.review.set_two_person_rule(True)
+        assert not officer.review.two_person_rule
+    with as_login(pg_server, log, "lead") as lead:
+        lead.review.set_two_person_rule(True)
+        assert lead.review.two_person_rule

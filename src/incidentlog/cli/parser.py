@@ -294,8 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _grant_options(grant: argparse.ArgumentParser) -> None:
     grant.add_argument("user", help="the server login (created by the administrator)")
-    grant.add_argument("role", choices=("reader", "officer", "lead"),
-                       help="reader: sees only; officer: enters and edits; lead: also purges")
+    grant.add_argument("role", choices=("reader", "reviewer", "officer", "lead"),
+                       help="reader: sees only; reviewer: also comments and gives verdicts; "
+                       "officer: enters and edits; lead: also purges")
 
 
 def _grade(text: str) -> str:

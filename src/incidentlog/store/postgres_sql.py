@@ -164,29 +164,40 @@ DROP_STATEMENTS = (
 # --- roles --------------------------------------------------------------------------------
 
 READER, OFFICER, LEAD = "incidentlog_reader", "incidentlog_officer", "incidentlog_lead"
-ROLES = {"reader": READER, "officer": OFFICER, "lead": LEAD}
+#: Between reader and officer: comments and verdicts, not the facts (docs/review.md).
+REVIEWER = "incidentlog_reviewer"
+ROLES = {"reader": READER, "reviewer": REVIEWER, "officer": OFFICER, "lead": LEAD}
+#: What a verdict writes of an incident: its status, its credibility, the stamp.
+VERDICT_COLUMNS = ("status", "confidence", "version", "updated_at", "updated_by")
+#: A reviewer's own records, and the lineage a verdict keeps of the incident it judges.
+REVIEW_TABLES = ("comment", "verdict", "record_lineage")
+#: Settings of the log itself (the two-person rule): changed by a lead only.
+LEAD_TABLES = ("log_setting",)
 #: Tables an officer may DELETE rows of: links and tags are replaced on every save. Records
 #: themselves go to the trash (an UPDATE); only a lead may purge them (DELETE).
 OFFICER_DELETES = ("incident_tag", "incident_source", "record_lineage", "vocabulary")
 
 
 def role_statements(tables: list[str], schema: str) -> list[str]:
-    """Create the three roles if missing and grant them what each may do, on ``tables``.
+    """Create the four roles if missing and grant them what each may do, on ``tables``.
 
-    Idempotent: run at every ``init``/migration, so that a table a later migration adds is
-    granted too. The audit log takes INSERT from officers and leads, never UPDATE or DELETE
-    (the trigger refuses those even to the owner; only the owner can drop it).
+    Each role holds the one before it: reader, reviewer, officer, lead. Idempotent: run
+    at every ``init``/migration, so that a table a later migration adds is granted too.
+    The audit log takes INSERT from reviewers up, never UPDATE or DELETE (the trigger
+    refuses those even to the owner; only the owner can drop it).
     """
     statements = [
         f"""DO $$ BEGIN
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
                 CREATE ROLE {role} NOLOGIN;
             END IF; END $$"""
-        for role in (READER, OFFICER, LEAD)
+        for role in (READER, REVIEWER, OFFICER, LEAD)
     ]
-    statements += [f"GRANT {READER} TO {OFFICER}", f"GRANT {OFFICER} TO {LEAD}"]
+    statements += [f"GRANT {READER} TO {REVIEWER}", f"GRANT {REVIEWER} TO {OFFICER}",
+                   f"GRANT {OFFICER} TO {LEAD}"]
     statements.append(f"GRANT USAGE ON SCHEMA \"{schema}\" TO {READER}")
-    records = [t for t in tables if t not in ("audit_log", "alembic_version", IDENTITY_TABLE)]
+    special = ("audit_log", "alembic_version", IDENTITY_TABLE, *LEAD_TABLES)
+    records = [t for t in tables if t not in special]
     for table in tables:
         statements.append(f"GRANT SELECT ON {table} TO {READER}")
     for table in records:
@@ -194,8 +205,15 @@ def role_statements(tables: list[str], schema: str) -> list[str]:
         statements.append(f"GRANT INSERT, UPDATE{deletes} ON {table} TO {OFFICER}")
         if not deletes:
             statements.append(f"GRANT DELETE ON {table} TO {LEAD}")
-    statements.append(f"GRANT INSERT ON audit_log TO {OFFICER}")
-    statements.append(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA \"{schema}\" TO {OFFICER}")
+    for table in (t for t in REVIEW_TABLES if t in tables):
+        deletes = ", DELETE" if table in OFFICER_DELETES else ""  # lineage is replaced
+        statements.append(f"GRANT INSERT, UPDATE{deletes} ON {table} TO {REVIEWER}")
+    if "incident" in tables:
+        statements.append(f"GRANT UPDATE ({', '.join(VERDICT_COLUMNS)}) ON incident TO {REVIEWER}")
+    for table in (t for t in LEAD_TABLES if t in tables):
+        statements.append(f"GRANT INSERT, UPDATE ON {table} TO {LEAD}")
+    statements.append(f"GRANT INSERT ON audit_log TO {REVIEWER}")
+    statements.append(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA \"{schema}\" TO {REVIEWER}")
     # A lead restores a log into the server (``copy``), which moves the id sequences on
     # past the copied ids.
     statements.append(f"GRANT UPDATE ON ALL SEQUENCES IN SCHEMA \"{schema}\" TO {LEAD}")

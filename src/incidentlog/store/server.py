@@ -130,12 +130,15 @@ def open_server(target: str, *, read_only: bool = False) -> Database:
                         "once without --read-only (with a lead's login) to set it up.", where)
                 _set_up(connection, state)
             login = str(connection.execute(text("SELECT current_user")).scalar_one())
-            writable = bool(connection.execute(text(
-                "SELECT has_table_privilege('incident', 'INSERT') "
-                "AND NOT pg_is_in_recovery()")).scalar_one())
+            writable, reviews = connection.execute(text(
+                "SELECT has_table_privilege('incident', 'INSERT') AND NOT pg_is_in_recovery(), "
+                "has_table_privilege('verdict', 'INSERT') AND NOT pg_is_in_recovery()")).one()
     finally:
         setup.dispose()
-    read_only = read_only or not writable  # a reader's login opens read-only by itself
+    # A reader's login opens read-only by itself; a reviewer's in review mode (comments
+    # and verdicts only: the database refuses the rest to that login too).
+    review_only = bool(reviews) and not writable and not read_only
+    read_only = read_only or not (writable or review_only)
     engine = _engine(url, pool_size=4, max_overflow=4)
     backend = PostgresBackend()
     backend.configure(engine, read_only=read_only)
@@ -143,6 +146,7 @@ def open_server(target: str, *, read_only: bool = False) -> Database:
     database = Database(engine, backend, path=None, read_only=read_only)
     database.login = login
     database.display = where
+    database.review_only = review_only
     return database
 
 
@@ -175,10 +179,10 @@ def grant_roles(connection: Connection) -> None:
 
 
 def grant(target: str, user: str, role: str) -> str:
-    """Give login ``user`` the ``role`` (reader, officer or lead) on the server, and no other
-    of the three; the sentence that says what was done."""
+    """Give login ``user`` the ``role`` (reader, reviewer, officer or lead) on the server,
+    and no other of the four; the sentence that says what was done."""
     if role not in ROLES:
-        raise StorageError(f"{role} is not a role: reader, officer or lead.")
+        raise StorageError(f"{role} is not a role: reader, reviewer, officer or lead.")
     url = server_url(target)
     engine = _engine(url, poolclass=NullPool)
     quoted = engine.dialect.identifier_preparer.quote(user)

@@ -133,6 +133,10 @@ class TeamWorkflow(Workflow):
             reason = self.tr("Read-only: your login {0} may only read this log.").format(
                 database.login or "?")
             self.window.status_line.explain_read_only(reason)
+        elif database.review_only:
+            reason = self.tr("Review mode: your login {0} may comment and give verdicts, "
+                             "not change the facts.").format(database.login or "?")
+            self.window.status_line.explain_read_only(reason)
 
     def detach(self) -> None:
         if self.link is not None:

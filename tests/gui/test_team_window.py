@@ -50,7 +50,7 @@ def desk(pg_server: PgServer) -> Iterator[dict[str, str]]:
     pg_server.execute(f'ALTER ROLE "{lead}" CREATEROLE')
     assert cli.main(["init", "--db", pg_server.url(name, lead)]) == 0
     logins = {"lead": lead}
-    for role in ("officer", "reader"):
+    for role in ("officer", "reader", "reviewer"):
         logins[role] = pg_server.login_role(role)
         assert cli.main(["grant", logins[role], role, "--db", pg_server.url(name, lead)]) == 0
     yield {role: pg_server.url(name, login) for role, login in logins.items()} | {
@@ -309,3 +309,25 @@ def test_a_server_log_given_at_start_opens_after_the_first_paint_without_showing
     qtbot.waitUntil(lambda: window.context is not None, timeout=ARRIVES_MS)
     assert window.context.services.database.login == desk["officer_login"]
     assert window.settings.recent_databases()[0] == address.url()
+
+
+def test_a_reviewers_window_opens_in_review_mode_and_judges_the_officers_incident(
+        qtbot: Any, monkeypatch: pytest.MonkeyPatch, desk: dict[str, str]) -> None:
+    from incidentlog.domain.enums import Status
+
+    dialogs = DialogRecorder().install(monkeypatch)
+    officer = window_on(qtbot, desk["officer"])
+    uid = officer.context.services.incidents.create(AL_ASSAD).record.meta.uid or ""
+    officer.context.services.incidents.set_status(uid, Status.IN_REVIEW)
+    reviewer = window_on(qtbot, desk["reviewer"])
+    database = reviewer.context.services.database
+    assert database.review_only and reviewer.context.read_only  # the facts: read-only
+    badge = reviewer.status_line.read_only_badge
+    assert badge.text() == "REVIEW MODE" and badge.isVisibleTo(reviewer)
+    assert f"your login {desk['reviewer_login']} may comment and give verdicts" in \
+        reviewer.status_line.read_only_reason_label.text()
+    assert not reviewer.actionNewIncident.isEnabled()
+    reviewer.context.services.review.verify(uid, "CENTCOM's post and the AP page agree")
+    qtbot.waitUntil(lambda: officer.context.services.incidents.get(uid).status
+                    is Status.VERIFIED, timeout=ARRIVES_MS)
+    assert not dialogs.calls

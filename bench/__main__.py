@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from bench.common import Figure, markdown_table
+from incidentlog.store.file_format import head_revision
 
 BENCHMARKS = ("table", "timeline", "exchange", "editing")
 
@@ -55,6 +56,15 @@ def machine() -> str:
             f"{platform.release()}; Python {platform.python_version()}, PySide6 "
             f"{PySide6.__version__}, SQLAlchemy {sqlalchemy.__version__}, SQLite "
             f"{sqlite3.sqlite_version}")
+
+
+def _revision(db: Path) -> str | None:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return None
+    return None if row is None else str(row[0])
 
 
 def describe(db: Path) -> str:
@@ -115,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         generate(db, args.incidents, report=False)
     elif not db.is_file():
         parser.error(f"{db} does not exist: make one with python -m bench.generate")
+    elif (revision := _revision(db)) != head_revision():
+        # The window would stop on its "older log" message (the log is opened read-only).
+        parser.error(f"{db} is at schema revision {revision}, not {head_revision()}: upgrade "
+                     f"it first with: incidentlog init --db {db}")
 
     started = time.perf_counter()
     loaded: list[Figure] = []

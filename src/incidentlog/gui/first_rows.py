@@ -46,18 +46,17 @@ from incidentlog.domain.query import INCIDENT_SORT_COLUMNS, Sort
 from incidentlog.domain.records import Incident
 from incidentlog.gui.incident_cells import DEFAULT_SORT, incident_cell
 from incidentlog.gui.incident_delegates import (
-    DEFAULT_VISIBLE,
-    DEFAULT_WIDTHS,
+    HEADER_KEY,
     IncidentCellDelegate,
     StatusBadgeDelegate,
+    default_layout,
     fit_title,
+    one_line_rows,
 )
 from incidentlog.gui.settings import Settings
 from incidentlog.store.file_format import APPLICATION_ID, head_revision
 from incidentlog.store.row_mapping import incident_from_row
 
-#: Where the incident table keeps its columns' order, widths and sort (``incident_table``).
-HEADER_KEY = "incidentHeader"
 SPLITTER_KEY = "incidentSplitter"
 
 Index = QModelIndex | QPersistentModelIndex
@@ -212,14 +211,8 @@ def _table(model: FirstRowsModel, settings: Settings) -> QTableView:
     table.setAccessibleName(table.tr("Incidents"))
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    table.setTextElideMode(Qt.TextElideMode.ElideRight)
     table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    vertical = table.verticalHeader()
-    vertical.setVisible(False)
-    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    vertical.setDefaultSectionSize(table.fontMetrics().height() + 12)
+    one_line_rows(table)
     table.setModel(model)
     table.setItemDelegate(IncidentCellDelegate(model, table))
     status = next(n for n, column in enumerate(model.columns) if column.key == "status")
@@ -230,21 +223,9 @@ def _table(model: FirstRowsModel, settings: Settings) -> QTableView:
     header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     saved = settings.state(HEADER_KEY)
     if saved is None or not header.restoreState(saved) or header.count() != len(model.columns):
-        _default_layout(header, model.columns)
+        default_layout(header, model.columns)
     header.setSortIndicatorShown(True)
     return table
-
-
-def _default_layout(header: QHeaderView, columns: tuple[Column[Any], ...]) -> None:
-    keys = [column.key for column in columns]
-    ordered = [*DEFAULT_VISIBLE, *(k for k in keys if k not in DEFAULT_VISIBLE)]
-    for visual, key in enumerate(ordered):
-        number = keys.index(key)
-        header.moveSection(header.visualIndex(number), visual)
-        header.setSectionHidden(number, key not in DEFAULT_VISIBLE)
-        header.resizeSection(number, DEFAULT_WIDTHS.get(key, 110))
-    date = next(n for n, column in enumerate(columns) if column.sort == DEFAULT_SORT.column)
-    header.setSortIndicator(date, Qt.SortOrder.DescendingOrder)
 
 
 def first_rows_page(path: Path, settings: Settings, *, painted: Callable[[], None],
@@ -256,7 +237,7 @@ def first_rows_page(path: Path, settings: Settings, *, painted: Callable[[], Non
     header.setModel(model)
     saved = settings.state(HEADER_KEY)
     if saved is None or not header.restoreState(saved) or header.count() != len(model.columns):
-        _default_layout(header, model.columns)
+        default_layout(header, model.columns)
     sort = header_sort(header, model.columns) or DEFAULT_SORT
     header.deleteLater()
     incidents = read_first_rows(path, sort, rows)

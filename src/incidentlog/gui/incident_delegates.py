@@ -8,6 +8,7 @@ on screen. A delegate reads the cells of any model that offers ``columns``,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from PySide6.QtCore import QRect, QSize, Qt
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTableView,
     QWidget,
 )
 
@@ -25,6 +27,7 @@ from incidentlog.domain.columns import Column
 from incidentlog.gui.incident_cells import (
     ALIGNMENT,
     DECORATION,
+    DEFAULT_SORT,
     DISPLAY,
     FONT,
     FOREGROUND,
@@ -33,6 +36,33 @@ from incidentlog.gui.incident_cells import (
     Index,
     looks,
 )
+
+#: Where the incident table keeps its columns' order, widths and sort (the settings' state).
+HEADER_KEY = "incidentHeader"
+
+
+def default_layout(header: QHeaderView, columns: Sequence[Column[Any]]) -> None:
+    """The columns shown at first start, in their order and widths, sorted newest first."""
+    keys = [column.key for column in columns]
+    ordered = [*DEFAULT_VISIBLE, *(k for k in keys if k not in DEFAULT_VISIBLE)]
+    for visual, key in enumerate(ordered):
+        number = keys.index(key)
+        header.moveSection(header.visualIndex(number), visual)
+        header.setSectionHidden(number, key not in DEFAULT_VISIBLE)
+        header.resizeSection(number, DEFAULT_WIDTHS.get(key, 110))
+    date = next((n for n, c in enumerate(columns) if c.sort == DEFAULT_SORT.column), 0)
+    header.setSortIndicator(date, Qt.SortOrder.DescendingOrder)
+
+
+def one_line_rows(view: QTableView) -> None:
+    """Rows of one line each, elided, alternating, without row numbers."""
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    vertical = view.verticalHeader()
+    vertical.setVisible(False)
+    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    vertical.setDefaultSectionSize(view.fontMetrics().height() + 12)
 
 
 def fit_title(header: QHeaderView, title: int, width: int) -> None:

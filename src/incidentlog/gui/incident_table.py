@@ -23,7 +23,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHeaderView,
     QMenu,
     QTableView,
     QWidget,
@@ -31,13 +30,13 @@ from PySide6.QtWidgets import (
 
 from incidentlog.domain.records import Incident
 from incidentlog.gui.context import AppContext
-from incidentlog.gui.incident_cells import DEFAULT_SORT
 from incidentlog.gui.incident_delegates import (
-    DEFAULT_VISIBLE,
-    DEFAULT_WIDTHS,
+    HEADER_KEY,
     IncidentCellDelegate,
     StatusBadgeDelegate,
+    default_layout,
     fit_title,
+    one_line_rows,
 )
 from incidentlog.gui.incident_model import IncidentTableModel
 from incidentlog.gui.lazy_model import (
@@ -54,7 +53,7 @@ class IncidentTable(QTableView):
 
     openRequested = Signal(str)  # uid: Enter or double-click
 
-    HEADER_KEY = "incidentHeader"
+    HEADER_KEY = HEADER_KEY
     MAX_SELECTION = 20_000  # beyond this, "export selection" should use the filter
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
@@ -92,16 +91,10 @@ class IncidentTable(QTableView):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setAlternatingRowColors(True)
-        self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        one_line_rows(self)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.setTabKeyNavigation(False)
-        vertical = self.verticalHeader()
-        vertical.setVisible(False)
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vertical.setDefaultSectionSize(self.fontMetrics().height() + 12)
 
     def _build_model(self, context: AppContext) -> IncidentTableModel:
         """The model of the shared filter, and the delegates that paint its cells."""
@@ -149,17 +142,7 @@ class IncidentTable(QTableView):
         self.reset_layout()
 
     def reset_layout(self) -> None:
-        header = self.horizontalHeader()
-        model = self.incident_model
-        keys = [column.key for column in model.columns]
-        ordered = [*DEFAULT_VISIBLE, *(k for k in keys if k not in DEFAULT_VISIBLE)]
-        for visual, key in enumerate(ordered):
-            number = keys.index(key)
-            header.moveSection(header.visualIndex(number), visual)
-            header.setSectionHidden(number, key not in DEFAULT_VISIBLE)
-            header.resizeSection(number, DEFAULT_WIDTHS.get(key, 110))
-        date_column = model.column_of_sort(DEFAULT_SORT.column) or 0
-        header.setSortIndicator(date_column, Qt.SortOrder.DescendingOrder)
+        default_layout(self.horizontalHeader(), self.incident_model.columns)
         self._title_to_fit = True
         self._fit_timer.start()
 

@@ -14,10 +14,11 @@ from PySide6.QtCore import Qt
 from sample_data import build_window, make_database, populate
 
 from incidentlog.domain.query import IncidentFilter, Sort
-from incidentlog.gui.first_rows import FirstRowsPage, read_first_rows
+from incidentlog.gui.first_rows import FirstRowsPage
 from incidentlog.gui.main_window import MainWindow
 from incidentlog.services import Services
 from incidentlog.store.database import open_database
+from incidentlog.store.first_page import read_first_rows
 
 pytestmark = pytest.mark.qt_log_ignore(r"^This plugin does not support")
 DISPLAY = Qt.ItemDataRole.DisplayRole

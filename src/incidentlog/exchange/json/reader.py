@@ -80,36 +80,6 @@ def opened(path: Path) -> Iterator[CountingReader]:
             ) from exc
 
 
-def _skip(events: Iterator[tuple[str, str, Any]], event: str) -> None:
-    """Consume the events of one value whose first event was ``event``."""
-    if event not in ("start_map", "start_array"):
-        return
-    depth = 1
-    while depth:
-        _, kind, _ = next(events)
-        if kind in ("start_map", "start_array"):
-            depth += 1
-        elif kind in ("end_map", "end_array"):
-            depth -= 1
-
-
-def _build(events: Iterator[tuple[str, str, Any]], event: str, value: Any) -> Any:
-    """The Python value whose first event was ``(event, value)``."""
-    if event not in ("start_map", "start_array"):
-        return value
-    builder = ijson.ObjectBuilder()
-    builder.event(event, value)
-    depth = 1
-    while depth:
-        _, kind, value = next(events)
-        builder.event(kind, value)
-        if kind in ("start_map", "start_array"):
-            depth += 1
-        elif kind in ("end_map", "end_array"):
-            depth -= 1
-    return builder.value
-
-
 def read_document(
     reader: CountingReader, path: Path, sections: Sequence[str] = SECTIONS
 ) -> Iterator[tuple[str, int, Any]]:
@@ -119,12 +89,13 @@ def read_document(
     JSON syntax errors, nesting deeper than ``MAX_DEPTH`` and lone surrogates become
     ``ExchangeError`` with the line and column.
     """
-    events = _events(reader)
+    stream = _EventStream(reader)
     try:
-        yield from _walk(events, path, sections)
-        for _ in events:  # trailing content after the document is an error too
-            pass
+        yield from _walk(stream, path, sections)
+        stream.drain()  # trailing content after the document is an error too
     except (ijson.JSONError, UnicodeDecodeError) as exc:  # yajl: "\udc00" escapes
+        if stream.guard.found is not None:  # the parser stopped where the guard cut the file
+            raise _surrogate_error(path, stream.guard.found) from None
         raise _syntax_error(path, exc) from None
     except _TooDeep:
         raise _depth_error(path) from None
@@ -217,9 +188,12 @@ class _SurrogateGuard:
         return _LoneSurrogate(at + i, window[i : i + 6].decode("ascii"))
 
 
-def _events(reader: CountingReader) -> Iterator[tuple[str, str, Any]]:
-    """ijson's events as ``("", event, value)``, stopped at ``MAX_DEPTH`` and at a lone
-    surrogate.
+_CONTAINER_STARTS = frozenset(("start_map", "start_array"))
+
+
+class _EventStream:
+    """ijson's events, stopped at ``MAX_DEPTH`` and at a lone surrogate, and the records
+    built from them.
 
     ``basic_parse``, not ``parse``: ``parse`` builds a path prefix for every event,
     and with it memory that grows with the square of the depth (a 200 kB file of
@@ -227,30 +201,94 @@ def _events(reader: CountingReader) -> Iterator[tuple[str, str, Any]]:
     stops such a file after ``MAX_DEPTH`` events, whichever backend is in use.
     Lone surrogates are refused in the raw bytes (``_SurrogateGuard``); the check of
     each parsed str is a second line, should a backend ever produce one otherwise.
+
+    A record is built by ``build`` in one loop over the parser's events, with the
+    checks inline: an export has some 200 events per incident, and a generator and
+    an object builder between the parser and the record cost more than the parse.
     """
-    depth = 0
-    guard = _SurrogateGuard(reader)
-    try:
+
+    def __init__(self, reader: CountingReader) -> None:
+        self.guard = _SurrogateGuard(reader)
         # Looked up at each call, not imported: the tests swap in the pure-Python backend.
-        for event, value in ijson.basic_parse(guard, use_float=True):
+        self._events = iter(ijson.basic_parse(self.guard, use_float=True))
+        self.depth = 0
+
+    def next(self) -> tuple[str, Any]:
+        """The next event; ``StopIteration`` at the end of the file."""
+        event, value = next(self._events)
+        if event == "start_map" or event == "start_array":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _TooDeep
+        elif event == "end_map" or event == "end_array":
+            self.depth -= 1
+        elif event == "string" or event == "map_key":
+            _refuse_surrogate(value)
+        return event, value
+
+    def drain(self) -> None:
+        for _ in self._events:
+            pass
+        if self.guard.found is not None:  # it was in what follows the document
+            raise self.guard.found
+
+    def skip(self, event: str) -> None:
+        """Consume the events of one value whose first event was ``event``."""
+        if event not in _CONTAINER_STARTS:
+            return
+        stop = self.depth - 1  # ``next`` counted the value's first event
+        while self.depth > stop:
+            self.next()
+
+    def build(self, event: str, value: Any) -> Any:
+        """The Python value whose first event ``(event, value)`` came from ``next``."""
+        if event == "start_map":
+            root: Any = {}
+        elif event == "start_array":
+            root = []
+        else:
+            return value  # ``next`` checked it
+        depth = self.depth  # ``next`` counted the value's first event
+        stack: list[Any] = [root]
+        top = root
+        key: str = ""
+        for event, value in self._events:
+            if event == "map_key":
+                if not value.isascii():
+                    _refuse_surrogate(value)
+                key = value
+                continue
+            if event == "end_map" or event == "end_array":
+                stack.pop()
+                if not stack:
+                    self.depth = depth - 1
+                    return root
+                top = stack[-1]
+                depth -= 1
+                continue
             if event == "start_map" or event == "start_array":
+                value = {} if event == "start_map" else []
                 depth += 1
                 if depth > MAX_DEPTH:
                     raise _TooDeep
-            elif event == "end_map" or event == "end_array":
-                depth -= 1
-            elif (event == "string" or event == "map_key") and not value.isascii():
-                # isascii() is O(1) in CPython: most strings skip the search.
-                surrogate = _SURROGATE.search(value)
-                if surrogate is not None:
-                    raise _LoneSurrogate(None, f"\\u{ord(surrogate.group()):04x}")
-            yield "", event, value
-    except (ijson.JSONError, UnicodeDecodeError):
-        if guard.found is not None:  # the parser stopped where the guard cut the file
-            raise guard.found from None
-        raise
-    if guard.found is not None:  # it was in what follows the document
-        raise guard.found
+            elif event == "string" and not value.isascii():
+                _refuse_surrogate(value)
+            if top.__class__ is dict:
+                top[key] = value
+            else:
+                top.append(value)
+            if event == "start_map" or event == "start_array":
+                stack.append(value)
+                top = value
+        raise ijson.IncompleteJSONError("the file ends inside a value")
+
+
+def _refuse_surrogate(text: str) -> None:
+    # isascii() is O(1) in CPython: most strings skip the search.
+    if not text.isascii():
+        surrogate = _SURROGATE.search(text)
+        if surrogate is not None:
+            raise _LoneSurrogate(None, f"\\u{ord(surrogate.group()):04x}")
 
 
 def _depth_error(path: Path) -> ExchangeError:
@@ -352,29 +390,30 @@ def _line_column_at_byte(path: Path, skip: int, offset: int) -> tuple[int, int]:
 
 
 def _walk(
-    events: Iterator[tuple[str, str, Any]], path: Path, sections: Sequence[str]
+    stream: _EventStream, path: Path, sections: Sequence[str]
 ) -> Iterator[tuple[str, int, Any]]:
     try:
-        yield from _walk_object(events, path, sections)
+        yield from _walk_object(stream, path, sections)
     except StopIteration:  # caught here: PEP 479 would turn it into a RuntimeError
         raise _syntax_error(path, None) from None
 
 
 def _walk_object(
-    events: Iterator[tuple[str, str, Any]], path: Path, sections: Sequence[str]
+    stream: _EventStream, path: Path, sections: Sequence[str]
 ) -> Iterator[tuple[str, int, Any]]:
-    first = next(events, None)
-    if first is None:
-        raise _syntax_error(path, None)
-    if first[1] != "start_map":
+    try:
+        event, _ = stream.next()
+    except StopIteration:
+        raise _syntax_error(path, None) from None
+    if event != "start_map":
         raise ExchangeError(
             "is not an incidentlog export: it holds a JSON "
-            f"{_json_kind(first[1])}, not an object with format, version and records.",
+            f"{_json_kind(event)}, not an object with format, version and records.",
             file=str(path),
         )
     seen: set[str] = set()
     while True:
-        _, event, key = next(events)
+        event, key = stream.next()
         if event == "end_map":
             return
         if key in seen:
@@ -382,9 +421,9 @@ def _walk_object(
                 f'"{key}" appears twice at the top of the document.', file=str(path), field=key
             )
         seen.add(key)
-        _, event, value = next(events)
+        event, value = stream.next()
         if key not in SECTIONS:
-            yield "", -1, (key, _build(events, event, value))
+            yield "", -1, (key, stream.build(event, value))
             continue
         if event != "start_array":
             raise ExchangeError(
@@ -395,13 +434,13 @@ def _walk_object(
         yield "", -1, (key, [])
         index = 0
         while True:
-            _, event, value = next(events)
+            event, value = stream.next()
             if event == "end_array":
                 break
             if key in sections:
-                yield key, index, _build(events, event, value)
+                yield key, index, stream.build(event, value)
             else:
-                _skip(events, event)
+                stream.skip(event)
             index += 1
 
 
@@ -507,4 +546,3 @@ def _line_column_of(path: Path, offset: int) -> tuple[int, int]:
             seen += len(text)
             line, column = _advance(line, column, text)
     return line, column
-

@@ -208,6 +208,8 @@ def _normalize_percent(text: str, safe: frozenset[str]) -> str:
     A ``%`` not followed by two hex digits is taken literally (``%25``), as
     browsers do. The result is stable under a second pass.
     """
+    if "%" not in text and safe.issuperset(text):
+        return text  # most paths and queries: nothing to decode or encode
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:

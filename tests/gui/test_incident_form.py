@@ -798,3 +798,38 @@ def test_a_storage_error_is_told_and_the_edits_stay(
     assert told and told[0].startswith("The disk is full")
     assert form.is_dirty() and form.place.text() == "Ain al-Asad"
     assert context.undo_stack.count() == 0  # the failed step is not left on the stack
+
+
+def test_saving_the_incidents_fields_leaves_its_sources_and_quotes_tabs_alone(
+    form: IncidentForm, context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save of the Details re-reads neither tab (a save is on the officer's critical
+    path); a change to a linked source or a quote still shows at once."""
+    from dataclasses import replace
+
+    from incidentlog.domain.records import Quote, Source
+
+    services = context.services
+    incident = store_incident(services)
+    source = services.sources.create(Source(title="Failed rocket strike", outlet="AP")).record
+    services.incidents.link_source(incident.uid or "", source.uid or "")
+    form.load(incident.uid)
+    assert form.sources_tab.rows() == [(source.label, None)]
+    reads: list[str] = []
+    for name in ("sources_tab", "quotes_tab"):
+        tab = getattr(form, name)
+        monkeypatch.setattr(tab, "refresh", lambda tab=tab, name=name: (
+            reads.append(name), type(tab).refresh(tab)))
+
+    form.title.setText("Rocket attack on al-Asad Airbase (edited)")
+    assert form.save()
+    assert services.incidents.find(incident.uid or "").title.endswith("(edited)")
+    assert reads == []
+
+    services.sources.update(replace(source, title="Failed rocket strike on base in Syria"))
+    assert reads == ["sources_tab"]
+    assert form.sources_tab.rows() == [("Failed rocket strike on base in Syria", None)]
+    services.quotes.create(Quote(text="We will respond", speaker="Pentagon",
+                                 incident_uid=incident.uid, source_uid=source.uid))
+    assert reads[-1] == "quotes_tab"
+    assert form.quotes_tab.table.rowCount() == 1

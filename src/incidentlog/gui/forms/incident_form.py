@@ -302,7 +302,9 @@ class IncidentForm(IncidentDetails):
     def _last_zone(self) -> str:
         return self._context.settings.get(LAST_TIME_ZONE)
 
-    def _show(self, incident: Incident | None) -> None:
+    def _show(self, incident: Incident | None, *, tabs_current: bool = False) -> None:
+        """``tabs_current``: the Sources and Quotes tabs already show this incident (a save
+        of its own fields changes neither; they follow their own changes)."""
         self._incident = incident
         record = incident or Incident()
         self._loading += 1
@@ -343,8 +345,9 @@ class IncidentForm(IncidentDetails):
         self.notice.clear()
         self._mark_clean()
         uid = record.uid
-        self.sources_tab.set_incident(uid)
-        self.quotes_tab.set_incident(uid)
+        if not (tabs_current and self.sources_tab.incident_uid() == uid):
+            self.sources_tab.set_incident(uid)
+            self.quotes_tab.set_incident(uid)
         self.history.set_uid(uid)
         show_from_top(self._scroll)
         if record.meta.deleted_at is not None:
@@ -549,7 +552,7 @@ class IncidentForm(IncidentDetails):
         if stored.occurred is not None:
             self._context.settings.set(LAST_TIME_ZONE, stored.occurred.tz)
         tab = self.tabs.currentIndex()
-        self._show(stored)
+        self._show(stored, tabs_current=True)
         self.tabs.setCurrentIndex(tab)
         self._refresh_completions()
         if creating and not self._following:

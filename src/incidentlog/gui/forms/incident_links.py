@@ -78,6 +78,11 @@ class WrappingTable(QTableWidget):
 
 
 
+def _appeared_or_vanished(uid: str, changes: Changes) -> bool:
+    """The incident was created, trashed, restored or merged: its links and quotes with it."""
+    return changes.rows_changed and uid in changes.incidents
+
+
 class _TabBase(QWidget):
     countChanged = Signal(int)
 
@@ -319,7 +324,8 @@ class IncidentSourcesTab(_TabBase):
         self.table.setEditTriggers(triggers)
 
     def _on_changes(self, changes: Changes) -> None:
-        if self._uid and (self._uid in changes.incidents or changes.sources):
+        # A link's change names its source; an incident's own fields do not show here.
+        if self._uid and (changes.sources or _appeared_or_vanished(self._uid, changes)):
             self.refresh()
 
     # --- actions ------------------------------------------------------------------------------
@@ -527,7 +533,7 @@ class IncidentQuotesTab(_TabBase):
         self.remove_button.setEnabled(selected and not self._read_only)
 
     def _on_changes(self, changes: Changes) -> None:
-        if self._uid and (changes.quotes or self._uid in changes.incidents):
+        if self._uid and (changes.quotes or _appeared_or_vanished(self._uid, changes)):
             self.refresh()
 
     def add_quote(self) -> QDialog | None:

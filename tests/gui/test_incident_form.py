@@ -833,3 +833,26 @@ def test_saving_the_incidents_fields_leaves_its_sources_and_quotes_tabs_alone(
                                  incident_uid=incident.uid, source_uid=source.uid))
     assert reads[-1] == "quotes_tab"
     assert form.quotes_tab.table.rowCount() == 1
+
+
+def test_the_history_tab_reads_the_audit_log_when_shown_not_at_every_save(
+    qtbot: Any, form: IncidentForm, context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from incidentlog.gui.forms.incident_form import HISTORY_TAB
+
+    show(qtbot, form)
+    incident = store_incident(context.services)
+    query = context.services.incident_query
+    reads: list[str | None] = []
+    history = query.history
+    monkeypatch.setattr(query, "history", lambda uid: (reads.append(uid), history(uid))[1])
+    form.load(incident.uid)
+    form.title.setText("Rocket attack on al-Asad Airbase (edited)")
+    assert form.save()
+    assert reads == []
+    form.tabs.setCurrentIndex(HISTORY_TAB)
+    assert reads == [incident.uid]
+    assert "Edited 1 field(s)" in form.history.entries_text()[-1]
+    form.title.setText("Rocket attack on al-Asad Airbase")
+    assert form.save()  # on screen: read at once
+    assert reads == [incident.uid, incident.uid]

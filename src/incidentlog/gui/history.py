@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -37,6 +38,7 @@ class HistoryView(QWidget):
         super().__init__(parent)
         self._context = context
         self._uid: str | None = None
+        self._stale = False  # set_uid while hidden: read when shown
         self.setObjectName("history")
         self.setAccessibleName(self.tr("History"))
         layout = QVBoxLayout(self)
@@ -60,10 +62,20 @@ class HistoryView(QWidget):
         layout.addWidget(self.tree, 1)
 
     def set_uid(self, uid: str | None) -> None:
+        """Read now when on screen, else when first shown or asked: every save of the
+        incident sets it again, and the tab is rarely the one open."""
         self._uid = uid
-        self.refresh()
+        self._stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:  # Qt override
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
 
     def refresh(self) -> None:
+        self._stale = False
         self.tree.clear()
         entries = self._context.services.incident_query.history(self._uid) if self._uid else []
         self.placeholder.setVisible(not entries)
@@ -77,6 +89,8 @@ class HistoryView(QWidget):
 
     def entries_text(self) -> list[str]:
         """Each entry as one line of plain text (what a test or a screen reader reads)."""
+        if self._stale:
+            self.refresh()
         lines = []
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)

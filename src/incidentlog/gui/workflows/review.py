@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QVBoxLayou
 from incidentlog.domain.errors import IncidentLogError
 from incidentlog.gui import plain_text
 from incidentlog.gui.errors import show_error
+from incidentlog.gui.operations import Latest, QueryOp
 from incidentlog.gui.workflows.base import Workflow
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class ReviewWorkflow(Workflow):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.queue_dialog: ReviewQueueDialog | None = None
+        self._waiting_ops = Latest()
         window.contextChanged.connect(self._attach)
 
     @property
@@ -48,16 +50,27 @@ class ReviewWorkflow(Workflow):
             self.show_waiting()
 
     def show_waiting(self) -> None:
+        """Count in the background (on a million incidents the count is a scan of an
+        index, and it follows every save): the latest count asked for wins."""
         label = self.window.status_line.waiting_label
-        if self.context is None:
+        context = self.context
+        if context is None:
+            self._waiting_ops.drop()
             label.clear()
             return
-        try:
-            count = self.context.services.review.waiting_count()
-        except IncidentLogError:
-            label.clear()
-            return
-        label.setText(self.tr("{0} waiting for review").format(count))
+        review = context.services.review
+        QueryOp(parent=label, op=lambda _cancelled: review.waiting_count(),
+                success=self._show_count).failure(self._count_failed).latest_in(
+            self._waiting_ops).run_in_background(context.runner)
+
+    def _show_count(self, count: int) -> None:
+        self.window.status_line.waiting_label.setText(
+            self.tr("{0} waiting for review").format(count))
+
+    def _count_failed(self, error: BaseException) -> None:
+        if not isinstance(error, IncidentLogError):
+            raise error
+        self.window.status_line.waiting_label.clear()
 
     def show_queue(self, *, modal: bool = True) -> ReviewQueueDialog | None:
         """The queue as a dialog, worked from the keyboard; ``modal=False`` shows it beside

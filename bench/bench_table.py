@@ -6,11 +6,15 @@ Every run is a fresh process (caches and memory start cold for the process;
 the OS file cache stays warm), showing the real main window offscreen on LOG
 opened read-only:
 
-- **start-up**: from spawning ``python`` to the main window painted (as
-  ``incidentlog`` starts: the window first, saying which log it opens),
-  against a bare PySide6 process that shows an empty ``QMainWindow`` (the
-  reference, timed the same way in the same run); and, reported apart, to the
-  log's first rows painted (the data layer imported, the log opened);
+- **start-up**: from spawning the real ``incidentlog --db LOG --read-only``
+  (this venv's console script) to its window painted (the window first,
+  saying which log it opens), against a bare PySide6 process that shows an
+  empty ``QMainWindow`` (the reference, timed the same way in the same run);
+  and, reported apart, to the log's first rows painted and to the table's
+  own rows painted. incidentlog prints those moments itself from inside the
+  paints (``INCIDENTLOG_START_MARKS=1``, gui/start_marks.py). When
+  packaging/build.sh has built ``dist/incidentlog/``, the packaged program is
+  timed to its first rows in the same run too;
 - **first screen after the window exists**: in a process that has imported
   the application, from ``show()`` of the built window to the first screen of
   rows painted (opening the database and building the widgets come before;
@@ -38,6 +42,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -47,6 +52,8 @@ from bench.common import Figure, markdown_table, peak_rss_mib
 DEFAULT_DB = Path("/var/tmp/ilog/log-1m.sqlite3")
 RARE_WORD, COMMON_WORD = "Lemonnier", "attack"
 SAVES = 7
+#: How long a start may take before the bench gives up on it.
+START_LIMIT_S = 120.0
 
 #: name → (unit, upper limit); the order of the table.
 FIGURES: dict[str, tuple[str, float | None]] = {
@@ -56,6 +63,8 @@ FIGURES: dict[str, tuple[str, float | None]] = {
     "start-up: process start to the first rows painted": ("ms", None),
     "start-up: first rows ratio to the bare window": ("×", 2.5),
     "start-up: process start to the table's own rows painted": ("ms", None),
+    "packaged build: process start to the first rows painted": ("ms", None),
+    "packaged build: first rows ratio to the bare window": ("×", 2.5),
     "window built (database opened, widgets made)": ("ms", None),
     "first screen after the window exists": ("ms", 150),
     "all ids loaded after the window exists": ("ms", None),
@@ -264,25 +273,37 @@ print("painted", flush=True)
 """
 
 
-def _spawn_until_painted(args: list[str], lines: tuple[str, ...] = ("painted",)) -> list[float]:
-    """Milliseconds from spawning ``python args`` to each of its ``lines`` (in the order of
-    ``lines``, whatever order they come in: two paints can land in one turn of the loop)."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+def _spawn_until_painted(command: list[str], lines: tuple[str, ...] = ("painted",)
+                         ) -> list[float]:
+    """Milliseconds from spawning ``command`` to each of its ``lines`` (in the order of
+    ``lines``, whatever order they come in: two paints can land in one turn of the loop).
+
+    incidentlog prints them itself with ``INCIDENTLOG_START_MARKS=1``
+    (gui/start_marks.py), from inside the paints, as the bare window below does."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "INCIDENTLOG_START_MARKS": "1",
            "INCIDENTLOG_DATA_DIR": tempfile.mkdtemp(prefix="bench-start-")}
     times: dict[str, float] = {}
     begin = time.perf_counter()
-    with subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True,
-                          env=env) as child:
-        assert child.stdout is not None
-        for line in child.stdout:
-            word = line.strip()
-            if word in lines and word not in times:
-                times[word] = (time.perf_counter() - begin) * 1e3
-                if len(times) == len(lines):
-                    child.kill()
-                    return [times[name] for name in lines]
-        child.kill()
-    raise RuntimeError(f"{args} printed {sorted(times)} of {lines}")
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as child:
+        # A program that prints no marks (a packaged build older than gui/start_marks.py)
+        # would otherwise be waited for forever.
+        limit = threading.Timer(START_LIMIT_S, child.kill)
+        limit.start()
+        try:
+            assert child.stdout is not None
+            for line in child.stdout:
+                word = line.strip()
+                if word in lines and word not in times:
+                    times[word] = (time.perf_counter() - begin) * 1e3
+                    if len(times) == len(lines):
+                        child.kill()
+                        return [times[name] for name in lines]
+        finally:
+            limit.cancel()
+            child.kill()
+    raise RuntimeError(f"{command[0]} printed {sorted(times)} of {lines} within "
+                       f"{START_LIMIT_S:.0f} s (a packaged build older than the source? "
+                       "bash packaging/build.sh)")
 
 
 def compile_bytecode() -> None:
@@ -299,58 +320,16 @@ def compile_bytecode() -> None:
     compileall.compile_dir(Path(incidentlog.__file__).parent, quiet=1)
 
 
-def _startup_child(db: Path) -> None:
-    """What ``incidentlog --db LOG`` does: the window, then the log's first rows."""
-    from PySide6.QtCore import QEvent, QObject
-
-    app, settings = _application()
-    from incidentlog.app import build_main_window
-
-    class FirstPaint(QObject):
-        painted = False
-
-        def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint and not self.painted:
-                self.painted = True
-                print("painted", flush=True)  # from inside the paint, as "rows" below
-            return False
-
-    window = build_main_window(["--db", str(db), "--read-only"], settings=settings,
-                               open_later=True)  # as ``main`` does
-    first = FirstPaint()
-    window.opening_page.installEventFilter(first)
-    # The first rows the window paints: those read before the data layer is imported
-    # (gui/first_rows.py), stamped from inside their paint, before the log is opened.
-    stamped: list[str] = []
-    preview_painted = window._first_rows_painted
-
-    def rows_painted() -> None:
-        stamped.append("rows")
-        print("rows", flush=True)
-        preview_painted()
-
-    window._first_rows_painted = rows_painted  # type: ignore[method-assign]
-    window.show()
-    _wait(app, lambda: first.painted)
-    _wait(app, lambda: window.workspace is not None)
-    table = window.workspace.incident_table
-
-    class RowsPaint(QObject):
-        painted = False
-
-        def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint and table.incident_model.rowCount() > 0:
-                self.painted = True
-            return False
-
-    rows = RowsPaint()
-    table.viewport().installEventFilter(rows)
-    if table.incident_model.rowCount() > 0:
-        table.viewport().update()  # rows came with the workspace: their paint is queued
-    _wait(app, lambda: rows.painted)  # the event loop's own paint of the rows, no grab()
-    if not stamped:
-        print("rows", flush=True)  # no preview: the table's own rows were the first
-    print("workspace", flush=True)
+def _commands(db: Path) -> tuple[list[str], list[str] | None]:
+    """``incidentlog --db LOG --read-only`` as installed from the source (this venv's
+    console script), and as the packaged build made by packaging/build.sh (None when
+    dist/ holds none)."""
+    arguments = ["--db", str(db), "--read-only"]  # read-only: no daily backup of the log
+    script = Path(sys.executable).with_name("incidentlog")
+    installed = ([str(script)] if script.exists()
+                 else [sys.executable, "-m", "incidentlog"]) + arguments
+    packaged = Path(__file__).resolve().parent.parent / "dist" / "incidentlog" / "incidentlog"
+    return installed, ([str(packaged), *arguments] if packaged.exists() else None)
 
 
 def _child(args: list[str]) -> Any:
@@ -365,11 +344,14 @@ def measure(db: Path, repeat: int) -> list[Figure]:
     figures = {name: Figure("table", name, unit, limit=limit)
                for name, (unit, limit) in FIGURES.items()}
     compile_bytecode()
+    installed, packaged = _commands(db)
     for _ in range(repeat):
-        ours, rows, workspace = _spawn_until_painted(
-            ["-m", "bench.bench_table", "--db", str(db), "--startup"],
-            ("painted", "rows", "workspace"))
-        [bare] = _spawn_until_painted(["-c", BARE_WINDOW])
+        ours, rows, workspace = _spawn_until_painted(installed, ("painted", "rows", "workspace"))
+        [bare] = _spawn_until_painted([sys.executable, "-c", BARE_WINDOW])
+        if packaged is not None:
+            [built] = _spawn_until_painted(packaged, ("rows",))
+            figures["packaged build: process start to the first rows painted"].add(built)
+            figures["packaged build: first rows ratio to the bare window"].add(built / bare)
         figures["start-up: process start to painted window"].add(ours)
         figures["start-up: bare PySide6 window process"].add(bare)
         figures["start-up ratio to the bare window"].add(ours / bare)
@@ -397,7 +379,6 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     mode.add_argument("--save", action="store_true", help=argparse.SUPPRESS)
-    mode.add_argument("--startup", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not args.db.exists():
         parser.error(f"{args.db} does not exist: make one with python -m bench.generate")
@@ -405,8 +386,6 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_table_run(args.db)))
     elif args.save:
         print(json.dumps(_save_run(args.db)))
-    elif args.startup:
-        _startup_child(args.db)
     else:
         print(markdown_table(measure(args.db, args.repeat)))
     return 0

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 from incidentlog.domain.records import Incident
@@ -97,3 +98,44 @@ def test_the_first_rows_need_no_migrations_exchange_or_validators(tmp_path: Path
                  if name.startswith(("sqlalchemy", "incidentlog.services",
                                      "incidentlog.gui.workspace", "incidentlog.store.database"))]
         assert early == [], f"imported before the first rows were shown {extra}: {early}"
+
+
+def _marks(log: Path, data_dir: Path, **env_extra: str) -> list[str]:
+    """What the real program prints on standard output until its table's rows are painted
+    (then it is stopped)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "INCIDENTLOG_DATA_DIR": str(data_dir),
+           **env_extra}
+    with subprocess.Popen([sys.executable, "-m", "incidentlog", "--db", str(log), "--read-only"],
+                          stdout=subprocess.PIPE, text=True, env=env) as child:
+        limit = threading.Timer(120, child.kill)  # a start that never paints its rows
+        limit.start()
+        try:
+            assert child.stdout is not None
+            printed = []
+            for line in child.stdout:
+                printed.append(line.strip())
+                if printed[-1] == "workspace":
+                    break
+            return printed
+        finally:
+            limit.cancel()
+            child.kill()
+
+
+def test_a_start_prints_its_marks_only_when_asked(tmp_path: Path) -> None:
+    """The bench times the real program, source or packaged, by these marks."""
+    log = tmp_path / "log.sqlite3"
+    with open_database(log) as database:
+        Services(database, actor="test").incidents.create(
+            Incident(title="Rocket attack on al-Assad Airbase", country="IQ",
+                     occurred=parse_local("2024-01-20 18:30", "Asia/Baghdad")))
+    assert _marks(log, tmp_path / "data", INCIDENTLOG_START_MARKS="1") == [
+        "painted", "rows", "workspace"]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "INCIDENTLOG_DATA_DIR": str(tmp_path / "quiet")}
+    env.pop("INCIDENTLOG_START_MARKS", None)
+    completed = subprocess.run(
+        [sys.executable, "-c", "import sys; from incidentlog.gui import start_marks; "
+         "start_marks.mark('rows'); print(start_marks.ENABLED)"],
+        capture_output=True, text=True, env=env, timeout=60)
+    assert completed.stdout.split() == ["False"]

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from incidentlog.domain.enums import Status
 from incidentlog.domain.errors import IncidentLogError, StorageError
 from incidentlog.gui import help as help_module
-from incidentlog.gui import plain_text
+from incidentlog.gui import plain_text, start_marks
 from incidentlog.gui.actions import build_menus, build_toolbar, install_actions, make_action
 from incidentlog.gui.errors import show_error
 from incidentlog.gui.icons import app_icon
@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         self._pending_open: tuple[Path | str, bool, bool, Path | None] | None = None
         self.first_rows: QWidget | None = None  # the log's first rows while it opens
         self.opening_page = OpeningPage(self._opening_painted, self)
+        start_marks.mark_on_paint(self.opening_page, "painted")
         self.stack.addWidget(self.opening_page)
         self.setCentralWidget(self.team_flow.wrap(self.stack))
         self.setWindowIcon(app_icon())
@@ -263,6 +264,7 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self, self._open_pending)
 
     def _first_rows_painted(self) -> None:
+        start_marks.mark("rows")
         QTimer.singleShot(0, self, self._open_pending)
 
     def _drop_first_rows(self) -> None:
@@ -339,6 +341,9 @@ class MainWindow(QMainWindow):
         activated = getattr(workspace.sources_view.form, "incidentActivated", None)
         if activated is not None:  # "cited by" in the source form
             activated.connect(self.show_incident)
+        model = workspace.incident_table.incident_model
+        start_marks.mark_on_paint(workspace.incident_table.viewport(), "rows", "workspace",
+                                  ready=lambda: model.rowCount() > 0)
         workspace.setCurrentIndex(min(self.settings.get(CURRENT_VIEW), workspace.count() - 1))
         self._view_changed(workspace.currentIndex())
         if workspace.currentIndex() == INCIDENTS:

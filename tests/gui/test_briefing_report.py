@@ -164,17 +164,21 @@ def test_export_as_report_from_the_menu_writes_the_pdf_off_the_gui_thread(
     assert isinstance(dialog, ExportDialog)
     qtbot.addWidget(dialog)
     assert dialog.format == "pdf" and dialog.template_edit.isVisibleTo(dialog)
+    assert dialog.report_title_edit.isVisibleTo(dialog)
+    qtbot.keyClicks(dialog.report_title_edit, "Desk briefing: Syria <b>week 4</b>")
     dialog.browse_button.click()
     with qtbot.waitSignal(dialog.exportFinished, timeout=60_000) as finished:
         dialog.export_button.click()
     assert not isinstance(finished.args[0], BaseException), finished.args[0]
     pdf = tmp_path / "briefing.pdf"  # the suffix is added
     assert "Failed rocket strike on coalition base in Syria" in pdf_text(pdf)
+    assert "Desk briefing: Syria <b>week 4</b>" in pdf_text(pdf)  # the title, as text
     assert "Exported 5 incidents" in dialogs.of("information")[-1][2]
     dialog = window.exchange_flow.export_dialog(fmt="ics")
     assert isinstance(dialog, ExportDialog)
     qtbot.addWidget(dialog)
     assert dialog.format == "ics" and not dialog.template_edit.isVisibleTo(dialog)
+    assert not dialog.report_title_edit.isVisibleTo(dialog)
 
 
 def test_the_export_command_writes_every_briefing_format(

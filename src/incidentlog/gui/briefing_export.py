@@ -58,8 +58,10 @@ def label(fmt: BriefingFormat) -> str:
 
 
 def briefing_work(fmt: str, services: Services, target: Path, flt: IncidentFilter | None,
-                  template: Path | None) -> Work:
-    """The work that writes ``target``; for a report, the picture is drawn now."""
+                  template: Path | None, title: str | None = None) -> Work:
+    """The work that writes ``target``; for a report, the picture is drawn now. ``title``:
+    the report's (None: the default, ``exchange.briefing.DEFAULT_TITLE``)."""
+    titled: dict[str, Any] = {"title": title} if title else {}
     picture: bytes | None = None
     if fmt in REPORT_FORMATS:
         from incidentlog.gui.timeline.report_picture import timeline_picture
@@ -77,11 +79,11 @@ def briefing_work(fmt: str, services: Services, target: Path, flt: IncidentFilte
                                        cancel=cancelled)
         if fmt == "html":
             return briefing.export_html(services, target, flt, template=template,
-                                        timeline_png=picture, progress=progress,
-                                        cancel=cancelled)
+                                        timeline_png=picture, **titled,
+                                        progress=progress, cancel=cancelled)
         from incidentlog.gui.briefing_pdf import export_pdf
 
         return export_pdf(services, target, flt, template=template, timeline_png=picture,
-                          progress=progress, cancel=cancelled)
+                          progress=progress, cancel=cancelled, **titled)
 
     return work

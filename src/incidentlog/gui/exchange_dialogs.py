@@ -205,6 +205,13 @@ class ExportDialog(QDialog):
         save_to = QLabel(self.tr("&Save to:"), self)
         save_to.setBuddy(self.destination_edit)
         form.addRow(save_to, destination)
+        self.report_title_edit = QLineEdit(self)
+        self.report_title_edit.setObjectName("exportReportTitle")
+        self.report_title_edit.setAccessibleName(self.tr("Report title"))
+        self.report_title_edit.setPlaceholderText(self.tr("Incident briefing (the default)"))
+        self.report_title_label = QLabel(self.tr("T&itle:"), self)
+        self.report_title_label.setBuddy(self.report_title_edit)
+        form.addRow(self.report_title_label, self.report_title_edit)
         self.template_row = self._build_template()
         form.addRow(self.template_label, self.template_row)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
@@ -243,6 +250,10 @@ class ExportDialog(QDialog):
         if path:
             self.template_edit.setText(path)
 
+    def report_title(self) -> str | None:
+        """The report's title as typed; None for the default."""
+        return self.report_title_edit.text().strip() or None
+
     def template(self) -> Path | None:
         text = self.template_edit.text().strip()
         return Path(text).expanduser() if text else None
@@ -276,6 +287,8 @@ class ExportDialog(QDialog):
         report = self.format in briefing_export.REPORT_FORMATS
         self.template_row.setVisible(report)
         self.template_label.setVisible(report)
+        self.report_title_edit.setVisible(report)
+        self.report_title_label.setVisible(report)
 
     def _update_buttons(self) -> None:
         self.export_button.setEnabled(bool(self.destination_edit.text().strip()))
@@ -318,7 +331,7 @@ class ExportDialog(QDialog):
         fmt = self.format
         if briefing is not None:
             self._start(briefing_export.briefing_work(fmt, services, target, flt,
-                                                      self.template()))
+                                                      self.template(), self.report_title()))
             return
 
         def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:

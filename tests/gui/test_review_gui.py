@@ -195,6 +195,39 @@ def test_the_verdict_dialog_needs_a_reason_to_dispute(qtbot: Any) -> None:
     assert ok.isEnabled()
 
 
+def test_a_source_is_discussed_from_the_sources_view(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "desk.sqlite3"
+    desk_log(log)
+    as_user(monkeypatch, "rita")
+    window: MainWindow = build_window(qtbot, ["--db", str(log)])  # type: ignore[assignment]
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.workspace is not None
+    from incidentlog.gui.views import SOURCES
+
+    window.show_view(SOURCES)
+    browser = window.workspace.sources_view
+    qtbot.waitUntil(lambda: browser.table.model().rowCount() == 1)
+    browser.table.selectRow(0)
+    qtbot.waitUntil(lambda: browser.current_uid() is not None)
+    source_uid = browser.current_uid()
+    dialog = window.review_flow.show_discussion(modal=False)
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    from incidentlog.gui.review_dialogs import DiscussionPanel
+
+    panel = dialog.findChild(DiscussionPanel)
+    assert panel.heading.text() == "Source: CENTCOM post" and not panel.verdicts.isVisible()
+    when_modal(qtbot, type_comment(qtbot, "Is the archive copy complete? <i>x</i>"))
+    panel.comment_button.click()
+    [comment] = window.context.services.review.comments(source_uid=source_uid)
+    assert comment.text == "Is the archive copy complete? <i>x</i>" and comment.author == "rita"
+    assert comment.incident_uid is None
+    assert panel.tree.topLevelItem(0).text(0) == "Is the archive copy complete? <i>x</i>"
+
+
 def waiting_shows(qtbot: Any, window: MainWindow, text: str) -> None:
     """The status bar's count, which is counted in the background."""
     label = window.findChild(QLabel, "statusWaiting")

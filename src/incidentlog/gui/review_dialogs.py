@@ -156,7 +156,8 @@ def ask_verdict(parent: QWidget, services: Services, uid: str, status: Status
 
 
 def ask_comment(parent: QWidget, services: Services, *, incident_uid: str | None = None,
-                reply_to: Comment | None = None) -> Comment | None:
+                source_uid: str | None = None, reply_to: Comment | None = None
+                ) -> Comment | None:
     """Ask for a comment (or a reply) and write it; None when cancelled or refused."""
     title = parent.tr("Reply") if reply_to is not None else parent.tr("Comment")
     dialog = CommentDialog(title, reply_to.about if reply_to else None, parent)
@@ -167,6 +168,7 @@ def ask_comment(parent: QWidget, services: Services, *, incident_uid: str | None
             return services.review.reply(reply_to.meta.uid or "",
                                          dialog.text.toPlainText()).record
         return services.review.comment(dialog.text.toPlainText(), incident_uid=incident_uid,
+                                       source_uid=source_uid,
                                        about=dialog.about.text() or None).record
     except IncidentLogError as exc:
         show_error(parent, exc)
@@ -174,7 +176,8 @@ def ask_comment(parent: QWidget, services: Services, *, incident_uid: str | None
 
 
 class DiscussionPanel(QWidget):
-    """The comments on one incident, replies under what they answer; reply and resolve."""
+    """The comments on one incident or one source, replies under what they answer; reply
+    and resolve. An incident's verdicts are listed above its comments."""
 
     changed = Signal()
 
@@ -183,6 +186,7 @@ class DiscussionPanel(QWidget):
         self.setObjectName("discussionPanel")
         self.services = services
         self.incident_uid: str | None = None
+        self.source_uid: str | None = None
         self.heading = plain_label("", self)
         self.heading.setObjectName("discussionHeading")
         self.verdicts = plain_label("", self)
@@ -224,8 +228,9 @@ class DiscussionPanel(QWidget):
         self.show_incident(None)
 
     def show_incident(self, uid: str | None) -> None:
-        self.incident_uid = uid
+        self.incident_uid, self.source_uid = uid, None
         self.tree.clear()
+        self.verdicts.setVisible(True)
         if uid is None:
             self.heading.setText(self.tr("No incident chosen"))
             self.verdicts.clear()
@@ -237,8 +242,20 @@ class DiscussionPanel(QWidget):
         self.verdicts.setText("\n".join(
             f"{v.meta.created_at or ''}  {v.sentence()}" for v in history)
             or self.tr("No verdict yet."))
+        self._fill(self.services.review.comments(incident_uid=uid))
+
+    def show_source(self, uid: str) -> None:
+        """The comments on a source (verdicts are given on incidents)."""
+        self.incident_uid, self.source_uid = None, uid
+        self.tree.clear()
+        self.verdicts.clear()
+        self.verdicts.setVisible(False)
+        self.heading.setText(self.tr("Source: {0}").format(self.services.sources.get(uid).label))
+        self._fill(self.services.review.comments(source_uid=uid))
+
+    def _fill(self, comments: list[Comment]) -> None:
         items: dict[str, QTreeWidgetItem] = {}
-        for comment in self.services.review.comments(incident_uid=uid):
+        for comment in comments:
             state = self.tr("resolved") if comment.resolved else self.tr("open")
             when = (comment.meta.created_at or "").replace("T", " ").removesuffix("Z")[:16]
             text = comment.text or ""
@@ -265,7 +282,8 @@ class DiscussionPanel(QWidget):
 
     def _update_buttons(self) -> None:
         chosen = self.current_comment() is not None
-        self.comment_button.setEnabled(self.writable and self.incident_uid is not None)
+        self.comment_button.setEnabled(self.writable and (self.incident_uid or self.source_uid)
+                                       is not None)
         self.reply_button.setEnabled(self.writable and chosen)
         self.resolve_button.setEnabled(self.writable and chosen)
         comment = self.current_comment()
@@ -273,8 +291,8 @@ class DiscussionPanel(QWidget):
                                     else self.tr("Re&solve"))
 
     def add_comment(self) -> None:
-        if self.incident_uid and ask_comment(self, self.services,
-                                             incident_uid=self.incident_uid):
+        if (self.incident_uid or self.source_uid) and ask_comment(
+                self, self.services, incident_uid=self.incident_uid, source_uid=self.source_uid):
             self._refresh()
 
     def reply(self) -> None:
@@ -294,5 +312,8 @@ class DiscussionPanel(QWidget):
         self._refresh()
 
     def _refresh(self) -> None:
-        self.show_incident(self.incident_uid)
+        if self.source_uid is not None:
+            self.show_source(self.source_uid)
+        else:
+            self.show_incident(self.incident_uid)
         self.changed.emit()

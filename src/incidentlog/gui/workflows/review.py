@@ -17,6 +17,7 @@ from incidentlog.domain.errors import IncidentLogError
 from incidentlog.gui import plain_text
 from incidentlog.gui.errors import show_error
 from incidentlog.gui.operations import Latest, QueryOp
+from incidentlog.gui.views import SOURCES
 from incidentlog.gui.workflows.base import Workflow
 
 if TYPE_CHECKING:
@@ -89,12 +90,16 @@ class ReviewWorkflow(Workflow):
         return None
 
     def show_discussion(self, uid: str | None = None, *, modal: bool = True) -> QDialog | None:
-        """The comments and verdicts of the current incident, with reply and resolve;
-        ``modal=False`` shows it beside the window and returns it."""
-        if self.context is None:
+        """The comments and verdicts of the current incident, with reply and resolve (in
+        the Sources view: the comments on the current source); ``modal=False`` shows it
+        beside the window and returns it."""
+        if self.context is None or self.window.workspace is None:
             return None
+        source_uid = None
+        if uid is None and self.window.workspace.currentIndex() == SOURCES:
+            source_uid = self.window.workspace.sources_view.current_uid()
         uid = uid or self.context.state.current_incident
-        if uid is None:
+        if uid is None and source_uid is None:
             plain_text.information(self.window, self.tr("Discussion"),
                                    self.tr("Choose an incident first."))
             return None
@@ -104,7 +109,10 @@ class ReviewWorkflow(Workflow):
         dialog.setObjectName("discussionDialog")
         dialog.setWindowTitle(self.tr("Discussion"))
         panel = DiscussionPanel(self.context.services, dialog)
-        panel.show_incident(uid)
+        if source_uid is not None:
+            panel.show_source(source_uid)
+        else:
+            panel.show_incident(uid)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
         buttons.rejected.connect(dialog.reject)
         layout = QVBoxLayout(dialog)

@@ -613,3 +613,40 @@ def test_the_rest_of_the_ids_arriving_below_the_screen_repaints_nothing(
     assert counter.paints == 1
     visible = table.viewport().height() // table.rowHeight(0)
     assert table.verticalScrollBar().maximum() == 80 - visible  # the scroll bar knows them
+
+
+def test_the_tables_context_menus_act_on_the_selection(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMenu
+
+    from incidentlog.gui.exchange_dialogs import ExportDialog
+
+    assert window.workspace is not None
+    table = window.workspace.incident_table
+    qtbot.waitUntil(lambda: table.model().rowCount() > 0)
+    table.selectRow(0)
+    pos = table.visualRect(table.model().index(0, 1)).center()
+    table.customContextMenuRequested.emit(pos)
+    menu = window.findChild(QMenu, "incidentContextMenu")
+    assert menu is not None and menu.isVisible()
+    texts = [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
+    assert texts[:2] == ["Open", "Set status"]
+    assert window.actionDelete in menu.actions() and window.actionBulkEdit in menu.actions()
+    export = next(a for a in menu.actions() if a.text().replace("&", "") == "Export selection…")
+    menu.close()
+    export.trigger()
+    dialog = window.findChild(ExportDialog)
+    assert dialog is not None and dialog.scope() == "selection"
+    dialog.close()
+    # Below the last row: no menu.
+    menu.deleteLater()
+    qtbot.waitUntil(lambda: window.findChild(QMenu, "incidentContextMenu") is None)
+    table.customContextMenuRequested.emit(table.viewport().rect().bottomRight())
+    assert window.findChild(QMenu, "incidentContextMenu") is None
+    sources = window.workspace.sources_view
+    window.show_view(1)  # the Sources view
+    qtbot.waitUntil(lambda: sources.table.model().rowCount() > 0)
+    before = set(window.findChildren(QMenu))
+    sources.table.customContextMenuRequested.emit(
+        sources.table.visualRect(sources.table.model().index(0, 0)).center())
+    [record_menu] = set(window.findChildren(QMenu)) - before
+    assert record_menu.actions() == [window.actionDelete]

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QShowEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QDialog,
@@ -42,6 +42,7 @@ from incidentlog.domain.errors import IncidentLogError, StorageError
 from incidentlog.gui import help as help_module
 from incidentlog.gui import plain_text, start_marks
 from incidentlog.gui.actions import build_menus, build_toolbar, install_actions, make_action
+from incidentlog.gui.context_menus import connect_context_menus, incident_menu
 from incidentlog.gui.errors import show_error
 from incidentlog.gui.icons import app_icon
 from incidentlog.gui.settings import CURRENT_VIEW, Settings
@@ -63,7 +64,6 @@ from incidentlog.store.server_address import is_server
 
 if TYPE_CHECKING:
     from incidentlog.gui.context import AppContext
-    from incidentlog.gui.record_browser import RecordBrowser
     from incidentlog.gui.workspace import Workspace
 
 __all__ = ["INCIDENTS", "QUOTES", "SOURCES", "TIMELINE", "MainWindow"]
@@ -361,11 +361,7 @@ class MainWindow(QMainWindow):
         for table in (workspace.incident_table, workspace.sources_view.table,
                       workspace.quotes_view.table):
             table.addAction(self.actionDelete)
-        workspace.incident_table.customContextMenuRequested.connect(self._incident_context_menu)
-        workspace.sources_view.table.customContextMenuRequested.connect(
-            lambda pos: self._record_context_menu(workspace.sources_view, pos))
-        workspace.quotes_view.table.customContextMenuRequested.connect(
-            lambda pos: self._record_context_menu(workspace.quotes_view, pos))
+        connect_context_menus(self, workspace)
 
     # --- state ------------------------------------------------------------------------
     @property
@@ -560,43 +556,9 @@ class MainWindow(QMainWindow):
         """Review action on the selected incidents (undoable, audited by the service)."""
         return self.status_flow.set_status(status, uids)
 
-    # --- context menus ----------------------------------------------------------------
-    def _incident_context_menu(self, pos: QPoint) -> None:
-        if self.workspace is None:
-            return
-        table = self.workspace.incident_table
-        if not table.indexAt(pos).isValid():
-            return
-        menu = self.incident_menu()
-        menu.popup(table.viewport().mapToGlobal(pos))
-
     def incident_menu(self) -> QMenu:
-        """Open, Set status ▸, Delete, Export selection… for the selected incidents."""
-        menu = QMenu(self)
-        menu.setObjectName("incidentContextMenu")
-        open_action = menu.addAction(self.tr("&Open"))
-        open_action.triggered.connect(self._open_in_form)
-        status_menu = menu.addMenu(self.tr("Set s&tatus"))
-        self.status_flow.update_actions()
-        status_menu.addActions(list(self.status_actions.values()))
-        status_menu.setEnabled(not self.read_only)
-        menu.addAction(self.actionDelete)
-        menu.addAction(self.actionBulkEdit)
-        menu.addSeparator()
-        export = menu.addAction(self.tr("E&xport selection…"))
-        export.triggered.connect(lambda: self.export_dialog(scope="selection"))
-        return menu
-
-    def _open_in_form(self) -> None:
-        if self.workspace is not None:
-            self.workspace.focus_incident_form()
-
-    def _record_context_menu(self, browser: RecordBrowser, pos: QPoint) -> None:
-        if not browser.table.indexAt(pos).isValid():
-            return
-        menu = QMenu(self)
-        menu.addAction(self.actionDelete)
-        menu.popup(browser.table.viewport().mapToGlobal(pos))
+        """The incident table's context menu (gui/context_menus.py)."""
+        return incident_menu(self)
 
     # --- exchange and backup ------------------------------------------------------------
     def export_dialog(self, scope: str | None = None) -> QDialog | None:

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Figure, markdown_table
+from bench.common import PACKAGED_VARIABLE, Figure, markdown_table
 from incidentlog.store.file_format import head_revision
 
 BENCHMARKS = ("table", "timeline", "exchange", "editing")
@@ -104,7 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--busy", type=int, nargs="?", const=os.cpu_count() or 2, default=0,
                         metavar="N", help="measure again beside N CPU-bound processes "
                         "(default N: as many as cores) and report both side by side")
+    parser.add_argument("--packaged", type=Path, metavar="PROGRAM",
+                        help="also time the start of this packaged build "
+                        "(dist/incidentlog/incidentlog from packaging/build.sh)")
     args = parser.parse_args(argv)
+    if args.packaged is not None:
+        if not args.packaged.is_file():
+            parser.error(f"{args.packaged} is not a program: build it with bash packaging/build.sh")
+        os.environ[PACKAGED_VARIABLE] = str(args.packaged.resolve())
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(wanted) - set(BENCHMARKS))
     if unknown:

@@ -92,3 +92,8 @@ def markdown_table(figures: list[Figure]) -> str:
         lines.append(f"| {figure.group} | {name} | {value} | {spread(figure)} "
                      f"| {figure.target} | {met} |")
     return "\n".join(lines)
+
+
+#: Where ``python -m bench --packaged PROGRAM`` tells the table's start-up figures the
+#: packaged build to time beside the source install.
+PACKAGED_VARIABLE = "INCIDENTLOG_BENCH_PACKAGED"

@@ -202,7 +202,9 @@ class EvidencePanel(QWidget):
             self.status.setText(exc.message)
 
     def capture(self) -> Task | None:
-        """Fetch the source's page into a WARC, with progress and cancel."""
+        """Fetch the source's page into a WARC, with a screenshot and a PDF of it (drawn
+        in a process of their own: ``exchange/page_pictures.py``), with progress and
+        cancel."""
         from incidentlog.exchange.capture import capture_source
 
         uid = self._uid
@@ -214,7 +216,7 @@ class EvidencePanel(QWidget):
         dialog.setMinimumDuration(300)
 
         def work(progress: Any, cancelled: Any) -> Any:
-            return capture_source(services, uid, policy=policy,
+            return capture_source(services, uid, policy=policy, render=True,
                                   progress=lambda size: progress(size, 0), cancel=cancelled)
 
         task = self._start(work)

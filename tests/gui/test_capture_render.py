@@ -183,6 +183,23 @@ def test_a_renderer_that_fails_stores_nothing_and_says_why(
     assert services.evidence.of(OwnerKind.SOURCE, uid) == []
 
 
+def test_a_renderer_that_cannot_load_keeps_the_warc_alone_and_says_why(
+    services: Services, web: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    # As the renderer's process says it when a library of Chromium's is missing.
+    monkeypatch.setattr(page_pictures, "renderer_command", lambda: [
+        sys.executable, "-c", "import sys; print('render-page: no screenshot or PDF: "
+        "libnss3.so: cannot open shared object file', file=sys.stderr); sys.exit(4)"])
+    uid = _source(services, f"{web}/post")
+    captured = capture_source(services, uid, policy=LOCAL, render=True)
+    assert captured.renderings == ()
+    assert [a.media_type for a in services.evidence.of(OwnerKind.SOURCE, uid)] == [
+        "application/warc"]
+    assert "libnss3.so" in captured.attachment.details["rendering"]
+
+
 def test_chromium_flags_are_added_as_root_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QTWEBENGINE_CHROMIUM_FLAGS", "--lang=en")
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")

@@ -157,13 +157,9 @@ def capture_source(services: Services, source_uid: str, *,
         made: list[Rendering] = []
         note: str | None = None
         if render:
-            from incidentlog.exchange.page_pictures import render_page, renderer_missing
-
-            note = renderer_missing()
-            if note is None:
-                if stage is not None:
-                    stage("rendering")
-                made = render_page(fetched, policy, cancel=cancel)
+            if stage is not None:
+                stage("rendering")
+            made, note = page_pictures_for(fetched, policy, cancel=cancel)
         if cancel is not None and cancel():
             raise CaptureCancelledError()
         if stage is not None:
@@ -171,6 +167,21 @@ def capture_source(services: Services, source_uid: str, *,
         return store_capture(services, source_uid, fetched, made, note)
     finally:
         fetched.close()
+
+
+def page_pictures_for(fetched: Fetched, policy: CapturePolicy, *,
+                      cancel: Callable[[], bool] | None = None
+                      ) -> tuple[list[Rendering], str | None]:
+    """The screenshot and PDF of a fetched page, or none and why (no renderer here)."""
+    from incidentlog.exchange import page_pictures
+
+    note = page_pictures.renderer_missing()
+    if note is not None:
+        return [], note
+    try:
+        return page_pictures.render_page(fetched, policy, cancel=cancel), None
+    except page_pictures.RendererUnavailableError as exc:
+        return [], exc.message
 
 
 def fetch_source(services: Services, source_uid: str, *, policy: CapturePolicy | None = None,

@@ -49,6 +49,11 @@ MAX_BODY = 2 * 1024 * 1024
 TIME_LIMIT_S = 90.0
 
 
+class RendererUnavailableError(CaptureError):
+    """The renderer cannot run here (Qt's web engine or a library of Chromium's missing):
+    the capture keeps its WARC alone and says why."""
+
+
 def renderer_missing() -> str | None:
     """None when pages can be rendered; else why not (kept in the capture's details)."""
     try:
@@ -83,7 +88,9 @@ def render_page(fetched: Fetched, policy: CapturePolicy, *,
                         "--content-type", fetched.content_type or "text/html"]
         for network in policy.also_allow:
             command += ["--allow", network]
-        error = _run(command, cancel, time_limit_s)
+        status, error = _run(command, cancel, time_limit_s)
+        if status == 4:
+            raise RendererUnavailableError(error or "no screenshot or PDF")
         png, pdf = folder / "page.png", folder / "page.pdf"
         if error is not None or not png.is_file() or not pdf.is_file():
             raise CaptureError(
@@ -99,8 +106,9 @@ def render_page(fetched: Fetched, policy: CapturePolicy, *,
 
 
 def _run(command: list[str], cancel: Callable[[], bool] | None,
-         time_limit_s: float) -> str | None:
-    """Run the renderer to its end; its last line of errors if it failed, else None."""
+         time_limit_s: float) -> tuple[int, str | None]:
+    """Run the renderer to its end: its exit status, and its last line of errors if it
+    failed (else None)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     deadline = time.monotonic() + time_limit_s
     with tempfile.TemporaryFile() as errors:
@@ -123,9 +131,9 @@ def _run(command: list[str], cancel: Callable[[], bool] | None,
                     child.kill()
                     child.wait()
         if child.returncode == 0:
-            return None
+            return 0, None
         errors.seek(0)
         said = [line for line in errors.read().decode("utf-8", "replace").splitlines()
                 if line.startswith("render-page: ")]
-        return said[-1].removeprefix("render-page: ") if said else (
-            f"the renderer stopped with status {child.returncode}")
+        return child.returncode, (said[-1].removeprefix("render-page: ") if said else
+                                  f"the renderer stopped with status {child.returncode}")

@@ -33,6 +33,8 @@ from PySide6.QtGui import QImage
 
 from incidentlog.exchange.capture import CapturePolicy
 
+#: How the renderer's process says that it cannot render at all (exit status 4).
+UNAVAILABLE = "no screenshot or PDF"
 #: The width the page is laid out at, in CSS pixels (a desktop browser's).
 WIDTH = 1280
 #: The tallest screenshot; a longer page is cut there (and its details say so). The
@@ -323,7 +325,8 @@ def _web_classes() -> tuple[type, type]:
 def main(argv: list[str]) -> int:
     """``incidentlog _render-page --out DIR --url URL [--body FILE --content-type T]
     [--allow NETWORK]...``: writes DIR/page.png, DIR/page.pdf, DIR/details.json. A failure
-    is one line on stderr, "render-page: <why>", and exit status 3."""
+    is one line on stderr, "render-page: <why>", and exit status 3; 4 when Qt's web engine
+    cannot be loaded here."""
     import argparse
     import json
     from pathlib import Path
@@ -337,6 +340,12 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     os.environ["QT_QPA_PLATFORM"] = "offscreen"  # nothing is ever shown
     prepare_environment()
+    try:
+        import PySide6.QtWebEngineWidgets  # noqa: F401
+    except ImportError as exc:  # not installed, or a library of Chromium's missing
+        print(f"render-page: {UNAVAILABLE}: Qt's web engine cannot be loaded ({exc})",
+              file=sys.stderr)
+        return 4
     from PySide6.QtWidgets import QApplication
 
     app = QApplication(["incidentlog-render"])

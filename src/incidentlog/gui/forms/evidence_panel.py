@@ -44,9 +44,13 @@ THUMBNAIL = QSize(48, 48)
 
 def describe(attachment: Attachment) -> str:
     """One attachment as the list shows it (plain text)."""
-    what = "captured page" if attachment.role == "capture" else attachment.media_type
-    return (f"{attachment.name}\n{_size(attachment.size)} · {what} · {attachment.added_at} · "
-            f"sha256 {attachment.sha256[:16]}…")
+    what = attachment.media_type
+    if attachment.role == "capture":  # the WARC, or the screenshot or PDF drawn from it
+        what = f"captured page ({attachment.details.get('kind') or 'web archive'})"
+    # Three short lines rather than one long one: the form is narrow at 1024 px.
+    # (the day only: the tooltip has the time)
+    return (f"{attachment.name}\n{_size(attachment.size)} · {what}\n"
+            f"{attachment.added_at[:10]} · sha256 {attachment.sha256[:16]}…")
 
 
 def preserved_text(files: int, captures: int) -> str:
@@ -83,7 +87,9 @@ class EvidencePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.files = QListWidget(self)
         self.files.setIconSize(THUMBNAIL)
-        self.files.setMinimumHeight(90)
+        self.files.setMinimumHeight(190)  # three files with their three lines
+        self.files.setWordWrap(True)
+        self.files.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.files.itemActivated.connect(self._open_item)
         name_field(self.files, "attachments", self.tr("Evidence files"))
         layout.addWidget(self.files)
@@ -135,7 +141,8 @@ class EvidencePanel(QWidget):
             item = QListWidgetItem(describe(attachment), self.files)
             item.setData(Qt.ItemDataRole.UserRole, attachment)
             item.setToolTip(tooltip_html(f"{attachment.name}\nsha256 {attachment.sha256}\n"
-                                         f"added by {attachment.added_by}"))
+                                         f"added {attachment.added_at} by "
+                                         f"{attachment.added_by}"))
             icon = self._thumbnail(attachment)
             item.setIcon(icon if icon is not None else self.style().standardIcon(
                 QStyle.StandardPixmap.SP_FileIcon))

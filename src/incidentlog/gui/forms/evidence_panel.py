@@ -103,10 +103,17 @@ class EvidencePanel(QWidget):
                                          self.paste_image)
         self.capture_button = self._button("captureButton", self.tr("Capture page"),
                                            self.capture)
+        self.archive_button = self._button("archiveButton", self.tr("Ask the Internet Archive…"),
+                                           self.ask_archive)
+        self.archive_button.setToolTip(self.tr(
+            "Ask the Internet Archive to save this page too (you are asked to confirm: the "
+            "page's address is sent to a third party)"))
+        #: Where Save Page Now is asked (``exchange.archive``); None: its default.
+        self.archive_endpoint: str | None = None
         self.open_button = self._button("openCopyButton", self.tr("Open copy"),
                                         self._open_current)
         for button in (self.attach_button, self.paste_button, self.capture_button,
-                       self.open_button):
+                       self.archive_button, self.open_button):
             row.addWidget(button)
         layout.addLayout(row)
         context.bus.changed.connect(self._on_changes)
@@ -123,7 +130,8 @@ class EvidencePanel(QWidget):
     def set_source(self, uid: str | None) -> None:
         self._uid = uid
         enabled = uid is not None and not self._context.read_only
-        for button in (self.attach_button, self.paste_button, self.capture_button):
+        for button in (self.attach_button, self.paste_button, self.capture_button,
+                       self.archive_button):
             button.setEnabled(enabled)
         self.refresh()
         if uid is None:
@@ -229,6 +237,35 @@ class EvidencePanel(QWidget):
         task = self._start(work)
         dialog.canceled.connect(task.cancel)
         task.finished.connect(dialog.reset)
+        return task
+
+    def ask_archive(self) -> Task | None:
+        """Save Page Now for this source, once the officer has agreed (each time: the
+        page's address goes to a third party, which publishes its copy)."""
+        from incidentlog.exchange.archive import archive_source, endpoint
+        from incidentlog.gui import plain_text
+
+        uid = self._uid
+        if uid is None:
+            return None
+        where = self.archive_endpoint or endpoint()
+        answer = plain_text.question(
+            self, self.tr("Ask the Internet Archive"), self.tr(
+                "Send this source's address to the Internet Archive ({0}), which will fetch "
+                "the page, keep a copy and make it public?\n\nThe archive and whoever reads "
+                "its list of saved pages learn that this page was of interest. The address "
+                "of the copy goes into the source's Archive URL.").format(where))
+        if answer != plain_text.StandardButton.Yes:
+            return None
+        services, archive = self._services, self.archive_endpoint
+
+        def work(_progress: Any, _cancelled: Any) -> Any:
+            return archive_source(services, uid, archive=archive)
+
+        self.status.setText(self.tr("Asking the Internet Archive to save the page…"))
+        task = self._start(work)
+        task.succeeded.connect(lambda source: self.status.setText(
+            self.tr("Saved by the archive: {0}").format(source.archive_url)))
         return task
 
     def _start(self, work: Any) -> Task:

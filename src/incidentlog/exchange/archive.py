@@ -70,8 +70,8 @@ def save_page_now(url: str, *, archive: str | None = None,
         reason = getattr(exc, "reason", exc)
         raise ArchiveError(f"The archive at {base} could not be reached ({reason}); the "
                            "source was not changed.") from exc
-    where = headers.get("Content-Location") or headers.get("Location")
-    if not where:
+    where = str(headers.get("Content-Location") or headers.get("Location") or "")
+    if not where.strip():
         raise ArchiveError(f"The archive at {base} answered {status} without the address "
                            "of a snapshot; the source was not changed.")
     return urljoin(base, where.strip())

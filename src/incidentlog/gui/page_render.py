@@ -51,6 +51,20 @@ SETTLE_MS = 250
 SETTLE_LIMIT_MS = 10_000
 
 
+#: The scripts run in an isolated world of their own (QWebEngineScript.ApplicationWorld):
+#: the page's scripts cannot see or change them.
+_OUR_WORLD = 1
+_FRAMES_AFTER_RESIZE = """(function () {
+  if (window.innerHeight < %d) return 0;
+  if (window.incidentlogFrames === undefined) {
+    window.incidentlogFrames = 0;
+    requestAnimationFrame(function () { requestAnimationFrame(function () {
+      window.incidentlogFrames = 2; }); });
+  }
+  return window.incidentlogFrames;
+})()"""
+
+
 def prepare_environment() -> None:
     """Chromium's flags, before the engine starts. As root (CI, containers) Chromium's
     sandbox refuses to start, so it is switched off there only; without a display the
@@ -166,7 +180,7 @@ class PageRenderer(QObject):
             return
         self._page.runJavaScript(
             "Math.max(document.documentElement ? document.documentElement.scrollHeight : 0,"
-            " document.body ? document.body.scrollHeight : 0)", 0, self._measured)
+            " document.body ? document.body.scrollHeight : 0)", _OUR_WORLD, self._measured)
 
     def _measured(self, height: Any) -> None:
         if self._done:
@@ -183,13 +197,15 @@ class PageRenderer(QObject):
         if self._done:
             return
 
-        def answer(inner: Any) -> None:
-            if isinstance(inner, int | float) and int(inner) >= self._target_height:
+        def answer(frames: Any) -> None:
+            if frames == 2:
                 QTimer.singleShot(SETTLE_MS, self._grab)
             else:
                 QTimer.singleShot(20, self._wait_for_layout)
 
-        self._page.runJavaScript("window.innerHeight", 0, answer)
+        # Laid out at the new height, then two animation frames: by then Chromium has
+        # produced a frame of the whole page (the grabs below make sure it is painted).
+        self._page.runJavaScript(_FRAMES_AFTER_RESIZE % self._target_height, _OUR_WORLD, answer)
 
     def _grab(self) -> None:
         """Grab until two grabs a moment apart agree: Chromium paints a resized page over

@@ -14,7 +14,7 @@
 #   dist/incidentlog/incidentlog self-test     must exit 0 (database, demo data, exports,
 #                                              schema, check, main window offscreen)
 # (the self-test again on X11 under Xvfb when xvfb-run is installed), and checks that no
-# unused Qt library (QML, Quick, PDF, network, WebEngine) was collected.
+# unused Qt library (PDF, Quick controls, multimedia, 3D...) was collected.
 # Prints the build time and size. Any failure stops it with a message and exit status 1.
 #
 # PYTHON chooses the interpreter of the build venv (default: python3; 3.11 or newer).
@@ -114,8 +114,10 @@ for file in incidentlog/store/migrations/env.py incidentlog/store/migrations/scr
 done
 ls "$INTERNAL"/incidentlog/store/migrations/versions/0*.py >/dev/null 2>&1 ||
     fail "the Alembic migrations (versions/*.py) are missing from the build"
-UNUSED_QT="$(find "$APP" \( -iname '*Qt6Qml*' -o -iname '*Qt6Quick*' -o -iname '*Qt6Pdf*' \
-    -o -iname '*Qt6Network*' -o -iname '*Qt6WebEngine*' -o -iname '*Qt6Multimedia*' \
+# (Qt6Qml, Qt6Quick, Qt6Network and Qt6Positioning are libraries Qt6WebEngineCore links to:
+# they come with the capture's renderer, gui/page_render.py.)
+UNUSED_QT="$(find "$APP" \( -iname '*Qt6Pdf*' -o -iname '*Qt6WebEngineQuick*' \
+    -o -iname '*Qt6QuickControls*' -o -iname '*Qt6Multimedia*' \
     -o -iname '*Qt63D*' -o -iname '*Qt6VirtualKeyboard*' -o -iname '*Qt6Designer*' \) -print)"
 [[ -z "$UNUSED_QT" ]] || fail "unused Qt libraries were collected (exclude the plugin that needs them in the spec):
 $UNUSED_QT"
@@ -140,6 +142,19 @@ echo "$SELF_TEST_OUTPUT"
 [[ $status -eq 0 ]] || fail "incidentlog self-test exited with status $status"
 grep -q "(packaged build)" <<<"$SELF_TEST_OUTPUT" || fail "the self-test did not run the packaged build"
 grep -qx "self-test passed" <<<"$SELF_TEST_OUTPUT" || fail "the self-test did not report success"
+
+# A capture's screenshot and PDF: the renderer (Qt's web engine, its helper process and
+# resources) must work in the build, offscreen, as the capture starts it.
+echo "\$ incidentlog _render-page   (a capture's screenshot and PDF)"
+mkdir -m 700 "$SCRATCH/render"
+printf '<!DOCTYPE html><body style="background:#00aa00"><h1>smoke</h1></body>' >"$SCRATCH/render/body"
+status=0
+RENDER_OUTPUT="$(run_built _render-page --out "$SCRATCH/render" --url http://smoke.invalid/ \
+    --body "$SCRATCH/render/body" --content-type text/html 2>&1)" || status=$?
+[[ $status -eq 0 ]] || fail "the capture's renderer exited with status $status: $RENDER_OUTPUT"
+[[ -s "$SCRATCH/render/page.png" && "$(head -c 4 "$SCRATCH/render/page.pdf")" == "%PDF" ]] ||
+    fail "the capture's renderer wrote no screenshot or PDF: $RENDER_OUTPUT"
+echo "page.png $(wc -c <"$SCRATCH/render/page.png") bytes, page.pdf $(wc -c <"$SCRATCH/render/page.pdf") bytes"
 
 if command -v xvfb-run >/dev/null 2>&1; then
     # With a display the self-test loads the real platform plugin (xcb) instead of offscreen:

@@ -13,7 +13,9 @@ script (the 1024×700 ones end in ``-1024``):
 - ``trash.png``  View ▸ Trash with a few deleted records;
 - ``bulk-edit.png``  Edit ▸ Edit selection… on four selected incidents;
 - ``saved-views.png``  View ▸ Saved views with two saved views, one applied;
-- ``source-evidence.png``  a source's Evidence section: a screenshot and a PDF attached;
+- ``source-evidence.png``  a source's Evidence section: a screenshot and a PDF attached,
+  and a captured page (WARC, full-page PNG, PDF print) from a local demo server;
+- ``export-package.png``  File ▸ Export as ▸ Evidence package…;
 - ``review-queue.png``  View ▸ Review queue… with incidents waiting and a discussion;
 - ``discussion.png``  Edit ▸ Discussion… of an incident: verdicts, comments, replies;
 - ``table-import.png``  File ▸ Import from CSV or spreadsheet on a desk's sheet with a bad row.
@@ -122,6 +124,7 @@ def _render_at(out: Path, width: int, height: int, suffix: str) -> list[Path]:
             sources.form.evidence.refresh()  # type: ignore[attr-defined]
             _show_evidence(sources.form)
             shot("source-evidence.png")
+        written.append(_export_package_shot(app, window, out / f"export-package{suffix}.png"))
 
         workspace.setCurrentIndex(QUOTES)
         shot("quotes-view.png")
@@ -340,6 +343,77 @@ def _attach_evidence(services: object, uid: str, scratch: Path) -> None:
     painter.end()
     for path in (shot, statement):
         services.evidence.attach_file(path, OwnerKind.SOURCE, uid)  # type: ignore[attr-defined]
+    _capture_demo_page(services, uid)
+
+
+_DEMO_PAGE = (
+    "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Statement</title></head>"
+    "<body style='margin:0;font-family:sans-serif'>"
+    "<div style='background:#1b2a4a;color:#fff;padding:24px 40px;font-size:28px'>"
+    "U.S. Central Command — Press release</div><div style='padding:30px 40px;font-size:20px'>"
+    "<h1>Statement on the attack on al-Assad Airbase</h1><p>20 January 2024</p>"
+    + "<p>Multiple ballistic missiles and rockets were launched by Iranian-backed "
+    "militants in western Iraq targeting al-Assad Airbase.</p>" * 6
+    + "</div></body></html>").encode()
+
+
+def _capture_demo_page(services: object, uid: str) -> None:
+    """The page of a local demo server captured as "Capture page" does it: WARC, PNG, PDF
+    (the screenshot and PDF only where Qt's web engine is installed)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from incidentlog.exchange.capture import (
+        CapturePolicy,
+        fetch,
+        page_pictures_for,
+        store_capture,
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(_DEMO_PAGE)))
+            self.end_headers()
+            self.wfile.write(_DEMO_PAGE)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        from datetime import UTC, datetime
+
+        from incidentlog.exchange.capture import Fetched
+
+        policy = CapturePolicy(also_allow=("127.0.0.1/32",))
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/statement"
+        fetched = Fetched(url, fetch(url, policy), datetime.now(UTC).replace(microsecond=0))
+        try:
+            made, note = page_pictures_for(fetched, policy)
+            store_capture(services, uid, fetched, made, note)  # type: ignore[arg-type]
+        finally:
+            fetched.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _export_package_shot(app: object, window: object, path: Path) -> Path:
+    """File ▸ Export as ▸ Evidence package…: the export dialog on the package format."""
+    window.actionExportPackage.trigger()  # type: ignore[attr-defined]
+    from incidentlog.gui.exchange_dialogs import ExportDialog
+
+    dialog = window.findChild(ExportDialog)  # type: ignore[attr-defined]
+    dialog.destination_edit.setText("/home/desk/evidence-2024-01.zip")
+    _centre(window, dialog)
+    _settle(app)
+    written = _composite(window, [dialog], path)
+    dialog.reject()
+    dialog.deleteLater()
+    return written
 
 
 def _show_evidence(form: object) -> None:

@@ -197,12 +197,17 @@ def test_file_attach_keeps_files_with_the_source_shown(
 
 
 def test_capture_from_the_form_runs_off_the_gui_thread_and_lists_the_warc(
-    qtbot: Any, context: AppContext, services: Services
+    qtbot: Any, context: AppContext, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+    from incidentlog.exchange import page_pictures
     from incidentlog.exchange.capture import CapturePolicy
+
+    # Without Qt's web engine the WARC is kept alone (tests/gui/test_capture_render.py
+    # renders the screenshot and the PDF).
+    monkeypatch.setattr(page_pictures, "renderer_missing", lambda: "no web engine here")
 
     page = b"<!DOCTYPE html><html><body>Tower 22</body></html>"
 
@@ -236,4 +241,5 @@ def test_capture_from_the_form_runs_off_the_gui_thread_and_lists_the_warc(
     captured = panel.attachments()[0]
     assert captured.role == "capture" and captured.media_type == "application/warc"
     assert captured.details["final_url"] == url and captured.details["status"] == 200
+    assert captured.details["rendering"] == "no web engine here"
     assert "captured page" in panel.files.item(0).text()

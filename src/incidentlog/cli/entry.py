@@ -37,6 +37,10 @@ QT_OPTIONS_WITH_VALUE = frozenset(
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the exit status (the console script exits with it)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["_render-page"]:  # a capture's renderer (exchange/page_pictures.py)
+        from incidentlog.gui.page_render import main as render_page
+
+        return render_page(arguments[1:])
     ours, qt_options = split_qt_options(arguments)
     opened = _file_to_open(ours)
     if opened is not None:

@@ -18,12 +18,13 @@ and the record).
 from __future__ import annotations
 
 import http.client
+import io
 import ipaddress
 import socket
 import ssl
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -33,6 +34,7 @@ from incidentlog import __version__
 from incidentlog.domain.errors import IncidentLogError
 from incidentlog.domain.evidence import Attachment, CustodyAction, OwnerKind
 from incidentlog.services import Services
+from incidentlog.services.evidence import NewAttachment
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 CHUNK = 64 * 1024
@@ -57,11 +59,20 @@ class CapturePolicy:
     """What a capture may reach and how much it may take."""
 
     allow_address: Callable[[Address], bool] = public_only
+    #: Networks allowed besides what ``allow_address`` allows ("127.0.0.1/32"): the form
+    #: of the policy the page renderer, in its own process, is given (it cannot be handed
+    #: a function): public addresses and these (``exchange/page_pictures.py``).
+    also_allow: tuple[str, ...] = ()
     max_bytes: int = 100 * 1024 * 1024
     #: The whole capture, every hop included, in seconds.
     time_limit_s: float = 60.0
     max_redirects: int = 10
     user_agent: str = f"incidentlog/{__version__} (evidence capture)"
+
+    def allows(self, address: Address) -> bool:
+        return self.allow_address(address) or any(
+            address in ipaddress.ip_network(network, strict=False)
+            for network in self.also_allow)
 
 
 @dataclass
@@ -82,41 +93,135 @@ class Captured:
     attachment: Attachment
     final_url: str
     status: int
+    #: The screenshot and the PDF print kept with the WARC (none without a renderer).
+    renderings: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """A picture of the captured page made by a renderer (``gui/page_render.py``)."""
+
+    name: str
+    data: bytes
+    details: dict[str, Any]
+
+
+@dataclass
+class Fetched:
+    """A page fetched, not yet stored: its hops (their bodies in temporary files)."""
+
+    url: str
+    hops: list[Hop]
+    fetched_at: datetime
+
+    @property
+    def final(self) -> Hop:
+        return self.hops[-1]
+
+    @property
+    def content_type(self) -> str | None:
+        return {k.lower(): v for k, v in self.final.headers}.get("content-type")
+
+    def body(self, limit: int) -> bytes | None:
+        """The final page's body as received, or None when it is over ``limit`` bytes."""
+        if self.final.size > limit:
+            return None
+        self.final.body.seek(0)
+        data = self.final.body.read()
+        self.final.body.seek(0)
+        return data
+
+    def stamp(self) -> str:
+        return self.fetched_at.strftime("%Y%m%dT%H%M%SZ")
+
+    def close(self) -> None:
+        for hop in self.hops:
+            hop.body.close()
 
 
 def capture_source(services: Services, source_uid: str, *,
                    policy: CapturePolicy | None = None,
                    progress: Callable[[int], None] | None = None,
-                   cancel: Callable[[], bool] | None = None) -> Captured:
-    """Fetch the page at the source's URL and keep it with the source as a WARC."""
+                   cancel: Callable[[], bool] | None = None,
+                   render: bool = False,
+                   stage: Callable[[str], None] | None = None) -> Captured:
+    """Fetch the page at the source's URL and keep it with the source as a WARC; with
+    ``render``, with a full-page screenshot and a PDF print of it too (all or nothing).
+    ``stage`` hears "fetching", "rendering", "storing" as the capture gets there."""
+    policy = policy or CapturePolicy()
+    if stage is not None:
+        stage("fetching")
+    fetched = fetch_source(services, source_uid, policy=policy, progress=progress,
+                           cancel=cancel)
+    try:
+        made: list[Rendering] = []
+        note: str | None = None
+        if render:
+            if stage is not None:
+                stage("rendering")
+            made, note = page_pictures_for(fetched, policy, cancel=cancel)
+        if cancel is not None and cancel():
+            raise CaptureCancelledError()
+        if stage is not None:
+            stage("storing")
+        return store_capture(services, source_uid, fetched, made, note)
+    finally:
+        fetched.close()
+
+
+def page_pictures_for(fetched: Fetched, policy: CapturePolicy, *,
+                      cancel: Callable[[], bool] | None = None
+                      ) -> tuple[list[Rendering], str | None]:
+    """The screenshot and PDF of a fetched page, or none and why (no renderer here)."""
+    from incidentlog.exchange import page_pictures
+
+    note = page_pictures.renderer_missing()
+    if note is not None:
+        return [], note
+    try:
+        return page_pictures.render_page(fetched, policy, cancel=cancel), None
+    except page_pictures.RendererUnavailableError as exc:
+        return [], exc.message
+
+
+def fetch_source(services: Services, source_uid: str, *, policy: CapturePolicy | None = None,
+                 progress: Callable[[int], None] | None = None,
+                 cancel: Callable[[], bool] | None = None) -> Fetched:
+    """The page at the source's URL, fetched; the caller closes it."""
     source = services.sources.get(source_uid)
     if not source.url:
         raise CaptureError("This source has no URL to capture.")
     fetched_at = datetime.now(UTC).replace(microsecond=0)
     hops = fetch(source.url, policy or CapturePolicy(), progress=progress, cancel=cancel)
-    try:
-        final = hops[-1]
-        with tempfile.TemporaryFile() as warc:
-            record_ids = write_warc(warc, hops, fetched_at)
-            warc.seek(0)
-            body_sha256 = _sha256_of(final.body)
-            details = {
-                "url": source.url, "final_url": final.url, "status": final.status,
-                "fetched_at": fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "content_type": {k.lower(): v for k, v in final.headers}.get(
-                    "content-type"),
-                "body_size": final.size, "body_sha256": body_sha256,
-                "redirects": [hop.url for hop in hops[:-1]], "warc_records": record_ids,
-            }
-            host = urlsplit(final.url).hostname or "page"
-            name = f"capture-{host}-{fetched_at.strftime('%Y%m%dT%H%M%SZ')}.warc"
-            attachment = services.evidence.attach_stream(
-                warc, name, OwnerKind.SOURCE, source_uid, role="capture", details=details,
-                action=CustodyAction.CAPTURE)
-    finally:
-        for hop in hops:
-            hop.body.close()
-    return Captured(attachment, final.url, final.status)
+    return Fetched(source.url, hops, fetched_at)
+
+
+def store_capture(services: Services, source_uid: str, fetched: Fetched,
+                  renderings: Sequence[Rendering] = (),
+                  rendering_note: str | None = None) -> Captured:
+    """Keep the WARC of ``fetched`` and its renderings with the source, in one
+    transaction (all of them or nothing). ``rendering_note``: why there are none."""
+    final = fetched.final
+    with tempfile.TemporaryFile() as warc:
+        record_ids = write_warc(warc, fetched.hops, fetched.fetched_at)
+        warc.seek(0)
+        details: dict[str, Any] = {
+            "url": fetched.url, "final_url": final.url, "status": final.status,
+            "fetched_at": fetched.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "content_type": fetched.content_type,
+            "body_size": final.size, "body_sha256": _sha256_of(final.body),
+            "redirects": [hop.url for hop in fetched.hops[:-1]], "warc_records": record_ids,
+        }
+        if rendering_note:
+            details["rendering"] = rendering_note
+        host = urlsplit(final.url).hostname or "page"
+        items = [NewAttachment(warc, f"capture-{host}-{fetched.stamp()}.warc", "capture",
+                               details, CustodyAction.CAPTURE)]
+        items += [NewAttachment(io.BytesIO(r.data), r.name, "capture",
+                                {"final_url": final.url, **r.details}, CustodyAction.CAPTURE)
+                  for r in renderings]
+        kept = services.evidence.attach_together(items, OwnerKind.SOURCE, source_uid)
+    return Captured(kept[0], final.url, final.status, tuple(kept[1:]))
 
 
 def fetch(url: str, policy: CapturePolicy, *, progress: Callable[[int], None] | None = None,
@@ -161,7 +266,7 @@ def _target(url: str, policy: CapturePolicy) -> tuple[str, str, int, Address, st
         raise CaptureError(f"{host} cannot be found ({exc.strerror}); nothing was stored.") \
             from exc
     addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-    refused = [a for a in addresses if not policy.allow_address(a)]
+    refused = [a for a in addresses if not policy.allows(a)]
     if refused or not addresses:
         raise CaptureError(
             f"{url} leads to {refused[0] if refused else 'no address'}, a private or local "
@@ -298,8 +403,6 @@ def write_warc(warc: IO[bytes], hops: list[Hop], fetched_at: datetime) -> list[s
 
 
 def _empty() -> Any:
-    import io
-
     return io.BytesIO(b"")
 
 

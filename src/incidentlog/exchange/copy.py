@@ -6,6 +6,12 @@ target, which must be an empty log. The copy is then verified twice: the rows of
 every table counted on both sides, and the JSON exports of both compared (all
 but the time of export). A copy that does not verify is reported; the target
 keeps it for inspection (it was empty before).
+
+The evidence files go with the rows: each file an attachment names is copied from
+the source's evidence store into the target's, re-hashed on the way (a file that
+no longer matches its hash, or is missing, stops the copy before any row is
+written). A server log has no evidence store yet, so a log that holds files is
+not copied to a server (docs/evidence.md).
 """
 
 from __future__ import annotations
@@ -36,10 +42,14 @@ RECORDS = ("incident", "source", "quote", "period", "saved_view", "audit_log")
 class CopyReport:
     rows: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    #: Evidence files copied into the target's store.
+    files: int = 0
 
     def summary(self, source: str, target: str) -> str:
         counts = ", ".join(f"{self.rows.get(t, 0):,} {t.replace('_', ' ')} rows"
                            for t in ("incident", "source", "quote", "audit_log"))
+        if self.files:
+            counts += f", {self.files:,} evidence files"
         if self.problems:
             return f"Copied {source} to {target} ({counts}), but it did not verify."
         return (f"Copied {source} to {target} ({counts}); verified: the same rows in every "
@@ -57,6 +67,7 @@ def _count(connection: Connection, table: Table) -> int:
 def copy_log(source: Database, target: Database) -> CopyReport:
     """Copy every row of ``source`` into the empty log ``target``, then verify the copy."""
     report = CopyReport()
+    report.files = _copy_files(source, target)
     with source.read() as reading, target.long_write() as writing:
         for name in RECORDS:
             if _count(writing, metadata.tables[name]):
@@ -71,6 +82,34 @@ def copy_log(source: Database, target: Database) -> CopyReport:
             _advance_sequences(writing)
     report.problems = _verify(source, target, report)
     return report
+
+
+def _copy_files(source: Database, target: Database) -> int:
+    """Every file the source's attachments name, into the target's evidence store (before
+    the rows: a missing or altered file stops the copy with no row written)."""
+    from incidentlog.services.evidence import store_of
+
+    with source.read() as reading:
+        hashes = sorted({str(h) for h in reading.execute(
+            select(metadata.tables["attachment"].c.sha256).distinct()).scalars()})
+    if not hashes:
+        return 0
+    if target.path is None:
+        raise StorageError(
+            f"{source.location} keeps {len(hashes):,} evidence files, and a server log cannot "
+            "keep files yet (docs/evidence.md); nothing was copied.", target.location)
+    from_store, to_store = store_of(source), store_of(target)
+    for sha256 in hashes:
+        if not from_store.has(sha256):
+            raise StorageError(f"The evidence file {sha256} of {source.location} is missing. "
+                               "Run 'incidentlog check'; no row was copied.", source.location)
+        with from_store.open(sha256) as reading:
+            stored = to_store.put(reading)  # hashed as it is copied: read once
+        if stored.sha256 != sha256:
+            raise StorageError(f"The evidence file {sha256} of {source.location} no longer "
+                               "matches its hash. Run 'incidentlog check'; no row was copied.",
+                               source.location)
+    return len(hashes)
 
 
 def _copy_table(reading: Connection, writing: Connection, table: Table) -> int:

@@ -134,6 +134,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("actionExportICalendar", N("i&Calendar…"),
                lambda w: w.exchange_flow.export_dialog(fmt="ics"),
                tip=N("Write the incidents as calendar events (.ics)")),
+    ActionSpec("actionExportPackage", N("&Evidence package…"),
+               lambda w: w.exchange_flow.export_dialog(fmt="package"),
+               tip=N("Write the incidents, their sources and every file kept with them into "
+                     "one ZIP with a SHA-256 manifest, for a colleague")),
     ActionSpec("actionBackup", N("&Backup…"), lambda w: w.backup_flow.backup(), icon="backup",
                tip=N("Write a verified copy of this database")),
     ActionSpec("actionRestore", N("&Restore from backup…"),
@@ -199,7 +203,7 @@ REVIEW_ACTIONS: tuple[str, ...] = ("actionSendReviews", "actionDiscussion")
 DATABASE_ACTIONS: tuple[str, ...] = ("actionExport", "actionBackup", "actionFind",
                                      "actionTrash", "actionManageViews", "actionReviewQueue",
                                      "actionExportReport", "actionExportTimelineJS",
-                                     "actionExportICalendar")
+                                     "actionExportICalendar", "actionExportPackage")
 
 MENUS: tuple[MenuSpec, ...] = (
     MenuSpec("menuFile", N("&File"), (
@@ -208,7 +212,8 @@ MENUS: tuple[MenuSpec, ...] = (
         MenuSpec("menuRecent", N("&Recent databases")), SEPARATOR,
         "actionImport", "actionImportTable", "actionExport",
         MenuSpec("menuExportAs", N("Export &as"), (
-            "actionExportReport", "actionExportTimelineJS", "actionExportICalendar")),
+            "actionExportReport", "actionExportTimelineJS", "actionExportICalendar",
+            "actionExportPackage")),
         "actionAttach", "actionBackup", "actionRestore", "actionBackupSettings",
         SEPARATOR, "actionSendReviews", "actionImportReviews", SEPARATOR, "actionQuit")),
     MenuSpec("menuEdit", N("&Edit"), (

@@ -1,4 +1,5 @@
-"""The export dialog's formats for people: TimelineJS, iCalendar and the briefing report.
+"""The export dialog's formats for people: TimelineJS, iCalendar, the briefing report, and
+the evidence package (the incidents with their files, for a colleague: docs/evidence.md).
 
 What each format is called, which file name it takes, and the work that writes it
 (``exchange.briefing``; the PDF in ``briefing_pdf``). The report's timeline picture
@@ -44,6 +45,8 @@ BRIEFING_FORMATS: tuple[BriefingFormat, ...] = (
                    "TimelineJS documents (*.json)"),
     BriefingFormat("ics", "iCalendar — the incidents as calendar events", ".ics",
                    "Calendars (*.ics)"),
+    BriefingFormat("package", "Evidence package — the incidents with their files, hashed "
+                   "(ZIP)", ".zip", "ZIP archives (*.zip)"),
 )
 #: The formats that take a template and a timeline picture.
 REPORT_FORMATS = frozenset({"html", "pdf"})
@@ -71,6 +74,10 @@ def briefing_work(fmt: str, services: Services, target: Path, flt: IncidentFilte
     def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
         from incidentlog.exchange import briefing
 
+        if fmt == "package":
+            from incidentlog.exchange.package import export_package
+
+            return export_package(services, target, flt, progress=progress, cancel=cancelled)
         if fmt == "timelinejs":
             return briefing.export_timelinejs(services, target, flt, progress=progress,
                                               cancel=cancelled)

@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
     actionExportReport: QAction
     actionExportTimelineJS: QAction
     actionExportICalendar: QAction
+    actionExportPackage: QAction
     actionBackup: QAction
     actionRestore: QAction
     actionBackupSettings: QAction

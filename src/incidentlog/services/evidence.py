@@ -13,8 +13,8 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,6 +38,17 @@ from incidentlog.store.safe_paths import make_private_folder, open_private
 
 #: Problems ``check`` lists at most; the rest are counted.
 MAX_FILE_PROBLEMS = 50
+
+
+@dataclass(frozen=True)
+class NewAttachment:
+    """One of the files ``attach_together`` keeps."""
+
+    reading: IO[bytes]
+    name: str
+    role: str = "file"
+    details: Mapping[str, Any] = field(default_factory=dict)
+    action: CustodyAction = CustodyAction.ATTACH
 
 
 def _stamp() -> str:
@@ -91,6 +102,19 @@ class EvidenceService:
     def attach_bytes(self, data: bytes, name: str, kind: OwnerKind, owner_uid: str) -> Attachment:
         return self.attach_stream(io.BytesIO(data), name, kind, owner_uid)
 
+    def attach_together(self, items: Sequence[NewAttachment], kind: OwnerKind,
+                        owner_uid: str) -> list[Attachment]:
+        """Keep several files with a record in one transaction (a capture's WARC, its
+        screenshot and its PDF): all their rows and custody entries, or none."""
+        self._require_writable(kind, owner_uid)
+        blobs = [self.store.put(item.reading) for item in items]
+        with self._db.write() as connection:
+            kept = [self._insert(connection, blob, item.name, kind, owner_uid, role=item.role,
+                                 details=item.details, action=item.action)
+                    for blob, item in zip(blobs, items, strict=True)]
+        self._notify(kind, owner_uid)
+        return kept
+
     def _require_writable(self, kind: OwnerKind, owner_uid: str) -> None:
         """Refuse before any byte is copied: a read-only log, a record that is not there."""
         with self._db.read() as connection:
@@ -103,29 +127,38 @@ class EvidenceService:
     def _attach(self, blob: StoredBlob, name: str, kind: OwnerKind, owner_uid: str, *,
                 role: str = "file", details: Mapping[str, Any] | None = None,
                 action: CustodyAction = CustodyAction.ATTACH) -> Attachment:
-        at = _stamp()
         with self._db.write() as connection:
-            owner = rows.owner_id(connection, kind, owner_uid)
-            if owner is None:
-                raise NotFoundError(kind.value, owner_uid)
-            known = rows.existing(connection, kind, owner, blob.sha256)
-            if known is not None:
-                found = rows.find(connection, known)
-                assert found is not None
-                return found
-            attachment = Attachment(
-                uid=new_uid(), owner_kind=kind, owner_uid=owner_uid,
-                sha256=blob.sha256, size=blob.size, media_type=blob.media_type,
-                name=safe_name(name), added_at=at, added_by=self._actor, role=role,
-                details=dict(details or {}),
-            )
-            rows.insert_row(connection, attachment, owner)
-            self._custody(connection, attachment, action, at, {
-                "sha256": blob.sha256, "size": blob.size, "media_type": blob.media_type,
-                "name": attachment.name, kind.value: owner_uid, "role": role,
-                **({"details": attachment.details} if attachment.details else {}),
-            })
+            attachment = self._insert(connection, blob, name, kind, owner_uid, role=role,
+                                      details=details, action=action)
         self._notify(kind, owner_uid)
+        return attachment
+
+    def _insert(self, connection: Any, blob: StoredBlob, name: str, kind: OwnerKind,
+                owner_uid: str, *, role: str, details: Mapping[str, Any] | None,
+                action: CustodyAction) -> Attachment:
+        """The row and its custody entry (the same bytes twice with a record: the row
+        it has)."""
+        owner = rows.owner_id(connection, kind, owner_uid)
+        if owner is None:
+            raise NotFoundError(kind.value, owner_uid)
+        known = rows.existing(connection, kind, owner, blob.sha256)
+        if known is not None:
+            found = rows.find(connection, known)
+            assert found is not None
+            return found
+        at = _stamp()
+        attachment = Attachment(
+            uid=new_uid(), owner_kind=kind, owner_uid=owner_uid,
+            sha256=blob.sha256, size=blob.size, media_type=blob.media_type,
+            name=safe_name(name), added_at=at, added_by=self._actor, role=role,
+            details=dict(details or {}),
+        )
+        rows.insert_row(connection, attachment, owner)
+        self._custody(connection, attachment, action, at, {
+            "sha256": blob.sha256, "size": blob.size, "media_type": blob.media_type,
+            "name": attachment.name, kind.value: owner_uid, "role": role,
+            **({"details": attachment.details} if attachment.details else {}),
+        })
         return attachment
 
     def import_attachments(self, attachments: Iterable[Attachment]) -> int:

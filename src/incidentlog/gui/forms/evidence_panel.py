@@ -44,9 +44,13 @@ THUMBNAIL = QSize(48, 48)
 
 def describe(attachment: Attachment) -> str:
     """One attachment as the list shows it (plain text)."""
-    what = "captured page" if attachment.role == "capture" else attachment.media_type
-    return (f"{attachment.name}\n{_size(attachment.size)} · {what} · {attachment.added_at} · "
-            f"sha256 {attachment.sha256[:16]}…")
+    what = attachment.media_type
+    if attachment.role == "capture":  # the WARC, or the screenshot or PDF drawn from it
+        what = f"captured page ({attachment.details.get('kind') or 'web archive'})"
+    # Three short lines rather than one long one: the form is narrow at 1024 px.
+    # (the day only: the tooltip has the time)
+    return (f"{attachment.name}\n{_size(attachment.size)} · {what}\n"
+            f"{attachment.added_at[:10]} · sha256 {attachment.sha256[:16]}…")
 
 
 def preserved_text(files: int, captures: int) -> str:
@@ -83,7 +87,9 @@ class EvidencePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.files = QListWidget(self)
         self.files.setIconSize(THUMBNAIL)
-        self.files.setMinimumHeight(90)
+        self.files.setMinimumHeight(190)  # three files with their three lines
+        self.files.setWordWrap(True)
+        self.files.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.files.itemActivated.connect(self._open_item)
         name_field(self.files, "attachments", self.tr("Evidence files"))
         layout.addWidget(self.files)
@@ -97,10 +103,17 @@ class EvidencePanel(QWidget):
                                          self.paste_image)
         self.capture_button = self._button("captureButton", self.tr("Capture page"),
                                            self.capture)
+        self.archive_button = self._button("archiveButton", self.tr("Ask the Internet Archive…"),
+                                           self.ask_archive)
+        self.archive_button.setToolTip(self.tr(
+            "Ask the Internet Archive to save this page too (you are asked to confirm: the "
+            "page's address is sent to a third party)"))
+        #: Where Save Page Now is asked (``exchange.archive``); None: its default.
+        self.archive_endpoint: str | None = None
         self.open_button = self._button("openCopyButton", self.tr("Open copy"),
                                         self._open_current)
         for button in (self.attach_button, self.paste_button, self.capture_button,
-                       self.open_button):
+                       self.archive_button, self.open_button):
             row.addWidget(button)
         layout.addLayout(row)
         context.bus.changed.connect(self._on_changes)
@@ -117,7 +130,8 @@ class EvidencePanel(QWidget):
     def set_source(self, uid: str | None) -> None:
         self._uid = uid
         enabled = uid is not None and not self._context.read_only
-        for button in (self.attach_button, self.paste_button, self.capture_button):
+        for button in (self.attach_button, self.paste_button, self.capture_button,
+                       self.archive_button):
             button.setEnabled(enabled)
         self.refresh()
         if uid is None:
@@ -135,7 +149,8 @@ class EvidencePanel(QWidget):
             item = QListWidgetItem(describe(attachment), self.files)
             item.setData(Qt.ItemDataRole.UserRole, attachment)
             item.setToolTip(tooltip_html(f"{attachment.name}\nsha256 {attachment.sha256}\n"
-                                         f"added by {attachment.added_by}"))
+                                         f"added {attachment.added_at} by "
+                                         f"{attachment.added_by}"))
             icon = self._thumbnail(attachment)
             item.setIcon(icon if icon is not None else self.style().standardIcon(
                 QStyle.StandardPixmap.SP_FileIcon))
@@ -202,7 +217,9 @@ class EvidencePanel(QWidget):
             self.status.setText(exc.message)
 
     def capture(self) -> Task | None:
-        """Fetch the source's page into a WARC, with progress and cancel."""
+        """Fetch the source's page into a WARC, with a screenshot and a PDF of it (drawn
+        in a process of their own: ``exchange/page_pictures.py``), with progress and
+        cancel."""
         from incidentlog.exchange.capture import capture_source
 
         uid = self._uid
@@ -214,12 +231,41 @@ class EvidencePanel(QWidget):
         dialog.setMinimumDuration(300)
 
         def work(progress: Any, cancelled: Any) -> Any:
-            return capture_source(services, uid, policy=policy,
+            return capture_source(services, uid, policy=policy, render=True,
                                   progress=lambda size: progress(size, 0), cancel=cancelled)
 
         task = self._start(work)
         dialog.canceled.connect(task.cancel)
         task.finished.connect(dialog.reset)
+        return task
+
+    def ask_archive(self) -> Task | None:
+        """Save Page Now for this source, once the officer has agreed (each time: the
+        page's address goes to a third party, which publishes its copy)."""
+        from incidentlog.exchange.archive import archive_source, endpoint
+        from incidentlog.gui import plain_text
+
+        uid = self._uid
+        if uid is None:
+            return None
+        where = self.archive_endpoint or endpoint()
+        answer = plain_text.question(
+            self, self.tr("Ask the Internet Archive"), self.tr(
+                "Send this source's address to the Internet Archive ({0}), which will fetch "
+                "the page, keep a copy and make it public?\n\nThe archive and whoever reads "
+                "its list of saved pages learn that this page was of interest. The address "
+                "of the copy goes into the source's Archive URL.").format(where))
+        if answer != plain_text.StandardButton.Yes:
+            return None
+        services, archive = self._services, self.archive_endpoint
+
+        def work(_progress: Any, _cancelled: Any) -> Any:
+            return archive_source(services, uid, archive=archive)
+
+        self.status.setText(self.tr("Asking the Internet Archive to save the page…"))
+        task = self._start(work)
+        task.succeeded.connect(lambda source: self.status.setText(
+            self.tr("Saved by the archive: {0}").format(source.archive_url)))
         return task
 
     def _start(self, work: Any) -> Task:

@@ -48,12 +48,17 @@ def harm_text(total: Count, split: HarmSplit | None = None, seriously: Count | N
 
 
 def killed_text(incident: Incident, *, short: bool = False) -> str:
-    return harm_text(incident.killed, incident.killed_split, short=short)
+    """``short``: for a table cell, the total alone ("3–5"); else with its split."""
+    if short:
+        return incident.killed.short()
+    return harm_text(incident.killed, incident.killed_split)
 
 
 def injured_text(incident: Incident, *, short: bool = False) -> str:
-    return harm_text(incident.injured, incident.injured_split, incident.injured_seriously,
-                     short=short)
+    """``short``: the total and the seriously injured ("≥ 5 (1 seriously)"); else all."""
+    if short:
+        return harm_text(incident.injured, seriously=incident.injured_seriously, short=True)
+    return harm_text(incident.injured, incident.injured_split, incident.injured_seriously)
 
 
 def parse_injured(text: str | None) -> tuple[Count, Count]:

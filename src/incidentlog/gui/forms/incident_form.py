@@ -204,8 +204,8 @@ class IncidentForm(IncidentDetails):
             self.approximate, self.place, self.admin1, self.country, self.latitude,
             self.longitude, self.geo_precision, self.event_type, self.weapons, self.launched,
             self.intercepted, self.summary, self.perpetrator, self.attribution, self.target,
-            self.killed.qualifier, self.killed.number, self.injured.qualifier,
-            self.injured.number, self.confidence, self.tags, *self._review_buttons.values(),
+            *self.killed.inputs(), *self.injured.inputs(),
+            self.confidence, self.tags, *self._review_buttons.values(),
             self.revert_button, self.save_button,
         ]
         for first, second in itertools.pairwise(order):

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from incidentlog.domain.enums import CountQualifier
 from incidentlog.domain.records import Count, HarmSplit, Incident
 from incidentlog.gui.widgets.counts import CountEdit, OptionalIntEdit
-from incidentlog.gui.widgets.text import set_text_read_only
 
 __all__ = ["HarmEdit", "InjuredEdit", "KilledEdit", "alias_harm_fields", "harm_of", "load_harm"]
 
 #: Characters wide of a part's field: "at least 1000" fits.
-_PART_WIDTH = 11
+_PART_WIDTH = 9
 #: The parts in the order they are shown; "unknown" is the part whose status is unknown.
 _PART_LABELS = {"civilians": "Civilians", "military": "Military", "unknown": "Status unknown",
                 "seriously": "Seriously"}
@@ -62,7 +61,7 @@ class HarmEdit(CountEdit):
                          (self.high, self.tr("high end of the range the source gives"))):
             end.setPlaceholderText("—")
             end.setToolTip(tip)
-            end.setMaximumWidth(end.fontMetrics().horizontalAdvance("0") * 9 + 16)
+            end.setMaximumWidth(end.fontMetrics().horizontalAdvance("0") * 7 + 16)
             end.textChanged.connect(self.changed)
         self.parts: dict[str, PartEdit] = {}
         for name in self.PARTS:
@@ -87,15 +86,19 @@ class HarmEdit(CountEdit):
                        self.range_dash, self.high):
             total.addWidget(widget)
         total.addStretch(1)
-        parts = QHBoxLayout()
+        # Two parts a line: four in one would not fit a narrow pane.
+        parts = QGridLayout()
+        parts.setHorizontalSpacing(6)
+        parts.setVerticalSpacing(2)
         self.part_labels: dict[str, QLabel] = {}
-        for name, edit in self.parts.items():
+        for index, (name, edit) in enumerate(self.parts.items()):
+            # No buddy: the field's own name says whose part it is ("Killed: civilians").
             label = QLabel(self.tr(_PART_LABELS[name]), self)
-            label.setBuddy(edit)
             self.part_labels[name] = label
-            parts.addWidget(label)
-            parts.addWidget(edit)
-        parts.addStretch(1)
+            row, column = divmod(index, 2)
+            parts.addWidget(label, row, column * 2)
+            parts.addWidget(edit, row, column * 2 + 1)
+        parts.setColumnStretch(4, 1)
         layout.addLayout(total)
         layout.addLayout(parts)
 
@@ -120,20 +123,20 @@ class HarmEdit(CountEdit):
             return
         qualifier = self.current_qualifier()
         editable = not self._read_only
-        # "At least 3" is its own low end; an exact number has no range.
-        self.low.setEnabled(qualifier is CountQualifier.ABOUT)
-        self.high.setEnabled(qualifier in (CountQualifier.ABOUT, CountQualifier.AT_LEAST))
-        for end in (self.low, self.high):
-            set_text_read_only(end, not editable)
+        # "At least 3" is its own low end; an exact number has no range; an unknown total
+        # has no parts (as its number, they are skipped by Tab until it is known).
+        self.low.setEnabled(editable and qualifier is CountQualifier.ABOUT)
+        self.high.setEnabled(editable and qualifier in (CountQualifier.ABOUT,
+                                                        CountQualifier.AT_LEAST))
         for part in self.parts.values():
-            set_text_read_only(part, not editable)
+            part.setEnabled(editable and qualifier is not CountQualifier.UNKNOWN)
 
     def value(self) -> Count:
         count = super().value()
         if not count.known:
             return count
-        low = self.low.value() if self.low.isEnabled() else None
-        high = self.high.value() if self.high.isEnabled() else None
+        low = self.low.value() if count.qualifier is CountQualifier.ABOUT else None
+        high = self.high.value() if count.qualifier is not CountQualifier.EXACT else None
         return Count(count.value, count.qualifier, low, high).normalized()
 
     def set_value(self, count: Count) -> None:
@@ -144,9 +147,11 @@ class HarmEdit(CountEdit):
 
     def part_values(self) -> tuple[dict[str, Count], dict[str, str]]:
         """Each part, and a sentence for each whose text is no count (keyed as the
-        domain keys it: ``killed_civilians``)."""
-        values: dict[str, Count] = {}
+        domain keys it: ``killed_civilians``). An unknown total has no parts."""
+        values: dict[str, Count] = dict.fromkeys(self.parts, Count())
         errors: dict[str, str] = {}
+        if self.current_qualifier() is CountQualifier.UNKNOWN:
+            return values, errors
         for name, edit in self.parts.items():
             try:
                 values[name] = edit.value()

@@ -94,11 +94,23 @@ class Group:
     incidents: int = 0
     killed: Tally = field(default_factory=Tally)
     injured: Tally = field(default_factory=Tally)
+    #: The seriously injured of the incidents that report them (most do not).
+    seriously: Tally = field(default_factory=Tally)
 
     def add(self, incident: Incident) -> None:
         self.incidents += 1
         self.killed.add(incident.killed)
         self.injured.add(incident.injured)
+        if incident.injured_seriously.known:
+            self.seriously.add(incident.injured_seriously)
+
+    def injured_text(self) -> str:
+        """The injured, and the seriously injured where reported: "at least 7 (1 seriously
+        where reported)"."""
+        text = self.injured.text()
+        if self.seriously.known:
+            text += f" ({self.seriously.text()} seriously where reported)"
+        return text
 
 
 def group_by(incidents: Iterable[Incident], key: Callable[[Incident], str]) -> list[Group]:

@@ -57,12 +57,15 @@ class HarmEdit(CountEdit):
         super().__init__(parent)
         self.low = OptionalIntEdit(self)
         self.high = OptionalIntEdit(self)
-        for end, tip in ((self.low, self.tr("low end of the range the source gives")),
-                         (self.high, self.tr("high end of the range the source gives"))):
-            end.setPlaceholderText("—")
+        for end, word, tip in (
+                (self.low, self.tr("low"), self.tr("low end of the range the source gives")),
+                (self.high, self.tr("high"), self.tr("high end of the range the source gives"))):
+            end.setPlaceholderText(word)
             end.setToolTip(tip)
             end.setMaximumWidth(end.fontMetrics().horizontalAdvance("0") * 7 + 16)
             end.textChanged.connect(self.changed)
+        # The best number needs no more room than the ends: the range keeps its width.
+        self.number.setMaximumWidth(self.number.fontMetrics().horizontalAdvance("0") * 8 + 40)
         self.parts: dict[str, PartEdit] = {}
         for name in self.PARTS:
             part = PartEdit(self)
@@ -80,10 +83,8 @@ class HarmEdit(CountEdit):
         layout.setDirection(QBoxLayout.Direction.TopToBottom)
         layout.setSpacing(2)
         total = QHBoxLayout()
-        self.range_label = QLabel(self.tr("range"), self)
         self.range_dash = QLabel("–", self)
-        for widget in (self.qualifier, self.number, self.range_label, self.low,
-                       self.range_dash, self.high):
+        for widget in (self.qualifier, self.number, self.low, self.range_dash, self.high):
             total.addWidget(widget)
         total.addStretch(1)
         # Two parts a line: four in one would not fit a narrow pane.

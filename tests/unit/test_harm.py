@@ -1,5 +1,5 @@
 """Harm in detail: ranges, the split, the seriously injured; stored, audited, migrated,
-exchanged and summed honestly (docs/data-model.md, "Harm")."""
+exchanged and summed honestly (docs/harm.md)."""
 
 from __future__ import annotations
 

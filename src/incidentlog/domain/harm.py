@@ -2,7 +2,7 @@
 
 "≥ 5 (1 seriously)", "3–5 (2 civilians, 1 military)", "at least 5 (1 seriously)".
 The model is ``records.Count`` (best, qualifier, low, high) and ``records.HarmSplit``;
-docs/data-model.md, "Harm".
+docs/harm.md.
 """
 
 from __future__ import annotations

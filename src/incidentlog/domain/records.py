@@ -33,7 +33,7 @@ class Count:
     ``value`` is the best estimate (the number the table sorts on and exports as the
     total). ``low``/``high`` bound it where a source gives a range: "3–5" is at least 3,
     at most 5 (``AT_LEAST`` 3 with ``high`` 5); "3–5 (best 4)" is about 4 within 3 and 5
-    (``ABOUT`` 4, ``low`` 3, ``high`` 5). Unknown is not zero. docs/data-model.md.
+    (``ABOUT`` 4, ``low`` 3, ``high`` 5). Unknown is not zero (docs/harm.md).
     """
 
     value: int | None = None

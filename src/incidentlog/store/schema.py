@@ -142,7 +142,7 @@ incident_table = Table(
     # on; these add their range and the parts the source splits them into (each part
     # one number with its qualifier, NULL when not reported). Columns, not a child
     # table: the audit log, replay and fingerprints read an incident's row
-    # (docs/data-model.md, "Harm").
+    # (docs/harm.md).
     *_harm_columns(),
     _column("status", String(12)),
     _column("confidence", Integer, nullable=True),

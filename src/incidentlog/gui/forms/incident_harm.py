@@ -1,6 +1,6 @@
 """The harm editor of the incident form: killed and injured as low / best / high with
 the qualifier, the split the source gives (civilians, military, status unknown) and,
-for the injured, how many seriously (docs/entering-incidents.md, "Harm").
+for the injured, how many seriously (docs/harm.md, "Entering").
 
 One ``HarmEdit`` per total. It is a ``CountEdit`` (qualifier and best number) with the
 range beside it and the parts on a line below, so the form treats it as it treats any

@@ -10,7 +10,7 @@ totals, and every new column is NULL ("no range", "not split"). Columns are adde
 one (portable op.add_column: no table copy, so a large log migrates in moments and
 SQLite keeps the incident table's triggers). No CHECK on the range order: adding one to
 an existing SQLite table means rebuilding it; the domain's validation holds it
-(docs/data-model.md, "Harm").
+(docs/harm.md).
 """
 
 from __future__ import annotations

@@ -104,3 +104,21 @@ def test_the_editor_shows_a_stored_incident_and_reports_bad_parts_beside_the_tot
     assert form.save()
     stored = context.services.incidents.get(incident.uid or "")
     assert (stored.injured, stored.injured_seriously) == (Count.exact(3), Count.exact(1))
+
+
+def test_a_timeline_mark_tells_the_range_and_the_seriously_injured(
+    context: AppContext,
+) -> None:
+    from sqlalchemy import select
+
+    from incidentlog.gui.timeline.tooltips import incident_tooltip
+    from incidentlog.services.timeline_values import item_of_row
+    from incidentlog.store.schema import incident_table
+    from incidentlog.store.timeline import ITEM_COLUMNS
+
+    store_incident(context.services, killed=Count.parse("3-5"), injured=Count.at_least(5),
+                   injured_seriously=Count.exact(1))
+    with context.services.database.read() as connection:
+        row = connection.execute(select(*(incident_table.c[c] for c in ITEM_COLUMNS))).one()
+    tooltip = incident_tooltip(item_of_row(tuple(row)))
+    assert "killed: 3–5 · injured: at least 5 (1 seriously)" in tooltip

@@ -7,6 +7,8 @@ script (the 1024×700 ones end in ``-1024``):
 
 - ``main-window.png``  the incident table with the demo data and the form beside it;
 - ``incident-sources.png`` / ``incident-quotes.png``  the form's Sources and Quotes tabs;
+- ``incident-harm.png``  the form's Harm section on the seed's "at least five injured, one
+  seriously";
 - ``sources-view.png``  the sources view (a source and the incidents that cite it);
 - ``quotes-view.png``  the quotes view;
 - ``timeline-view.png``  the Timeline tab.
@@ -109,6 +111,10 @@ def _render_at(out: Path, width: int, height: int, suffix: str) -> list[Path]:
             tabs.setCurrentIndex(2)
             shot("incident-quotes.png")
             tabs.setCurrentIndex(0)
+        _show_harm(context, form)
+        shot("incident-harm.png")
+        if richest is not None:
+            context.state.set_current_incident(richest.uid)
 
         workspace.setCurrentIndex(SOURCES)
         sources = workspace.sources_view
@@ -424,6 +430,18 @@ def _show_evidence(form: object) -> None:
     scroll = form.findChild(QScrollArea) if hasattr(form, "findChild") else None  # type: ignore[attr-defined]
     if panel is not None and scroll is not None:
         scroll.ensureWidgetVisible(panel, 0, 0)
+
+
+def _show_harm(context: object, form: object) -> None:
+    """The August attack (at least five injured, one seriously) in the form, scrolled to
+    its Harm section."""
+    services = context.services  # type: ignore[attr-defined]
+    found = services.incident_query.ids(_filter_for("at least five"))
+    if not found:
+        return
+    context.state.set_current_incident(  # type: ignore[attr-defined]
+        services.incident_query.by_ids(list(found))[found[0]].uid)
+    form._scroll.ensureWidgetVisible(form.confidence, 0, 0)  # type: ignore[attr-defined]
 
 
 def _filter_for(text: str):  # type: ignore[no-untyped-def]

@@ -66,11 +66,11 @@ def test_unknown_counts_read_unknown_and_are_greyed_never_zero(model: IncidentTa
     assert cell(model, ballistic, "killed") == "unknown"
     brush = cell(model, ballistic, "killed", Qt.ItemDataRole.ForegroundRole)
     assert isinstance(brush, QBrush) and brush.color() == QColor(UNKNOWN_COLOUR)
-    assert cell(model, ballistic, "injured") == "at least 1"
+    assert cell(model, ballistic, "injured") == "≥ 1"
     assert cell(model, ballistic, "injured", Qt.ItemDataRole.ForegroundRole) is None
     failed = sample.incidents["failed"]
     assert cell(model, failed, "killed") == "0"  # a known zero stays zero
-    assert cell(model, sample.incidents["drone"], "injured") == "about 40"
+    assert cell(model, sample.incidents["drone"], "injured") == "~40"
 
 
 def test_status_badge_confidence_and_country_name(model: IncidentTableModel,

@@ -20,7 +20,7 @@ from incidentlog.domain.enums import (
     Reliability,
     TimePrecision,
 )
-from incidentlog.domain.records import Incident
+from incidentlog.domain.records import Count, Incident
 from incidentlog.exchange import export_json, export_schema, import_json, validate_document
 from incidentlog.services import Services
 from incidentlog.store.database import open_database
@@ -133,6 +133,7 @@ def test_the_attack_of_monday_5_august(services: Services) -> None:
     assert incident.occurred.local().strftime("%A") == "Monday"
     assert incident.country == "IQ"
     assert incident.injured.display() == "at least 5"
+    assert incident.injured_seriously == Count.exact(1)  # "one ... was seriously injured"
     assert incident.killed.display() == "unknown"
     assert incident.perpetrator is None  # the post does not say who attacked
     assert incident.attribution is Attribution.UNKNOWN

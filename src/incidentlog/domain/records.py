@@ -20,13 +20,26 @@ from incidentlog.domain.enums import (
 )
 from incidentlog.domain.when import Moment
 
+#: "3-5", "3–5", "3 to 5", "between 3 and 5"; an optional "(best 4)" after it.
+_RANGE = re.compile(
+    r"(?:between\s+)?(\d+)\s*(?:-|–|—|to|and)\s*(\d+)(?:\s*\(?\s*best\s*:?\s*(\d+)\s*\)?)?"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Count:
-    """A casualty or munition count with its qualifier. Unknown is not zero."""
+    """A casualty count with its qualifier and, where the source gives one, a range.
+
+    ``value`` is the best estimate (the number the table sorts on and exports as the
+    total). ``low``/``high`` bound it where a source gives a range: "3–5" is at least 3,
+    at most 5 (``AT_LEAST`` 3 with ``high`` 5); "3–5 (best 4)" is about 4 within 3 and 5
+    (``ABOUT`` 4, ``low`` 3, ``high`` 5). Unknown is not zero (docs/harm.md).
+    """
 
     value: int | None = None
     qualifier: CountQualifier = CountQualifier.UNKNOWN
+    low: int | None = None
+    high: int | None = None
 
     @classmethod
     def exact(cls, value: int) -> Count:
@@ -40,13 +53,55 @@ class Count:
     def about(cls, value: int) -> Count:
         return cls(value, CountQualifier.ABOUT)
 
+    @classmethod
+    def between(cls, low: int, high: int, best: int | None = None) -> Count:
+        """A range; with a best estimate inside it, that estimate is "about" it."""
+        if best is None:
+            return cls(low, CountQualifier.AT_LEAST, None, high)
+        return cls(best, CountQualifier.ABOUT, low, high)
+
     @property
     def known(self) -> bool:
         return self.qualifier is not CountQualifier.UNKNOWN and self.value is not None
 
+    @property
+    def lower(self) -> int | None:
+        """The least the count can be: the range's low end, else the number; None if unknown."""
+        if not self.known:
+            return None
+        return self.low if self.low is not None else self.value
+
+    @property
+    def upper(self) -> int | None:
+        """The most it can be: the range's high end, the number (exact, about), or None
+        (unbounded: "at least", unknown)."""
+        if not self.known:
+            return None
+        if self.high is not None:
+            return self.high
+        return None if self.qualifier is CountQualifier.AT_LEAST else self.value
+
+    @property
+    def ranged(self) -> bool:
+        return self.known and (self.low is not None or self.high is not None)
+
+    def normalized(self) -> Count:
+        """The same count spelled one way: an end equal to what the qualifier already
+        says is dropped ("at least 3" with low 3; "exact 4" within 4 and 4)."""
+        low, high = self.low, self.high
+        if self.qualifier is CountQualifier.AT_LEAST and low == self.value:
+            low = None
+        if self.qualifier is CountQualifier.EXACT:
+            low = None if low == self.value else low
+            high = None if high == self.value else high
+        return self if (low, high) == (self.low, self.high) else Count(
+            self.value, self.qualifier, low, high)
+
     def display(self) -> str:
         if not self.known:
             return "unknown"
+        if self.ranged:
+            return self.short()
         match self.qualifier:
             case CountQualifier.AT_LEAST:
                 return f"at least {self.value}"
@@ -54,12 +109,34 @@ class Count:
                 return f"about {self.value}"
         return str(self.value)
 
+    def short(self) -> str:
+        """For a table cell: "4", "≥ 5", "~4", "3–5", "3–5 (best 4)", "≥ 3 (best 4)"."""
+        if not self.known:
+            return "unknown"
+        if self.ranged:
+            low, high = self.lower, self.high
+            span = f"{low}–{high}" if high is not None else f"≥ {low}"
+            if self.qualifier is CountQualifier.AT_LEAST:
+                return span
+            return f"{span} (best {self.value})"
+        match self.qualifier:
+            case CountQualifier.AT_LEAST:
+                return f"≥ {self.value}"
+            case CountQualifier.ABOUT:
+                return f"~{self.value}"
+        return str(self.value)
+
     @classmethod
     def parse(cls, text: str | None) -> Count:
-        """``unknown``/empty, ``5``, ``at least 5``/``5+``/``>=5``, ``about 5``/``~5``."""
+        """``unknown``/empty, ``5``, ``at least 5``/``5+``/``>=5``, ``about 5``/``~5``,
+        ``3-5``/``3–5``/``between 3 and 5``, ``3–5 (best 4)``."""
         raw = (text or "").strip().lower()
         if raw in ("", "unknown", "?", "n/a"):
             return cls()
+        ranged = _RANGE.fullmatch(raw)
+        if ranged:
+            low, high, best = ranged.groups()
+            return cls.between(int(low), int(high), int(best) if best else None)
         patterns = (
             (r"(?:at least|>=|≥)\s*(\d+)|(\d+)\s*\+", CountQualifier.AT_LEAST),
             (r"(?:about|approximately|approx\.?|around|~|ca\.?)\s*(\d+)", CountQualifier.ABOUT),
@@ -71,8 +148,27 @@ class Count:
                 number = next(group for group in match.groups() if group is not None)
                 return cls(int(number), qualifier)
         raise ValueError(
-            f"{text!r} is not a count; write a number, 'at least 5', 'about 5' or 'unknown'"
+            f"{text!r} is not a count; write a number, 'at least 5', 'about 5', '3-5', "
+            "'3-5 (best 4)' or 'unknown'"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class HarmSplit:
+    """Killed or injured split as the source splits them; a part not reported is unknown."""
+
+    civilians: Count = field(default_factory=Count)
+    military: Count = field(default_factory=Count)
+    unknown: Count = field(default_factory=Count)
+
+    PARTS = ("civilians", "military", "unknown")
+
+    def parts(self) -> tuple[tuple[str, Count], ...]:
+        return tuple((name, getattr(self, name)) for name in self.PARTS)
+
+    @property
+    def reported(self) -> bool:
+        return any(count.known for _name, count in self.parts())
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +214,10 @@ class Incident:
     target: str | None = None
     killed: Count = field(default_factory=Count)
     injured: Count = field(default_factory=Count)
+    killed_split: HarmSplit = field(default_factory=HarmSplit)
+    injured_split: HarmSplit = field(default_factory=HarmSplit)
+    #: "at least five injured, one seriously": a part of ``injured``, when reported.
+    injured_seriously: Count = field(default_factory=Count)
     status: Status = Status.DRAFT
     confidence: int | None = None
     tags: tuple[str, ...] = ()

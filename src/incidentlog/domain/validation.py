@@ -76,7 +76,10 @@ def clean_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 def clean_incident(incident: Incident) -> Incident:
     cleaned = _cleaned(incident, _INCIDENT_TEXT)
     country = cleaned.country.strip().upper() if cleaned.country else None
-    return replace(cleaned, country=country or None, tags=clean_tags(cleaned.tags))
+    return replace(
+        cleaned, country=country or None, tags=clean_tags(cleaned.tags),
+        killed=cleaned.killed.normalized(), injured=cleaned.injured.normalized(),
+    )
 
 
 def clean_source(source: Source) -> Source:
@@ -104,14 +107,62 @@ def _check_moment(errors: dict[str, str], name: str, moment: Moment | None) -> N
 
 def _check_count(errors: dict[str, str], name: str, count: Count) -> None:
     if count.qualifier is CountQualifier.UNKNOWN:
-        if count.value is not None:
+        if count.value is not None or count.low is not None or count.high is not None:
             errors[name] = "has a number but is marked unknown"
     elif count.value is None:
         errors[name] = f"is marked {count.qualifier.label} but has no number"
-    elif count.value < 0:
+    elif min(n for n in (count.value, count.low, count.high) if n is not None) < 0:
         errors[name] = "cannot be negative"
-    elif count.value > MAX_COUNT:
+    elif max(n for n in (count.value, count.low, count.high) if n is not None) > MAX_COUNT:
         errors[name] = f"is more than {MAX_COUNT:,}: a typing mistake?"
+    elif count.low is not None and count.low > count.value:
+        errors[name] = f"low {count.low} is more than the best estimate {count.value}"
+    elif count.high is not None and count.high < count.value:
+        errors[name] = f"high {count.high} is less than the best estimate {count.value}"
+    elif count.qualifier is CountQualifier.EXACT and count.ranged:
+        errors[name] = "an exact number has no range; mark it 'about' to give low and high"
+    elif count.qualifier is CountQualifier.AT_LEAST and count.low is not None:
+        errors[name] = "'at least' is its own low end; give a high end only"
+
+
+def _check_harm_parts(errors: dict[str, str], incident: Incident) -> None:
+    """Each part of a total (the civilian/military/unknown split, the seriously injured)
+    is one number, and together they are not more than the total can be."""
+    groups = (
+        ("killed", incident.killed, incident.killed_split.parts()),
+        ("injured", incident.injured, incident.injured_split.parts()),
+    )
+    for total_name, total, split in groups:
+        for part, count in split:
+            _check_part(errors, f"{total_name}_{part}", count)
+        _check_within(errors, total_name, total, split)
+    _check_part(errors, "injured_seriously", incident.injured_seriously)
+    _check_within(errors, "injured", incident.injured,
+                  (("seriously", incident.injured_seriously),))
+
+
+def _check_part(errors: dict[str, str], name: str, count: Count) -> None:
+    _check_count(errors, name, count)
+    if name not in errors and count.ranged:
+        errors[name] = "give one number ('5', 'at least 5', 'about 5'); ranges are kept for totals"
+
+
+def _check_within(errors: dict[str, str], total_name: str, total: Count,
+                  parts: tuple[tuple[str, Count], ...]) -> None:
+    known = [(part, count) for part, count in parts if count.known]
+    if not known or total_name in errors or any(
+        f"{total_name}_{part}" in errors for part, _count in known
+    ):
+        return
+    least = sum(count.value or 0 for _part, count in known)
+    most = total.upper
+    named = " + ".join(f"{count.value} {part}" for part, count in known)
+    if not total.known:
+        errors[total_name] = f"is unknown but its parts say at least {least} ({named})"
+    elif most is not None and least > most:
+        errors[f"{total_name}_{known[0][0]}"] = (
+            f"{named} is more than the {total_name} total's high end of {most}"
+        )
 
 
 def _check_language(errors: dict[str, str], value: str | None) -> None:
@@ -172,6 +223,7 @@ def incident_errors(incident: Incident) -> dict[str, str]:
         )
     _check_count(errors, "killed", incident.killed)
     _check_count(errors, "injured", incident.injured)
+    _check_harm_parts(errors, incident)
     if incident.confidence is not None and not 1 <= incident.confidence <= 6:
         errors["confidence"] = "must be 1 (confirmed) to 6 (cannot be judged)"
     for tag in incident.tags:

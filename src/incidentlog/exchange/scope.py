@@ -42,6 +42,7 @@ from incidentlog.store import bulk
 from incidentlog.store.backend import Backend
 from incidentlog.store.queries import incident_conditions
 from incidentlog.store.schema import (
+    HARM_COLUMNS,
     incident_source_table,
     incident_table,
     quote_table,
@@ -82,6 +83,7 @@ INCIDENT_FIELDS = (
     "injured_qualifier",
     "status",
     "confidence",
+    *HARM_COLUMNS,  # last: the exports unpack them as ``*harm`` (exchange/harm.py)
 )
 SOURCE_FIELDS = (
     *_META,

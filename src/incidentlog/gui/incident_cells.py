@@ -18,6 +18,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from incidentlog.domain.columns import Column
 from incidentlog.domain.countries import country_name
 from incidentlog.domain.enums import CONFIDENCE_MEANING, Status
+from incidentlog.domain.harm import injured_text, killed_text
 from incidentlog.domain.query import Sort
 from incidentlog.domain.records import Incident
 
@@ -123,6 +124,10 @@ def incident_cell(column: Column[Any], record: Any, role: int) -> Any:
             return country_name(incident.country)
         if key == "confidence" and incident.confidence in CONFIDENCE_WORDS:
             return f"{incident.confidence} {CONFIDENCE_WORDS[incident.confidence]}"
+        if key == "killed":
+            return killed_text(incident, short=True)
+        if key == "injured":
+            return injured_text(incident, short=True)
         return column.text(incident)
     if role == FOREGROUND:
         if key in COUNT_KEYS and not getattr(incident, key).known:
@@ -143,6 +148,8 @@ def incident_cell(column: Column[Any], record: Any, role: int) -> Any:
     if role == Qt.ItemDataRole.ToolTipRole:
         return _tooltip(key, incident)
     if role == Qt.ItemDataRole.AccessibleTextRole:
+        if key in COUNT_KEYS:
+            return killed_text(incident) if key == "killed" else injured_text(incident)
         return column.text(incident)
     return None
 
@@ -156,6 +163,8 @@ def _tooltip(key: str, incident: Incident) -> str | None:
         return f"{incident.confidence}: {CONFIDENCE_MEANING.get(incident.confidence, '')}"
     if key in ("killed", "injured") and not getattr(incident, key).known:
         return "unknown: the reports give no figure (not zero)"
+    if key in ("killed", "injured"):
+        return killed_text(incident) if key == "killed" else injured_text(incident)
     if key == "title" and incident.summary:
         summary = incident.summary
         return summary if len(summary) <= 400 else summary[:399] + "…"

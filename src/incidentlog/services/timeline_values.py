@@ -50,6 +50,7 @@ class TimelineItem:
     status: str = "draft"
     killed: Count = field(default_factory=Count)
     injured: Count = field(default_factory=Count)
+    injured_seriously: Count = field(default_factory=Count)
 
     @property
     def moment(self) -> Moment:
@@ -174,9 +175,10 @@ class Overview:
 
 
 @lru_cache(maxsize=4096)
-def _count(value: int | None, qualifier: str | None) -> Count:
+def _count(value: int | None, qualifier: str | None, low: int | None = None,
+           high: int | None = None) -> Count:
     try:
-        return Count(value, CountQualifier(qualifier or "unknown"))
+        return Count(value, CountQualifier(qualifier or "unknown"), low, high)
     except ValueError:
         return Count()
 
@@ -199,11 +201,14 @@ def stored_epoch(value: str) -> float:
 def item_of_row(row: Sequence[Any]) -> TimelineItem:
     # Positional: ITEM_COLUMNS order.
     (id_, uid, ref, title, occurred_at, occurred_end, precision, tz, approximate, place,
-     country, event_type, perpetrator, status, killed, killed_q, injured, injured_q) = row
+     country, event_type, perpetrator, status, killed, killed_q, injured, injured_q,
+     killed_low, killed_high, injured_low, injured_high, seriously, seriously_q) = row
     return TimelineItem(id_, uid, ref, title, stored_epoch(occurred_at),
                         stored_epoch(occurred_end), precision, tz or "UTC", bool(approximate),
                         place, country, event_type, perpetrator, status,
-                        _count(killed, killed_q), _count(injured, injured_q))
+                        _count(killed, killed_q, killed_low, killed_high),
+                        _count(injured, injured_q, injured_low, injured_high),
+                        _count(seriously, seriously_q))
 
 
 _FIXED_LENGTH = {"minute": 60.0, "hour": 3600.0}

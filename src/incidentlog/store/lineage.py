@@ -25,7 +25,7 @@ from incidentlog.domain.records import Incident, Period, Quote, Source
 from incidentlog.domain.saved_views import SavedView
 from incidentlog.store import bulk
 from incidentlog.store import records as store_records
-from incidentlog.store.schema import lineage_table
+from incidentlog.store.schema import HARM_COLUMNS, lineage_table
 
 __all__ = [
     "MAX_ANCESTORS",
@@ -38,6 +38,9 @@ __all__ = [
     "remember",
     "replace",
 ]
+
+#: The harm-detail columns (0009), left out of a fingerprint while empty.
+HARM_DETAIL = frozenset(HARM_COLUMNS)
 
 #: Fingerprints kept per record: a long run of edits between two exchanges is rare.
 MAX_ANCESTORS = 32
@@ -79,8 +82,13 @@ def incident_content(values: Mapping[str, Any], tags: Iterable[str]) -> dict[str
     Not the ref: a ref is a label of one log (an import gives the next free one when
     the file's is taken there), so the same incident may carry two; with it, every
     later edit of a renumbered incident would be a conflict.
+
+    Nor a harm-detail column that is empty (``store_records.harm_values``): an incident
+    without ranges or parts hashes as it did before they existed (0009), so lineages
+    written then, here and in files, still recognise it.
     """
-    content = {name: value for name, value in values.items() if name != "ref"}
+    content = {name: value for name, value in values.items()
+               if name != "ref" and not (value is None and name in HARM_DETAIL)}
     return content | {"tags": sorted(tags)}
 
 

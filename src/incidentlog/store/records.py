@@ -82,9 +82,26 @@ def incident_values(incident: Incident) -> dict[str, Any]:
         "killed_qualifier": incident.killed.qualifier.value,
         "injured": incident.injured.value if incident.injured.known else None,
         "injured_qualifier": incident.injured.qualifier.value,
+        **harm_values(incident),
         "status": incident.status.value,
         "confidence": incident.confidence,
     }
+
+
+def harm_values(incident: Incident) -> dict[str, Any]:
+    """The harm-detail columns (store/schema.py ``_harm_columns``): ranges and parts."""
+    values: dict[str, Any] = {}
+    for total, count, split in (("killed", incident.killed, incident.killed_split),
+                                ("injured", incident.injured, incident.injured_split)):
+        values[f"{total}_low"] = count.low if count.known else None
+        values[f"{total}_high"] = count.high if count.known else None
+        parts = split.parts() + ((("seriously", incident.injured_seriously),)
+                                 if total == "injured" else ())
+        for part, part_count in parts:
+            known = part_count.known
+            values[f"{total}_{part}"] = part_count.value if known else None
+            values[f"{total}_{part}_qualifier"] = part_count.qualifier.value if known else None
+    return values
 
 
 def tags_of(connection: Connection, incident_ids: Iterable[int]) -> dict[int, list[str]]:

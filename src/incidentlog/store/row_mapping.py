@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from incidentlog.domain.enums import Attribution, CountQualifier, GeoPrecision, Status
-from incidentlog.domain.records import Count, Incident, RecordMeta
+from incidentlog.domain.records import Count, HarmSplit, Incident, RecordMeta
 from incidentlog.domain.when import Moment
 
 Row = Mapping[Any, Any]
@@ -40,8 +40,27 @@ def stored_moment(
     return Moment.from_stored(at, precision or "minute", tz, bool(approximate))
 
 
-def stored_count(value: int | None, qualifier: str) -> Count:
-    return Count(value, CountQualifier(qualifier))
+def stored_count(
+    value: int | None, qualifier: str | None, low: int | None = None, high: int | None = None
+) -> Count:
+    if qualifier is None:  # a part not reported (store/schema.py ``_harm_columns``)
+        return Count()
+    return Count(value, CountQualifier(qualifier), low, high)
+
+
+def _total(row: Row, name: str) -> Count:
+    """``killed``/``injured`` with its range."""
+    return stored_count(row[name], row[f"{name}_qualifier"],
+                        row[f"{name}_low"], row[f"{name}_high"])
+
+
+def _part(row: Row, name: str) -> Count:
+    return stored_count(row[name], row[f"{name}_qualifier"])
+
+
+def _split(row: Row, total: str) -> HarmSplit:
+    return HarmSplit(*(_part(row, f"{total}_{part}") for part in HarmSplit.PARTS))
+
 
 
 
@@ -65,8 +84,11 @@ def incident_from_row(row: Row, tags: Sequence[str] = ()) -> Incident:
         perpetrator=row["perpetrator"],
         attribution=Attribution(row["attribution"]),
         target=row["target"],
-        killed=stored_count(row["killed"], row["killed_qualifier"]),
-        injured=stored_count(row["injured"], row["injured_qualifier"]),
+        killed=_total(row, "killed"),
+        injured=_total(row, "injured"),
+        killed_split=_split(row, "killed"),
+        injured_split=_split(row, "injured"),
+        injured_seriously=_part(row, "injured_seriously"),
         status=Status(row["status"]),
         confidence=row["confidence"],
         tags=tuple(tags),

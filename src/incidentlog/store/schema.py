@@ -88,6 +88,25 @@ def _record_tail() -> list[Column[Any]]:
     ]
 
 
+#: The parts a killed or injured total may be split into (domain ``HarmSplit``).
+HARM_PARTS = ("civilians", "military", "unknown")
+
+
+def _harm_columns() -> list[Column[Any]]:
+    columns: list[Column[Any]] = []
+    for total in ("killed", "injured"):
+        columns += [_column(f"{total}_low", Integer, nullable=True),
+                    _column(f"{total}_high", Integer, nullable=True)]
+        for part in (*HARM_PARTS, *(("seriously",) if total == "injured" else ())):
+            columns += [_column(f"{total}_{part}", Integer, nullable=True),
+                        _column(f"{total}_{part}_qualifier", String(10), nullable=True)]
+    return columns
+
+
+#: Their names in table order: what exports read after an incident's other fields.
+HARM_COLUMNS = tuple(column.name for column in _harm_columns())
+
+
 incident_table = Table(
     "incident",
     metadata,
@@ -119,6 +138,12 @@ incident_table = Table(
     _column("killed_qualifier", String(10)),
     _column("injured", Integer, nullable=True),
     _column("injured_qualifier", String(10)),
+    # Harm in detail (0009): killed/injured above stay the best totals the table sorts
+    # on; these add their range and the parts the source splits them into (each part
+    # one number with its qualifier, NULL when not reported). Columns, not a child
+    # table: the audit log, replay and fingerprints read an incident's row
+    # (docs/harm.md).
+    *_harm_columns(),
     _column("status", String(12)),
     _column("confidence", Integer, nullable=True),
     *_record_tail(),

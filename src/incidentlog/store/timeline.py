@@ -102,6 +102,12 @@ ITEM_COLUMNS = (
     "killed_qualifier",
     "injured",
     "injured_qualifier",
+    "killed_low",
+    "killed_high",
+    "injured_low",
+    "injured_high",
+    "injured_seriously",
+    "injured_seriously_qualifier",
 )
 
 

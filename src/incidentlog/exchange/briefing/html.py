@@ -24,6 +24,7 @@ from incidentlog import __version__
 from incidentlog.domain.countries import country_name
 from incidentlog.domain.enums import CONFIDENCE_MEANING
 from incidentlog.domain.errors import ExchangeError
+from incidentlog.domain.harm import injured_text, killed_text
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.records import Quote
 from incidentlog.domain.when import Moment
@@ -100,7 +101,7 @@ def _facts(entry: Entry) -> list[tuple[str, str]]:
         ("Launched", "" if i.launched is None else str(i.launched)),
         ("Intercepted", "" if i.intercepted is None else str(i.intercepted)),
         ("Perpetrator", perpetrator), ("Target", i.target or ""),
-        ("Killed", i.killed.display()), ("Injured", i.injured.display()),
+        ("Killed", killed_text(i)), ("Injured", injured_text(i)),
         ("Status", i.status.label), ("Confidence", confidence),
         ("Tags", ", ".join(i.tags)),
     ]

@@ -28,6 +28,7 @@ from icalendar import Calendar, Event
 from incidentlog import __version__
 from incidentlog.domain.countries import country_name
 from incidentlog.domain.enums import Status, TimePrecision
+from incidentlog.domain.harm import injured_text, killed_text
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.when import Moment, from_utc_text
 from incidentlog.exchange.briefing.gather import Briefing, Entry, gather
@@ -78,8 +79,8 @@ def _description(entry: Entry) -> str:
         ("Type", incident.event_type),
         ("Perpetrator", incident.perpetrator),
         ("Target", incident.target),
-        ("Killed", incident.killed.display()),
-        ("Injured", incident.injured.display()),
+        ("Killed", killed_text(incident)),
+        ("Injured", injured_text(incident)),
         ("Status", incident.status.label),
     ):
         if value:

@@ -1,10 +1,9 @@
 """What a briefing says about its incidents as a whole: counts, casualty totals, the filter.
 
-Casualties are summed honestly (docs/formats.md): a total is exact only when every
-figure is; one "at least" figure, or one unknown, makes the total a lower bound
-("at least 12"); one "about" figure makes it approximate ("about 12"). The domain
-stores one figure and its qualifier per count, not a range, so a total keeps those
-qualifiers rather than inventing bounds.
+Casualties are summed honestly (docs/formats.md): the low ends and the high ends are
+summed apart ("12–15"), beside the best estimates ("best 13"). One "at least" figure,
+or one unknown, leaves no high end: the total is a lower bound ("at least 12"); one
+"about" figure without a range makes it approximate ("about 12").
 """
 
 from __future__ import annotations
@@ -36,13 +35,17 @@ __all__ = [
 
 @dataclass(slots=True)
 class Tally:
-    """The sum of some counts, with what the sum may claim."""
+    """The sum of some counts, with what the sum may claim: the best estimates, the low
+    ends and the high ends summed apart (``Count.lower``/``upper``)."""
 
     total: int = 0
+    low: int = 0
+    high: int = 0
     known: int = 0
     unknown: int = 0
     at_least: bool = False
     about: bool = False
+    ranged: bool = False
 
     def add(self, count: Count) -> None:
         if not count.known:
@@ -50,17 +53,33 @@ class Tally:
             return
         self.known += 1
         self.total += count.value or 0
-        self.at_least |= count.qualifier is CountQualifier.AT_LEAST
-        self.about |= count.qualifier is CountQualifier.ABOUT
+        self.low += count.lower or 0
+        upper = count.upper
+        self.high += upper or 0
+        self.at_least |= upper is None
+        self.about |= count.qualifier is CountQualifier.ABOUT and not count.ranged
+        self.ranged |= count.ranged
+
+    @property
+    def bounded(self) -> bool:
+        """Every figure is known and has a high end: the total has one too."""
+        return self.known > 0 and not self.at_least and not self.unknown
 
     def text(self) -> str:
-        """``12``, ``about 12``, ``at least 12``, ``at least about 12``; ``unknown`` when no
-        figure is known. An unknown figure beside known ones is named after the total."""
+        """``12``, ``about 12``, ``12–15 (best 13)``, ``at least 12``, ``at least about
+        12``, ``at least 12 (best 14)``; ``unknown`` when no figure is known. An unknown
+        figure beside known ones is named after the total."""
         if not self.known:
             return "unknown" if self.unknown else "0"
-        lower_bound = self.at_least or self.unknown > 0
-        prefix = ("at least " if lower_bound else "") + ("about " if self.about else "")
-        text = f"{prefix}{self.total:,}"
+        approximate = "about " if self.about else ""
+        if not self.bounded:
+            text = f"at least {approximate}{self.low:,}"
+        elif self.low != self.high:
+            text = f"{self.low:,}–{self.high:,}"
+        else:
+            text = f"{approximate}{self.total:,}"
+        if self.total != self.low and (self.ranged or not self.bounded):
+            text += f" (best {self.total:,})"
         if self.unknown:
             noun = "incident" if self.unknown == 1 else "incidents"
             text += f" (unknown for {self.unknown:,} {noun})"
@@ -75,11 +94,23 @@ class Group:
     incidents: int = 0
     killed: Tally = field(default_factory=Tally)
     injured: Tally = field(default_factory=Tally)
+    #: The seriously injured of the incidents that report them (most do not).
+    seriously: Tally = field(default_factory=Tally)
 
     def add(self, incident: Incident) -> None:
         self.incidents += 1
         self.killed.add(incident.killed)
         self.injured.add(incident.injured)
+        if incident.injured_seriously.known:
+            self.seriously.add(incident.injured_seriously)
+
+    def injured_text(self) -> str:
+        """The injured, and the seriously injured where reported: "at least 7 (1 seriously
+        where reported)"."""
+        text = self.injured.text()
+        if self.seriously.known:
+            text += f" ({self.seriously.text()} seriously where reported)"
+        return text
 
 
 def group_by(incidents: Iterable[Incident], key: Callable[[Incident], str]) -> list[Group]:

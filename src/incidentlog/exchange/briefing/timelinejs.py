@@ -23,6 +23,7 @@ from typing import Any
 
 from incidentlog.domain.countries import country_name
 from incidentlog.domain.enums import TimePrecision
+from incidentlog.domain.harm import injured_text, killed_text
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.records import Incident, Source
 from incidentlog.domain.when import Moment
@@ -84,8 +85,8 @@ def _facts(incident: Incident) -> str:
         ("Where", where),
         ("Type", incident.event_type),
         ("Perpetrator", incident.perpetrator),
-        ("Killed", incident.killed.display() if incident.killed.known else None),
-        ("Injured", incident.injured.display() if incident.injured.known else None),
+        ("Killed", killed_text(incident) if incident.killed.known else None),
+        ("Injured", injured_text(incident) if incident.injured.known else None),
         ("Status", incident.status.label),
     ]
     return "<br>".join(f"<b>{name}:</b> {_html(value)}" for name, value in facts if value)

@@ -31,6 +31,8 @@ from incidentlog.domain.columns import (
     number_text,
 )
 from incidentlog.domain.when import Moment
+from incidentlog.exchange.harm import CSV_COLUMNS, HARM_COLUMNS, csv_cells
+from incidentlog.store.records import harm_values
 
 Row = Mapping[str, Any]
 
@@ -199,7 +201,30 @@ def incident_csv_columns() -> list[CsvColumn[IncidentLine]]:
         _moment_columns("occurred", "Occurred", lambda line: line.record.occurred),
     )
     columns.append(CsvColumn("sources", "Sources", lambda line: line.cited))
-    return columns + _bookkeeping(lambda line: line.row)
+    return columns + _bookkeeping(lambda line: line.row) + _harm_columns()
+
+
+def _harm_columns() -> list[CsvColumn[IncidentLine]]:
+    """killed_low, killed_best, killed_high, killed_civilians, …: last, so that the
+    columns before them stay where they were (docs/formats.md)."""
+    def cell(index: int) -> Callable[[IncidentLine], str]:
+        def text(line: IncidentLine) -> str:
+            incident = line.record
+            killed, injured = incident.killed, incident.injured
+            values = harm_values(incident)
+            harm = [values[name] for name in HARM_COLUMNS]
+            return csv_cells(killed.value, killed.qualifier.value, injured.value,
+                             injured.qualifier.value, harm)[index]
+        return text
+
+    headers = {"low": "low", "best": "best", "high": "high", "civilians": "civilians",
+               "military": "military", "unknown": "status unknown",
+               "seriously": "seriously"}
+    return [
+        CsvColumn(key, f"{key.split('_')[0].capitalize()}: {headers[key.split('_')[1]]}",
+                  cell(index), numeric=key.split("_")[1] in ("low", "best", "high"))
+        for index, key in enumerate(CSV_COLUMNS)
+    ]
 
 
 def source_csv_columns() -> list[CsvColumn[SourceLine]]:

@@ -40,6 +40,7 @@ from incidentlog.exchange.csv.columns import (
     source_csv_columns,
 )
 from incidentlog.exchange.files import atomic_files
+from incidentlog.exchange.harm import csv_cells, ranged_display
 from incidentlog.exchange.reports import Cancel, ExportReport, Progress, Ticker
 from incidentlog.exchange.scope import IncidentBatch, Scope, SourceBatch
 from incidentlog.services import Services
@@ -252,7 +253,7 @@ def _incident_rows(batches: Iterable[IncidentBatch]) -> Iterator[list[list[str]]
             ref, title, summary, occurred_at, time_precision, tz, approximate,
             place, admin1, country, latitude, longitude, geo_precision, event_type, weapons,
             launched, intercepted, perpetrator, attribution, target,
-            killed, killed_qualifier, injured, injured_qualifier, status, confidence,
+            killed, killed_qualifier, injured, injured_qualifier, status, confidence, *harm,
         ) in batch.rows:  # fmt: skip
             shown, utc, local, zone_name = moment(occurred_at, time_precision, tz, approximate)
             tags = tags_of.get(row_id)
@@ -283,8 +284,10 @@ def _incident_rows(batches: Iterable[IncidentBatch]) -> Iterator[list[list[str]]
                         perpetrator or "",
                         _label(_ATTRIBUTION, Attribution, attribution),
                         target or "",
-                        _count_text(killed, killed_qualifier),
-                        _count_text(injured, injured_qualifier),
+                        ranged_display("killed", killed, killed_qualifier, harm)
+                        or _count_text(killed, killed_qualifier),
+                        ranged_display("injured", injured, injured_qualifier, harm)
+                        or _count_text(injured, injured_qualifier),
                         _label(_STATUS, Status, status),
                         confidence_text(confidence),
                         LIST_SEPARATOR.join(tags) if tags else "",
@@ -296,6 +299,8 @@ def _incident_rows(batches: Iterable[IncidentBatch]) -> Iterator[list[list[str]]
                         *bookkeeping_cells(
                             uid, version, created_at, created_by, updated_at, updated_by
                         ),
+                        # Generated numbers and "at least 5": nothing to screen.
+                        *csv_cells(killed, killed_qualifier, injured, injured_qualifier, harm),
                     ]
                 )
             )

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.saved_views import SavedView, filter_to_json, sort_to_json
 from incidentlog.exchange.files import output_file
+from incidentlog.exchange.harm import json_counts
 from incidentlog.exchange.json import review_records
 from incidentlog.exchange.json.schema import FORMAT, VERSION, now_text
 from incidentlog.exchange.reports import Cancel, ExportReport, Progress, Ticker
@@ -216,9 +217,11 @@ def _incident_records(batch: IncidentBatch) -> list[dict[str, Any]]:
         ref, title, summary, occurred_at, time_precision, tz, approximate,
         place, admin1, country, latitude, longitude, geo_precision, event_type, weapons,
         launched, intercepted, perpetrator, attribution, target,
-        killed, killed_qualifier, injured, injured_qualifier, status, confidence,
+        killed, killed_qualifier, injured, injured_qualifier, status, confidence, *harm,
     ) in batch.rows:  # fmt: skip
         links = links_of.get(row_id)
+        killed_json, injured_json = json_counts(
+            killed, killed_qualifier, injured, injured_qualifier, harm)
         records.append(
             {
                 "uid": uid,
@@ -248,8 +251,8 @@ def _incident_records(batch: IncidentBatch) -> list[dict[str, Any]]:
                 "perpetrator": perpetrator,
                 "attribution": attribution,
                 "target": target,
-                "killed": {"value": killed, "qualifier": killed_qualifier},
-                "injured": {"value": injured, "qualifier": injured_qualifier},
+                "killed": killed_json,
+                "injured": injured_json,
                 "status": status,
                 "confidence": confidence,
                 "tags": tags_of.get(row_id, []),

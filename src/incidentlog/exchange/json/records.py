@@ -18,7 +18,6 @@ from sqlalchemy.engine import Connection
 
 from incidentlog.domain.enums import (
     Attribution,
-    CountQualifier,
     GeoPrecision,
     Reliability,
     SourceKind,
@@ -28,7 +27,6 @@ from incidentlog.domain.enums import (
 from incidentlog.domain.errors import ExchangeError, ValidationError
 from incidentlog.domain.query import Sort
 from incidentlog.domain.records import (
-    Count,
     Incident,
     Period,
     Quote,
@@ -44,6 +42,7 @@ from incidentlog.domain.validation import (
     checked_source,
 )
 from incidentlog.domain.when import Moment, from_utc_text, zone
+from incidentlog.exchange.harm import harm_from_json
 from incidentlog.store import lineage
 from incidentlog.store import records as store_records
 
@@ -178,13 +177,6 @@ def _meta(record: Mapping[str, Any]) -> RecordMeta:
     )
 
 
-def _count(record: Mapping[str, Any], name: str) -> Count:
-    value = record.get(name)
-    if value is None:
-        return Count()
-    return Count(value.get("value"), CountQualifier(value["qualifier"]))
-
-
 def incident_from_json(record: Mapping[str, Any]) -> tuple[Incident, list[SourceLink]]:
     """A schema-valid incident record as a checked domain incident and its citations.
 
@@ -210,8 +202,7 @@ def incident_from_json(record: Mapping[str, Any]) -> tuple[Incident, list[Source
         perpetrator=record.get("perpetrator"),
         attribution=Attribution(record.get("attribution") or "unknown"),
         target=record.get("target"),
-        killed=_count(record, "killed"),
-        injured=_count(record, "injured"),
+        **harm_from_json(record),
         status=Status(record.get("status") or "draft"),
         confidence=record.get("confidence"),
         tags=tuple(record.get("tags") or ()),

@@ -97,7 +97,7 @@ def _row(row: tuple[Any, ...], tags: list[str], links: list[Any]) -> list[str]:
      ref, _title, summary, occurred_at, time_precision, tz, approximate,
      place, admin1, country, latitude, longitude, geo_precision, event_type, _weapons,
      _launched, _intercepted, perpetrator, _attribution, target,
-     killed, _killed_qualifier, _injured, _injured_qualifier, _status, _confidence) = row
+     killed, _killed_qualifier, _injured, _injured_qualifier, _status, _confidence, *_harm) = row
     local = Moment.from_stored(occurred_at, time_precision, tz, bool(approximate)).local()
     sub_event = event_type or ""
     acled_type = _EVENT_TYPE_OF.get(sub_event.casefold(), "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from incidentlog.exchange.tabular.mapping import ColumnMapping
+from incidentlog.exchange.tabular.mapping import FIELD_LABELS, ColumnMapping
 
 __all__ = ["ACLED_COLUMNS", "BUILTIN_MAPPINGS", "builtin_for_header", "builtin_mapping"]
 
@@ -34,6 +34,8 @@ _INCIDENTLOG = ColumnMapping(
         "Target": "target",
         "Killed": "killed",
         "Injured": "injured",
+        **{label: name for name, label in FIELD_LABELS.items()
+           if name.startswith(("killed_", "injured_"))},
         "Status": "status",
         "Confidence": "confidence",
         "Tags": "tags",

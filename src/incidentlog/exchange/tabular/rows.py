@@ -12,12 +12,14 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from incidentlog.domain.countries import find_country
 from incidentlog.domain.enums import Attribution, GeoPrecision, Status, TimePrecision
 from incidentlog.domain.errors import ValidationError
-from incidentlog.domain.records import Count, Incident
+from incidentlog.domain.harm import parse_injured
+from incidentlog.domain.records import Count, HarmSplit, Incident
 from incidentlog.domain.when import is_zone
 from incidentlog.exchange.csv.columns import TRIGGER_SET
 from incidentlog.exchange.json.records import (
@@ -150,8 +152,17 @@ def _records(
     record["status"] = read("status", lambda t: Status.parse(t).value) or "draft"
     record["confidence"] = read("confidence", _confidence)
     for name in ("killed", "injured"):
-        count = read(name, lambda t: _count(t, mapping.count_qualifier)) or Count()
+        reader = _harm if name == "injured" else _killed
+        count, seriously = read(name, partial(reader, qualifier=mapping.count_qualifier)) or (
+            Count(), Count())
         record[name] = {"value": count.value, "qualifier": count.qualifier.value}
+        record[name] |= {end: getattr(count, end) for end in ("low", "high")
+                         if getattr(count, end) is not None}
+        parts = {"seriously": seriously} if seriously.known else {}
+        for part in (*HarmSplit.PARTS, *(("seriously",) if name == "injured" else ())):
+            parts[part] = read(f"{name}_{part}", Count.parse) or parts.get(part) or Count()
+        record[name] |= {part: {"value": count.value, "qualifier": count.qualifier.value}
+                         for part, count in parts.items() if count.known}
     record["tags"] = _tags(get("tags"))
     source = _source(values, uid, mapping.name, external, problems)
     if source is not None:
@@ -295,6 +306,19 @@ def _count(text: str, qualifier: str) -> Count:
     if re.fullmatch(r"\s*\d+\s*", text) and count.value is not None:
         return Count(count.value, type(count.qualifier)(qualifier))
     return count
+
+
+def _killed(text: str, qualifier: str) -> tuple[Count, Count]:
+    return _count(text, qualifier), Count()
+
+
+def _harm(text: str, qualifier: str) -> tuple[Count, Count]:
+    """An injured cell: the total ("3-5", "at least 5") and, when the cell says
+    so, how many seriously ("at least 5, one seriously")."""
+    total, seriously = parse_injured(text)
+    if seriously.known:
+        return total, seriously
+    return _count(text, qualifier), seriously
 
 
 def _tags(text: str | None) -> list[str]:

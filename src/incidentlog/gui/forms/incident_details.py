@@ -34,8 +34,9 @@ from incidentlog.domain.enums import (
 from incidentlog.domain.errors import IncidentLogError
 from incidentlog.domain.when import zone_label
 from incidentlog.gui.forms.base import Field, FormBase, Section
+from incidentlog.gui.forms.incident_harm import InjuredEdit, KilledEdit, alias_harm_fields
 from incidentlog.gui.widgets.completers import set_completions
-from incidentlog.gui.widgets.counts import CountEdit, OptionalFloatEdit, OptionalIntEdit
+from incidentlog.gui.widgets.counts import OptionalFloatEdit, OptionalIntEdit
 from incidentlog.gui.widgets.moments import MomentEdit
 from incidentlog.gui.widgets.places import CountryCombo, TimeZoneCombo
 from incidentlog.gui.widgets.text import hint_label, plain_text_edit
@@ -76,8 +77,8 @@ class IncidentDetails(FormBase):
     perpetrator: QLineEdit
     attribution: QComboBox
     target: QLineEdit
-    killed: CountEdit
-    injured: CountEdit
+    killed: KilledEdit
+    injured: InjuredEdit
     confidence: QComboBox
     tags: QLineEdit
     status: QLabel
@@ -122,8 +123,8 @@ class IncidentDetails(FormBase):
             Field("attribution", tr("Attri&bution"), self._attribution_combo),
             Field("target", tr("Target"), QLineEdit, tr("e.g. U.S. and coalition forces")),
             Section(tr("Harm")),
-            Field("killed", tr("&Killed"), CountEdit),
-            Field("injured", tr("In&jured"), CountEdit),
+            Field("killed", tr("&Killed"), KilledEdit),
+            Field("injured", tr("In&jured"), InjuredEdit),
             Section(tr("Review")),
             Field("confidence", tr("Confidence"), self._confidence_combo),
             Field("tags", tr("Ta&gs"), QLineEdit,
@@ -136,6 +137,7 @@ class IncidentDetails(FormBase):
         self.build_fields(form, self._declarations())
         self.utc_hint = self.hint("occurred_at")
         self.alias_field("time_precision", "occurred_at")
+        alias_harm_fields(self)
         self.meta = hint_label("", content)
         self.meta.setObjectName("recordInfo")
         form.addRow(self.meta)

@@ -44,6 +44,7 @@ from incidentlog.domain.validation import clean_incident, incident_errors
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.forms.base import show_from_top
 from incidentlog.gui.forms.incident_details import IncidentDetails
+from incidentlog.gui.forms.incident_harm import harm_of, load_harm
 from incidentlog.gui.forms.incident_links import IncidentQuotesTab, IncidentSourcesTab
 from incidentlog.gui.history import HistoryView
 from incidentlog.gui.plain_text import plain_label
@@ -203,8 +204,8 @@ class IncidentForm(IncidentDetails):
             self.approximate, self.place, self.admin1, self.country, self.latitude,
             self.longitude, self.geo_precision, self.event_type, self.weapons, self.launched,
             self.intercepted, self.summary, self.perpetrator, self.attribution, self.target,
-            self.killed.qualifier, self.killed.number, self.injured.qualifier,
-            self.injured.number, self.confidence, self.tags, *self._review_buttons.values(),
+            *self.killed.inputs(), *self.injured.inputs(),
+            self.confidence, self.tags, *self._review_buttons.values(),
             self.revert_button, self.save_button,
         ]
         for first, second in itertools.pairwise(order):
@@ -334,8 +335,7 @@ class IncidentForm(IncidentDetails):
             self.perpetrator.setText(record.perpetrator or "")
             self.attribution.setCurrentIndex(list(Attribution).index(record.attribution))
             self.target.setText(record.target or "")
-            self.killed.set_value(record.killed)
-            self.injured.set_value(record.injured)
+            load_harm(self.killed, self.injured, record)
             self.confidence.setCurrentIndex(max(self.confidence.findData(record.confidence), 0)
                                             if record.confidence else 0)
             self.tags.setText(", ".join(record.tags))
@@ -477,6 +477,8 @@ class IncidentForm(IncidentDetails):
                 errors[name] = str(exc)
                 coordinates[name] = None
         geo = self.geo_precision.currentData()
+        harm, harm_errors = harm_of(self.killed, self.injured)
+        errors.update(harm_errors)
         base = self._incident or Incident()
         incident = replace(
             base,
@@ -497,8 +499,7 @@ class IncidentForm(IncidentDetails):
             perpetrator=self.perpetrator.text(),
             attribution=Attribution(self.attribution.currentData()),
             target=self.target.text(),
-            killed=self.killed.value(),
-            injured=self.injured.value(),
+            **harm,
             confidence=self.confidence.currentData(),
             tags=split_list(self.tags.text()),
         )

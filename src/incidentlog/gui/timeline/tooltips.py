@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
+from incidentlog.domain.harm import harm_text
 from incidentlog.domain.records import Period
 from incidentlog.domain.when import zone
 from incidentlog.gui.timeline.layout import Layout
@@ -42,8 +43,9 @@ def incident_tooltip(item: TimelineItem) -> str:
                       if part)
     if kind:
         lines.append(html.escape(kind))
+    injured = harm_text(item.injured, seriously=item.injured_seriously)
     lines.append(html.escape(f"{_count_text(_tr_timeline('killed'), item.killed)} · "
-                             f"{_count_text(_tr_timeline('injured'), item.injured)}"))
+                             f"{_tr_timeline('injured')}: {injured}"))
     return "<br>".join(lines)
 
 

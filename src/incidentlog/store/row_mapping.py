@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from incidentlog.domain.actors import IncidentActor
 from incidentlog.domain.enums import Attribution, CountQualifier, GeoPrecision, Status
 from incidentlog.domain.records import Count, Incident, RecordMeta
 from incidentlog.domain.when import Moment
@@ -45,7 +46,9 @@ def stored_count(value: int | None, qualifier: str) -> Count:
 
 
 
-def incident_from_row(row: Row, tags: Sequence[str] = ()) -> Incident:
+def incident_from_row(
+    row: Row, tags: Sequence[str] = (), actors: tuple[IncidentActor, ...] = ()
+) -> Incident:
     return Incident(
         ref=row["ref"],
         title=row["title"],
@@ -71,4 +74,5 @@ def incident_from_row(row: Row, tags: Sequence[str] = ()) -> Incident:
         confidence=row["confidence"],
         tags=tuple(tags),
         meta=record_meta(row),
+        actors=actors,
     )

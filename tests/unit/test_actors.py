@@ -26,7 +26,8 @@ from incidentlog.store.lineage import fingerprint
 pytestmark = pytest.mark.both_engines  # tests/conftest.py: on SQLite and PostgreSQL
 
 IRI = "Islamic Resistance in Iraq"
-MILITIAS = "Iranian-backed militias"
+MILITANTS = "Iranian-backed militants"  # the vocabulary's name
+MILITIAS = "Iranian-backed militias"  # one of its aliases
 SOURCE_UID = "0b9c2a4e-5f59-4a8e-9d3a-2f3c4d5e6f70"
 
 
@@ -64,7 +65,7 @@ def test_actors_are_saved_under_the_vocabularys_names_and_derive_the_perpetrator
     services = make_services("x")
     stored = services.incidents.create(incident("al-Assad", actors=assad_actors())).record
     assert [(a.role, a.actor) for a in stored.actors] == [
-        (ActorRole.CLAIMANT, IRI), (ActorRole.PERPETRATOR, MILITIAS),
+        (ActorRole.CLAIMANT, IRI), (ActorRole.PERPETRATOR, MILITANTS),
         (ActorRole.TARGET, "U.S. forces")]
     assert stored.actors[1].attributed_by == "Pentagon"
     assert stored.actors[1].source_uid == SOURCE_UID
@@ -203,7 +204,7 @@ def test_actors_round_trip_through_json(make_services: Callable[[str], Services]
     stored = services.incidents.create(incident("al-Assad", actors=assad_actors())).record
     export_json(services, tmp_path / "out.json")
     record = orjson.loads((tmp_path / "out.json").read_bytes())["incidents"][0]
-    assert record["actors"][1] == {"role": "perpetrator", "actor": MILITIAS,
+    assert record["actors"][1] == {"role": "perpetrator", "actor": MILITANTS,
                                    "attribution": "attributed", "attributed_by": "Pentagon",
                                    "source": SOURCE_UID}
     other = make_services("y")

@@ -7,6 +7,7 @@ extend it. Reading it is all the forms need; editing it belongs elsewhere.
 
 from __future__ import annotations
 
+from incidentlog.store.actors import actor_vocabulary
 from incidentlog.store.database import Database
 from incidentlog.store.records import vocabulary_values
 
@@ -19,6 +20,11 @@ class VocabularyQuery:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+
+    def actors(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Every actor's name and its aliases (store/actors.py), sorted by name."""
+        with self._db.read() as connection:
+            return actor_vocabulary(connection)
 
     def vocabulary(self, kind: str) -> list[str]:
         """The values of ``kind`` (e.g. ``event_type``); empty for an unknown kind."""

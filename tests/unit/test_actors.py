@@ -8,7 +8,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, make_url
 
 from incidentlog.domain.actors import ActorRole, IncidentActor, legacy_actors
 from incidentlog.domain.enums import Attribution
@@ -142,17 +142,31 @@ LEGACY = [
 ]
 
 
-def _migrate(database: Database, revision: str, up: bool) -> None:
+def _migrate(target: str, request: pytest.FixtureRequest, revision: str, up: bool) -> None:
+    """Migrate the log ``target`` as its owner would (on a server, the administrator: the
+    tests' login is a lead, who may not alter tables), granting the roles again after."""
     from alembic import command
 
-    with database.write() as connection:
-        config = _alembic_config()
-        config.attributes["connection"] = connection
-        (command.upgrade if up else command.downgrade)(config, revision)
+    from incidentlog.store.server import grant_roles
+
+    url = make_url(target) if "://" in target else None
+    if url is not None:
+        target = request.getfixturevalue("pg_server").url(url.database)
+    database = open_database(target)
+    try:
+        with database.write() as connection:
+            config = _alembic_config()
+            config.attributes["connection"] = connection
+            (command.upgrade if up else command.downgrade)(config, revision)
+            if url is not None:
+                grant_roles(connection)
+    finally:
+        database.close()
 
 
 def test_migration_0008_turns_perpetrators_and_attributions_into_actors_without_loss(
-    make_services: Callable[[str], Services],
+    make_services: Callable[[str], Services], db_targets: Callable[[str], str],
+    request: pytest.FixtureRequest,
 ) -> None:
     """A log of revision 0007 holding perpetrators and attributions (one in the trash):
     after 0008 each has the actors that say the same, the columns read back unchanged,
@@ -164,11 +178,11 @@ def test_migration_0008_turns_perpetrators_and_attributions_into_actors_without_
     services.incidents.delete(uids["suspected"])  # type: ignore[arg-type]
     before = {title: services.incidents.get(uid) for title, uid in uids.items()}  # type: ignore[arg-type]
     prints = {title: fingerprint(record) for title, record in before.items()}
-    _migrate(services.database, "0007", up=False)
+    _migrate(db_targets("x"), request, "0007", up=False)
     with services.database.read() as connection:
         tables = set(inspect(connection).get_table_names())
         assert "incident_actor" not in tables and "actor" not in tables
-    _migrate(services.database, "head", up=True)
+    _migrate(db_targets("x"), request, "head", up=True)
     after = {title: services.incidents.get(uid) for title, uid in uids.items()}  # type: ignore[arg-type]
     expected = {
         "attributed": (IncidentActor(ActorRole.PERPETRATOR, "Kata'ib Hezbollah",

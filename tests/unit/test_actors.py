@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +17,10 @@ from incidentlog.domain.errors import ConflictError
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.records import Incident
 from incidentlog.domain.when import parse_local
-from incidentlog.exchange import export_json, import_json
+from incidentlog.exchange import export_csv, export_json, import_json
+from incidentlog.exchange.tabular import builtin_mapping, import_table
+from incidentlog.exchange.tabular.acled import export_acled
+from incidentlog.exchange.tabular.builtin import ACLED_COLUMNS
 from incidentlog.services import Services
 from incidentlog.store.actors import actor_vocabulary, add_alias
 from incidentlog.store.check import check_database
@@ -253,3 +257,55 @@ def test_a_file_of_the_former_layout_imports_into_actors(
     assert check_database(other.database) == []
     # the same file again changes nothing: the fingerprints agree
     assert import_json(other, tmp_path / "old.json").incidents.updated == 0
+
+
+# --- CSV and ACLED -------------------------------------------------------------------------
+
+
+def test_the_csv_export_has_a_readable_actors_column(
+    make_services: Callable[[str], Services], tmp_path: Path
+) -> None:
+    services = make_services("x")
+    services.incidents.create(incident("al-Assad", actors=assad_actors()))
+    export_csv(services, tmp_path / "csv")
+    with (tmp_path / "csv" / "incidents.csv").open(encoding="utf-8-sig", newline="") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert row["Actors"] == (f"claimant: {IRI}; perpetrator: {MILITANTS} (attributed by "
+                             "Pentagon); target: U.S. forces")
+    assert row["Perpetrator"] == IRI and row["Attribution"] == "claimed"
+
+
+def test_acleds_associated_actors_come_in_as_actors_and_go_out_again(
+    make_services: Callable[[str], Services], tmp_path: Path
+) -> None:
+    services = make_services("x")
+    path = tmp_path / "acled.csv"
+    row = dict.fromkeys(ACLED_COLUMNS, "")
+    row.update({"event_id_cnty": "IRQ91001", "event_date": "2024-01-20", "year": "2024",
+                "time_precision": "1", "event_type": "Explosions/Remote violence",
+                "sub_event_type": "Shelling/artillery/missile attack",
+                "actor1": IRI, "assoc_actor_1": "Kata'ib Hezbollah; Harakat al-Nujaba",
+                "actor2": "Military Forces of the United States (2021-)",
+                "assoc_actor_2": "Civilians (Iraq)", "country": "Iraq",
+                "location": "Al Asad Airbase", "latitude": "33.7856", "longitude": "42.4412",
+                "geo_precision": "1", "fatalities": "0"})
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, ACLED_COLUMNS)
+        writer.writeheader()
+        writer.writerow(row)
+    mapping = builtin_mapping("acled")
+    assert mapping is not None
+    import_table(services, path, mapping)
+    [stored] = services.incident_query.page()
+    assert [(a.role, a.actor, a.attribution) for a in stored.actors] == [
+        (ActorRole.PERPETRATOR, IRI, Attribution.ATTRIBUTED),
+        (ActorRole.PERPETRATOR, "Kata'ib Hezbollah", Attribution.ATTRIBUTED),
+        (ActorRole.PERPETRATOR, "Harakat al-Nujaba", Attribution.ATTRIBUTED),
+        (ActorRole.TARGET, "Military Forces of the United States (2021-)", Attribution.UNKNOWN),
+        (ActorRole.TARGET, "Civilians (Iraq)", Attribution.UNKNOWN),
+    ]
+    export_acled(services, tmp_path / "out.csv")
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as handle:
+        [out] = list(csv.DictReader(handle))
+    for column in ("actor1", "assoc_actor_1", "actor2", "assoc_actor_2"):
+        assert out[column] == row[column], column

@@ -89,7 +89,7 @@ DEFAULT_VISIBLE = ("ref", "occurred", "title", "country", "status", "confidence"
                    "killed", "injured")
 DEFAULT_WIDTHS = {"ref": 100, "occurred": 186, "title": 300, "place": 150, "country": 72,
                   "event_type": 135, "killed": 70, "injured": 84, "status": 96,
-                  "confidence": 112, "summary": 300, "tags": 180, "perpetrator": 160,
+                  "confidence": 112, "summary": 300, "tags": 180, "perpetrator": 160, "actors": 280,
                   "target": 150}
 MIN_TITLE_WIDTH = 160
 ALIGNMENT_FLAGS = {RIGHT_ALIGNED: Qt.AlignmentFlag(RIGHT_ALIGNED),

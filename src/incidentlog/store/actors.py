@@ -24,8 +24,10 @@ __all__ = [
     "ActorNames",
     "actor_vocabulary",
     "actors_by_incident",
+    "actors_in_use",
     "add_alias",
     "incidents_with_actor",
+    "name_of_alias",
     "replace_actors",
     "seed_actors",
     "write_actors",
@@ -183,6 +185,27 @@ def incidents_with_actor(
     if role is not None:
         query = query.where(incident_actor_table.c.role == role.value)
     return query
+
+
+def actors_in_use(connection: Connection) -> list[str]:
+    """The names of the actors of live incidents, in any role, sorted (a filter's choices)."""
+    from incidentlog.store.schema import incident_table
+
+    rows = connection.execute(
+        select(actor_table.c.name).distinct()
+        .join(incident_actor_table, incident_actor_table.c.actor_id == actor_table.c.id)
+        .join(incident_table, incident_table.c.id == incident_actor_table.c.incident_id)
+        .where(incident_table.c.deleted_at.is_(None)))
+    return sorted((name for (name,) in rows), key=str.casefold)
+
+
+def name_of_alias(connection: Connection, text: str) -> str | None:
+    """The actor's name when ``text`` is one of its aliases (ignoring case), else None."""
+    typed = " ".join(text.split())
+    if not typed:
+        return None
+    found = ActorNames(connection).find(typed)
+    return found[1] if found is not None and found[1].casefold() != typed.casefold() else None
 
 
 def seed_actors(connection: Connection) -> None:

@@ -18,6 +18,7 @@ from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.records import Incident
 from incidentlog.domain.when import parse_local
 from incidentlog.exchange import export_csv, export_json, import_json
+from incidentlog.exchange.briefing import export_html
 from incidentlog.exchange.tabular import builtin_mapping, import_table
 from incidentlog.exchange.tabular.acled import export_acled
 from incidentlog.exchange.tabular.builtin import ACLED_COLUMNS
@@ -309,3 +310,15 @@ def test_acleds_associated_actors_come_in_as_actors_and_go_out_again(
         [out] = list(csv.DictReader(handle))
     for column in ("actor1", "assoc_actor_1", "actor2", "assoc_actor_2"):
         assert out[column] == row[column], column
+
+
+def test_the_briefing_names_the_actors_beyond_the_perpetrator(
+    make_services: Callable[[str], Services], tmp_path: Path
+) -> None:
+    services = make_services("x")
+    services.incidents.create(incident("al-Assad", actors=assad_actors()))
+    services.incidents.create(incident("plain", perpetrator="Kata'ib Hezbollah"))
+    export_html(services, tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "attributed by Pentagon" in page and "target: U.S. forces" in page
+    assert page.count("Actors") == 1  # the plain one says no more than its perpetrator

@@ -154,6 +154,13 @@ def actor_errors(actors: Sequence[IncidentActor]) -> str | None:
     return None
 
 
+def actors_shown(
+    actors: Sequence[IncidentActor], perpetrator: str | None, attribution: Attribution
+) -> str | None:
+    """The actors for a report, or None when the perpetrator line says all they say."""
+    return actors_text(actors) if actors_beyond_legacy(actors, perpetrator, attribution) else None
+
+
 def actors_text(actors: Iterable[IncidentActor]) -> str:
     """One line for a cell, a report or a CSV column: ``claimant: X; perpetrator: Y (…)``."""
     return "; ".join(actor.display() for actor in actors)

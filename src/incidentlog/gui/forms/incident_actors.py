@@ -1,10 +1,10 @@
 """The Actors section of the incident form: who took part, in which role, and who says so.
 
-One row per actor (domain/actors.py), on two lines so that it fits a narrow pane:
-the role and the actor's name (completed over the vocabulary's names and aliases;
-an alias typed becomes the name when the field is left), then how the role is
-known, who attributes it and the source that reports it (one of the sources the
-incident cites). Everything is reachable with the keyboard: Tab walks the rows in
+One row per actor (domain/actors.py), on three lines so that it fits a narrow
+pane: the role and the actor's name (completed over the vocabulary's names and
+aliases; an alias typed becomes the name when the field is left), then how the
+role is known and who attributes it, then the source that reports it (one of the
+sources the incident cites). Everything is reachable with the keyboard: Tab walks the rows in
 order, "Add actor" (Alt+D) adds a row and puts the focus on its role, each row's ✕
 button removes it.
 """
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -73,21 +74,27 @@ class ActorRow(QWidget):
         self.attributed_by.setPlaceholderText(self.tr("attributed by, e.g. Pentagon"))
         self.source = QComboBox(self)
         self.source.addItem(self.tr("— no source —"), None)
-        self.source.setMinimumContentsLength(10)
-        self.source.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        # Narrow at least as the form's other inputs: a long title or role must not
+        # widen the form beyond its pane (the text shows in full in the list).
+        for combo, letters in ((self.role, 8), (self.basis, 8), (self.source, 10)):
+            combo.setMinimumContentsLength(letters)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        for edit in (self.actor, self.attributed_by):
+            edit.setMinimumWidth(self.fontMetrics().horizontalAdvance("0") * 6)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 4)
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(2)
         grid.addWidget(self.role, 0, 0)
-        grid.addWidget(self.actor, 0, 1, 1, 2)
-        grid.addWidget(self.remove, 0, 3)
+        grid.addWidget(self.actor, 0, 1)
+        grid.addWidget(self.remove, 0, 2)
         grid.addWidget(self.basis, 1, 0)
         grid.addWidget(self.attributed_by, 1, 1)
-        grid.addWidget(self.source, 1, 2)
-        grid.setColumnStretch(1, 3)
-        grid.setColumnStretch(2, 2)
+        grid.addWidget(self.source, 2, 0, 1, 2)
+        grid.setColumnStretch(0, 2)
+        grid.setColumnStretch(1, 5)
         self.set_number(number)
         self.role.currentIndexChanged.connect(self._role_changed)
         for combo in (self.role, self.basis, self.source):
@@ -195,6 +202,7 @@ class ActorsEditor(QWidget):
                             self)
         self.empty.setTextFormat(Qt.TextFormat.PlainText)
         self.empty.setEnabled(False)
+        self.empty.setWordWrap(True)
         box.addWidget(self.empty)
         buttons = QHBoxLayout()
         self.add_button = QPushButton(self.tr("A&dd actor"), self)
@@ -212,7 +220,7 @@ class ActorsEditor(QWidget):
         """Show ``actors``; ``sources``: ``(uid, label)`` of the sources the incident cites."""
         self._sources = list(sources)
         for row in self._rows:
-            row.deleteLater()
+            self._discard(row)
         self._rows = []
         for actor in actors:
             self.add_row().set_actor(actor)
@@ -277,8 +285,7 @@ class ActorsEditor(QWidget):
     def _remove(self, row: ActorRow) -> None:
         index = self._rows.index(row)
         self._rows.remove(row)
-        row.hide()
-        row.deleteLater()
+        self._discard(row)
         for number, other in enumerate(self._rows, start=1):
             other.set_number(number)
         self._rows_changed()
@@ -286,6 +293,12 @@ class ActorsEditor(QWidget):
         following = self._rows[index] if index < len(self._rows) else None
         (following.role if following else self.add_button).setFocus(
             Qt.FocusReason.OtherFocusReason)
+
+    def _discard(self, row: ActorRow) -> None:
+        """Out of the layout and hidden now, deleted when the event loop comes round."""
+        self._rows_box.removeWidget(row)
+        row.hide()
+        row.deleteLater()
 
     def _rows_changed(self) -> None:
         self.empty.setVisible(not self._rows)

@@ -370,6 +370,8 @@ def test_the_seeds_claim_and_the_pentagons_attribution_are_entered_as_actors(
     )
     assert (back.perpetrator, back.attribution) == ("Islamic Resistance in Iraq",
                                                     Attribution.CLAIMED)
+    assert ("actors: — → claimant: Islamic Resistance in Iraq; perpetrator: Iranian-backed "
+            "militants (attributed by Pentagon)") in form.history.entries_text()[-1]
     form.load(None)
     form.load(stored.meta.uid)
     shown = form.actors.rows()

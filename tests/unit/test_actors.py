@@ -322,3 +322,26 @@ def test_the_briefing_names_the_actors_beyond_the_perpetrator(
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "attributed by Pentagon" in page and "target: U.S. forces" in page
     assert page.count("Actors") == 1  # the plain one says no more than its perpetrator
+
+
+def test_the_cli_exports_the_incidents_of_an_actor_in_a_role(
+    make_services: Callable[[str], Services], db_targets: Callable[[str], str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from incidentlog import cli
+
+    services = make_services("x")
+    services.incidents.create(incident("al-Assad", actors=assad_actors()))
+    services.incidents.create(incident("other", perpetrator="Kata'ib Hezbollah"))
+
+    def titles(*options: str) -> set[str]:
+        out = tmp_path / "out.json"
+        assert cli.main(["export", "--db", db_targets("x"), "--format", "json", "--out",
+                         str(out), *options]) == 0
+        return {i["title"] for i in orjson.loads(out.read_bytes())["incidents"]}
+
+    assert titles("--actor", "iri") == {"al-Assad"}
+    assert titles("--actor", "U.S. forces", "--actor-role", "perpetrator") == set()
+    assert titles("--actor", "U.S. forces", "--actor-role", "target") == {"al-Assad"}
+    assert titles("--actor", "IRI", "--actor", "kata'ib hezbollah") == {"al-Assad", "other"}
+    capsys.readouterr()

@@ -327,8 +327,10 @@ def test_the_seeds_claim_and_the_pentagons_attribution_are_entered_as_actors(
     statement = services.sources.create(
         Source(title="Pentagon briefing on the al-Assad attack",
                url="https://www.defense.gov/News/Transcripts/")).record
-    services.incidents.link_source(stored.meta.uid, statement.meta.uid)
     form.load(stored.meta.uid)
+    # A source cited while the form is open is offered by the actors at once.
+    services.incidents.link_source(stored.meta.uid, statement.meta.uid)
+    QApplication.processEvents()
     form.actors.setFocus()  # as the label's mnemonic does
     assert focused() is form.actors.add_button
     press(qtbot, Qt.Key.Key_Space)

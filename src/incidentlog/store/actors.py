@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from typing import Any
 
 import orjson
 from sqlalchemy import Select, delete, func, insert, or_, select
@@ -118,7 +119,7 @@ def write_actors(
         connection.execute(insert(incident_actor_table), rows)
 
 
-def _actors_query() -> Select[tuple[int, str, str | None, str, str | None, str | None]]:
+def _actors_query() -> Select[Any]:
     link = incident_actor_table
     named, by = actor_table.alias("named"), actor_table.alias("by")
     return (

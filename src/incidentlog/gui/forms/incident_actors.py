@@ -226,6 +226,12 @@ class ActorsEditor(QWidget):
             self.add_row().set_actor(actor)
         self._rows_changed()
 
+    def update_sources(self, sources: Sequence[tuple[str, str]]) -> None:
+        """The incident cites other sources now: offered by every row, each keeping its own."""
+        self._sources = list(sources)
+        for row in self._rows:
+            row.set_sources(self._sources)
+
     def actors(self) -> tuple[IncidentActor, ...]:
         """The rows as actors, blank rows left out."""
         return tuple(row.value() for row in self._rows if not row.is_blank())
@@ -243,11 +249,9 @@ class ActorsEditor(QWidget):
             row.set_read_only(read_only)
 
     def refresh_vocabulary(self) -> None:
-        """Read the names and aliases again when a row is next edited."""
+        """Read the names and aliases again (the log's actors may have grown)."""
         self._loaded = None
         for row in self._rows:
-            row.actor.setCompleter(None)
-            row.attributed_by.setCompleter(None)
             self._complete(row)
 
     def set_tab_neighbours(self, before: QWidget, after: QWidget) -> None:
@@ -345,7 +349,7 @@ def cited_sources(services: Services, uid: str | None) -> list[tuple[str, str]]:
         return []
     found = []
     for link in services.incidents.links(uid):
-        source = services.sources.get(link.source_uid)
+        source = services.sources.find(link.source_uid)
         if source is not None and source.meta.deleted_at is None:
             found.append((link.source_uid, source.label))
     return found

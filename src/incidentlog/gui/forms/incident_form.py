@@ -436,7 +436,9 @@ class IncidentForm(IncidentDetails):
             return
         if (stored.meta.version == loaded.meta.version
                 and stored.meta.deleted_at == loaded.meta.deleted_at):
-            return  # a link or a quote changed: the tabs refresh themselves
+            # A link or a quote changed: the tabs refresh themselves, the actors' sources here.
+            self.actors.update_sources(cited_sources(self._services, uid))
+            return
         if not self.is_dirty():
             tab = self.tabs.currentIndex()
             self._show(stored)

@@ -125,12 +125,13 @@ def actors_change(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> dict[
 
 
 def clean_actors(actors: Iterable[IncidentActor]) -> tuple[IncidentActor, ...]:
-    """Names trimmed (empty: None), a claimant's role known as claimed, repeats dropped."""
+    """Names trimmed (empty: None), a claimant's role known as claimed, repeats dropped.
+    (``validation.clean_incident`` cleans the texts as every text is, before.)"""
     seen: list[IncidentActor] = []
     for actor in actors:
         name = _clean_name(actor.actor)
         by = _clean_name(actor.attributed_by)
-        source = (actor.source_uid or "").strip() or None
+        source = _clean_name(actor.source_uid)
         attribution = Attribution.CLAIMED if actor.role is ActorRole.CLAIMANT else actor.attribution
         cleaned = replace(actor, actor=name, attributed_by=by, source_uid=source,
                           attribution=attribution)
@@ -140,7 +141,9 @@ def clean_actors(actors: Iterable[IncidentActor]) -> tuple[IncidentActor, ...]:
 
 
 def _clean_name(name: str | None) -> str | None:
-    return " ".join(name.split()) or None if name else None
+    """Trimmed, empty is None; inner spaces kept, as the former perpetrator column kept them
+    (a migrated name reads back exactly)."""
+    return name.strip() or None if name else None
 
 
 def actor_errors(actors: Sequence[IncidentActor]) -> str | None:

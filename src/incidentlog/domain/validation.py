@@ -82,8 +82,10 @@ def clean_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 def clean_incident(incident: Incident) -> Incident:
     cleaned = _cleaned(incident, _INCIDENT_TEXT)
     country = cleaned.country.strip().upper() if cleaned.country else None
-    actors = clean_actors(cleaned.actors) or legacy_actors(cleaned.perpetrator,
-                                                           cleaned.attribution)
+    texts = (replace(actor, actor=clean_text(actor.actor),
+                     attributed_by=clean_text(actor.attributed_by),
+                     source_uid=clean_text(actor.source_uid)) for actor in cleaned.actors)
+    actors = clean_actors(texts) or legacy_actors(cleaned.perpetrator, cleaned.attribution)
     perpetrator, attribution = derived_perpetrator(actors)
     return replace(cleaned, country=country or None, tags=clean_tags(cleaned.tags),
                    actors=actors, perpetrator=perpetrator, attribution=attribution)

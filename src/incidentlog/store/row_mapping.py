@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from incidentlog.domain.actors import IncidentActor
+from incidentlog.domain.actors import IncidentActor, legacy_actors
 from incidentlog.domain.enums import Attribution, CountQualifier, GeoPrecision, Status
 from incidentlog.domain.records import Count, Incident, RecordMeta
 from incidentlog.domain.when import Moment
@@ -74,5 +74,7 @@ def incident_from_row(
         confidence=row["confidence"],
         tags=tuple(tags),
         meta=record_meta(row),
-        actors=actors,
+        # A row written around the services (a bulk insert) has no actor rows: its
+        # perpetrator says who, as the migration would have made it.
+        actors=actors or legacy_actors(row["perpetrator"], Attribution(row["attribution"])),
     )

@@ -88,10 +88,12 @@ def test_an_alias_added_finds_the_actor_and_a_new_name_grows_the_vocabulary(
     with services.database.write() as connection:
         assert add_alias(connection, "Harakat al-Nujaba", "HaN")
         assert not add_alias(connection, "Kata'ib Hezbollah", "han")  # names another one
-    stored = services.incidents.create(incident("x", actors=(
+    outcome = services.incidents.create(incident("x", actors=(
         IncidentActor(ActorRole.PERPETRATOR, "han"),
         IncidentActor(ActorRole.VICTIM, "A brand new group"),
-    ))).record
+    )))
+    assert outcome.changes.vocabulary  # the completers read the actors again
+    stored = outcome.record
     assert [a.actor for a in stored.actors] == ["Harakat al-Nujaba", "A brand new group"]
     with services.database.read() as connection:
         assert "A brand new group" in dict(actor_vocabulary(connection))

@@ -89,6 +89,7 @@ class IncidentService(RecordService[Incident]):
             rows.replace_tags(connection, incident_id, incident.tags)
             replace_actors(connection, incident_id, incident.actors, names)
             grew = rows.extend_vocabulary(connection, rows.incident_vocabulary(incident))
+            grew = grew or names.added
             audited = _creation_audit(values) | (
                 {"tags": [None, list(incident.tags)]} if incident.tags else {}
             ) | _actors_change(None, incident)
@@ -142,6 +143,7 @@ class IncidentService(RecordService[Incident]):
             if current.actors != incident.actors:
                 replace_actors(connection, current.meta.id or 0, incident.actors, names)
             grew = rows.extend_vocabulary(connection, rows.incident_vocabulary(incident))
+            grew = grew or names.added
             action = AuditAction.STATUS if set(changed) == {"status"} else AuditAction.UPDATE
             self._audit(connection, action, uid, incident.ref, changed, at)
             stored = self._require(connection, uid)

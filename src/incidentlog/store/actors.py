@@ -44,6 +44,8 @@ class ActorNames:
     connection: Connection
     _by_key: dict[str, tuple[int, str]] = field(default_factory=dict)
     _loaded: bool = False
+    #: Whether ``resolve`` added an actor (the vocabulary grew: completers read it again).
+    added: bool = False
 
     def _load(self) -> None:
         if self._loaded:
@@ -74,6 +76,7 @@ class ActorNames:
             assert inserted is not None
             found = (inserted[0], typed)
             self._by_key[typed.casefold()] = found
+            self.added = True
         return found
 
     def canonical(self, actors: Iterable[IncidentActor]) -> tuple[IncidentActor, ...]:

@@ -169,7 +169,9 @@ def enter_the_report(typist: Typist, window: Any) -> None:
     type_("ballistic missile attack")
     press(Qt.Key.Key_W, ALT, "Alt+W")           # Weapons
     type_("ballistic missiles, rockets")
-    press(Qt.Key.Key_R, ALT, "Alt+R")           # Perpetrator
+    press(Qt.Key.Key_R, ALT, "Alt+R")           # Actors: on "Add actor"
+    press(Qt.Key.Key_Space)                      # a row, its role "perpetrator"
+    press(Qt.Key.Key_Tab)                        # the actor's name
     type_("Iranian-backed militants")
     press(Qt.Key.Key_S, CTRL, "Ctrl+S")
     # The post copied in the browser: one step makes its source and its quote.

@@ -6,6 +6,7 @@ on a fresh database holding the demo data set, offscreen, at 1400×860 and at
 script (the 1024×700 ones end in ``-1024``):
 
 - ``main-window.png``  the incident table with the demo data and the form beside it;
+- ``incident-actors.png``  the form's Actors section (the al-Assad attack's actors);
 - ``incident-sources.png`` / ``incident-quotes.png``  the form's Sources and Quotes tabs;
 - ``incident-harm.png``  the form's Harm section on the seed's "at least five injured, one
   seriously";
@@ -104,6 +105,12 @@ def _render_at(out: Path, width: int, height: int, suffix: str) -> list[Path]:
 
         shot("main-window.png")
         form = workspace.incident_form
+        actors = getattr(form, "actors", None)
+        scroll = getattr(form, "_scroll", None)
+        if actors is not None and scroll is not None:
+            scroll.ensureWidgetVisible(actors, 0, 120)
+            shot("incident-actors.png")
+            scroll.verticalScrollBar().setValue(0)
         tabs = getattr(form, "tabs", None)
         if tabs is not None:
             tabs.setCurrentIndex(1)

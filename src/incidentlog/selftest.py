@@ -44,6 +44,7 @@ REQUIRED_RESOURCES = (
     ("demo", "demo.json"),
     ("schema", "incidentlog-export-1.schema.json"),
     ("vocabularies.json",),
+    ("actors.json",),
     ("icons", "app", "incidentlog-256.png"),
     ("icons", "actions", "light", "save.svg"),
     ("icons", "actions", "dark", "save.svg"),

@@ -152,3 +152,23 @@ def test_a_filter_set_elsewhere_is_shown_without_reading_every_choice(
     bar.ensure_choices()  # the list opened: every choice, the one shown still chosen
     assert reads and bar.country_combo.currentData() == "SY"
     assert bar.current_filter().countries == ("SY",)
+
+
+def test_an_actor_is_chosen_in_a_role_and_searched_for_by_an_alias(  # type: ignore[no-untyped-def]
+        qtbot, bar: FilterBar, context: AppContext) -> None:
+    table = IncidentTable(context)
+    qtbot.addWidget(table)
+    model = table.incident_model
+    choose(bar.actor_combo, "Iranian-backed militants")
+    assert context.state.filter == IncidentFilter(actors=("Iranian-backed militants",))
+    assert model.rowCount() == 1
+    choose(bar.role_combo, "target")
+    assert model.rowCount() == 0
+    choose(bar.role_combo, "perpetrator")
+    assert model.rowCount() == 1
+    bar.clear()
+    bar.search_box.setText("iran-backed militias")  # an alias the log's vocabulary knows
+    qtbot.keyClick(bar.search_box, Qt.Key.Key_Return)
+    assert context.state.filter.text == "Iranian-backed militants"
+    assert bar.search_box.text() == "iran-backed militias"  # what was typed stays
+    assert model.rowCount() == 1

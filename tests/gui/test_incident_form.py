@@ -28,9 +28,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from incidentlog.domain.enums import AuditAction, CountQualifier, Status, TimePrecision
+from incidentlog.domain.actors import ActorRole, IncidentActor
+from incidentlog.domain.enums import (
+    Attribution,
+    AuditAction,
+    CountQualifier,
+    Status,
+    TimePrecision,
+)
 from incidentlog.domain.query import TextFilter
-from incidentlog.domain.records import Count, Incident
+from incidentlog.domain.records import Count, Incident, Source
 from incidentlog.domain.when import Moment
 from incidentlog.gui import plain_text
 from incidentlog.gui.context import AppContext, ChangeBus, SelectionState
@@ -184,9 +191,13 @@ def test_desk_officer_enters_the_al_assad_incident_from_the_keyboard(
     type_text(qtbot, "Some US personnel were assessed for injuries.")
     assert context.services.incident_query.count() == 0
     tab(qtbot)
-    assert focused() is form.perpetrator
+    assert focused() is form.actors.add_button  # no actors yet: the section offers one
+    press(qtbot, Qt.Key.Key_Space)
+    [row] = form.actors.rows()
+    assert focused() is row.role and row.role.currentText() == "perpetrator"
+    tab(qtbot)
     type_text(qtbot, "Iranian-backed militants")
-    tab(qtbot, 2)
+    tab(qtbot, 6)  # past remove, how known, attributed by, source and "Add actor"
     assert focused() is form.target
     type_text(qtbot, "U.S. and coalition forces")
     tab(qtbot)
@@ -305,6 +316,81 @@ def test_desk_officer_enters_the_al_assad_incident_from_the_keyboard(
     assert form.title.text() == "Missile attack on al-Assad Airbase"
 
 
+def test_the_seeds_claim_and_the_pentagons_attribution_are_entered_as_actors(
+    qtbot: Any, form: IncidentForm, context: AppContext
+) -> None:
+    """Claimed by the Islamic Resistance in Iraq ("IRI" typed), attributed by the Pentagon
+    to Iranian-backed militias with the statement that says so: from the keyboard, saved,
+    read back from the log and shown again."""
+    services = context.services
+    stored = store_incident(services)
+    statement = services.sources.create(
+        Source(title="Pentagon briefing on the al-Assad attack",
+               url="https://www.defense.gov/News/Transcripts/")).record
+    form.load(stored.meta.uid)
+    # A source cited while the form is open is offered by the actors at once.
+    services.incidents.link_source(stored.meta.uid, statement.meta.uid)
+    QApplication.processEvents()
+    form.actors.setFocus()  # as the label's mnemonic does
+    assert focused() is form.actors.add_button
+    press(qtbot, Qt.Key.Key_Space)
+    assert focused() is form.actors.rows()[0].role
+    type_text(qtbot, "c")  # claimant
+    tab(qtbot)
+    type_text(qtbot, "IRI")
+    tab(qtbot)  # leaving the name: the alias becomes the vocabulary's name
+    assert focused() is form.actors.rows()[0].remove
+    tab(qtbot, 3)  # a claimant's "how known" is claimed, not asked: attributed by, source
+    assert focused() is form.actors.add_button
+    press(qtbot, Qt.Key.Key_Space)
+    second = form.actors.rows()[1]
+    assert focused() is second.role
+    assert second.role.currentText() == "perpetrator"
+    tab(qtbot)
+    type_text(qtbot, "Iranian-backed militias")
+    tab(qtbot, 2)  # past the row's remove button, to how the role is known
+    assert focused() is second.basis
+    type_text(qtbot, "a")  # attributed
+    tab(qtbot)
+    type_text(qtbot, "Pentagon")
+    tab(qtbot)
+    assert focused() is second.source
+    press(qtbot, Qt.Key.Key_Down)
+    first = form.actors.rows()[0]
+    assert first.actor.text() == "Islamic Resistance in Iraq"
+    assert not first.basis.isEnabled()  # a claimant claimed it: nothing to choose
+    assert form.is_dirty()
+    with qtbot.waitSignal(form.saved):
+        press(qtbot, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+
+    back = services.incidents.get(stored.meta.uid)
+    assert back is not None
+    assert back.actors == (
+        IncidentActor(ActorRole.CLAIMANT, "Islamic Resistance in Iraq", Attribution.CLAIMED),
+        IncidentActor(ActorRole.PERPETRATOR, "Iranian-backed militants", Attribution.ATTRIBUTED,
+                      "Pentagon", statement.meta.uid),
+    )
+    assert (back.perpetrator, back.attribution) == ("Islamic Resistance in Iraq",
+                                                    Attribution.CLAIMED)
+    assert ("actors: — → claimant: Islamic Resistance in Iraq; perpetrator: Iranian-backed "
+            "militants (attributed by Pentagon)") in form.history.entries_text()[-1]
+    form.load(None)
+    form.load(stored.meta.uid)
+    shown = form.actors.rows()
+    assert [row.value() for row in shown] == list(back.actors)
+    assert shown[1].source.currentText() == "Pentagon briefing on the al-Assad attack"
+    assert not form.is_dirty()
+    # A row removed from the keyboard is gone once saved.
+    shown[0].remove.setFocus()
+    press(qtbot, Qt.Key.Key_Space)
+    assert len(form.actors.rows()) == 1 and focused() is form.actors.rows()[0].role
+    with qtbot.waitSignal(form.saved):
+        press(qtbot, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    after = services.incidents.get(stored.meta.uid)
+    assert after is not None and after.actors == back.actors[1:]
+    assert after.perpetrator == "Iranian-backed militants"
+
+
 def test_a_new_incident_starts_with_the_last_time_zone(
     qtbot: Any, form: IncidentForm, context: AppContext
 ) -> None:
@@ -313,14 +399,14 @@ def test_a_new_incident_starts_with_the_last_time_zone(
     assert form.tz.currentText() == "Asia/Baghdad"
     assert form.occurred.current_precision() is TimePrecision.MINUTE
     assert form.status.text() == "draft"
-    assert form.attribution.currentText() == "unknown"
+    assert form.actors.rows() == [] and form.actors.empty.isVisibleTo(form)
     assert not form.is_dirty()
 
 
 def test_every_field_is_named_for_tests_and_screen_readers(form: IncidentForm) -> None:
     for name in ("title", "ref", "occurred_at", "time_precision", "tz", "approximate", "place",
                  "admin1", "country", "latitude", "longitude", "geo_precision", "event_type",
-                 "weapons", "perpetrator", "tags", "attribution", "target", "launched",
+                 "weapons", "actors", "tags", "target", "launched",
                  "intercepted", "killed", "injured", "status", "confidence", "summary"):
         widget = form.findChild(QWidget, name)
         assert widget is not None, name

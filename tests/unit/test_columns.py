@@ -27,6 +27,7 @@ from incidentlog.domain.enums import (
 )
 from incidentlog.domain.query import INCIDENT_SORT_COLUMNS
 from incidentlog.domain.records import Count, Incident, Quote, Source
+from incidentlog.domain.validation import clean_incident
 from incidentlog.domain.when import Moment
 from incidentlog.store.queries import QUOTE_SORT_COLUMNS, SOURCE_SORT_COLUMNS
 
@@ -124,6 +125,10 @@ def test_an_incident_reads_as_a_person_would_write_it() -> None:
     assert texts["attribution"] == "attributed"
     assert texts["confidence"] == "2 – probably true"
     assert texts["tags"] == "interception; us forces"
+    assert texts["actors"] == ""  # not cleaned: the store gives a record its actors
+    cleaned = clean_incident(AL_ASSAD)
+    assert _texts(INCIDENT_COLUMNS, cleaned)["actors"] == (
+        "perpetrator: Iranian-backed militants (attributed)")
     assert texts["launched"] == ""  # not given is empty, never "None" or 0
     assert texts["latitude"] == "33.8"
     assert texts["longitude"] == "-42.44"

@@ -13,6 +13,7 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
+from incidentlog.domain.actors import ActorRole
 from incidentlog.domain.enums import (
     Attribution,
     CountQualifier,
@@ -104,6 +105,12 @@ def test_the_al_assad_attack(services: Services) -> None:
     assert incident.weapons == "ballistic missiles and rockets"
     assert incident.perpetrator == "Iranian-backed militants"
     assert incident.attribution is Attribution.ATTRIBUTED
+    # CENTCOM's post is who attributes it, and the source that says so
+    attributed, target = incident.actors
+    assert (attributed.role, attributed.actor, attributed.attributed_by) == (
+        ActorRole.PERPETRATOR, "Iranian-backed militants", "U.S. Central Command")
+    assert attributed.source_uid == "fb037c81-fe85-47ca-9fe1-a9ed8d6daed4"
+    assert (target.role, target.actor) == (ActorRole.TARGET, "U.S. forces")
     # "multiple" launched, "most" intercepted, no casualty figures: unknown, not zero
     assert incident.launched is None and incident.intercepted is None
     assert incident.injured.qualifier is CountQualifier.UNKNOWN

@@ -218,6 +218,8 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
             countries=_unique(args.country),
             statuses=_unique(args.status),
             event_types=_event_types(database, args.event_type),
+            actors=_unique(args.actor),
+            actor_role=args.actor_role if args.actor else None,
         )
         if args.format != "csv" and target != STANDARD_OUTPUT:
             # As for CSV (which makes its folder itself): the user named the path.

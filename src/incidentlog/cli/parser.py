@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from incidentlog import __version__
+from incidentlog.domain.actors import ActorRole
 from incidentlog.domain.countries import find_country
 from incidentlog.domain.enums import Status
 from incidentlog.domain.when import parse_local
@@ -158,6 +159,13 @@ def _country(text: str) -> str:
 def _status(text: str) -> Status:
     try:
         return Status(Status.parse(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _actor_role(text: str) -> ActorRole:
+    try:
+        return ActorRole(ActorRole.parse(text))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -453,6 +461,14 @@ def _export_options(exporter: argparse.ArgumentParser) -> None:
         action="append",
         metavar="T",
         help="event type, e.g. 'rocket attack'; repeat for several",
+    )
+    exporter.add_argument(
+        "--actor", action="append", metavar="NAME",
+        help="an actor's name or alias, in any role (or --actor-role); repeat for several",
+    )
+    exporter.add_argument(
+        "--actor-role", type=_actor_role, metavar="ROLE",
+        help="perpetrator, claimant, target, victim, attributed by or intervening",
     )
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from incidentlog.domain.actors import actors_text
 from incidentlog.domain.enums import CONFIDENCE_MEANING
 from incidentlog.domain.records import Incident, Quote, Source
 from incidentlog.domain.when import Moment
@@ -106,6 +107,7 @@ def _incident_columns() -> tuple[Column[Incident], ...]:
         ),
         c("perpetrator", "Perpetrator", lambda i: _plain(i.perpetrator), "perpetrator"),
         c("attribution", "Attribution", lambda i: i.attribution.label, "attribution"),
+        c("actors", "Actors", lambda i: actors_text(i.actors), None),
         c("target", "Target", lambda i: _plain(i.target), "target"),
         c("killed", "Killed", lambda i: i.killed.display(), "killed"),
         c("injured", "Injured", lambda i: i.injured.display(), "injured"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from incidentlog.domain.actors import ActorRole
 from incidentlog.domain.enums import Status
 
 #: Columns the incident table can sort by (the store maps each to SQL).
@@ -47,6 +48,9 @@ class IncidentFilter:
     statuses: tuple[Status, ...] = ()
     tags: tuple[str, ...] = ()
     perpetrators: tuple[str, ...] = ()
+    #: Incidents with one of these actors (a name or an alias), in ``actor_role`` if set.
+    actors: tuple[str, ...] = ()
+    actor_role: ActorRole | None = None
     uids: tuple[str, ...] | None = None  # a selection; None means no restriction
     deleted: bool = False  # True: the trash instead of the live log
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from incidentlog.domain.actors import IncidentActor
 from incidentlog.domain.enums import (
     Attribution,
     CountQualifier,
@@ -222,6 +223,9 @@ class Incident:
     confidence: int | None = None
     tags: tuple[str, ...] = ()
     meta: RecordMeta = field(default_factory=RecordMeta)
+    #: Who took part and how (domain/actors.py); ``perpetrator`` and ``attribution`` are
+    #: derived from them when the incident is cleaned.
+    actors: tuple[IncidentActor, ...] = ()
 
     @property
     def uid(self) -> str | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
+from incidentlog.domain.actors import ActorRole
 from incidentlog.domain.columns import INCIDENT_COLUMNS
 from incidentlog.domain.enums import Status
 from incidentlog.domain.errors import ValidationError, quoted
@@ -25,7 +26,7 @@ from incidentlog.domain.when import from_utc_text, to_utc_text
 MAX_NAME = 200
 
 #: The filter's list fields and what each holds, as stored.
-_TEXT_LISTS = ("countries", "event_types", "tags", "perpetrators")
+_TEXT_LISTS = ("countries", "event_types", "tags", "perpetrators", "actors")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,8 @@ def filter_to_json(flt: IncidentFilter) -> dict[str, Any]:
             document[name] = list(values)
     if flt.statuses:
         document["statuses"] = [status.value for status in flt.statuses]
+    if flt.actor_role is not None:
+        document["actor_role"] = flt.actor_role.value
     if flt.uids is not None:
         document["uids"] = list(flt.uids)
     if flt.deleted:
@@ -114,6 +117,11 @@ def filter_from_json(document: Any) -> tuple[IncidentFilter, list[str]]:
                 values[name] = strings
         elif name == "statuses":
             values[name] = _statuses(value, problems)
+        elif name == "actor_role":
+            try:
+                values[name] = ActorRole(value)
+            except ValueError:
+                problems.append(f"the actor role {quoted(str(value))} is unknown and was skipped")
         elif name == "deleted":
             if isinstance(value, bool):
                 values[name] = value

@@ -13,6 +13,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from incidentlog.domain.actors import (
+    actor_errors,
+    clean_actors,
+    derived_perpetrator,
+    legacy_actors,
+)
 from incidentlog.domain.countries import is_country_code
 from incidentlog.domain.enums import CountQualifier
 from incidentlog.domain.errors import ValidationError, quoted
@@ -76,10 +82,14 @@ def clean_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 def clean_incident(incident: Incident) -> Incident:
     cleaned = _cleaned(incident, _INCIDENT_TEXT)
     country = cleaned.country.strip().upper() if cleaned.country else None
-    return replace(
-        cleaned, country=country or None, tags=clean_tags(cleaned.tags),
-        killed=cleaned.killed.normalized(), injured=cleaned.injured.normalized(),
-    )
+    texts = (replace(actor, actor=clean_text(actor.actor),
+                     attributed_by=clean_text(actor.attributed_by),
+                     source_uid=clean_text(actor.source_uid)) for actor in cleaned.actors)
+    actors = clean_actors(texts) or legacy_actors(cleaned.perpetrator, cleaned.attribution)
+    perpetrator, attribution = derived_perpetrator(actors)
+    return replace(cleaned, country=country or None, tags=clean_tags(cleaned.tags),
+                   killed=cleaned.killed.normalized(), injured=cleaned.injured.normalized(),
+                   actors=actors, perpetrator=perpetrator, attribution=attribution)
 
 
 def clean_source(source: Source) -> Source:
@@ -229,6 +239,9 @@ def incident_errors(incident: Incident) -> dict[str, str]:
     for tag in incident.tags:
         if len(tag) > 100:
             errors["tags"] = f"the tag {tag[:20]!r}… is longer than 100 characters"
+    actors = actor_errors(incident.actors)
+    if actors:
+        errors["actors"] = actors
     return errors
 
 

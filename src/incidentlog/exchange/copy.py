@@ -32,8 +32,9 @@ from incidentlog.store.schema import metadata
 
 #: Rows inserted per statement.
 CHUNK = 2000
-#: Tables a new log already fills (the default vocabularies): replaced by the source's.
-PREFILLED = ("vocabulary",)
+#: Tables a new log already fills (the default vocabularies, the actors and their aliases):
+#: replaced by the source's (deleting an actor deletes its aliases).
+PREFILLED = ("vocabulary", "actor", "actor_alias")
 #: Tables that must be empty in the target for a copy to go there.
 RECORDS = ("incident", "source", "quote", "period", "saved_view", "audit_log")
 

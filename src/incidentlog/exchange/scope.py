@@ -31,14 +31,16 @@ writers do not need.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.engine import Connection
 
+from incidentlog.domain.actors import IncidentActor
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.store import bulk
+from incidentlog.store.actors import actors_by_incident
 from incidentlog.store.backend import Backend
 from incidentlog.store.queries import incident_conditions
 from incidentlog.store.schema import (
@@ -138,6 +140,8 @@ class IncidentBatch:
     rows: list[tuple[Any, ...]]
     tags: dict[int, list[str]]
     links: dict[int, list[Link]]
+    #: The actors of each incident that has any (domain/actors.py), by row id.
+    actors: dict[int, tuple[IncidentActor, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +277,7 @@ class Scope:
                 rows,
                 bulk.tags_by_incident(connection, ids),
                 bulk.links_by_incident(connection, ids),
+                actors_by_incident(connection, ids),
             )
 
     def sources(

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from incidentlog.domain.actors import ActorRole
 from incidentlog.domain.countries import country_name
 from incidentlog.domain.enums import Status
 from incidentlog.domain.query import IncidentFilter
@@ -138,9 +139,12 @@ class FilterBar(QWidget):
         self._connect()
         self._fill(self.status_combo, self.tr("All statuses"),
                    [(status.label, status.value) for status in Status])
+        self._fill(self.role_combo, self.tr("in any role"),
+                   [(self.tr("as {0}").format(role.label), role.value) for role in ActorRole])
         for combo, everything in ((self.country_combo, self.tr("All countries")),
                                   (self.event_type_combo, self.tr("All event types")),
-                                  (self.tag_combo, self.tr("All tags"))):
+                                  (self.tag_combo, self.tr("All tags")),
+                                  (self.actor_combo, self.tr("All actors"))):
             self._fill(combo, everything, [])  # the rest when first used
         self.show_filter(context.state.filter)
         context.state.filterChanged.connect(self.show_filter)
@@ -151,7 +155,7 @@ class FilterBar(QWidget):
         self.search_box.setObjectName("searchBox")
         self.search_box.setAccessibleName(self.tr("Search incidents"))
         self.search_box.setPlaceholderText(
-            self.tr("Search title, summary, place, perpetrator…  (Ctrl+F)"))
+            self.tr("Search title, summary, place, actor or alias…  (Ctrl+F)"))
         self.search_box.setClearButtonEnabled(True)
 
         self.since_edit = OptionalDateEdit(self)
@@ -166,6 +170,8 @@ class FilterBar(QWidget):
                                        self.ensure_choices)
         self.status_combo = _combo(self, "filterStatus", self.tr("Status"))
         self.tag_combo = _combo(self, "filterTag", self.tr("Tag"), self.ensure_choices)
+        self.actor_combo = _combo(self, "filterActor", self.tr("Actor"), self.ensure_choices)
+        self.role_combo = _combo(self, "filterActorRole", self.tr("Actor's role"))
         self.clear_button = QPushButton(self.tr("Clear"), self)
         self.clear_button.setObjectName("filterClear")
         self.clear_button.setAccessibleName(self.tr("Clear the filter"))
@@ -200,7 +206,7 @@ class FilterBar(QWidget):
         bottom = FlowLayout(spacing=6)
         bottom.addWidget(dates)
         for combo in (self.country_combo, self.event_type_combo, self.status_combo,
-                      self.tag_combo):
+                      self.tag_combo, self.actor_combo, self.role_combo):
             combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             bottom.addWidget(combo)
         layout = QVBoxLayout(self)
@@ -211,7 +217,8 @@ class FilterBar(QWidget):
         # As they are seen: the top row, then the dates and the choices.
         for first, second in itertools.pairwise((
                 self.search_box, self.clear_button, self.since_edit, self.until_edit,
-                self.country_combo, self.event_type_combo, self.status_combo, self.tag_combo)):
+                self.country_combo, self.event_type_combo, self.status_combo, self.tag_combo,
+                self.actor_combo, self.role_combo)):
             self.setTabOrder(first, second)
 
     def _connect(self) -> None:
@@ -222,7 +229,7 @@ class FilterBar(QWidget):
         for edit in (self.since_edit, self.until_edit):
             edit.dateChanged.connect(self.apply)
         for combo in (self.country_combo, self.event_type_combo, self.status_combo,
-                      self.tag_combo):
+                      self.tag_combo, self.actor_combo, self.role_combo):
             combo.currentIndexChanged.connect(self.apply)
         self.clear_button.clicked.connect(self.clear)
 
@@ -247,6 +254,8 @@ class FilterBar(QWidget):
                    [(value, value) for value in types])
         tags = services.incidents.tags_in_use()
         self._fill(self.tag_combo, self.tr("All tags"), [(tag, tag) for tag in tags])
+        self._fill(self.actor_combo, self.tr("All actors"),
+                   [(name, name) for name in services.vocabulary.actors_in_use()])
 
     def _fill(self, combo: QComboBox, everything: str, items: list[tuple[str, Any]]) -> None:
         current = combo.currentData()
@@ -271,7 +280,9 @@ class FilterBar(QWidget):
             value = combo.currentData()
             return () if value is None else (value,)
 
-        text = self.search_box.text().strip() or None
+        text = self._context.services.vocabulary.search_text(
+            self.search_box.text().strip() or None)
+        role = self.role_combo.currentData()
         since = self.since_edit.value()
         until = self.until_edit.value()
         return IncidentFilter(
@@ -283,6 +294,8 @@ class FilterBar(QWidget):
             statuses=tuple(Status(v) for v in chosen(self.status_combo)),
             tags=chosen(self.tag_combo),
             perpetrators=self._context.state.filter.perpetrators,
+            actors=chosen(self.actor_combo),
+            actor_role=ActorRole(role) if role else None,
             uids=self._context.state.filter.uids,
             deleted=self._context.state.filter.deleted,
         )
@@ -310,7 +323,9 @@ class FilterBar(QWidget):
         """
         self._updating = True
         try:
-            if (self.search_box.text().strip() or None) != flt.text:
+            typed = self.search_box.text().strip() or None
+            if typed != flt.text and self._context.services.vocabulary.search_text(
+                    typed) != flt.text:  # "IRI" typed is searched as the actor's name
                 self.search_box.setText(flt.text or "")
             self._search_timer.stop()
             self.since_edit.set_value(_date_of(flt.since))
@@ -319,7 +334,10 @@ class FilterBar(QWidget):
             for combo, values in ((self.country_combo, flt.countries),
                                   (self.event_type_combo, flt.event_types),
                                   (self.status_combo, tuple(s.value for s in flt.statuses)),
-                                  (self.tag_combo, flt.tags)):
+                                  (self.tag_combo, flt.tags),
+                                  (self.actor_combo, flt.actors),
+                                  (self.role_combo, (flt.actor_role.value,)
+                                   if flt.actor_role else ())):
                 found = combo.findData(values[0]) if values else 0
                 if found < 0:
                     label = f"{country_name(values[0])} ({values[0]})" \

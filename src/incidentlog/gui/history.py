@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from incidentlog.domain.actors import IncidentActor, actors_text
 from incidentlog.domain.when import from_utc_text
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.widgets.text import source_caption
@@ -171,6 +172,8 @@ class HistoryView(QWidget):
             return f"“{source_caption(source)}”" if source else value
         if isinstance(value, bool):
             return self.tr("yes") if value else self.tr("no")
+        if name == "actors" and isinstance(value, list):
+            return _actors_words(value)
         if isinstance(value, list):
             return ", ".join(str(v) for v in value) or "—"
         if name in ("occurred_at", "occurred_end", "deleted_at") and isinstance(value, str):
@@ -183,6 +186,14 @@ class HistoryView(QWidget):
         if len(text) > _MAX_VALUE:
             text = text[: _MAX_VALUE - 1] + "…"
         return f"“{text}”" if isinstance(value, str) else text
+
+
+def _actors_words(value: list[Any]) -> str:
+    """An audit entry's actors as a person reads them: ``claimant: IRI; perpetrator: …``."""
+    try:
+        return actors_text(IncidentActor.from_json(actor) for actor in value) or "—"
+    except (ValueError, AttributeError, TypeError):  # an entry written by hand: as it is
+        return ", ".join(str(v) for v in value)
 
 
 def _label(value: Any) -> str:

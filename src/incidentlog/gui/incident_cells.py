@@ -63,6 +63,8 @@ COLUMN_HELP = {
     "confidence": "Information credibility on the Admiralty scale: "
                   "1 confirmed by other sources … 6 truth cannot be judged",
     "attribution": "Who is said to be responsible: claimed, attributed, suspected or unknown",
+    "perpetrator": "The first perpetrator or claimant of the incident's actors",
+    "actors": "Every actor of the incident with its role, and who attributes it",
 }
 
 DEFAULT_SORT = Sort("occurred_at", descending=True)

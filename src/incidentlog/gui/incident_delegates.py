@@ -90,6 +90,7 @@ DEFAULT_VISIBLE = ("ref", "occurred", "title", "country", "status", "confidence"
 DEFAULT_WIDTHS = {"ref": 96, "occurred": 186, "title": 300, "place": 150, "country": 72,
                   "event_type": 135, "killed": 70, "injured": 128, "status": 96,
                   "confidence": 100, "summary": 300, "tags": 180, "perpetrator": 160,
+                  "actors": 280,
                   "target": 150}
 MIN_TITLE_WIDTH = 160
 ALIGNMENT_FLAGS = {RIGHT_ALIGNED: Qt.AlignmentFlag(RIGHT_ALIGNED),

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from incidentlog.domain.actors import actors_beyond_legacy, actors_change, derived_perpetrator
 from incidentlog.domain.enums import STATUS_TRANSITIONS, AuditAction, RecordKind, Status
 from incidentlog.domain.errors import NotFoundError, ValidationError
 from incidentlog.domain.records import Incident, SourceLink
@@ -25,11 +27,31 @@ from incidentlog.services.records import (
     diff,
 )
 from incidentlog.store import records as rows
+from incidentlog.store.actors import ActorNames, replace_actors
 from incidentlog.store.schema import (
     incident_source_table,
     incident_table,
     incident_tag_table,
 )
+
+
+def _with_actor_names(incident: Incident, names: ActorNames) -> Incident:
+    """The incident with its actors under the vocabulary's names (an alias typed becomes
+    the name), and the perpetrator derived from them: what is stored is what is audited."""
+    actors = names.canonical(incident.actors)
+    if actors == incident.actors:
+        return incident
+    perpetrator, attribution = derived_perpetrator(actors)
+    return replace(incident, actors=actors, perpetrator=perpetrator, attribution=attribution)
+
+
+def _actors_change(before: Incident | None, after: Incident) -> dict[str, list[Any]]:
+    """The audit entry's ``actors``: only what the perpetrator columns do not already say
+    (domain/actors.py ``actors_beyond_legacy``), as the replay and the fingerprint read it."""
+    new = actors_beyond_legacy(after.actors, after.perpetrator, after.attribution)
+    old = [] if before is None else actors_beyond_legacy(before.actors, before.perpetrator,
+                                                         before.attribution)
+    return actors_change(old, new)
 
 
 class IncidentService(RecordService[Incident]):
@@ -55,6 +77,8 @@ class IncidentService(RecordService[Incident]):
                     {"ref": f"{incident.ref} is already used by another incident"},
                     record=f"incident {incident.ref}",
                 )
+            names = ActorNames(connection)
+            incident = _with_actor_names(incident, names)
             values = rows.incident_values(incident)
             meta = _new_meta(self._actor, at)
             inserted = connection.execute(
@@ -63,10 +87,12 @@ class IncidentService(RecordService[Incident]):
             assert inserted is not None  # an INSERT of one row
             incident_id = inserted[0]
             rows.replace_tags(connection, incident_id, incident.tags)
+            replace_actors(connection, incident_id, incident.actors, names)
             grew = rows.extend_vocabulary(connection, rows.incident_vocabulary(incident))
+            grew = grew or names.added
             audited = _creation_audit(values) | (
                 {"tags": [None, list(incident.tags)]} if incident.tags else {}
-            )
+            ) | _actors_change(None, incident)
             self._audit(connection, AuditAction.CREATE, meta["uid"], incident.ref, audited, at)
             stored = self._require(connection, meta["uid"])
         changes = self._changes(meta["uid"], True)
@@ -97,9 +123,11 @@ class IncidentService(RecordService[Incident]):
                 )
             if check_transition and incident.status != current.status:
                 _check_transition(current, incident.status)
+            names = ActorNames(connection)
+            incident = _with_actor_names(incident, names)
             old_values = rows.incident_values(current)
             new_values = rows.incident_values(incident)
-            changed = diff(old_values, new_values)
+            changed = diff(old_values, new_values) | _actors_change(current, incident)
             if current.tags != incident.tags:
                 changed["tags"] = [list(current.tags), list(incident.tags)]
             if not changed:
@@ -112,7 +140,10 @@ class IncidentService(RecordService[Incident]):
             )
             if current.tags != incident.tags:
                 rows.replace_tags(connection, current.meta.id or 0, incident.tags)
+            if current.actors != incident.actors:
+                replace_actors(connection, current.meta.id or 0, incident.actors, names)
             grew = rows.extend_vocabulary(connection, rows.incident_vocabulary(incident))
+            grew = grew or names.added
             action = AuditAction.STATUS if set(changed) == {"status"} else AuditAction.UPDATE
             self._audit(connection, action, uid, incident.ref, changed, at)
             stored = self._require(connection, uid)

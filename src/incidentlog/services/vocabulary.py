@@ -7,6 +7,7 @@ extend it. Reading it is all the forms need; editing it belongs elsewhere.
 
 from __future__ import annotations
 
+from incidentlog.store.actors import actor_vocabulary, actors_in_use, name_of_alias
 from incidentlog.store.database import Database
 from incidentlog.store.records import vocabulary_values
 
@@ -19,6 +20,24 @@ class VocabularyQuery:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+
+    def actors(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Every actor's name and its aliases (store/actors.py), sorted by name."""
+        with self._db.read() as connection:
+            return actor_vocabulary(connection)
+
+    def actors_in_use(self) -> list[str]:
+        """The actors of live incidents (the filter's choices)."""
+        with self._db.read() as connection:
+            return actors_in_use(connection)
+
+    def search_text(self, text: str | None) -> str | None:
+        """What a search for ``text`` looks for: an actor's alias ("IRI") is searched as the
+        actor's name (Islamic Resistance in Iraq), which the incidents hold."""
+        if not text:
+            return text
+        with self._db.read() as connection:
+            return name_of_alias(connection, text) or text
 
     def vocabulary(self, kind: str) -> list[str]:
         """The values of ``kind`` (e.g. ``event_type``); empty for an unknown kind."""

@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from incidentlog.domain.errors import ReadOnlyError, ReviewModeError, StorageError
+from incidentlog.store.actors import seed_actors
 from incidentlog.store.backend import Backend, SqliteBackend
 from incidentlog.store.file_format import (
     APPLICATION_ID,
@@ -418,6 +419,7 @@ def _create(path: Path) -> None:
                     for value in values
                 ]
                 connection.execute(insert(vocabulary_table), rows)
+                seed_actors(connection)
             with engine.connect() as connection:
                 # Fold the WAL into the file before it is renamed into place.
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

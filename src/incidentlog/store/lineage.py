@@ -13,7 +13,7 @@ import then reports a conflict rather than guess.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace as replaced
 from typing import Any, cast
 
@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
+from incidentlog.domain.actors import actors_beyond_legacy
 from incidentlog.domain.records import Incident, Period, Quote, Source
 from incidentlog.domain.saved_views import SavedView
 from incidentlog.store import bulk
@@ -33,6 +34,7 @@ __all__ = [
     "fingerprint",
     "fingerprint_content",
     "forget",
+    "incident_actors",
     "incident_content",
     "quote_content",
     "remember",
@@ -59,7 +61,8 @@ def fingerprint(record: Incident | Source | Quote | Period | SavedView) -> str:
     """The fingerprint of a record's content: its stored fields (what ``store.records``
     writes), tags for an incident, the uids a quote refers to; no stamps, no row ids."""
     if isinstance(record, Incident):
-        content = incident_content(store_records.incident_values(record), record.tags)
+        content = incident_content(store_records.incident_values(record), record.tags,
+                                   incident_actors(record))
     elif isinstance(record, Source):
         content = store_records.source_values(record)
     elif isinstance(record, Quote):
@@ -76,8 +79,18 @@ def fingerprint(record: Incident | Source | Quote | Period | SavedView) -> str:
     return fingerprint_content(type(record).__name__.lower(), content)
 
 
-def incident_content(values: Mapping[str, Any], tags: Iterable[str]) -> dict[str, Any]:
-    """What an incident's fingerprint hashes: its stored values but its ref, and its tags.
+def incident_actors(incident: Incident) -> list[dict[str, Any]]:
+    """An incident's actors as its fingerprint and audit entries hold them: only what its
+    perpetrator and attribution do not already say (domain/actors.py)."""
+    return actors_beyond_legacy(incident.actors, incident.perpetrator, incident.attribution)
+
+
+def incident_content(
+    values: Mapping[str, Any], tags: Iterable[str], actors: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
+    """What an incident's fingerprint hashes: its stored values but its ref, its tags, and
+    its actors when they say more than its perpetrator (``incident_actors``; so an incident
+    of the former layout keeps the fingerprint it had).
 
     Not the ref: a ref is a label of one log (an import gives the next free one when
     the file's is taken there), so the same incident may carry two; with it, every
@@ -89,6 +102,8 @@ def incident_content(values: Mapping[str, Any], tags: Iterable[str]) -> dict[str
     """
     content = {name: value for name, value in values.items()
                if name != "ref" and not (value is None and name in HARM_DETAIL)}
+    if actors:
+        content["actors"] = orjson.dumps(list(actors), option=orjson.OPT_SORT_KEYS).decode()
     return content | {"tags": sorted(tags)}
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from incidentlog.domain.query import INCIDENT_SORT_COLUMNS, IncidentFilter, Sort, TextFilter
 from incidentlog.domain.when import to_utc_text
+from incidentlog.store.actors import incidents_with_actor
 from incidentlog.store.backend import Backend
 from incidentlog.store.schema import (
     incident_source_table,
@@ -173,6 +174,8 @@ def incident_conditions(
         conditions.append(t.c.status.in_([status.value for status in flt.statuses]))
     if flt.perpetrators:
         conditions.append(t.c.perpetrator.in_(flt.perpetrators))
+    if flt.actors:
+        conditions.append(t.c.id.in_(incidents_with_actor(flt.actors, flt.actor_role)))
     if flt.tags:
         conditions.append(
             exists().where(

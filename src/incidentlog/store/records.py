@@ -33,6 +33,7 @@ from incidentlog.domain.saved_views import (
 )
 from incidentlog.domain.urls import InvalidUrl, normalize_url
 from incidentlog.domain.when import to_utc_text
+from incidentlog.store.actors import actors_by_incident
 from incidentlog.store.row_mapping import (
     incident_from_row,
     record_meta,
@@ -128,7 +129,8 @@ def load_incident(connection: Connection, uid: str) -> Incident | None:
     row = get_incident_row(connection, uid)
     if row is None:
         return None
-    return incident_from_row(row, tags_of(connection, [row["id"]])[row["id"]])
+    actors = actors_by_incident(connection, [row["id"]]).get(row["id"], ())
+    return incident_from_row(row, tags_of(connection, [row["id"]])[row["id"]], actors)
 
 
 def load_incidents(connection: Connection, ids: Sequence[int]) -> dict[int, Incident]:
@@ -143,8 +145,9 @@ def load_incidents(connection: Connection, ids: Sequence[int]) -> dict[int, Inci
             )
         ]
         tags = tags_of(connection, [row["id"] for row in rows])
+        actors = actors_by_incident(connection, [row["id"] for row in rows])
         for row in rows:
-            found[row["id"]] = incident_from_row(row, tags[row["id"]])
+            found[row["id"]] = incident_from_row(row, tags[row["id"]], actors.get(row["id"], ()))
     return found
 
 
@@ -160,8 +163,9 @@ def load_incidents_by_uid(connection: Connection, uids: Sequence[str]) -> dict[s
             )
         ]
         tags = tags_of(connection, [row["id"] for row in rows])
+        actors = actors_by_incident(connection, [row["id"] for row in rows])
         for row in rows:
-            found[row["uid"]] = incident_from_row(row, tags[row["id"]])
+            found[row["uid"]] = incident_from_row(row, tags[row["id"]], actors.get(row["id"], ()))
     return found
 
 
@@ -492,7 +496,7 @@ def extend_vocabulary(connection: Connection, entries: Iterable[tuple[str, str]]
 
 def incident_vocabulary(incident: Incident) -> list[tuple[str, str]]:
     """The vocabulary entries an incident uses."""
-    entries = [("event_type", incident.event_type), ("perpetrator", incident.perpetrator)]
+    entries = [("event_type", incident.event_type)]
     entries += [("weapon", w.strip()) for w in (incident.weapons or "").split(",")]
     entries += [("tag", tag) for tag in incident.tags]
     return [(kind, value) for kind, value in entries if value]

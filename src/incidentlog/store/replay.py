@@ -31,7 +31,9 @@ import orjson
 from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.engine import Connection
 
+from incidentlog.domain.actors import IncidentActor, actors_beyond_legacy
 from incidentlog.store import bulk
+from incidentlog.store.actors import actors_by_incident
 from incidentlog.store.records import QUOTE_SELECT, tags_of
 from incidentlog.store.schema import (
     audit_table,
@@ -52,7 +54,7 @@ TABLES: dict[str, Table] = {
 #: Bookkeeping the audit log does not record field by field.
 _UNRECORDED = {"id", "uid", "version", "created_at", "created_by", "updated_at", "updated_by"}
 #: Fields of a record kept outside its row, or recorded under another name.
-_EXTRA = {"incident": ("tags",), "quote": ("incident", "source")}
+_EXTRA = {"incident": ("tags", "actors"), "quote": ("incident", "source")}
 #: A quote's references are recorded by uid (the services) or by row id (an import's
 #: update): setting one makes the other unknown.
 _TWINS = {"incident": "incident_id", "incident_id": "incident",
@@ -166,14 +168,15 @@ def _compare(connection: Connection, replayed: Sequence[Expected]) -> Iterator[s
             continue
         fields = fields_of(kind)
         rows = _rows(connection, kind, list(wanted))
-        tags = tags_of(connection, [row["id"] for row in rows.values()]) \
-            if kind == "incident" else {}
+        ids = [row["id"] for row in rows.values()] if kind == "incident" else []
+        tags = tags_of(connection, ids) if ids else {}
+        actors = actors_by_incident(connection, ids) if ids else {}
         for uid, item in wanted.items():
             row = rows.get(uid)
             if row is None or item.purged:
                 yield from _presence_problem(item, row)
                 continue
-            stored = _stored(kind, row, tags)
+            stored = _stored(kind, row, tags, actors)
             values = item.values
             for name in fields:
                 # The common case first, without a call: the field holds what it should.
@@ -201,11 +204,19 @@ def _rows(connection: Connection, kind: str, uids: list[str]) -> dict[str, dict[
         result.close()
 
 
-def _stored(kind: str, row: Mapping[str, Any], tags: Mapping[int, list[str]]) -> dict[str, Any]:
-    """The row's fields under the names the audit log uses."""
+def _stored(
+    kind: str,
+    row: Mapping[str, Any],
+    tags: Mapping[int, list[str]],
+    actors: Mapping[int, tuple[IncidentActor, ...]],
+) -> dict[str, Any]:
+    """The row's fields under the names the audit log uses (an incident's actors as
+    ``domain.actors.actors_beyond_legacy`` has them audited)."""
     stored = dict(row)
     if kind == "incident":
         stored["tags"] = tags.get(row["id"], [])
+        stored["actors"] = actors_beyond_legacy(actors.get(row["id"], ()), row["perpetrator"],
+                                                row["attribution"])
     elif kind == "quote":
         stored["incident"], stored["source"] = row["incident_uid"], row["source_uid"]
     return stored

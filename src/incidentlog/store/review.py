@@ -232,7 +232,7 @@ def facts_print(connection: Connection, incident_uid: str) -> str:
     if incident is None:
         return ""
     values = {k: v for k, v in incident_values(incident).items() if k not in _NOT_FACTS}
-    content = lineage.incident_content(values, incident.tags)
+    content = lineage.incident_content(values, incident.tags, lineage.incident_actors(incident))
     cited = connection.execute(
         select(source_table.c.uid)
         .join(incident_source_table, incident_source_table.c.source_id == source_table.c.id)

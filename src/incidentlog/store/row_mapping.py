@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from incidentlog.domain.actors import IncidentActor, legacy_actors
 from incidentlog.domain.enums import Attribution, CountQualifier, GeoPrecision, Status
 from incidentlog.domain.records import Count, HarmSplit, Incident, RecordMeta
 from incidentlog.domain.when import Moment
@@ -64,7 +65,9 @@ def _split(row: Row, total: str) -> HarmSplit:
 
 
 
-def incident_from_row(row: Row, tags: Sequence[str] = ()) -> Incident:
+def incident_from_row(
+    row: Row, tags: Sequence[str] = (), actors: tuple[IncidentActor, ...] = ()
+) -> Incident:
     return Incident(
         ref=row["ref"],
         title=row["title"],
@@ -93,4 +96,7 @@ def incident_from_row(row: Row, tags: Sequence[str] = ()) -> Incident:
         confidence=row["confidence"],
         tags=tuple(tags),
         meta=record_meta(row),
+        # A row written around the services (a bulk insert) has no actor rows: its
+        # perpetrator says who, as the migration would have made it.
+        actors=actors or legacy_actors(row["perpetrator"], Attribution(row["attribution"])),
     )

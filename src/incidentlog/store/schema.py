@@ -187,6 +187,41 @@ incident_tag_table = Table(
     Index("ix_incident_tag_tag", "tag", "incident_id"),
 )
 
+# The actors' vocabulary (migration 0008, domain/actors.py): one row per actor, and the
+# other names it is known by. Names are matched ignoring case (store/actors.py).
+actor_table = Table(
+    "actor",
+    metadata,
+    _column("id", Integer, primary_key=True),
+    _column("name", Text, unique=True),
+)
+
+actor_alias_table = Table(
+    "actor_alias",
+    metadata,
+    _column("alias", Text, primary_key=True),
+    _column("actor_id", Integer, ForeignKey("actor.id", ondelete="CASCADE")),
+    Index("ix_actor_alias_actor", "actor_id"),
+)
+
+# An incident's actors in the order entered (migration 0008); replaced on every save,
+# like its tags. ``source_uid`` is a uid, not a row id: an import may bring the
+# incident before the source it cites.
+incident_actor_table = Table(
+    "incident_actor",
+    metadata,
+    _column("incident_id", Integer, ForeignKey("incident.id", ondelete="CASCADE"),
+            primary_key=True),
+    _column("position", Integer, primary_key=True),
+    _column("role", String(16)),
+    _column("actor_id", Integer, ForeignKey("actor.id"), nullable=True),
+    _column("attribution", String(12)),
+    _column("attributed_by_id", Integer, ForeignKey("actor.id"), nullable=True),
+    _column("source_uid", String(36), nullable=True),
+    Index("ix_incident_actor_actor", "actor_id", "incident_id"),
+    Index("ix_incident_actor_attributed_by", "attributed_by_id"),
+)
+
 source_table = Table(
     "source",
     metadata,

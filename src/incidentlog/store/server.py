@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 
 from incidentlog.domain.errors import StorageError
+from incidentlog.store.actors import seed_actors
 from incidentlog.store.database import (
     Database,
     FileState,
@@ -166,6 +167,7 @@ def _set_up(connection: Connection, state: FileState) -> None:
         rows = [{"kind": kind, "value": value}
                 for kind, values in default_vocabularies().items() for value in values]
         connection.execute(insert(vocabulary_table), rows)
+        seed_actors(connection)
     grant_roles(connection)
 
 

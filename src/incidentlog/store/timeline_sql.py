@@ -128,7 +128,7 @@ def covering_index(flt: IncidentFilter, column: str | None) -> str | None:
     if flt.deleted:
         return None
     restricted = {col for name, col in _FILTER_COLUMNS.items() if getattr(flt, name)}
-    if flt.perpetrators or flt.uids is not None:
+    if flt.perpetrators or flt.actors or flt.uids is not None:
         return None
     if column is not None:
         if column not in _COVERING or not restricted <= {column}:

@@ -21,6 +21,7 @@ from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from incidentlog import __version__
+from incidentlog.domain.actors import actors_shown
 from incidentlog.domain.countries import country_name
 from incidentlog.domain.enums import CONFIDENCE_MEANING
 from incidentlog.domain.errors import ExchangeError
@@ -100,7 +101,9 @@ def _facts(entry: Entry) -> list[tuple[str, str]]:
         ("Event type", i.event_type or ""), ("Weapons", i.weapons or ""),
         ("Launched", "" if i.launched is None else str(i.launched)),
         ("Intercepted", "" if i.intercepted is None else str(i.intercepted)),
-        ("Perpetrator", perpetrator), ("Target", i.target or ""),
+        ("Perpetrator", perpetrator),
+        ("Actors", actors_shown(i.actors, i.perpetrator, i.attribution) or ""),
+        ("Target", i.target or ""),
         ("Killed", killed_text(i)), ("Injured", injured_text(i)),
         ("Status", i.status.label), ("Confidence", confidence),
         ("Tags", ", ".join(i.tags)),

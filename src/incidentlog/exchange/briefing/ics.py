@@ -26,6 +26,7 @@ from pathlib import Path
 from icalendar import Calendar, Event
 
 from incidentlog import __version__
+from incidentlog.domain.actors import actors_shown
 from incidentlog.domain.countries import country_name
 from incidentlog.domain.enums import Status, TimePrecision
 from incidentlog.domain.harm import injured_text, killed_text
@@ -78,6 +79,7 @@ def _description(entry: Entry) -> str:
     for name, value in (
         ("Type", incident.event_type),
         ("Perpetrator", incident.perpetrator),
+        ("Actors", actors_shown(incident.actors, incident.perpetrator, incident.attribution)),
         ("Target", incident.target),
         ("Killed", killed_text(incident)),
         ("Injured", injured_text(incident)),

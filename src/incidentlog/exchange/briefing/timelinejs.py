@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from incidentlog.domain.actors import actors_shown
 from incidentlog.domain.countries import country_name
 from incidentlog.domain.enums import TimePrecision
 from incidentlog.domain.harm import injured_text, killed_text
@@ -85,6 +86,7 @@ def _facts(incident: Incident) -> str:
         ("Where", where),
         ("Type", incident.event_type),
         ("Perpetrator", incident.perpetrator),
+        ("Actors", actors_shown(incident.actors, incident.perpetrator, incident.attribution)),
         ("Killed", killed_text(incident) if incident.killed.known else None),
         ("Injured", injured_text(incident) if incident.injured.known else None),
         ("Status", incident.status.label),

@@ -17,6 +17,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, cast
 
+from incidentlog.domain.actors import actors_text
 from incidentlog.domain.columns import LIST_SEPARATOR, confidence_text, number_text
 from incidentlog.domain.enums import (
     Attribution,
@@ -236,7 +237,8 @@ class _Screen:
         return row
 
 
-_INCIDENT_TEXTS = _Screen((0, 4, 5, 6, 7, 8, 9, 10, 13, 15, 20, 21, 25, 26, 28, 29, 30, 31))
+_INCIDENT_TEXTS = _Screen((0, 4, 5, 6, 7, 8, 9, 10, 13, 15, 16, 21, 22, 26, 27, 29, 30, 31,
+                           32))
 _SOURCE_TEXTS = _Screen((1, 2, 3, 4, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 20, 21, 22, 23))
 _QUOTE_TEXTS = _Screen((0, 1, 2, 3, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19))
 
@@ -246,7 +248,7 @@ def _incident_rows(batches: Iterable[IncidentBatch]) -> Iterator[list[list[str]]
     moment = _MomentCells()
     number, screen = number_text, _INCIDENT_TEXTS
     for batch in batches:
-        tags_of, links_of = batch.tags, batch.links
+        tags_of, links_of, actors_of = batch.tags, batch.links, batch.actors
         rows = []
         for (
             row_id, uid, version, created_at, created_by, updated_at, updated_by,
@@ -283,6 +285,7 @@ def _incident_rows(batches: Iterable[IncidentBatch]) -> Iterator[list[list[str]]
                         number(intercepted),
                         perpetrator or "",
                         _label(_ATTRIBUTION, Attribution, attribution),
+                        actors_text(actors_of.get(row_id, ())),
                         target or "",
                         ranged_display("killed", killed, killed_qualifier, harm)
                         or _count_text(killed, killed_qualifier),

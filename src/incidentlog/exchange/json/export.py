@@ -259,6 +259,7 @@ def _incident_records(batch: IncidentBatch) -> list[dict[str, Any]]:
                 "sources": [{"source": link[0], "note": link[1]} for link in links]
                 if links
                 else [],
+                "actors": [actor.to_json() for actor in batch.actors.get(row_id, ())],
             }
         )
     return records

@@ -15,12 +15,15 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection
 
+from incidentlog.domain.actors import IncidentActor, derived_perpetrator
 from incidentlog.domain.enums import AuditAction, RecordKind
 from incidentlog.domain.records import SourceLink
 from incidentlog.exchange.json.check import Checked, Spool
 from incidentlog.exchange.json.merge_review import ReviewMerge
 from incidentlog.exchange.json.rules import (
     Meta,
+    actor_change,
+    actor_list,
     created,
     diff,
     link_change,
@@ -31,6 +34,7 @@ from incidentlog.exchange.scope import BATCH, Row
 from incidentlog.services import Services
 from incidentlog.store import audit, bulk, lineage
 from incidentlog.store import records as store_records
+from incidentlog.store.actors import ActorNames, actors_by_incident, write_actors
 from incidentlog.store.records import live_view_names
 from incidentlog.store.schema import (
     incident_source_table,
@@ -255,14 +259,17 @@ class Importer(ReviewMerge):
     # --- incidents -------------------------------------------------------------------------
 
     def _incidents(self, connection: Connection, batch: list[tuple[Any, ...]]) -> None:
-        """``batch``: ``(label, meta, values, tags, citations, title, country, local year)``
-        of each incident."""
+        """``batch``: ``(label, meta, values, tags, citations, title, country, local year,
+        actors)`` of each incident."""
         existing = self._existing(connection, incident_table, [item[1][0] for item in batch])
         existing_tags = store_records.tags_of(connection, [row["id"] for row in existing.values()])
+        existing_actors = actors_by_incident(connection, [row["id"] for row in existing.values()])
         refs = {item[2]["ref"] for item in batch if item[2]["ref"]}
         plan = _IncidentWrites(bulk.uids_by_ref(connection, refs))
         alias = self.source_alias
-        for label, meta_values, values, tags, cited, title, country, year in batch:
+        names = ActorNames(connection)
+        for label, meta_values, values, tags, cited, title, country, year, actors in batch:
+            file_actors = _named_actors(names, values, actors)
             meta = self._meta(label, meta_values)
             links = _distinct_links(
                 SourceLink(alias.get(source, source), note) for source, note in cited
@@ -270,14 +277,17 @@ class Importer(ReviewMerge):
             row = existing.get(meta.uid)
             if row is None:
                 self._new_incident(
-                    plan, label, meta, values, tuple(tags), links, (title, country, year)
+                    plan, label, meta, values, (tuple(tags), file_actors), links,
+                    (title, country, year),
                 )
             elif row["deleted_at"] is not None:
                 self._trashed(self.tally["incidents"], RecordKind.INCIDENT, label, meta.uid)
             else:
                 local_tags = tuple(existing_tags.get(row["id"], ()))
+                local_actors = existing_actors.get(row["id"], ())
                 self._known_incident(
-                    plan, label, meta, row, values, (local_tags, tuple(tags)), links
+                    plan, label, meta, row, values,
+                    ((local_tags, tuple(tags)), (local_actors, file_actors)), links,
                 )
         self._write_incidents(connection, plan, existing)
 
@@ -287,14 +297,16 @@ class Importer(ReviewMerge):
         label: str,
         meta: Meta,
         values: dict[str, Any],
-        tags: tuple[str, ...],
+        extras: tuple[tuple[str, ...], tuple[IncidentActor, ...]],
         links: list[SourceLink],
         about: tuple[str, str | None, int],
     ) -> None:
         """An incident not here: added, keeping its ref if it is free (``about``: its title,
-        country and local year, should it need the next free ref)."""
+        country and local year, should it need the next free ref). ``extras``: its tags and
+        actors."""
+        tags, actors = extras
         uid, ref = meta.uid, values["ref"]
-        changes = created(values) | tag_change((), tags)
+        changes = created(values) | tag_change((), tags) | actor_change(None, values, actors)
         changes |= link_change(links)
         if plan.free(ref, uid):
             plan.claimed.add(ref)
@@ -306,6 +318,7 @@ class Importer(ReviewMerge):
             self.deferred.append((0, uid, ref, *about, changes))
         plan.inserts.append(values | self._new_meta(meta))
         plan.new_tags.append((uid, tags))
+        plan.new_actors.append((uid, actors))
         plan.links.append((label, uid, links, False))
         self.tally["incidents"].added += 1
 
@@ -316,12 +329,14 @@ class Importer(ReviewMerge):
         meta: Meta,
         row: Row,
         values: dict[str, Any],
-        tags: tuple[tuple[str, ...], tuple[str, ...]],
+        extras: tuple[tuple[tuple[str, ...], tuple[str, ...]],
+                      tuple[tuple[IncidentActor, ...], tuple[IncidentActor, ...]]],
         links: list[SourceLink],
     ) -> None:
         """A live incident here already: merged; it keeps its ref here when the file's new
-        ref is used by another incident. ``tags``: ours, then the file's."""
-        local_tags, file_tags = tags
+        ref is used by another incident. ``extras``: the tags, then the actors, each ours
+        then the file's."""
+        (local_tags, file_tags), (local_actors, file_actors) = extras
         uid = meta.uid
         wanted_ref = values["ref"] or row["ref"]
         ref_note = None
@@ -334,14 +349,18 @@ class Importer(ReviewMerge):
         plan.claimed.add(wanted_ref)
         values["ref"] = wanted_ref
         changes = diff(row, values) | tag_change(local_tags, file_tags)
+        changes |= actor_change((row, local_actors), values, file_actors)
         updated = self._merge_changed(
             RecordKind.INCIDENT, label, meta, row, values, changes, plan.updates, wanted_ref,
-            _local_print("incident", row, values, local_tags),
+            _local_print("incident", row, values, local_tags,
+                         actor_list(row, local_actors)),
         )
         plan.links.append((label, uid, links, updated))
         if updated:
             if local_tags != file_tags:
                 plan.replaced_tags.append((row["id"], file_tags))
+            if local_actors != file_actors:
+                plan.replaced_actors.append((row["id"], file_actors))
             if ref_note:
                 self.renumbered.append(ref_note)
 
@@ -363,6 +382,8 @@ class Importer(ReviewMerge):
         tag_rows = [(ids[uid], tag) for uid, tags in plan.new_tags for tag in tags]
         tag_rows += [(i, tag) for i, tags in plan.replaced_tags for tag in tags]
         bulk.insert_rows(connection, incident_tag_table, ("incident_id", "tag"), tag_rows)
+        actors = [(ids[uid], found) for uid, found in plan.new_actors if found]
+        write_actors(connection, actors, plan.replaced_actors)
         self._links(connection, plan.links, ids, existing)
 
     def _links(
@@ -553,12 +574,25 @@ class _IncidentWrites:
     updates: list[dict[str, Any]] = field(default_factory=list)
     new_tags: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     replaced_tags: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
+    new_actors: list[tuple[str, tuple[IncidentActor, ...]]] = field(default_factory=list)
+    replaced_actors: list[tuple[int, tuple[IncidentActor, ...]]] = field(default_factory=list)
     #: (label, uid, citations, whether the notes follow the file's) of each incident
     links: list[tuple[str, str, list[SourceLink], bool]] = field(default_factory=list)
 
     def free(self, ref: str | None, uid: str) -> bool:
         """Can the incident ``uid`` have ``ref``: not taken here by another, nor in this batch?"""
         return ref is not None and ref not in self.claimed and self.ref_owner.get(ref, uid) == uid
+
+
+def _named_actors(
+    names: ActorNames, values: dict[str, Any], actors: Iterable[Mapping[str, Any]]
+) -> tuple[IncidentActor, ...]:
+    """The file's actors under this log's names (its alias is our name), ``values``'
+    perpetrator derived again if that renamed it: what is stored is what is audited."""
+    named = names.canonical(IncidentActor.from_json(actor) for actor in actors)
+    values["perpetrator"], attribution = derived_perpetrator(named)
+    values["attribution"] = attribution.value
+    return named
 
 
 def _distinct_links(links: Iterable[SourceLink]) -> list[SourceLink]:
@@ -571,15 +605,16 @@ def _distinct_links(links: Iterable[SourceLink]) -> list[SourceLink]:
 
 
 def _local_print(
-    kind: str, row: Row, values: Mapping[str, Any], tags: tuple[str, ...] | None = None
+    kind: str, row: Row, values: Mapping[str, Any], tags: tuple[str, ...] | None = None,
+    actors: list[dict[str, Any]] | None = None,
 ) -> Callable[[], str]:
     """The fingerprint of our record, computed only when it is needed (it differs);
-    ``tags``: an incident's."""
+    ``tags`` and ``actors``: an incident's."""
 
     def compute() -> str:
         content: Mapping[str, Any] = {name: row[name] for name in values}
         if tags is not None:
-            content = lineage.incident_content(content, tags)
+            content = lineage.incident_content(content, tags, actors or ())
         return lineage.fingerprint_content(kind, content)
 
     return compute

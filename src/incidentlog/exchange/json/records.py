@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy.engine import Connection
 
+from incidentlog.domain.actors import IncidentActor
 from incidentlog.domain.enums import (
     Attribution,
     GeoPrecision,
@@ -177,6 +178,18 @@ def _meta(record: Mapping[str, Any]) -> RecordMeta:
     )
 
 
+def _actors(record: Mapping[str, Any]) -> tuple[IncidentActor, ...]:
+    """The file's ``actors``; a file of the former layout has none, and its
+    ``perpetrator``/``attribution`` become actors when the incident is cleaned."""
+    found = []
+    for number, actor in enumerate(record.get("actors") or ()):
+        try:
+            found.append(IncidentActor.from_json(actor))
+        except ValueError as exc:
+            raise FieldError(f"actors[{number}]", str(exc)) from exc
+    return tuple(found)
+
+
 def incident_from_json(record: Mapping[str, Any]) -> tuple[Incident, list[SourceLink]]:
     """A schema-valid incident record as a checked domain incident and its citations.
 
@@ -207,6 +220,7 @@ def incident_from_json(record: Mapping[str, Any]) -> tuple[Incident, list[Source
         confidence=record.get("confidence"),
         tags=tuple(record.get("tags") or ()),
         meta=_meta(record),
+        actors=_actors(record),
     )
     links = [
         SourceLink(link["source"], (link.get("note") or "").strip() or None)
@@ -366,7 +380,8 @@ def converted(
             found.append(("source", f"sources[{number}].source", link.source_uid))
         assert incident.occurred is not None  # checked_incident requires it
         values = store_records.incident_values(incident)
-        content = lineage.incident_content(values, incident.tags)
+        actors = lineage.incident_actors(incident)
+        content = lineage.incident_content(values, incident.tags, actors)
         return found, (
             _meta_tuple(incident.meta, record, "incident", content),
             values,
@@ -375,6 +390,7 @@ def converted(
             incident.title,
             incident.country,
             incident.occurred.local().year,  # for the next free ref, should its own be taken
+            tuple(actor.to_json() for actor in incident.actors),
         )
     if section == "sources":
         source = source_from_json(record)

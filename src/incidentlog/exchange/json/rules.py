@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection
 
+from incidentlog.domain.actors import IncidentActor, actors_beyond_legacy, actors_change
 from incidentlog.domain.enums import AuditAction, RecordKind
 from incidentlog.domain.errors import ExchangeError
 from incidentlog.domain.records import SourceLink
@@ -282,6 +283,22 @@ def tag_change(old: Sequence[str], new: Sequence[str]) -> dict[str, list[Any]]:
     if tuple(old) == tuple(new):
         return {}
     return {"tags": [list(old) or None, list(new)]}
+
+
+def actor_list(row: Mapping[str, Any], actors: Sequence[IncidentActor]) -> list[dict[str, Any]]:
+    """An incident's actors as audited and fingerprinted, ``row`` its stored columns."""
+    return actors_beyond_legacy(actors, row["perpetrator"], row["attribution"])
+
+
+def actor_change(
+    before: tuple[Mapping[str, Any], Sequence[IncidentActor]] | None,
+    values: Mapping[str, Any],
+    actors: Sequence[IncidentActor],
+) -> dict[str, list[Any]]:
+    """The audit entry's ``actors`` (as ``services.incidents`` writes it): ``before`` is
+    our row and actors, None for a new incident."""
+    old = actor_list(*before) if before is not None else []
+    return actors_change(old, actor_list(values, actors))
 
 
 def link_change(links: Sequence[SourceLink]) -> dict[str, list[Any]]:

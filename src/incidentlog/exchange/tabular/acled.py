@@ -7,18 +7,21 @@ as ``sub_event_type`` and ACLED's ``event_type`` is the one that sub-event type
 belongs to (empty for a type of our own); time and location precision become
 ACLED's codes (an hour or a minute is a known day, 1; a year only a month, 3);
 a count that is unknown is written 0, as ACLED does when no count is reported;
-ACLED's classifications we do not keep (disorder type, interaction codes,
-associated actors, admin2/3, source scale) are left empty.
+ACLED's classifications we do not keep (disorder type, interaction codes, admin2/3,
+source scale) are left empty. The actors make the two sides (``_sides``): actor1 and
+its associated actors the perpetrators and claimants, actor2 and its associated
+actors the targets and victims.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from incidentlog.domain.actors import RESPONSIBLE_ROLES, ActorRole, IncidentActor
 from incidentlog.domain.columns import LIST_SEPARATOR, number_text
 from incidentlog.domain.countries import country_name
 from incidentlog.domain.query import IncidentFilter
@@ -54,6 +57,8 @@ _EVENT_TYPE_OF = {sub.casefold(): event for event, subs in ACLED_EVENT_TYPES.ite
 _EVENT_TYPES = {event.casefold(): event for event in ACLED_EVENT_TYPES}
 _TIME_CODE = {"minute": "1", "hour": "1", "day": "1", "week": "2", "month": "3", "year": "3"}
 _GEO_CODE = {"site": "1", "near": "2", "region": "3", "country": "3"}
+#: The roles of ACLED's second side.
+_HIT = (ActorRole.TARGET, ActorRole.VICTIM)
 
 
 def export_acled(
@@ -88,11 +93,27 @@ def export_acled(
 
 def _rows(batches: Iterable[IncidentBatch]) -> Iterator[list[list[str]]]:
     for batch in batches:
-        yield [_row(row, batch.tags.get(row[0]) or [], batch.links.get(row[0]) or [])
+        yield [_row(row, batch.tags.get(row[0]) or [], batch.links.get(row[0]) or [],
+                    batch.actors.get(row[0], ()))
                for row in batch.rows]
 
 
-def _row(row: tuple[Any, ...], tags: list[str], links: list[Any]) -> list[str]:
+def _sides(
+    actors: Sequence[IncidentActor], perpetrator: str | None, target: str | None
+) -> tuple[str, list[str], str, list[str]]:
+    """ACLED's two sides from the actors: actor1 the first perpetrator or claimant (our
+    perpetrator column), its associated actors the others; actor2 the first target or
+    victim (the target text when none is named), its associated actors the others."""
+    first = [a.actor for a in actors if a.role in RESPONSIBLE_ROLES and a.actor]
+    second = [a.actor for a in actors if a.role in _HIT and a.actor]
+    actor1 = perpetrator or (first[0] if first else "")
+    actor2 = second[0] if second else (target or "")
+    return (actor1, [name for name in first if name != actor1], actor2,
+            [name for name in second if name != actor2])
+
+
+def _row(row: tuple[Any, ...], tags: list[str], links: list[Any],
+         actors: Sequence[IncidentActor] = ()) -> list[str]:
     (_id, uid, _version, _created_at, _created_by, updated_at, _updated_by,
      ref, _title, summary, occurred_at, time_precision, tz, approximate,
      place, admin1, country, latitude, longitude, geo_precision, event_type, _weapons,
@@ -108,6 +129,7 @@ def _row(row: tuple[Any, ...], tags: list[str], links: list[Any]) -> list[str]:
         elif tag.casefold() not in _EVENT_TYPES:
             other_tags.append(tag)
     sources = LIST_SEPARATOR.join(link[2] or link[3] or "" for link in links)
+    actor1, assoc1, actor2, assoc2 = _sides(actors, perpetrator, target)
     cells = {
         "event_id_cnty": ref or uid,
         "event_date": local.strftime("%Y-%m-%d"),
@@ -115,8 +137,10 @@ def _row(row: tuple[Any, ...], tags: list[str], links: list[Any]) -> list[str]:
         "time_precision": _TIME_CODE.get(time_precision, "1"),
         "event_type": acled_type,
         "sub_event_type": csv_text(sub_event),
-        "actor1": csv_text(perpetrator or ""),
-        "actor2": csv_text(target or ""),
+        "actor1": csv_text(actor1),
+        "assoc_actor_1": csv_text(LIST_SEPARATOR.join(assoc1)),
+        "actor2": csv_text(actor2),
+        "assoc_actor_2": csv_text(LIST_SEPARATOR.join(assoc2)),
         "iso": _iso_numeric(country),
         "country": country_name(country) if country else "",
         "admin1": csv_text(admin1 or ""),

@@ -65,6 +65,8 @@ FIELD_LABELS: dict[str, str] = {
     "perpetrator": "Perpetrator",
     "attribution": "Attribution",
     "target": "Target",
+    "associated_perpetrators": "Associated perpetrators",
+    "associated_targets": "Associated targets",
     "killed": "Killed",
     "injured": "Injured",
     "killed_civilians": "Killed: civilians",

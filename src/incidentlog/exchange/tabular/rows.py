@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from incidentlog.domain.actors import ActorRole, IncidentActor, legacy_actors
 from incidentlog.domain.countries import find_country
 from incidentlog.domain.enums import Attribution, GeoPrecision, Status, TimePrecision
 from incidentlog.domain.errors import ValidationError
@@ -164,10 +165,36 @@ def _records(
         record[name] |= {part: {"value": count.value, "qualifier": count.qualifier.value}
                          for part, count in parts.items() if count.known}
     record["tags"] = _tags(get("tags"))
+    actors = _associated(record, get("associated_perpetrators"), get("associated_targets"))
+    if actors:
+        record["actors"] = actors
     source = _source(values, uid, mapping.name, external, problems)
     if source is not None:
         record["sources"] = [{"source": source["uid"], "note": None}]
     return record, source
+
+
+def _associated(
+    record: dict[str, Any], perpetrators: str | None, targets: str | None
+) -> list[dict[str, Any]]:
+    """The actors of a row naming associated actors (ACLED's assoc_actor_1 and 2): the
+    perpetrator and the associated ones, known the same way, then the target and its
+    associated ones. A row without any keeps its perpetrator, which becomes an actor."""
+    more, hit = _tags_as_typed(perpetrators), _tags_as_typed(targets)
+    if not more and not hit:
+        return []
+    attribution = Attribution(record["attribution"])
+    first = legacy_actors(record.get("perpetrator"), attribution)
+    role = first[0].role if first else ActorRole.PERPETRATOR
+    actors = [*first, *(IncidentActor(role, name, attribution) for name in more)]
+    names = [record["target"]] if record.get("target") else []
+    actors += [IncidentActor(ActorRole.TARGET, name) for name in [*names, *hit]]
+    return [actor.to_json() for actor in actors]
+
+
+def _tags_as_typed(text: str | None) -> list[str]:
+    """``"A; B"`` → ``["A", "B"]``, names kept as written (ACLED's list separator)."""
+    return [part.strip() for part in (text or "").split(";") if part.strip()]
 
 
 def _occurred(

@@ -250,6 +250,8 @@ class FormBase(QWidget):
                 widget.toggled.connect(self._edited)
             elif isinstance(widget, QSpinBox):
                 widget.valueChanged.connect(self._edited)
+            elif changed is not None:  # a section of its own (the incident's actors)
+                changed.connect(self._edited)
 
     # --- messages beside the fields -----------------------------------------------------------
 

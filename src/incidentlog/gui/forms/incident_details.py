@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from incidentlog.domain.enums import (
     CONFIDENCE_MEANING,
-    Attribution,
     GeoPrecision,
     Status,
     TimePrecision,
@@ -34,6 +33,7 @@ from incidentlog.domain.enums import (
 from incidentlog.domain.errors import IncidentLogError
 from incidentlog.domain.when import zone_label
 from incidentlog.gui.forms.base import Field, FormBase, Section
+from incidentlog.gui.forms.incident_actors import ActorsEditor, vocabulary_from
 from incidentlog.gui.forms.incident_harm import InjuredEdit, KilledEdit, alias_harm_fields
 from incidentlog.gui.widgets.completers import set_completions
 from incidentlog.gui.widgets.counts import OptionalFloatEdit, OptionalIntEdit
@@ -74,8 +74,7 @@ class IncidentDetails(FormBase):
     launched: OptionalIntEdit
     intercepted: OptionalIntEdit
     summary: QPlainTextEdit
-    perpetrator: QLineEdit
-    attribution: QComboBox
+    actors: ActorsEditor
     target: QLineEdit
     killed: KilledEdit
     injured: InjuredEdit
@@ -119,8 +118,7 @@ class IncidentDetails(FormBase):
             Field("summary", tr("Su&mmary"), partial(plain_text_edit, lines=5),
                   tr("What the sources report, in your words"), label_on_top=True),
             Section(tr("Who")),
-            Field("perpetrator", tr("Perpet&rator"), QLineEdit),
-            Field("attribution", tr("Attri&bution"), self._attribution_combo),
+            Field("actors", tr("Acto&rs"), self._actors_editor, label_on_top=True),
             Field("target", tr("Target"), QLineEdit, tr("e.g. U.S. and coalition forces")),
             Section(tr("Harm")),
             Field("killed", tr("&Killed"), KilledEdit),
@@ -163,11 +161,8 @@ class IncidentDetails(FormBase):
             combo.addItem(labels[precision], precision.value)
         return combo
 
-    def _attribution_combo(self, parent: QWidget) -> QComboBox:
-        combo = QComboBox(parent)
-        for attribution in Attribution:
-            combo.addItem(attribution.label, attribution.value)
-        return combo
+    def _actors_editor(self, parent: QWidget) -> ActorsEditor:
+        return ActorsEditor(lambda: vocabulary_from(self._vocabulary.actors()), parent)
 
     def _confidence_combo(self, parent: QWidget) -> QComboBox:
         combo = QComboBox(parent)
@@ -214,15 +209,13 @@ class IncidentDetails(FormBase):
             return [*vocabulary("event_type"), *in_use("event_type")]
         if edit is self.weapons:
             return vocabulary("weapon")
-        if edit is self.perpetrator:
-            return [*vocabulary("perpetrator"), *in_use("perpetrator")]
         if edit is self.tags:
             return sorted({t.lower() for t in vocabulary("tag")}
                           | set(self._services.incidents.tags_in_use()))
         return in_use(edit.objectName())  # place, admin1, target
 
     def _completing_edits(self) -> tuple[QLineEdit, ...]:
-        return (self.event_type, self.weapons, self.perpetrator, self.target, self.place,
+        return (self.event_type, self.weapons, self.target, self.place,
                 self.admin1, self.tags)
 
     def _refresh_completions(self) -> None:
@@ -232,6 +225,7 @@ class IncidentDetails(FormBase):
         whole log each time the form is built — seconds on a million incidents.
         """
         self._stale_completions = set(self._completing_edits())
+        self.actors.refresh_vocabulary()
         focus = QApplication.focusWidget()
         if isinstance(focus, QLineEdit) and focus in self._stale_completions:
             self._load_completions(focus)

@@ -43,6 +43,7 @@ from incidentlog.domain.records import Incident
 from incidentlog.domain.validation import clean_incident, incident_errors
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.forms.base import show_from_top
+from incidentlog.gui.forms.incident_actors import cited_sources
 from incidentlog.gui.forms.incident_details import IncidentDetails
 from incidentlog.gui.forms.incident_harm import harm_of, load_harm
 from incidentlog.gui.forms.incident_links import IncidentQuotesTab, IncidentSourcesTab
@@ -203,13 +204,14 @@ class IncidentForm(IncidentDetails):
             self.title, self.ref, self.occurred.edit, self.occurred.precision, self.tz,
             self.approximate, self.place, self.admin1, self.country, self.latitude,
             self.longitude, self.geo_precision, self.event_type, self.weapons, self.launched,
-            self.intercepted, self.summary, self.perpetrator, self.attribution, self.target,
+            self.intercepted, self.summary, *self.actors.tab_widgets(), self.target,
             *self.killed.inputs(), *self.injured.inputs(),
             self.confidence, self.tags, *self._review_buttons.values(),
             self.revert_button, self.save_button,
         ]
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
+        self.actors.set_tab_neighbours(self.summary, self.target)
 
     def step_tab(self, step: int) -> None:
         """Show the next (``step`` 1) or previous (-1) tab, and put the focus in it."""
@@ -332,8 +334,7 @@ class IncidentForm(IncidentDetails):
             self.launched.set_value(record.launched)
             self.intercepted.set_value(record.intercepted)
             self.summary.setPlainText(record.summary or "")
-            self.perpetrator.setText(record.perpetrator or "")
-            self.attribution.setCurrentIndex(list(Attribution).index(record.attribution))
+            self.actors.set_actors(record.actors, cited_sources(self._services, record.uid))
             self.target.setText(record.target or "")
             load_harm(self.killed, self.injured, record)
             self.confidence.setCurrentIndex(max(self.confidence.findData(record.confidence), 0)
@@ -438,7 +439,9 @@ class IncidentForm(IncidentDetails):
             return
         if (stored.meta.version == loaded.meta.version
                 and stored.meta.deleted_at == loaded.meta.deleted_at):
-            return  # a link or a quote changed: the tabs refresh themselves
+            # A link or a quote changed: the tabs refresh themselves, the actors' sources here.
+            self.actors.update_sources(cited_sources(self._services, uid))
+            return
         if not self.is_dirty():
             tab = self.tabs.currentIndex()
             self._show(stored)
@@ -496,8 +499,9 @@ class IncidentForm(IncidentDetails):
             weapons=", ".join(split_list(self.weapons.text())),
             launched=self.launched.value(),
             intercepted=self.intercepted.value(),
-            perpetrator=self.perpetrator.text(),
-            attribution=Attribution(self.attribution.currentData()),
+            actors=self.actors.actors(),  # the perpetrator is derived from them
+            perpetrator=None,
+            attribution=Attribution.UNKNOWN,
             target=self.target.text(),
             **harm,
             confidence=self.confidence.currentData(),

@@ -31,15 +31,17 @@ writers do not need.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.engine import Connection
 
+from incidentlog.domain.links import RelatedIncident
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.store import bulk
 from incidentlog.store.backend import Backend
+from incidentlog.store.links import related_by_incident
 from incidentlog.store.queries import incident_conditions
 from incidentlog.store.schema import (
     incident_source_table,
@@ -131,11 +133,13 @@ Link = tuple[str, "str | None", "str | None", "str | None"]
 
 @dataclass(frozen=True, slots=True)
 class IncidentBatch:
-    """Incident rows (``INCIDENT_FIELDS``) with the tags and citations of each, by row id."""
+    """Incident rows (``INCIDENT_FIELDS``) with the tags, citations and the links to related
+    incidents of each (those it states and those stated of it), by row id."""
 
     rows: list[tuple[Any, ...]]
     tags: dict[int, list[str]]
     links: dict[int, list[Link]]
+    related: dict[int, list[RelatedIncident]] = field(default_factory=dict)  # both ways
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +275,7 @@ class Scope:
                 rows,
                 bulk.tags_by_incident(connection, ids),
                 bulk.links_by_incident(connection, ids),
+                related_by_incident(connection, ids),
             )
 
     def sources(

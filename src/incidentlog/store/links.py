@@ -25,6 +25,7 @@ _LINKS: Select[Any] = (
         incident_link_table.c.note,
         incident_link_table.c.created_at,
         incident_link_table.c.created_by,
+        incident_link_table.c.id,
     )
     .join(_FROM, _FROM.c.id == incident_link_table.c.from_id)
     .join(_TO, _TO.c.id == incident_link_table.c.to_id)
@@ -75,13 +76,19 @@ def links_among(connection: Connection, uids: Iterable[str],
     return found
 
 
-def links_from(connection: Connection, incident_ids: list[int]) -> dict[int, list[IncidentLink]]:
-    """The live links each of these incidents states, by its row id (exports)."""
-    found: dict[int, list[IncidentLink]] = {}
-    for start in range(0, len(incident_ids), 500):
-        chunk = incident_ids[start:start + 500]
-        query = _LINKS.where(incident_link_table.c.from_id.in_(chunk)).order_by(
-            incident_link_table.c.from_id, incident_link_table.c.id)
-        for row in connection.execute(query):
-            found.setdefault(row[0], []).append(_link(row))
+def related_by_incident(connection: Connection,
+                        incident_ids: list[int]) -> dict[int, list[RelatedIncident]]:
+    """The live links of each of these incidents, both ways, by its row id (exports): those
+    it states first, in the order they were made."""
+    found: dict[int, list[RelatedIncident]] = {}
+    for outgoing, column in ((True, incident_link_table.c.from_id),
+                             (False, incident_link_table.c.to_id)):
+        for start in range(0, len(incident_ids), 500):
+            chunk = incident_ids[start:start + 500]
+            # Sorted here, not in SQL: an export's queries never sort (a batch is small).
+            for row in sorted(connection.execute(_LINKS.where(column.in_(chunk))),
+                              key=lambda row: row[12]):
+                other = (row[5], row[6], row[7]) if outgoing else (row[2], row[3], row[4])
+                owner = row[0] if outgoing else row[1]
+                found.setdefault(owner, []).append(RelatedIncident(_link(row), outgoing, *other))
     return found

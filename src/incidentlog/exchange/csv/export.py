@@ -235,7 +235,7 @@ class _Screen:
         return row
 
 
-_INCIDENT_TEXTS = _Screen((0, 4, 5, 6, 7, 8, 9, 10, 13, 15, 20, 21, 25, 26, 28, 29, 30, 31))
+_INCIDENT_TEXTS = _Screen((0, 4, 5, 6, 7, 8, 9, 10, 13, 15, 20, 21, 25, 26, 27, 29, 30, 31, 32))
 _SOURCE_TEXTS = _Screen((1, 2, 3, 4, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 20, 21, 22, 23))
 _QUOTE_TEXTS = _Screen((0, 1, 2, 3, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19))
 
@@ -245,7 +245,7 @@ def _incident_rows(batches: Iterable[IncidentBatch]) -> Iterator[list[list[str]]
     moment = _MomentCells()
     number, screen = number_text, _INCIDENT_TEXTS
     for batch in batches:
-        tags_of, links_of = batch.tags, batch.links
+        tags_of, links_of, related_of = batch.tags, batch.links, batch.related
         rows = []
         for (
             row_id, uid, version, created_at, created_by, updated_at, updated_by,
@@ -293,6 +293,8 @@ def _incident_rows(batches: Iterable[IncidentBatch]) -> Iterator[list[list[str]]
                         number(longitude),
                         _label(_GEO, GeoPrecision, geo_precision) if geo_precision else "",
                         cited,
+                        LIST_SEPARATOR.join(f"{r.wording} {r.other_ref}"
+                                            for r in related_of.get(row_id, ())),
                         *bookkeeping_cells(
                             uid, version, created_at, created_by, updated_at, updated_by
                         ),

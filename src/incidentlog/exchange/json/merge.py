@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from incidentlog.domain.enums import AuditAction, RecordKind
 from incidentlog.domain.records import SourceLink
 from incidentlog.exchange.json.check import Checked, Spool
+from incidentlog.exchange.json.merge_links import RelatedPlan
 from incidentlog.exchange.json.merge_review import ReviewMerge
 from incidentlog.exchange.json.rules import (
     Meta,
@@ -92,6 +93,7 @@ class Importer(ReviewMerge):
         self.sqlite = services.database.backend.name == "sqlite"  # DeferredIndexes is SQLite's
         self.renumbered: list[str] = []
         self.links_added = 0
+        self.related = RelatedPlan()  # links to related incidents, written after the incidents
         self.source_alias: dict[str, str] = {}  # file uid → uid of the source merged into
         #: normalized URL → (uid, label) of the source this import added with it
         self.added_by_url: dict[str, tuple[str, str]] = {}
@@ -119,6 +121,7 @@ class Importer(ReviewMerge):
             renumbered=list(self.renumbered),
             dry_run=dry_run,
             links_added=self.links_added,
+            related_added=self.related.added,
             path=self.path,
         )
 
@@ -155,6 +158,7 @@ class Importer(ReviewMerge):
                 self._flush_audit(connection, final=False)
             if section == "incidents":
                 self._assign_deferred_refs(connection)
+                self.related.write(connection, self._audit, self.warnings, (self.now, self.actor))
         self._flush_audit(connection, final=True)
         if indexes is not None:
             indexes.rebuild()
@@ -255,14 +259,14 @@ class Importer(ReviewMerge):
     # --- incidents -------------------------------------------------------------------------
 
     def _incidents(self, connection: Connection, batch: list[tuple[Any, ...]]) -> None:
-        """``batch``: ``(label, meta, values, tags, citations, title, country, local year)``
-        of each incident."""
+        """``batch``: ``(label, meta, values, tags, citations, title, country, local year,
+        links to related incidents)`` of each incident."""
         existing = self._existing(connection, incident_table, [item[1][0] for item in batch])
         existing_tags = store_records.tags_of(connection, [row["id"] for row in existing.values()])
         refs = {item[2]["ref"] for item in batch if item[2]["ref"]}
         plan = _IncidentWrites(bulk.uids_by_ref(connection, refs))
         alias = self.source_alias
-        for label, meta_values, values, tags, cited, title, country, year in batch:
+        for label, meta_values, values, tags, cited, title, country, year, related in batch:
             meta = self._meta(label, meta_values)
             links = _distinct_links(
                 SourceLink(alias.get(source, source), note) for source, note in cited
@@ -274,11 +278,13 @@ class Importer(ReviewMerge):
                 )
             elif row["deleted_at"] is not None:
                 self._trashed(self.tally["incidents"], RecordKind.INCIDENT, label, meta.uid)
+                continue
             else:
                 local_tags = tuple(existing_tags.get(row["id"], ()))
                 self._known_incident(
                     plan, label, meta, row, values, (local_tags, tuple(tags)), links
                 )
+            self.related.add(label, meta.uid, tuple(tuple(link) for link in related))
         self._write_incidents(connection, plan, existing)
 
     def _new_incident(

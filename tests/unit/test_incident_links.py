@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 
 from incidentlog.domain.errors import ValidationError
 from incidentlog.domain.links import LinkKind
@@ -93,3 +95,76 @@ def test_links_are_audited_on_the_stating_incident_and_check_stays_green(
     assert entries[-3].changes["related"] == [None, attack]
     assert entries[-1].changes["note"] == ["changed", None]
     assert check_database(services.database) == []
+
+
+# --- the migration (0011) on a log of the previous format, on both engines -----------------
+
+
+def _downgrade_to_0007(target: str) -> None:
+    """Take a log back to revision 0007: the format before related incidents."""
+    from alembic import command
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    from incidentlog.store.database import _alembic_config, _make_engine
+
+    if target.startswith("postgresql"):
+        engine = create_engine(make_url(target).set(drivername="postgresql+psycopg"),
+                               poolclass=NullPool)
+    else:
+        engine, _ = _make_engine(Path(target), read_only=False)
+    with engine.execution_options(write=True).connect() as connection, connection.begin():
+        config = _alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0007")
+        version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+        assert version.scalar() == "0007"
+        assert "incident_link" not in inspect(connection).get_table_names()
+    engine.dispose()
+
+
+def test_a_log_of_revision_0007_with_data_is_migrated_and_links_work(
+        db_target: str, request: pytest.FixtureRequest) -> None:
+    from sqlalchemy.engine import make_url
+
+    from incidentlog.store.database import head_revision, open_database
+
+    with open_database(db_target) as database:
+        services = Services(database, actor="tester")
+        attack, strikes = two(services)
+        services.incidents.update(replace(services.incidents.get(attack), summary="edited"))
+    owner = db_target  # on a server, the migration runs as the log's owner (the admin)
+    if db_target.startswith("postgresql"):
+        owner = request.getfixturevalue("pg_server").url(make_url(db_target).database)
+    _downgrade_to_0007(owner)
+    with open_database(owner):  # migrated (a file: backed up first), grants given again
+        pass
+    with open_database(db_target) as database:
+        services = Services(database, actor="tester")
+        with database.read() as connection:
+            version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            assert version.scalar() == head_revision()
+        assert services.incidents.get(attack).summary == "edited"
+        assert services.links.related(attack) == []
+        services.links.link(strikes, attack, LinkKind.RETALIATION_FOR)
+        assert [r.wording for r in services.links.related(attack)] == ["answered by"]
+        assert check_database(database) == []
+
+
+def test_an_officer_links_and_unlinks_on_a_server(pg_server) -> None:  # type: ignore[no-untyped-def]
+    """The new table has its siblings' grants: an officer inserts and deletes links."""
+    from incidentlog import cli
+    from incidentlog.store.database import open_database
+
+    name = pg_server.log_database()
+    try:
+        user = pg_server.login_role("officer")
+        assert cli.main(["grant", user, "officer", "--db", pg_server.url(name)]) == 0
+        with open_database(pg_server.url(name, user)) as database:
+            officer = Services(database)
+            attack, strikes = two(officer)
+            officer.links.link(strikes, attack, LinkKind.PART_OF)
+            assert officer.links.unlink(strikes, attack, LinkKind.PART_OF).record is not None
+    finally:
+        pg_server.drop_database(name)

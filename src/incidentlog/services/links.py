@@ -8,6 +8,9 @@ and the incident's fingerprint (``store/lineage.py``) does not include its links
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Connection
 
@@ -91,7 +94,8 @@ class LinkService:
             self._audit(connection, AuditAction.UNRELATE, source,
                         {"related": [to_uid, None], "kind": [kind.value, None],
                          "note": [existing["note"], None]}, at)
-        return self._finish(self._stored(existing, from_uid, to_uid, kind), from_uid, to_uid)
+        removed = self._finish(self._stored(existing, from_uid, to_uid, kind), from_uid, to_uid)
+        return Outcome(removed.record, removed.changes)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -116,7 +120,7 @@ class LinkService:
                             row["created_at"], row["created_by"])  # type: ignore[arg-type]
 
     def _audit(self, connection: Connection, action: AuditAction, incident: Incident,
-               changes: dict[str, list[object]], at: str) -> None:
+               changes: Mapping[str, Any], at: str) -> None:
         audit.append(connection, at=at, actor=self._actor, action=action.value,
                      kind=RecordKind.INCIDENT.value, uid=incident.meta.uid or "",
                      label=incident.ref, changes=changes)

@@ -132,14 +132,16 @@ class IncidentRelatedTab(_TabBase):
 
     def _build_adder(self) -> QVBoxLayout:
         self.kind_combo = QComboBox(self)
-        name_field(self.kind_combo, "relatedKind", self.tr("Relation"))
+        # Read with its label: "This incident is, retaliation for".
+        name_field(self.kind_combo, "relatedKind", self.tr("This incident is"))
         for kind in LinkKind:
             self.kind_combo.addItem(kind.label, kind.value)
         self.picker = IncidentPicker(self._services, self)
-        name_field(self.picker, "relatedIncident", self.tr("Other incident"))
+        name_field(self.picker, "relatedIncident", self.tr("This incident is: other incident"))
+        self.picker.setPlaceholderText(self.tr("other incident: ref or title"))
         self.picker.returnPressed.connect(self._picker_entered)
         self.note_edit = QLineEdit(self)
-        name_field(self.note_edit, "relatedNote", self.tr("Note on the link"))
+        name_field(self.note_edit, "relatedNote", self.tr("Note"))
         self.note_edit.setPlaceholderText(self.tr("note (optional)"))
         self.note_edit.returnPressed.connect(self.add_from_fields)
         self.add_button = QPushButton(self.tr("&Add link"), self)
@@ -152,7 +154,10 @@ class IncidentRelatedTab(_TabBase):
         first.addWidget(label)
         first.addWidget(self.kind_combo)
         first.addWidget(self.picker, 1)
+        note_label = QLabel(self.tr("Note:"), self)
+        note_label.setBuddy(self.note_edit)
         second = QHBoxLayout()
+        second.addWidget(note_label)
         second.addWidget(self.note_edit, 1)
         second.addWidget(self.add_button)
         rows = QVBoxLayout()

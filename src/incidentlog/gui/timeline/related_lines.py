@@ -5,7 +5,7 @@ Once a layout is built, the links among its placed incidents are read in the bac
 laid out and which crosses the part of the view on screen. Each kind has its own colour
 and dash, and the line ends in an arrowhead at the incident the link points to ("the
 strikes → the attack they answer"). Density views (too many marks to draw one by one)
-draw no lines. View ▸ Timeline's toolbar toggles them ("Related"), kept in the settings.
+draw no lines. View ▸ Timeline ▸ Related Incident Lines toggles them, kept in the settings.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ class TimelineWidget(QWidget):
             None, self.tr("Name a span of days, shown as a band behind the incidents"))
         self.actionNewPeriod.setEnabled(not context.read_only)
         self.actionRelated = self._action(
-            "actionTimelineRelated", self.tr("&Related"), lambda: None, None,
+            "actionTimelineRelated", self.tr("&Related Incident Lines"), lambda: None, None,
             self.tr("Draw a line between related incidents (retaliation for, part of, "
                     "follow-up of, same as)"))
         self.actionRelated.setCheckable(True)
@@ -123,7 +123,6 @@ class TimelineWidget(QWidget):
         for action in (self.actionFitAll, self.actionZoomToSelection, self.actionZoomIn,
                        self.actionZoomOut):
             toolbar.addAction(action)
-        toolbar.addAction(self.actionRelated)
         toolbar.addSeparator()
         toolbar.addAction(self.actionNewPeriod)
         toolbar.addAction(self.actionExport)
@@ -155,7 +154,8 @@ class TimelineWidget(QWidget):
         super().closeEvent(event)
 
     def actions_for_menu(self) -> list[QAction]:
-        """The entries the main window puts in its View menu (after View ▸ Timeline)."""
+        """The entries the main window puts in its View menu (after View ▸ Timeline); the
+        related-incident lines are a toggle there only, so that the toolbar fits 1024 px."""
         return [self.actionFitAll, self.actionZoomToSelection, self.actionZoomIn,
                 self.actionZoomOut, self.actionRelated, self.actionNewPeriod, self.actionExport]
 

@@ -140,3 +140,18 @@ def test_csv_has_a_readable_related_column_both_ways(
         f"retaliation for {refs[attack]}; part of {refs[campaign]}")
     assert rows[attack]["Related"] == f"part of {refs[campaign]}; answered by {refs[strikes]}"
     assert rows[campaign]["Related"] == f"includes {refs[attack]}; includes {refs[strikes]}"
+
+
+def test_timelinejs_slides_say_the_related_incidents(
+        make_services: Callable[[str], Services], tmp_path: Path) -> None:
+    from incidentlog.exchange.briefing import export_timelinejs
+
+    ours = make_services("ours")
+    attack, strikes, campaign = fill(ours)
+    refs = {uid: ours.incidents.get(uid).ref for uid in (attack, strikes, campaign)}
+    export_timelinejs(ours, tmp_path / "timeline.json")
+    document = orjson.loads((tmp_path / "timeline.json").read_bytes())
+    texts = {event["unique_id"]: event["text"]["text"] for event in document["events"]}
+    assert (f"<p><b>Related:</b> part of {refs[campaign]}; answered by {refs[strikes]}</p>"
+            in texts[f"incident-{attack}"])
+    assert f"retaliation for {refs[attack]}" in texts[f"incident-{strikes}"]

@@ -10,9 +10,10 @@ script (the 1024×700 ones end in ``-1024``):
 - ``incident-sources.png`` / ``incident-quotes.png``  the form's Sources and Quotes tabs;
 - ``incident-harm.png``  the form's Harm section on the seed's "at least five injured, one
   seriously";
+- ``incident-related.png``  the form's Related tab: the US strikes, retaliation for al-Assad;
 - ``sources-view.png``  the sources view (a source and the incidents that cite it);
 - ``quotes-view.png``  the quotes view;
-- ``timeline-view.png``  the Timeline tab.
+- ``timeline-view.png``  the Timeline tab (with the line of the demo's retaliation link).
 - ``trash.png``  View ▸ Trash with a few deleted records;
 - ``bulk-edit.png``  Edit ▸ Edit selection… on four selected incidents;
 - ``saved-views.png``  View ▸ Saved views with two saved views, one applied;
@@ -117,6 +118,8 @@ def _render_at(out: Path, width: int, height: int, suffix: str) -> list[Path]:
             shot("incident-sources.png")
             tabs.setCurrentIndex(2)
             shot("incident-quotes.png")
+            _show_related(context, tabs, richest)
+            shot("incident-related.png")
             tabs.setCurrentIndex(0)
         _show_harm(context, form)
         shot("incident-harm.png")
@@ -157,6 +160,18 @@ def _render_at(out: Path, width: int, height: int, suffix: str) -> list[Path]:
                                           out / f"table-import{suffix}.png"))
         window.close()
     return written
+
+
+def _show_related(context: object, tabs: object, fallback: object) -> None:
+    """The Related tab of the demo incident that states a link (the US strikes)."""
+    from incidentlog.gui.forms.incident_form import RELATED_TAB
+
+    services = context.services  # type: ignore[attr-defined]
+    stating = next((i for i in services.incident_query.page(limit=100)
+                    if any(r.outgoing for r in services.links.related(i.uid or ""))), fallback)
+    if stating is not None:
+        context.state.set_current_incident(stating.uid)  # type: ignore[attr-defined]
+    tabs.setCurrentIndex(RELATED_TAB)  # type: ignore[attr-defined]
 
 
 def _composite(window: object, popups: list[object], path: Path) -> Path:

@@ -30,6 +30,7 @@ SAMPLES: dict[str, object] = {
     "timeline/colour": "status",
     "timeline/zone": "Asia/Damascus",
     "state/current_view": 2,
+    "timeline/related": False,  # not the default (True)
 }
 
 

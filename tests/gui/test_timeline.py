@@ -122,7 +122,8 @@ def test_names_for_tests_and_screen_readers(widget: TimelineWidget) -> None:
     names = [action.objectName() for action in widget.actions_for_menu()]
     assert names == ["actionTimelineFitAll", "actionTimelineZoomToSelection",
                      "actionTimelineZoomIn", "actionTimelineZoomOut",
-                     "actionTimelineNewPeriod", "actionTimelineExport"]
+                     "actionTimelineRelated", "actionTimelineNewPeriod",
+                     "actionTimelineExport"]
 
 
 def test_everything_is_shown_at_first_as_items(view: TimelineView,
@@ -488,3 +489,40 @@ def test_read_only_log_cannot_get_periods(services: Services, demo: dict[str, In
         settle(qtbot, widget.view)
         assert len(widget.view.shown_items()) == 5
         context.bus.detach()
+
+
+def _retaliation_pixels(image: QImage) -> int:
+    """Pixels in (nearly) the colour of a "retaliation for" line."""
+    from incidentlog.domain.links import LinkKind
+    from incidentlog.gui.timeline.related_lines import KIND_STYLE
+
+    wanted = QColor(KIND_STYLE[LinkKind.RETALIATION_FOR][0])
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    found = 0
+    for y in range(0, image.height()):
+        for x in range(0, image.width()):
+            colour = image.pixelColor(x, y)
+            if (abs(colour.red() - wanted.red()) + abs(colour.green() - wanted.green())
+                    + abs(colour.blue() - wanted.blue())) < 40:
+                found += 1
+    return found
+
+
+def test_a_line_joins_related_incidents_and_the_toolbar_toggles_it(
+        qtbot, widget: TimelineWidget, demo: dict[str, Incident]) -> None:  # type: ignore[no-untyped-def]
+    view = widget.view
+    strikes, assad = demo["IQ-2024-0003"], demo["IQ-2024-0001"]
+    qtbot.waitUntil(lambda: len(view.related_lines.links) == 1, timeout=5000)
+    [link] = view.related_lines.links
+    assert (link.from_uid, link.to_uid) == (strikes.uid, assad.uid)
+    assert widget.actionRelated.isChecked()
+    with_lines = _retaliation_pixels(view.render_image())
+    widget.actionRelated.trigger()
+    assert not view.related_lines.enabled
+    assert view.context.settings.qsettings.value("timeline/related") == "false"
+    assert _retaliation_pixels(view.render_image()) + 20 < with_lines
+    widget.actionRelated.trigger()
+    qtbot.waitUntil(lambda: len(view.related_lines.links) == 1, timeout=5000)
+    # Unlinked elsewhere: the line goes at once.
+    view.context.services.links.unlink(strikes.uid or "", assad.uid or "", link.kind)
+    qtbot.waitUntil(lambda: view.related_lines.links == [], timeout=5000)

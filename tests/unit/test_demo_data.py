@@ -117,6 +117,18 @@ def test_the_al_assad_attack(services: Services) -> None:
     assert incident.killed.qualifier is CountQualifier.UNKNOWN
 
 
+def test_the_us_strikes_are_linked_as_retaliation_for_the_al_assad_attack(
+        services: Services) -> None:
+    """The seed: "In response to these attacks, US forces have conducted retaliatory strikes"."""
+    strikes = incident_titled(services, "US retaliatory strikes")
+    assad = incident_titled(services, "al-Assad Airbase")
+    [link] = services.links.related(strikes.uid or "")
+    assert (link.wording, link.other_uid) == ("retaliation for", assad.uid)
+    assert "In response to these attacks" in (link.link.note or "")
+    [back] = services.links.related(assad.uid or "")
+    assert (back.wording, back.other_uid) == ("answered by", strikes.uid)
+
+
 def test_every_record_is_graded_and_every_site_is_placed(services: Services) -> None:
     """The demo shows what a graded log looks like: no empty grade, no site without a point."""
     for incident in services.incident_query.page(limit=50):

@@ -151,3 +151,5 @@ class AuditAction(_Labelled):
     STATUS = "status"
     LINK = "link"
     UNLINK = "unlink"
+    RELATE = "relate"  # a link to a related incident (services/links.py)
+    UNRELATE = "unrelate"

@@ -75,6 +75,8 @@ class ImportReport:
     renumbered: list[str] = field(default_factory=list)
     dry_run: bool = False
     links_added: int = 0
+    #: Links to related incidents added (those of new incidents included).
+    related_added: int = 0
     path: Path | None = None
     #: What the file says that is doubtful but was imported: clocks in the future,
     #: records of the file merged together.
@@ -89,7 +91,8 @@ class ImportReport:
         """True when the import wrote (or, in a dry run, would write) anything."""
         kinds = (self.incidents, self.sources, self.quotes, self.periods, self.saved_views,
                  self.comments, self.verdicts)
-        return self.links_added > 0 or any(k.added or k.updated for k in kinds)
+        return (self.links_added > 0 or self.related_added > 0
+                or any(k.added or k.updated for k in kinds))
 
     def summary(self) -> str:
         """A few lines for a person: what was (or would be) done, and what needs a look."""
@@ -112,6 +115,8 @@ class ImportReport:
             lines.append(f"Verdicts: {self.verdicts.text()}.")
         if self.links_added:
             lines.append(f"Citations added to existing incidents: {self.links_added}.")
+        if self.related_added:
+            lines.append(f"Links between related incidents added: {self.related_added}.")
         if self.older:
             lines.append(
                 f"Older in the file than here (left as they are): {_plural(self.older, 'record')}."

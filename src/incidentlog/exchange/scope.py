@@ -38,10 +38,12 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from incidentlog.domain.actors import IncidentActor
+from incidentlog.domain.links import RelatedIncident
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.store import bulk
 from incidentlog.store.actors import actors_by_incident
 from incidentlog.store.backend import Backend
+from incidentlog.store.links import related_by_incident
 from incidentlog.store.queries import incident_conditions
 from incidentlog.store.schema import (
     HARM_COLUMNS,
@@ -135,13 +137,15 @@ Link = tuple[str, "str | None", "str | None", "str | None"]
 
 @dataclass(frozen=True, slots=True)
 class IncidentBatch:
-    """Incident rows (``INCIDENT_FIELDS``) with the tags and citations of each, by row id."""
+    """Incident rows (``INCIDENT_FIELDS``) with the tags, citations and the links to related
+    incidents of each (those it states and those stated of it), by row id."""
 
     rows: list[tuple[Any, ...]]
     tags: dict[int, list[str]]
     links: dict[int, list[Link]]
     #: The actors of each incident that has any (domain/actors.py), by row id.
     actors: dict[int, tuple[IncidentActor, ...]] = field(default_factory=dict)
+    related: dict[int, list[RelatedIncident]] = field(default_factory=dict)  # both ways
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +282,7 @@ class Scope:
                 bulk.tags_by_incident(connection, ids),
                 bulk.links_by_incident(connection, ids),
                 actors_by_incident(connection, ids),
+                related_by_incident(connection, ids),
             )
 
     def sources(

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from incidentlog.domain.actors import IncidentActor, actors_text
 from incidentlog.domain.when import from_utc_text
 from incidentlog.gui.context import AppContext
+from incidentlog.gui.forms.incident_related import related_summary
 from incidentlog.gui.widgets.text import source_caption
 from incidentlog.store.audit import AuditEntry
 
@@ -110,7 +111,7 @@ class HistoryView(QWidget):
         item = QTreeWidgetItem([when, entry.actor, self._summary(entry)])
         item.setToolTip(0, self.tr("Recorded at {0}").format(when.replace("\n", "; ")))
         item.setToolTip(2, item.text(2))
-        if entry.action in ("status", "link", "unlink"):
+        if entry.action in ("status", "link", "unlink", "relate", "unrelate"):
             return item
         creating = entry.action in ("create", "import")
         for name, change in sorted(entry.changes.items()):
@@ -152,6 +153,8 @@ class HistoryView(QWidget):
             case "unlink":
                 source = self._value("source", changes.get("source", [None, None])[0])
                 return self.tr("Unlinked source {0}").format(source)
+            case "relate" | "unrelate":
+                return related_summary(entry.action, changes, self._incident_label)
             case "delete":
                 return self.tr("Moved to the trash")
             case "restore":
@@ -163,6 +166,10 @@ class HistoryView(QWidget):
             case "purge":
                 return self.tr("Deleted for good")
         return entry.action
+
+    def _incident_label(self, uid: str) -> str:
+        incident = self._context.services.incidents.find(uid)
+        return incident.label if incident else uid
 
     def _value(self, name: str, value: Any) -> str:
         if value is None or value == "" or value == []:

@@ -126,11 +126,15 @@ TIMELINE_LANES: Option[str | None] = Option("timeline", "lanes", None, _optional
                                             lambda value: value or "")
 TIMELINE_COLOUR: Option[str] = Option("timeline", "colour", "event_type", _non_empty_text)
 TIMELINE_ZONE: Option[str] = Option("timeline", "zone", "UTC", _non_empty_text)
+#: Whether the timeline draws lines between related incidents (its "Related" toggle).
+TIMELINE_RELATED: Option[bool] = Option(
+    "timeline", "related", True, lambda value: str(value).lower() not in ("false", "0", ""),
+    lambda value: "true" if value else "false")
 CURRENT_VIEW: Option[int] = Option("state", "current_view", 0, lambda value: int(str(value)))
 
 OPTIONS: tuple[Option[Any], ...] = (
     RECENT_DATABASES, LAST_DIR, BACKUP_KEEP, LAST_TIME_ZONE,
-    TIMELINE_LANES, TIMELINE_COLOUR, TIMELINE_ZONE, CURRENT_VIEW,
+    TIMELINE_LANES, TIMELINE_COLOUR, TIMELINE_ZONE, CURRENT_VIEW, TIMELINE_RELATED,
 )
 
 

@@ -10,6 +10,7 @@ from incidentlog.services.bulk_edit import BulkEditService
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
 from incidentlog.services.evidence import EvidenceService
 from incidentlog.services.incidents import IncidentService
+from incidentlog.services.links import LinkService
 from incidentlog.services.queries import IncidentQuery, QuoteQuery, SourceQuery
 from incidentlog.services.records import (
     PeriodService,
@@ -41,6 +42,7 @@ class Services:
         self.actor = database.login or actor or default_actor()
         self.notifier = ChangeNotifier()
         self.incidents = IncidentService(database, self.actor, self.notifier)
+        self.links = LinkService(database, self.actor, self.notifier)
         self.sources = SourceService(database, self.actor, self.notifier)
         self.quotes = QuoteService(database, self.actor, self.notifier)
         self.periods = PeriodService(database, self.actor, self.notifier)

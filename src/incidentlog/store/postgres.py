@@ -106,6 +106,8 @@ _FOREIGN_KEYS = (
     ("incident_source", "incident_id", "incident"),
     ("incident_source", "source_id", "source"),
     ("incident_tag", "incident_id", "incident"),
+    ("incident_link", "from_id", "incident"),
+    ("incident_link", "to_id", "incident"),
     ("quote", "incident_id", "incident"),
     ("quote", "source_id", "source"),
 )

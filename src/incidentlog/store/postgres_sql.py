@@ -175,8 +175,8 @@ REVIEW_TABLES = ("comment", "verdict", "record_lineage")
 LEAD_TABLES = ("log_setting",)
 #: Tables an officer may DELETE rows of: links and tags are replaced on every save. Records
 #: themselves go to the trash (an UPDATE); only a lead may purge them (DELETE).
-OFFICER_DELETES = ("incident_tag", "incident_source", "incident_actor", "record_lineage",
-                   "vocabulary")
+OFFICER_DELETES = ("incident_tag", "incident_source", "incident_actor", "incident_link",
+                   "record_lineage", "vocabulary")
 
 
 def role_statements(tables: list[str], schema: str) -> list[str]:

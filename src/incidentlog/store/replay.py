@@ -62,8 +62,8 @@ _TWINS = {"incident": "incident_id", "incident_id": "incident",
 #: A field that is never empty: an entry that sets it from nothing is a creation.
 _ALWAYS_SET = {"incident": "occurred_at", "source": "kind", "quote": "text",
                "period": "starts_at", "saved_view": "name"}
-#: Entries that change citations, not the record's own fields.
-_NOT_FIELDS = {"link", "unlink"}
+#: Entries that change citations and related incidents, not the record's own fields.
+_NOT_FIELDS = {"link", "unlink", "relate", "unrelate"}
 _UNKNOWN = object()
 _ABSENT = object()
 

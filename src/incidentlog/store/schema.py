@@ -426,3 +426,21 @@ attachment_table = Table(
     Index("ix_attachment_incident", "incident_id"),
     Index("ix_attachment_sha256", "sha256"),
 )
+
+# A typed, directed link between two incidents (migration 0011, docs/architecture.md):
+# from_id "is <kind>" to_id ("retaliation for"). Both ends in the trash hide it (queries
+# join live incidents); purging either end removes it (the foreign keys cascade).
+incident_link_table = Table(
+    "incident_link",
+    metadata,
+    _column("id", Integer, primary_key=True),
+    _column("from_id", Integer, ForeignKey("incident.id", ondelete="CASCADE")),
+    _column("to_id", Integer, ForeignKey("incident.id", ondelete="CASCADE")),
+    _column("kind", String(20)),
+    _column("note", Text, nullable=True),
+    _column("created_at", UTC_TEXT),
+    _column("created_by", String(200)),
+    CheckConstraint("from_id <> to_id", name="not_self"),
+    Index("uq_incident_link_from_to_kind", "from_id", "to_id", "kind", unique=True),
+    Index("ix_incident_link_to", "to_id", "from_id"),
+)

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import RowMapping
 
+from incidentlog.domain.links import RelatedIncident
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.records import Incident, Quote, Source
 from incidentlog.exchange.reports import Cancel, Progress, Ticker
@@ -34,6 +35,8 @@ class Entry:
     #: What each cited source supports (the citation's note), by source uid.
     notes: dict[str, str] = field(default_factory=dict)
     quotes: tuple[Quote, ...] = ()
+    #: Its links to related incidents, both ways (those it states first).
+    related: tuple[RelatedIncident, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,7 @@ def gather(
     ticker = Ticker(progress, cancel)
     ticker.check()
     incidents: list[tuple[Incident, list[tuple[str, str | None]]]] = []
+    related: dict[str, tuple[RelatedIncident, ...]] = {}
     sources: dict[str, Source] = {}
     quotes: dict[str, list[Quote]] = {}
     with database.read() as connection:
@@ -88,6 +92,7 @@ def gather(
             for row_id in ids:
                 links = [(link[0], link[1]) for link in batch.links.get(row_id, [])]
                 incidents.append((loaded[row_id], links))
+                related[loaded[row_id].uid or ""] = tuple(batch.related.get(row_id, ()))
                 ticker.step()
         for source_batch in scope.sources(connection):
             for values in source_batch.rows:
@@ -105,7 +110,8 @@ def gather(
         linked = sorted((sources[uid] for uid, _ in links if uid in sources), key=_published_key)
         notes = {uid: note for uid, note in links if note}
         said = tuple(quotes.get(incident.uid or "", ()))
-        entries.append(Entry(incident, tuple(linked), notes, said))
+        entries.append(Entry(incident, tuple(linked), notes, said,
+                             related.get(incident.uid or "", ())))
     ticker.done = ticker.total
     ticker.report()
     return Briefing(tuple(entries), flt, sources)

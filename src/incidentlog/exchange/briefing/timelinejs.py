@@ -116,6 +116,9 @@ def _slide(entry: Entry) -> dict[str, Any] | None:
     body = _facts(incident)
     if incident.summary:
         body += f"<p>{_html(incident.summary)}</p>"
+    if entry.related:
+        words = "; ".join(f"{r.wording} {r.other_ref}" for r in entry.related)
+        body += f"<p><b>Related:</b> {_html(words)}</p>"
     slide: dict[str, Any] = {
         "start_date": date_object(moment),
         "text": {"headline": _html(headline), "text": body},

@@ -178,6 +178,7 @@ class IncidentLine:
     record: Any  # domain.records.Incident
     row: Row
     cited: str
+    related: str = ""  # "retaliation for IQ-2024-0001; answered by IQ-2024-0009"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +202,7 @@ def incident_csv_columns() -> list[CsvColumn[IncidentLine]]:
         _moment_columns("occurred", "Occurred", lambda line: line.record.occurred),
     )
     columns.append(CsvColumn("sources", "Sources", lambda line: line.cited))
+    columns.append(CsvColumn("related", "Related", lambda line: line.related))
     return columns + _bookkeeping(lambda line: line.row) + _harm_columns()
 
 

@@ -237,8 +237,8 @@ class _Screen:
         return row
 
 
-_INCIDENT_TEXTS = _Screen((0, 4, 5, 6, 7, 8, 9, 10, 13, 15, 16, 21, 22, 26, 27, 29, 30, 31,
-                           32))
+_INCIDENT_TEXTS = _Screen((0, 4, 5, 6, 7, 8, 9, 10, 13, 15, 16, 21, 22, 26, 27, 28, 30, 31,
+                           32, 33))
 _SOURCE_TEXTS = _Screen((1, 2, 3, 4, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 20, 21, 22, 23))
 _QUOTE_TEXTS = _Screen((0, 1, 2, 3, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19))
 
@@ -248,7 +248,8 @@ def _incident_rows(batches: Iterable[IncidentBatch]) -> Iterator[list[list[str]]
     moment = _MomentCells()
     number, screen = number_text, _INCIDENT_TEXTS
     for batch in batches:
-        tags_of, links_of, actors_of = batch.tags, batch.links, batch.actors
+        tags_of, links_of = batch.tags, batch.links
+        actors_of, related_of = batch.actors, batch.related
         rows = []
         for (
             row_id, uid, version, created_at, created_by, updated_at, updated_by,
@@ -299,6 +300,8 @@ def _incident_rows(batches: Iterable[IncidentBatch]) -> Iterator[list[list[str]]
                         number(longitude),
                         _label(_GEO, GeoPrecision, geo_precision) if geo_precision else "",
                         cited,
+                        LIST_SEPARATOR.join(f"{r.wording} {r.other_ref}"
+                                            for r in related_of.get(row_id, ())),
                         *bookkeeping_cells(
                             uid, version, created_at, created_by, updated_at, updated_by
                         ),

@@ -210,7 +210,7 @@ def _meta_json(row: Mapping[Any, Any]) -> dict[str, Any]:
 
 def _incident_records(batch: IncidentBatch) -> list[dict[str, Any]]:
     """The batch's incidents as the format writes them."""
-    tags_of, links_of = batch.tags, batch.links
+    tags_of, links_of, related_of = batch.tags, batch.links, batch.related
     records = []
     for (
         row_id, uid, version, created_at, created_by, updated_at, updated_by,
@@ -260,6 +260,8 @@ def _incident_records(batch: IncidentBatch) -> list[dict[str, Any]]:
                 if links
                 else [],
                 "actors": [actor.to_json() for actor in batch.actors.get(row_id, ())],
+                "links": [{"kind": r.link.kind.value, "incident": r.other_uid, "note": r.link.note}
+                          for r in related_of.get(row_id, ()) if r.outgoing],
             }
         )
     return records

@@ -19,6 +19,7 @@ from incidentlog.domain.actors import IncidentActor, derived_perpetrator
 from incidentlog.domain.enums import AuditAction, RecordKind
 from incidentlog.domain.records import SourceLink
 from incidentlog.exchange.json.check import Checked, Spool
+from incidentlog.exchange.json.merge_links import RelatedPlan
 from incidentlog.exchange.json.merge_review import ReviewMerge
 from incidentlog.exchange.json.rules import (
     Meta,
@@ -96,6 +97,7 @@ class Importer(ReviewMerge):
         self.sqlite = services.database.backend.name == "sqlite"  # DeferredIndexes is SQLite's
         self.renumbered: list[str] = []
         self.links_added = 0
+        self.related = RelatedPlan()  # links to related incidents, written after the incidents
         self.source_alias: dict[str, str] = {}  # file uid → uid of the source merged into
         #: normalized URL → (uid, label) of the source this import added with it
         self.added_by_url: dict[str, tuple[str, str]] = {}
@@ -123,6 +125,7 @@ class Importer(ReviewMerge):
             renumbered=list(self.renumbered),
             dry_run=dry_run,
             links_added=self.links_added,
+            related_added=self.related.added,
             path=self.path,
         )
 
@@ -159,6 +162,7 @@ class Importer(ReviewMerge):
                 self._flush_audit(connection, final=False)
             if section == "incidents":
                 self._assign_deferred_refs(connection)
+                self.related.write(connection, self._audit, self.warnings, (self.now, self.actor))
         self._flush_audit(connection, final=True)
         if indexes is not None:
             indexes.rebuild()
@@ -260,7 +264,7 @@ class Importer(ReviewMerge):
 
     def _incidents(self, connection: Connection, batch: list[tuple[Any, ...]]) -> None:
         """``batch``: ``(label, meta, values, tags, citations, title, country, local year,
-        actors)`` of each incident."""
+        actors, links to related incidents)`` of each incident."""
         existing = self._existing(connection, incident_table, [item[1][0] for item in batch])
         existing_tags = store_records.tags_of(connection, [row["id"] for row in existing.values()])
         existing_actors = actors_by_incident(connection, [row["id"] for row in existing.values()])
@@ -268,7 +272,8 @@ class Importer(ReviewMerge):
         plan = _IncidentWrites(bulk.uids_by_ref(connection, refs))
         alias = self.source_alias
         names = ActorNames(connection)
-        for label, meta_values, values, tags, cited, title, country, year, actors in batch:
+        for (label, meta_values, values, tags, cited, title, country, year, actors,
+             related) in batch:
             file_actors = _named_actors(names, values, actors)
             meta = self._meta(label, meta_values)
             links = _distinct_links(
@@ -282,6 +287,7 @@ class Importer(ReviewMerge):
                 )
             elif row["deleted_at"] is not None:
                 self._trashed(self.tally["incidents"], RecordKind.INCIDENT, label, meta.uid)
+                continue
             else:
                 local_tags = tuple(existing_tags.get(row["id"], ()))
                 local_actors = existing_actors.get(row["id"], ())
@@ -289,6 +295,7 @@ class Importer(ReviewMerge):
                     plan, label, meta, row, values,
                     ((local_tags, tuple(tags)), (local_actors, file_actors)), links,
                 )
+            self.related.add(label, meta.uid, tuple(tuple(link) for link in related))
         self._write_incidents(connection, plan, existing)
 
     def _new_incident(

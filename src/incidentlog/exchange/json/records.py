@@ -229,6 +229,21 @@ def incident_from_json(record: Mapping[str, Any]) -> tuple[Incident, list[Source
     return checked_incident(incident), links
 
 
+def related_from_json(record: Mapping[str, Any]) -> tuple[tuple[str, str, str | None], ...]:
+    """The links to related incidents a schema-valid incident record states, as
+    ``(kind, other uid, note)``; a link to itself or the same link twice is refused."""
+    found: list[tuple[str, str, str | None]] = []
+    for number, link in enumerate(record.get("links") or ()):
+        item = (link["kind"], link["incident"], (link.get("note") or "").strip() or None)
+        if item[1] == record.get("uid"):
+            raise FieldError(f"links[{number}].incident", "links the incident to itself")
+        if any(seen[:2] == item[:2] for seen in found):
+            raise FieldError(f"links[{number}].incident",
+                             f"states the link {item[0]} to {item[1]} twice")
+        found.append(item)
+    return tuple(found)
+
+
 def source_from_json(record: Mapping[str, Any]) -> Source:
     source = Source(
         kind=SourceKind(record["kind"]),
@@ -391,6 +406,7 @@ def converted(
             incident.country,
             incident.occurred.local().year,  # for the next free ref, should its own be taken
             tuple(actor.to_json() for actor in incident.actors),
+            related_from_json(record),
         )
     if section == "sources":
         source = source_from_json(record)

@@ -47,6 +47,7 @@ from incidentlog.gui.forms.incident_actors import cited_sources
 from incidentlog.gui.forms.incident_details import IncidentDetails
 from incidentlog.gui.forms.incident_harm import harm_of, load_harm
 from incidentlog.gui.forms.incident_links import IncidentQuotesTab, IncidentSourcesTab
+from incidentlog.gui.forms.incident_related import IncidentRelatedTab
 from incidentlog.gui.history import HistoryView
 from incidentlog.gui.plain_text import plain_label
 from incidentlog.gui.settings import LAST_TIME_ZONE
@@ -69,7 +70,7 @@ _STATUS_COLOURS = {
     Status.ARCHIVED: ("#3c4043", "#dadce0"),
 }
 
-DETAILS_TAB, SOURCES_TAB, QUOTES_TAB, HISTORY_TAB = range(4)
+DETAILS_TAB, SOURCES_TAB, QUOTES_TAB, RELATED_TAB, HISTORY_TAB = range(5)
 
 
 def _first_focusable(page: QWidget) -> QWidget | None:
@@ -170,15 +171,19 @@ class IncidentForm(IncidentDetails):
 
         self.sources_tab = IncidentSourcesTab(self._context, self._ensure_saved, self.tabs)
         self.quotes_tab = IncidentQuotesTab(self._context, self._ensure_saved, self.tabs)
+        self.related_tab = IncidentRelatedTab(self._context, self._ensure_saved, parent=self.tabs)
         self.history = HistoryView(self._context, self.tabs)
         self.tabs.addTab(scroll, self.tr("Details"))
         self.tabs.addTab(self.sources_tab, self.tr("Sources"))
         self.tabs.addTab(self.quotes_tab, self.tr("Quotes"))
+        self.tabs.addTab(self.related_tab, self.tr("Related"))
         self.tabs.addTab(self.history, self.tr("History"))
         self.sources_tab.countChanged.connect(
             lambda n: self._set_tab_count(SOURCES_TAB, self.tr("Sources"), n))
         self.quotes_tab.countChanged.connect(
             lambda n: self._set_tab_count(QUOTES_TAB, self.tr("Quotes"), n))
+        self.related_tab.countChanged.connect(
+            lambda n: self._set_tab_count(RELATED_TAB, self.tr("Related"), n))
 
     def _build_buttons(self, root: QVBoxLayout) -> None:
         buttons = QHBoxLayout()
@@ -261,6 +266,7 @@ class IncidentForm(IncidentDetails):
         read_only = self._effectively_read_only()
         self.sources_tab.set_read_only(read_only)
         self.quotes_tab.set_read_only(read_only)
+        self.related_tab.set_read_only(read_only)
 
     def _set_state_current(self, uid: str | None) -> None:
         self._following = True
@@ -349,6 +355,7 @@ class IncidentForm(IncidentDetails):
         if not (tabs_current and self.sources_tab.incident_uid() == uid):
             self.sources_tab.set_incident(uid)
             self.quotes_tab.set_incident(uid)
+            self.related_tab.set_incident(uid)
         self.history.set_uid(uid)
         show_from_top(self._scroll)
         if record.meta.deleted_at is not None:

@@ -45,7 +45,12 @@ from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.records import Period
 from incidentlog.domain.when import is_zone, zone
 from incidentlog.gui.context import AppContext
-from incidentlog.gui.settings import TIMELINE_COLOUR, TIMELINE_LANES, TIMELINE_ZONE
+from incidentlog.gui.settings import (
+    TIMELINE_COLOUR,
+    TIMELINE_LANES,
+    TIMELINE_RELATED,
+    TIMELINE_ZONE,
+)
 from incidentlog.gui.timeline import export
 from incidentlog.gui.timeline.fetcher import FETCH_DELAY_MS, TimelineFetcher
 from incidentlog.gui.timeline.interaction import ZOOM_STEP, Navigator
@@ -53,6 +58,7 @@ from incidentlog.gui.timeline.layout import Layout, Placed, PlacedQuote, build_l
 from incidentlog.gui.timeline.paint_chrome import Chrome, Frame, paint_period_bands
 from incidentlog.gui.timeline.paint_marks import Canvas, PaintState, paint_layout
 from incidentlog.gui.timeline.period_controller import PeriodController
+from incidentlog.gui.timeline.related_lines import RelatedLines
 from incidentlog.gui.timeline.scale import TimeScale
 from incidentlog.gui.timeline.style import (
     AXIS_HEIGHT,
@@ -116,6 +122,9 @@ class TimelineView(QGraphicsView):
         self.fetcher.longArrived.connect(self._on_long)
         self.fetcher.windowArrived.connect(self._on_window)
         self.fetcher.failed.connect(lambda: self.viewport().update())
+        self.related_lines = RelatedLines(context.services, context.runner,
+                                          self.viewport().update,
+                                          bool(settings.get(TIMELINE_RELATED)), self)
         self._set_up_view()
         state = context.state
         state.filterChanged.connect(self._on_filter_changed)
@@ -366,6 +375,9 @@ class TimelineView(QGraphicsView):
         if changes.periods:
             self.period_controller.load()
             self._relayout()
+        if changes.incidents or changes.rows_changed:
+            self.related_lines.forget()
+            self.related_lines.layout_changed(self._layout)
         if changes.incidents or changes.quotes or changes.rows_changed:
             self.fetcher.invalidate(overview=bool(changes.incidents or changes.rows_changed),
                                     long=bool(changes.incidents))
@@ -406,6 +418,7 @@ class TimelineView(QGraphicsView):
         rect = QRectF(0, 0, self.viewport().width(), max(height, self.viewport().height()))
         self.scene().setSceneRect(rect)
         self._canvas.set_rect(rect)
+        self.related_lines.layout_changed(self._layout)
         self._reveal()
         self._describe()
         self.viewport().update()
@@ -468,6 +481,7 @@ class TimelineView(QGraphicsView):
                            self.context.state.current_incident,
                            frozenset(self.context.state.selected_incidents))
         paint_layout(painter, self._layout, state)
+        self.related_lines.paint(painter, self._layout, state.t0, exposed)
 
     def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         paint_period_bands(painter, QRectF(rect), self.period_controller.bands(),

@@ -29,7 +29,7 @@ from incidentlog.domain.when import is_zone, zone_label
 from incidentlog.gui import plain_text
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.errors import show_error
-from incidentlog.gui.settings import LAST_DIR
+from incidentlog.gui.settings import LAST_DIR, TIMELINE_RELATED
 from incidentlog.gui.timeline.view import COLOUR_CHOICES, LANE_CHOICES, TimelineView
 
 
@@ -84,6 +84,13 @@ class TimelineWidget(QWidget):
             "actionTimelineNewPeriod", self.tr("New &Period…"), lambda: self.view.new_period(),
             None, self.tr("Name a span of days, shown as a band behind the incidents"))
         self.actionNewPeriod.setEnabled(not context.read_only)
+        self.actionRelated = self._action(
+            "actionTimelineRelated", self.tr("&Related Incident Lines"), lambda: None, None,
+            self.tr("Draw a line between related incidents (retaliation for, part of, "
+                    "follow-up of, same as)"))
+        self.actionRelated.setCheckable(True)
+        self.actionRelated.setChecked(self.view.related_lines.enabled)
+        self.actionRelated.toggled.connect(self.set_related_lines)
         self.actionExport = self._action("actionTimelineExport", self.tr("&Export View…"),
                                          self.export, None,
                                          self.tr("Save the view as a PNG image or SVG drawing"))
@@ -147,9 +154,18 @@ class TimelineWidget(QWidget):
         super().closeEvent(event)
 
     def actions_for_menu(self) -> list[QAction]:
-        """The entries the main window puts in its View menu (after View ▸ Timeline)."""
+        """The entries the main window puts in its View menu (after View ▸ Timeline); the
+        related-incident lines are a toggle there only, so that the toolbar fits 1024 px."""
         return [self.actionFitAll, self.actionZoomToSelection, self.actionZoomIn,
-                self.actionZoomOut, self.actionNewPeriod, self.actionExport]
+                self.actionZoomOut, self.actionRelated, self.actionNewPeriod, self.actionExport]
+
+    def set_related_lines(self, shown: bool) -> None:
+        """Draw the lines between related incidents, or not (kept in the settings)."""
+        self.context.settings.set(TIMELINE_RELATED, shown)
+        self.view.related_lines.set_enabled(shown, self.view.layout_data)
+        if self.actionRelated.isChecked() != shown:
+            self.actionRelated.setChecked(shown)
+        self.view.viewport().update()
 
     def _action(self, name: str, text: str, slot: Callable[[], Any],
                 shortcut: QKeySequence | QKeySequence.StandardKey | None,

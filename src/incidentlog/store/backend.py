@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Sequence
 from typing import Protocol, cast
 
 from sqlalchemy import ColumnElement, Engine, event, text
@@ -46,7 +47,21 @@ class Backend(Protocol):
 
     def search_count(self, connection: Connection, search: str) -> int: ...
 
+    def text_rank(
+        self, connection: Connection, words: Sequence[str], ids: Sequence[int]
+    ) -> dict[int, float]: ...
+
     def check(self, connection: Connection, *, read_only: bool) -> list[str]: ...
+
+
+def any_words_query(words: Sequence[str]) -> str | None:
+    """An FTS5 query matching rows with any of ``words`` (each quoted: no syntax error)."""
+    quoted = [f'"{word}"' for word in dict.fromkeys(words) if word]
+    return " OR ".join(quoted) or None
+
+
+#: bm25 (and ts_rank) grow without bound; x / (x + RANK_HALF) maps them onto 0..1.
+RANK_HALF = 4.0
 
 
 def fts_query(user_text: str) -> str | None:
@@ -167,6 +182,19 @@ class SqliteBackend:
                 {"fts": search},
             ).scalar_one()
         )
+
+    def text_rank(
+        self, connection: Connection, words: Sequence[str], ids: Sequence[int]
+    ) -> dict[int, float]:
+        """0..1 per row of ``ids`` that has any of ``words``: FTS5's bm25, folded (duplicates)."""
+        query = any_words_query(words)
+        if query is None or not ids:
+            return {}
+        marks = ", ".join(str(int(row_id)) for row_id in ids)
+        rows = connection.execute(text(
+            "SELECT rowid, -bm25(incident_fts) FROM incident_fts WHERE incident_fts MATCH :fts "
+            f"AND rowid IN ({marks})"), {"fts": query})
+        return {row_id: max(0.0, rank) / (max(0.0, rank) + RANK_HALF) for row_id, rank in rows}
 
     def check(self, connection: Connection, *, read_only: bool) -> list[str]:
         """Problems found by SQLite's own checks and the FTS index; empty when sound."""

@@ -1,0 +1,147 @@
+"""Which stored incidents may be the same as a given one; every such pair of a log.
+
+The lookup (``candidates``) reads the incidents near in time through indexes
+(store/duplicates.py), cuts them down by title likeness in one C++ call, then
+scores the best with time, place, summary and the full-text rank
+(domain/duplicates.py). The whole-log listing (``pairs``) sweeps the log in
+time order instead, comparing each incident with those still near in time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from incidentlog.domain.duplicates import (
+    DEFAULT_MIN_SCORE,
+    SLACK,
+    Candidate,
+    Probe,
+    best_titles,
+    score,
+)
+from incidentlog.domain.records import Incident
+from incidentlog.domain.when import from_utc_text
+from incidentlog.store import duplicates as near
+from incidentlog.store.database import Database
+
+#: Candidates scored in full (summary, full-text rank) after the cut by title.
+SHORTLIST = 40
+
+#: Added incidents an import looks up (a lookup takes tens of milliseconds on a large log).
+REPORT_MOST = 200
+
+_WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """Two stored incidents that may be one; ``first`` is the earlier."""
+
+    first_uid: str
+    first_ref: str
+    second_uid: str
+    second_ref: str
+    score: float
+    reasons: tuple[str, ...]
+
+
+def _probe_of_row(row: dict[str, Any]) -> Probe:
+    return Probe(from_utc_text(row["occurred_at"]), from_utc_text(row["occurred_end"]),
+                 row["title"] or "", row.get("summary") or "", row["place"], row["country"],
+                 row["latitude"], row["longitude"], row["uid"])
+
+
+def _words(probe: Probe) -> list[str]:
+    return list(dict.fromkeys(w.casefold() for w in _WORD.findall(probe.title)))[:16]
+
+
+class DuplicateService:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def candidates(self, incident: Incident, *, limit: int = 8,
+                   min_score: float = DEFAULT_MIN_SCORE) -> list[Candidate]:
+        """Stored live incidents that may be ``incident`` (itself excluded), best first."""
+        probe = Probe.of(incident)
+        if probe is None or not (probe.title.strip() or probe.summary.strip()):
+            return []
+        window = near.Window(probe.start - SLACK, probe.end + SLACK, probe.country, probe.uid)
+        with self._db.read() as connection:
+            rows = near.near_in_time(connection, window)
+            if not rows:
+                return []
+            keep = best_titles(probe.title, [r["title"] or "" for r in rows], SHORTLIST)
+            rows = [rows[i] for i in keep]
+            ids = [r["id"] for r in rows]
+            texts = near.summaries(connection, ids)
+            ranks = self._db.backend.text_rank(connection, _words(probe), ids)
+        found: list[Candidate] = []
+        for row in rows:
+            row["summary"] = texts.get(row["id"])
+            scored = score(probe, _probe_of_row(row), ranks.get(row["id"], 0.0))
+            if scored is not None and scored[0] >= min_score:
+                found.append(_candidate(row, *scored))
+        found.sort(key=lambda c: (-c.score, c.ref))
+        return found[:limit]
+
+    def report_for(self, uids: list[str], *, most: int = REPORT_MOST) -> list[str]:
+        """One line per incident of ``uids`` (the first ``most``) that may duplicate another."""
+        from incidentlog.store.records import load_incidents_by_uid
+
+        with self._db.read() as connection:
+            incidents = load_incidents_by_uid(connection, uids[:most])
+        lines: list[str] = []
+        for uid in uids[:most]:
+            incident = incidents.get(uid)
+            found = self.candidates(incident, limit=3) if incident is not None else []
+            if incident is not None and found:
+                alike = "; ".join(f"{c.ref} ({c.percent} %: {', '.join(c.reasons)})"
+                                  for c in found)
+                lines.append(f"{incident.label} ({incident.title}) may be {alike}")
+        if len(uids) > most:
+            lines.append(f"only the first {most:,} added incidents were looked at; "
+                         "`incidentlog duplicates` lists the whole log")
+        return lines
+
+    def pairs(self, *, min_score: float = DEFAULT_MIN_SCORE,
+              progress: Callable[[int, int], None] | None = None) -> Iterator[Pair]:
+        """Every pair of live incidents scoring at least ``min_score``, streamed in time order.
+
+        The sweep keeps the incidents whose interval (plus the slack) has not
+        ended yet; each new one is compared with them by title in one call, and
+        the alike ones are scored in full. The full-text rank is left out: it
+        would be one query a pair.
+        """
+        from rapidfuzz import fuzz, process, utils
+
+        with self._db.read() as connection:
+            total = near.live_count(connection)
+            open_rows: list[tuple[Probe, dict[str, Any]]] = []
+            done = 0
+            for batch in near.sweep(connection):
+                for row in batch:
+                    probe = _probe_of_row(row)
+                    open_rows = [(p, r) for p, r in open_rows if p.end + SLACK > probe.start]
+                    if open_rows:
+                        likes = process.extract(
+                            probe.title, [p.title for p, _ in open_rows],
+                            scorer=fuzz.token_set_ratio, processor=utils.default_process,
+                            score_cutoff=50, limit=None)
+                        for _, _, index in likes:
+                            other, other_row = open_rows[index]
+                            scored = score(other, probe)
+                            if scored is not None and scored[0] >= min_score:
+                                yield Pair(other_row["uid"], other_row["ref"], row["uid"],
+                                           row["ref"], scored[0], scored[1])
+                    open_rows.append((probe, row))
+                done += len(batch)
+                if progress is not None:
+                    progress(done, total)
+
+
+def _candidate(row: dict[str, Any], total: float, reasons: tuple[str, ...]) -> Candidate:
+    return Candidate(row["uid"], row["ref"], row["title"] or "", total, reasons,
+                     row["occurred_at"], row["place"], row["country"])

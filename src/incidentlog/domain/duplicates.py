@@ -94,6 +94,9 @@ def time_closeness(a: Probe, b: Probe) -> tuple[float, str] | None:
     if gap > SLACK:
         return None
     closeness = 0.9 * (1 - gap / SLACK)
+    if gap < timedelta(hours=1):
+        minutes = max(1, round(gap / timedelta(minutes=1)))
+        return closeness, f"{minutes} minute{'s' if minutes != 1 else ''} apart"
     if gap < _DAY:
         hours = max(1, round(gap / timedelta(hours=1)))
         return closeness, f"{hours} hour{'s' if hours != 1 else ''} apart"

@@ -43,9 +43,11 @@ from incidentlog.domain.records import Incident
 from incidentlog.domain.validation import clean_incident, incident_errors
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.forms.base import show_from_top
+from incidentlog.gui.forms.duplicate_panel import DuplicatePanel
 from incidentlog.gui.forms.incident_details import IncidentDetails
 from incidentlog.gui.forms.incident_links import IncidentQuotesTab, IncidentSourcesTab
 from incidentlog.gui.history import HistoryView
+from incidentlog.gui.merge_dialog import merge_into
 from incidentlog.gui.plain_text import plain_label
 from incidentlog.gui.settings import LAST_TIME_ZONE
 from incidentlog.gui.undo import (
@@ -195,6 +197,10 @@ class IncidentForm(IncidentDetails):
         buttons.addWidget(self.revert_button)
         buttons.addStretch(1)
         buttons.addWidget(self.save_button)
+        self.duplicates = DuplicatePanel(self._context, self)  # "possibly the same as …"
+        self.duplicates.openRequested.connect(self._context.state.set_current_incident)
+        self.duplicates.mergeRequested.connect(self._merge_into)
+        root.addWidget(self.duplicates)
         root.addLayout(buttons)
 
     def _set_tab_order(self) -> None:
@@ -350,6 +356,7 @@ class IncidentForm(IncidentDetails):
         if record.meta.deleted_at is not None:
             self.notice.show_notice(self.tr("This incident is in the trash: restore it (Undo, "
                                             "or from the trash) to edit it."))
+        self.duplicates.probe(None)  # only what is being typed is looked up
         self._apply_read_only()
         self._update_header()
         self._update_review()
@@ -390,6 +397,14 @@ class IncidentForm(IncidentDetails):
 
     def _after_edit(self) -> None:
         self._update_hint()
+        self.duplicates.probe(self._collect()[0])
+
+    def _merge_into(self, survivor_uid: str) -> None:
+        """Merge this incident (saved first if new) into the one the panel offers."""
+        mine = self._ensure_saved()
+        if mine and mine != survivor_uid and merge_into(self._context, self, survivor_uid, mine):
+            self._set_state_current(survivor_uid)
+            self.load(survivor_uid)
 
     def _update_meta(self) -> None:
         meta = self._incident.meta if self._incident else None

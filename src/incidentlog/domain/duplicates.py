@@ -159,10 +159,10 @@ def score(a: Probe, b: Probe, rank: float = 0.0) -> tuple[float, tuple[str, ...]
     return total, reasons
 
 
-def best_titles(title: str, titles: Sequence[str], keep: int) -> list[int]:
-    """Indexes of the ``keep`` titles most like ``title`` (a cheap first cut, in C++)."""
+def best_titles(title: str, titles: Sequence[str], keep: int) -> list[tuple[int, float]]:
+    """(index, 0..1) of the ``keep`` titles most like ``title`` (one call, in C++)."""
     from rapidfuzz import fuzz, process, utils
 
     found = process.extract(title, titles, scorer=fuzz.token_set_ratio,
                             processor=utils.default_process, limit=keep)
-    return [index for _, _, index in found]
+    return [(index, alike / 100) for _, alike, index in found]

@@ -38,6 +38,8 @@ PER_SIDE = 600
 #: Precisions at least this coarse are narrowed to the probe's country (or none).
 _BY_COUNTRY = {TimePrecision.MONTH, TimePrecision.YEAR}
 
+#: What ``ix_incident_precision`` holds: the first cut needs no row.
+_NEAR = ("id", "occurred_at", "occurred_end", "country", "title")
 _COLUMNS = ("id", "uid", "ref", "title", "summary", "occurred_at", "occurred_end", "place",
             "country", "latitude", "longitude")
 
@@ -57,21 +59,19 @@ def _select(columns: Sequence[str]) -> Select[Any]:
     return select(*(t.c[name] for name in columns))
 
 
-def near_in_time(connection: Connection, window: Window,
-                 *, with_summary: bool = False) -> list[dict[str, Any]]:
-    """Live incidents whose interval meets ``window``, nearest to its middle first per way."""
+def near_in_time(connection: Connection, window: Window) -> list[tuple[Any, ...]]:
+    """Live incidents whose interval meets ``window``, nearest to its middle first per way:
+    (id, occurred_at, occurred_end, country, title), read from the index alone."""
     t = incident_table
-    columns = [c for c in _COLUMNS if with_summary or c != "summary"]
+    columns = _NEAR
     low, high = to_utc_text(window.start), to_utc_text(window.end)
-    found: dict[int, dict[str, Any]] = {}
+    found: dict[int, tuple[Any, ...]] = {}
     for precision, longest in LONGEST.items():
         conditions = [
             t.c.deleted_at.is_(None), t.c.time_precision == precision.value,
             t.c.occurred_at >= to_utc_text(window.start - longest), t.c.occurred_at < high,
             t.c.occurred_end > low,
         ]
-        if window.except_uid is not None:
-            conditions.append(t.c.uid != window.except_uid)
         if precision in _BY_COUNTRY and window.country:
             conditions.append(or_(t.c.country == window.country, t.c.country.is_(None)))
         pivot = to_utc_text(window.start + (window.end - window.start) / 2 - longest / 2)
@@ -80,16 +80,18 @@ def near_in_time(connection: Connection, window: Window,
         before = _select(columns).where(*conditions, t.c.occurred_at < pivot).order_by(
             t.c.occurred_at.desc(), t.c.id.desc()).limit(PER_SIDE)
         for query in (after, before):
-            for row in connection.execute(query).mappings():
-                found[row["id"]] = dict(row)
+            for row in connection.execute(query).all():
+                found[row[0]] = tuple(row)
     return list(found.values())
 
 
-def summaries(connection: Connection, ids: Sequence[int]) -> dict[int, str | None]:
+def rows_of(connection: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The columns a candidate is scored and shown with, for the shortlisted ``ids``."""
     t = incident_table
     if not ids:
         return {}
-    return dict(connection.execute(select(t.c.id, t.c.summary).where(t.c.id.in_(ids))).all())
+    return {row["id"]: dict(row) for row in connection.execute(
+        _select(_COLUMNS).where(t.c.id.in_(list(ids)))).mappings()}
 
 
 def sweep(connection: Connection, *, batch: int = 5_000) -> Iterator[list[dict[str, Any]]]:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from incidentlog.domain.records import Incident
 
 #: How far apart two intervals may lie and still be looked at.
-SLACK = timedelta(days=3)
+SLACK = timedelta(days=2)
 
 #: Below this score a candidate is not shown (the CLI's ``--min-score`` default).
 DEFAULT_MIN_SCORE = 0.55

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.engine import Connection
 
 from incidentlog.domain.enums import TimePrecision
@@ -33,7 +34,7 @@ LONGEST = {
 }
 
 #: Rows read per precision and direction: bounds a lookup on a crowded period.
-PER_SIDE = 600
+PER_SIDE = 300
 
 #: Precisions at least this coarse are narrowed to the probe's country (or none).
 _BY_COUNTRY = {TimePrecision.MONTH, TimePrecision.YEAR}
@@ -62,27 +63,36 @@ def _select(columns: Sequence[str]) -> Select[Any]:
 def near_in_time(connection: Connection, window: Window) -> list[tuple[Any, ...]]:
     """Live incidents whose interval meets ``window``, nearest to its middle first per way:
     (id, occurred_at, occurred_end, country, title), read from the index alone."""
-    t = incident_table
-    columns = _NEAR
     low, high = to_utc_text(window.start), to_utc_text(window.end)
     found: dict[int, tuple[Any, ...]] = {}
     for precision, longest in LONGEST.items():
-        conditions = [
-            t.c.deleted_at.is_(None), t.c.time_precision == precision.value,
-            t.c.occurred_at >= to_utc_text(window.start - longest), t.c.occurred_at < high,
-            t.c.occurred_end > low,
-        ]
-        if precision in _BY_COUNTRY and window.country:
-            conditions.append(or_(t.c.country == window.country, t.c.country.is_(None)))
+        by_country = precision in _BY_COUNTRY and bool(window.country)
         pivot = to_utc_text(window.start + (window.end - window.start) / 2 - longest / 2)
-        after = _select(columns).where(*conditions, t.c.occurred_at >= pivot).order_by(
-            t.c.occurred_at, t.c.id).limit(PER_SIDE)
-        before = _select(columns).where(*conditions, t.c.occurred_at < pivot).order_by(
-            t.c.occurred_at.desc(), t.c.id.desc()).limit(PER_SIDE)
-        for query in (after, before):
-            for row in connection.execute(query).all():
-                found[row[0]] = tuple(row)
+        values = {"precision": precision.value, "earliest": to_utc_text(window.start - longest),
+                  "high": high, "low": low, "pivot": pivot, "country": window.country,
+                  "limit": PER_SIDE}
+        for query in _queries(by_country):
+            found.update((row[0], tuple(row)) for row in connection.execute(query, values))
     return list(found.values())
+
+
+@lru_cache(maxsize=2)
+def _queries(by_country: bool) -> tuple[Select[Any], Select[Any]]:
+    """The two walks from the pivot, built once (a lookup runs twelve of them)."""
+    t = incident_table
+    conditions = [
+        t.c.deleted_at.is_(None), t.c.time_precision == bindparam("precision"),
+        t.c.occurred_at >= bindparam("earliest"), t.c.occurred_at < bindparam("high"),
+        t.c.occurred_end > bindparam("low"),
+    ]
+    if by_country:
+        conditions.append(or_(t.c.country == bindparam("country"), t.c.country.is_(None)))
+    pivot, limit = bindparam("pivot"), bindparam("limit")
+    after = _select(_NEAR).where(*conditions, t.c.occurred_at >= pivot).order_by(
+        t.c.occurred_at, t.c.id).limit(limit)
+    before = _select(_NEAR).where(*conditions, t.c.occurred_at < pivot).order_by(
+        t.c.occurred_at.desc(), t.c.id.desc()).limit(limit)
+    return after, before
 
 
 def rows_of(connection: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:

@@ -151,10 +151,10 @@ incident_table = Table(
     _live_index("ix_incident_perpetrator", "perpetrator", "id"),
     _live_index("ix_incident_place", "place", "id"),
     _live_index("ix_incident_updated", "updated_at", "id"),
-    # Per precision, the incidents nearest in time, read from the index alone: the
-    # duplicate lookup (0010, store/duplicates.py).
+    # Per precision, the incidents nearest in time, read from the index alone (deleted_at
+    # included, or SQLite reads each row to test it): the duplicate lookup (0010).
     _live_index("ix_incident_precision", "time_precision", "occurred_at", "id", "occurred_end",
-                "country", "title"),
+                "country", "title", "deleted_at"),
     # The trash only: a full index on deleted_at would tempt SQLite to answer
     # "deleted_at IS NULL" with it and then sort every live row.
     Index("ix_incident_trash", "deleted_at", sqlite_where=TRASH, postgresql_where=TRASH),

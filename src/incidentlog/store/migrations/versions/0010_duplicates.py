@@ -8,7 +8,7 @@ Create Date: 2026-12-03
   was combined into (docs/user-guide.md, "Duplicates and merging"); the row
   stays, in the trash, so that its uid still resolves on import.
 - ``ix_incident_precision`` (time_precision, occurred_at, id, occurred_end,
-  country, title) over live rows lets the duplicate lookup walk, per precision,
+  country, title, deleted_at) over live rows lets the duplicate lookup walk, per precision,
   the incidents nearest in time from the index alone, without reading a row
   (store/duplicates.py); about 150 MB on a million incidents.
 """
@@ -24,8 +24,10 @@ branch_labels = None
 depends_on = None
 
 _LIVE = sa.text("deleted_at IS NULL")
-#: The lookup reads the index alone: no row is read before the cut by title.
-_PRECISION_COLUMNS = ("time_precision", "occurred_at", "id", "occurred_end", "country", "title")
+#: The lookup reads the index alone: no row is read before the cut by title. deleted_at
+#: (always NULL here) is in it too, or SQLite reads each row to test "deleted_at IS NULL".
+_PRECISION_COLUMNS = ("time_precision", "occurred_at", "id", "occurred_end", "country", "title",
+                      "deleted_at")
 
 
 def upgrade() -> None:

@@ -18,6 +18,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from incidentlog.domain.records import Incident
 
@@ -31,8 +32,24 @@ DEFAULT_MIN_SCORE = 0.55
 NEAR_KM = 5.0
 FAR_KM = 150.0
 
+#: The start of a summary compared: the lead says what happened; the rest costs time.
+SUMMARY_CHARS = 400
+
 _WEIGHTS = {"time": 0.35, "place": 0.25, "text": 0.40}
 _DAY = timedelta(days=1)
+
+
+_RAPIDFUZZ: tuple[Any, Any, Any] | None = None
+
+
+def rapidfuzz() -> tuple[Any, Any, Any]:
+    """``(fuzz, process, utils)``, imported on first use: start-up stays lean."""
+    global _RAPIDFUZZ
+    if _RAPIDFUZZ is None:
+        from rapidfuzz import fuzz, process, utils
+
+        _RAPIDFUZZ = (fuzz, process, utils)
+    return _RAPIDFUZZ
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +138,7 @@ def place_closeness(a: Probe, b: Probe) -> tuple[float, str | None]:
         if km < FAR_KM:
             return 1 - (km - NEAR_KM) / (FAR_KM - NEAR_KM), f"{km:.0f} km apart"
         return 0.0, None
-    from rapidfuzz import fuzz, utils  # imported on first use: start-up stays lean
-
+    fuzz, _, utils = rapidfuzz()
     if a.place and b.place and fuzz.ratio(a.place, b.place, processor=utils.default_process) >= 90:
         return 1.0, "same place"
     if a.country and b.country:
@@ -132,12 +148,11 @@ def place_closeness(a: Probe, b: Probe) -> tuple[float, str | None]:
 
 def text_likeness(a: Probe, b: Probe, rank: float = 0.0) -> tuple[float, str | None]:
     """0..1 from the titles, the summaries and the full-text ``rank`` (0..1)."""
-    from rapidfuzz import fuzz, utils
-
+    fuzz, _, utils = rapidfuzz()
     title = fuzz.token_set_ratio(a.title, b.title, processor=utils.default_process) / 100
     parts = [(title, 0.6)]
     if a.summary and b.summary:
-        summary = fuzz.token_set_ratio(a.summary, b.summary,
+        summary = fuzz.token_set_ratio(a.summary[:SUMMARY_CHARS], b.summary[:SUMMARY_CHARS],
                                        processor=utils.default_process) / 100
         parts.append((summary, 0.25))
     parts.append((rank, 0.15))
@@ -159,9 +174,21 @@ def score(a: Probe, b: Probe, rank: float = 0.0) -> tuple[float, tuple[str, ...]
     return total, reasons
 
 
+def score_bound(a: Probe, b: Probe, title: float) -> float:
+    """The most ``score`` can give a pair whose titles are ``title`` (0..1) alike, without
+    the summaries (the costly part) or the full-text rank; 0 when too far apart in time."""
+    time = time_closeness(a, b)
+    if time is None:
+        return 0.0
+    place, _ = place_closeness(a, b)
+    # text_likeness is at most 0.6 title + 0.25 summary + 0.15 rank over weights <= 1.
+    text = min(1.0, 0.6 * title + 0.25 + 0.15)
+    return _WEIGHTS["time"] * time[0] + _WEIGHTS["place"] * place + _WEIGHTS["text"] * text
+
+
 def best_titles(title: str, titles: Sequence[str], keep: int) -> list[tuple[int, float]]:
     """(index, 0..1) of the ``keep`` titles most like ``title`` (one call, in C++)."""
-    from rapidfuzz import fuzz, process, utils
+    fuzz, process, utils = rapidfuzz()
 
     found = process.extract(title, titles, scorer=fuzz.token_set_ratio,
                             processor=utils.default_process, limit=keep)

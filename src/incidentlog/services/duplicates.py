@@ -21,7 +21,9 @@ from incidentlog.domain.duplicates import (
     Candidate,
     Probe,
     best_titles,
+    rapidfuzz,
     score,
+    score_bound,
 )
 from incidentlog.domain.records import Incident
 from incidentlog.domain.when import from_utc_text
@@ -30,6 +32,10 @@ from incidentlog.store.database import Database
 
 #: Candidates scored in full (summary, full-text rank) after the cut by title.
 SHORTLIST = 40
+
+#: The whole-log listing pairs only incidents whose titles are this alike (0-100, token
+#: set): a log of a million holds many incidents of one place and day (docs/cli.md).
+PAIR_TITLES = 60
 
 #: Added incidents an import looks up (a lookup takes tens of milliseconds on a large log).
 REPORT_MOST = 200
@@ -133,36 +139,58 @@ class DuplicateService:
               progress: Callable[[int, int], None] | None = None) -> Iterator[Pair]:
         """Every pair of live incidents scoring at least ``min_score``, streamed in time order.
 
-        The sweep keeps the incidents whose interval (plus the slack) has not
-        ended yet; each new one is compared with them by title in one call, and
-        the alike ones are scored in full. The full-text rank is left out: it
-        would be one query a pair.
+        The sweep keeps the incidents whose interval (plus the slack) has not ended
+        yet, in blocks: those dated to the minute, hour, day or week by country;
+        those dated only by month or year by country and place (their time counts
+        for little, so only the same place can lift a pair above the usual scores;
+        docs/cli.md). Each new incident is compared with its blocks by title in one
+        C++ call, and the alike ones are scored in full. The full-text rank is left
+        out: it would be one query a pair.
         """
-        from rapidfuzz import fuzz, process, utils
-
         with self._db.read() as connection:
             total = near.live_count(connection)
-            open_rows: list[tuple[Probe, dict[str, Any]]] = []
+            blocks: dict[tuple[str, ...], list[tuple[Probe, dict[str, Any]]]] = {}
             done = 0
             for batch in near.sweep(connection):
                 for row in batch:
                     probe = _probe_of_row(row)
-                    open_rows = [(p, r) for p, r in open_rows if p.end + SLACK > probe.start]
-                    if open_rows:
-                        likes = process.extract(
-                            probe.title, [p.title for p, _ in open_rows],
-                            scorer=fuzz.token_set_ratio, processor=utils.default_process,
-                            score_cutoff=50, limit=None)
-                        for _, _, index in likes:
-                            other, other_row = open_rows[index]
-                            scored = score(other, probe)
-                            if scored is not None and scored[0] >= min_score:
-                                yield Pair(other_row["uid"], other_row["ref"], row["uid"],
-                                           row["ref"], scored[0], scored[1])
-                    open_rows.append((probe, row))
+                    keys = _blocks_of(row)
+                    for key in keys:
+                        yield from _compare(probe, row, blocks, key, min_score)
+                    blocks.setdefault(keys[0] if row["time_precision"] in _FINE
+                                      else keys[1], []).append((probe, row))
                 done += len(batch)
                 if progress is not None:
                     progress(done, total)
+
+#: Precisions whose incidents are compared across a whole country; coarser ones by place.
+_FINE = frozenset({"minute", "hour", "day", "week"})
+
+
+def _blocks_of(row: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The country block and the (country, place) block of a row."""
+    country = row["country"] or ""
+    return ("country", country), ("place", country, (row["place"] or "").casefold())
+
+
+def _compare(probe: Probe, row: dict[str, Any],
+             blocks: dict[tuple[str, ...], list[tuple[Probe, dict[str, Any]]]],
+             key: tuple[str, ...], min_score: float) -> Iterator[Pair]:
+    fuzz, process, utils = rapidfuzz()
+    still = [(p, r) for p, r in blocks.get(key, ()) if p.end + SLACK > probe.start]
+    blocks[key] = still
+    if not still:
+        return
+    for _, alike, index in process.extract(
+            probe.title, [p.title for p, _ in still], scorer=fuzz.token_set_ratio,
+            processor=utils.default_process, score_cutoff=PAIR_TITLES, limit=None):
+        other, other_row = still[index]
+        if score_bound(other, probe, alike / 100) < min_score:
+            continue
+        scored = score(other, probe)
+        if scored is not None and scored[0] >= min_score:
+            yield Pair(other_row["uid"], other_row["ref"], row["uid"], row["ref"],
+                       scored[0], scored[1])
 
 
 def _candidate(row: dict[str, Any], total: float, reasons: tuple[str, ...]) -> Candidate:

@@ -36,6 +36,7 @@ def test_duplicate_found_while_typing_then_merged_and_undone(
     assert [c.uid for c in panel.candidates] == [stored.uid]
     assert "19 minutes apart" in panel.list.item(0).text()
     assert panel.list.item(0).text().startswith(stored.ref or "")
+    assert stored.title in panel.list.item(0).text()
 
     shown: list[MergeDialog] = []
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from incidentlog.domain.records import Count, Incident
 from incidentlog.domain.when import Moment
 from incidentlog.gui.context import AppContext
-from incidentlog.gui.plain_text import plain_label
+from incidentlog.gui.plain_text import plain_label, tooltip_html
 from incidentlog.gui.undo import MergeCommand, push_command
 from incidentlog.gui.widgets.notices import report_error
 from incidentlog.services.merge import MERGE_FIELDS, combined
@@ -43,8 +43,9 @@ FIELD_LABELS = {
     "confidence": "Confidence",
 }
 
-#: Longer values are cut in the dialog (the whole text is in the tooltip).
-SHOWN_CHARACTERS = 160
+#: Longer values are cut in the dialog (a radio button's text does not wrap; the whole
+#: text is in its tooltip), so that both columns fit side by side.
+SHOWN_CHARACTERS = 46
 
 
 def shown(value: Any) -> str:
@@ -107,7 +108,7 @@ class MergeDialog(QDialog):
                 text = shown(getattr(record, name))
                 button = QRadioButton(_cut(text), content)
                 button.setObjectName(f"merge_{name}_{'survivor' if column == 1 else 'other'}")
-                button.setToolTip(text if len(text) > SHOWN_CHARACTERS else "")
+                button.setToolTip(tooltip_html(text) if len(text) > SHOWN_CHARACTERS else "")
                 group.addButton(button, column)
                 grid.addWidget(button, row, column, Qt.AlignmentFlag.AlignTop)
             group.button(1).setChecked(True)

@@ -84,7 +84,9 @@ class MergeService(IncidentService):
                         | _tags_change(connection, merged), at)
             after = self._require(connection, survivor_uid)
         receipt = MergeReceipt(survivor_uid, merged_uid, survivor, after, moved)
-        return self._finish(Outcome(receipt, self._both(receipt)))
+        changes = self._both(receipt)
+        self._notifier.notify(changes)
+        return Outcome(receipt, changes)
 
     def unmerge(self, receipt: MergeReceipt) -> Outcome[Incident]:
         """Undo a merge: the rows go back, the survivor's facts return, the other is live."""

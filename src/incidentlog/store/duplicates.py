@@ -87,7 +87,8 @@ def _queries(by_country: bool) -> tuple[Select[Any], Select[Any]]:
     ]
     if by_country:
         conditions.append(or_(t.c.country == bindparam("country"), t.c.country.is_(None)))
-    pivot, limit = bindparam("pivot"), bindparam("limit")
+    pivot: Any = bindparam("pivot")
+    limit: Any = bindparam("limit")
     after = _select(_NEAR).where(*conditions, t.c.occurred_at >= pivot).order_by(
         t.c.occurred_at, t.c.id).limit(limit)
     before = _select(_NEAR).where(*conditions, t.c.occurred_at < pivot).order_by(

@@ -8,7 +8,7 @@ or a double click opens a candidate; "Merge…" merges (gui/merge_dialog.py).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
@@ -22,7 +22,7 @@ from incidentlog.domain.duplicates import Candidate
 from incidentlog.domain.records import Incident
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.operations import Latest, QueryOp
-from incidentlog.gui.plain_text import plain_label
+from incidentlog.gui.plain_text import plain_label, tooltip_html
 
 #: A pause in typing this long starts a lookup.
 DEBOUNCE_MS = 400
@@ -60,8 +60,11 @@ class DuplicatePanel(QWidget):
         self.list = QListWidget(self)
         self.list.setObjectName("duplicateList")
         self.list.setAccessibleName(self.tr("Incidents that may be the same"))
-        self.list.setMaximumHeight(96)
-        self.list.setWordWrap(False)
+        self.list.setMaximumHeight(110)  # two candidates of two lines, then it scrolls
+        # Wrapped, never scrolled sideways: the reasons are what a narrow form must show.
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.list.itemActivated.connect(lambda _item: self._emit(self.openRequested))
         row.addWidget(self.list, 1)
         buttons = QVBoxLayout()
@@ -107,18 +110,19 @@ class DuplicatePanel(QWidget):
         self.list.clear()
         for candidate in candidates:
             where = ", ".join(c for c in (candidate.place, candidate.country) if c)
-            text = (f"{candidate.ref} — {candidate.title} — {candidate.percent} %: "
-                    f"{', '.join(candidate.reasons)}")
+            # The score and why first: the title is what gets cut on a narrow form.
+            text = (f"{candidate.ref} · {candidate.percent} %: {', '.join(candidate.reasons)}\n"
+                    f"{' '.join(candidate.title.split())}")
             item = QListWidgetItem(text)  # a QListWidgetItem's text is never rich text
             item.setData(Qt.ItemDataRole.UserRole, candidate.uid)
-            item.setToolTip(f"{candidate.ref} {where}".strip())
+            item.setToolTip(tooltip_html(f"{text}\n{where}".strip()))
             self.list.addItem(item)
         if candidates:
             self.list.setCurrentRow(0)
         self.setVisible(bool(candidates))
         self.looked.emit()
 
-    def _emit(self, signal: Signal) -> None:
+    def _emit(self, signal: SignalInstance) -> None:
         item = self.list.currentItem()
         if item is not None:
-            signal.emit(item.data(Qt.ItemDataRole.UserRole))  # type: ignore[attr-defined]
+            signal.emit(item.data(Qt.ItemDataRole.UserRole))

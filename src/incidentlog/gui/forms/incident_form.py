@@ -264,6 +264,7 @@ class IncidentForm(IncidentDetails):
         read_only = self._effectively_read_only()
         self.sources_tab.set_read_only(read_only)
         self.quotes_tab.set_read_only(read_only)
+        self.duplicates.set_merge_enabled(not read_only)
 
     def _set_state_current(self, uid: str | None) -> None:
         self._following = True

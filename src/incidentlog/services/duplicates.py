@@ -10,6 +10,7 @@ time order instead, comparing each incident with those still near in time.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ PAIR_TITLES = 60
 
 #: Added incidents an import looks up (a lookup takes tens of milliseconds on a large log).
 REPORT_MOST = 200
+REPORT_SECONDS = 5.0
 
 _ZERO = timedelta(0)
 _WEEK = timedelta(days=8)
@@ -116,23 +118,30 @@ class DuplicateService:
         found.sort(key=lambda c: (-c.score, c.ref))
         return found[:limit]
 
-    def report_for(self, uids: list[str], *, most: int = REPORT_MOST) -> list[str]:
-        """One line per incident of ``uids`` (the first ``most``) that may duplicate another."""
+    def report_for(self, uids: list[str], *, most: int = REPORT_MOST,
+                   budget: float = REPORT_SECONDS) -> list[str]:
+        """One line per incident of ``uids`` that may duplicate another: the first ``most``,
+        for at most ``budget`` seconds (an import of thousands must not wait for this)."""
         from incidentlog.store.records import load_incidents_by_uid
 
         with self._db.read() as connection:
             incidents = load_incidents_by_uid(connection, uids[:most])
         lines: list[str] = []
+        deadline = time.monotonic() + budget
+        looked = 0
         for uid in uids[:most]:
+            if time.monotonic() > deadline:
+                break
+            looked += 1
             incident = incidents.get(uid)
             found = self.candidates(incident, limit=3) if incident is not None else []
             if incident is not None and found:
                 alike = "; ".join(f"{c.ref} ({c.percent} %: {', '.join(c.reasons)})"
                                   for c in found)
                 lines.append(f"{incident.label} ({incident.title}) may be {alike}")
-        if len(uids) > most:
-            lines.append(f"only the first {most:,} added incidents were looked at; "
-                         "`incidentlog duplicates` lists the whole log")
+        if looked < len(uids):
+            lines.append(f"only the first {looked:,} of {len(uids):,} added incidents were "
+                         "looked at; `incidentlog duplicates` lists the whole log")
         return lines
 
     def pairs(self, *, min_score: float = DEFAULT_MIN_SCORE,

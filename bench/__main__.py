@@ -28,7 +28,7 @@ from pathlib import Path
 from bench.common import PACKAGED_VARIABLE, Figure, markdown_table
 from incidentlog.store.file_format import head_revision
 
-BENCHMARKS = ("table", "timeline", "exchange", "editing")
+BENCHMARKS = ("table", "timeline", "exchange", "editing", "duplicates")
 
 
 def machine() -> str:

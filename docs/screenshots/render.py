@@ -22,7 +22,9 @@ script (the 1024×700 ones end in ``-1024``):
 - ``export-package.png``  File ▸ Export as ▸ Evidence package…;
 - ``review-queue.png``  View ▸ Review queue… with incidents waiting and a discussion;
 - ``discussion.png``  Edit ▸ Discussion… of an incident: verdicts, comments, replies;
-- ``table-import.png``  File ▸ Import from CSV or spreadsheet on a desk's sheet with a bad row.
+- ``table-import.png``  File ▸ Import from CSV or spreadsheet on a desk's sheet with a bad row;
+- ``duplicate-panel.png`` / ``merge-dialog.png``  an incident typed again: "Possibly the
+  same as …" in the form, and the merge dialog (render_duplicates.py).
 
 Run from a checkout: ``python docs/screenshots/render.py [--out FOLDER]``. The
 user's data folder and settings are never touched (a temporary
@@ -158,6 +160,9 @@ def _render_at(out: Path, width: int, height: int, suffix: str) -> list[Path]:
         written += _editing_shots(app, window, out, suffix)
         written.append(_table_import_shot(app, window, Path(scratch),
                                           out / f"table-import{suffix}.png"))
+        from render_duplicates import duplicate_shots
+
+        written += duplicate_shots(app, window, out, suffix, _settle, _composite, _centre)
         window.close()
     return written
 

@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
+from incidentlog.cli.duplicates import cmd_duplicates
 from incidentlog.cli.evidence import cmd_attach
 from incidentlog.cli.helpers import (
     _event_types,
@@ -378,6 +379,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "export": cmd_export,
     "check": cmd_check,
     "review": cmd_review,
+    "duplicates": cmd_duplicates,
     "backup": cmd_backup,
     "restore": cmd_restore,
     "grant": cmd_grant,

@@ -218,6 +218,13 @@ def command_names() -> frozenset[str]:
     return frozenset(parser.commands.choices)
 
 
+def _duplicates_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--min-score", type=float, default=0.7, metavar="0..1",
+                     help="list pairs scoring at least this (default: 0.7)")
+    sub.add_argument("--format", choices=("text", "csv"), default="text",
+                     help="text for a person, csv for a spreadsheet (default: text)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; ``--db`` is accepted before or after the command."""
     parser = _Parser(
@@ -271,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
         "every stored evidence file"))
     _attach_options(command("attach", "keep a file (screenshot, PDF, video…) with a source "
                             "or an incident, under its SHA-256"))
+    _duplicates_options(command(
+        "duplicates", "list the pairs of incidents that may be the same one, best first per "
+        "incident"))
     _review_options(
         command("review", "the review queue, verdicts with reasons, comments, review files")
     )

@@ -85,6 +85,10 @@ class ImportReport:
     older: int = 0
     #: Sources of the file merged into another source of the file (same address).
     merged: list[str] = field(default_factory=list)
+    #: Incidents of the file merged into another here: their citations went to the survivor.
+    merged_away: list[str] = field(default_factory=list)
+    #: Incidents added that may be the same as one already here (services/duplicates.py).
+    duplicates: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -126,6 +130,9 @@ class ImportReport:
             ("Warnings", self.warnings),
             ("Sources merged (the same address twice in the file)", self.merged),
             ("Given a new ref (theirs was taken here)", self.renumbered),
+            ("Merged here into another incident (that one was linked)", self.merged_away),
+            ("May be the same as an incident already here (imported all the same)",
+             self.duplicates),
         ):
             if not items:
                 continue

@@ -221,3 +221,28 @@ class BulkEditCommand(ServiceCommand):
         assert self._last is not None
         self._last = self._service.revert(self._last).record
         return self._last
+
+
+class MergeCommand(ServiceCommand):
+    """Merge one incident into another (services/merge.py); undo takes it apart again."""
+
+    def __init__(self, services: Services, survivor_uid: str, merged_uid: str,
+                 facts: Incident | None, versions: tuple[int, int] | None, text: str) -> None:
+        super().__init__(text)
+        self._services = services
+        self._survivor, self._merged = survivor_uid, merged_uid
+        self._facts = facts
+        self._versions = versions
+        self.receipt: Any = None
+
+    def do(self) -> Any:
+        versions, self._versions = self._versions, None  # checked on the first run only
+        facts = self._facts
+        if facts is not None and self.receipt is not None:  # redo: at the current version
+            facts = replace(facts, meta=self._services.incidents.get(self._survivor).meta)
+        self.receipt = self._services.merge.merge(self._survivor, self._merged, facts,
+                                                  versions=versions).record
+        return self.receipt
+
+    def undo_action(self) -> Any:
+        return self._services.merge.unmerge(self.receipt).record

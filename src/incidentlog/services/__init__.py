@@ -8,9 +8,11 @@ from typing import Any
 from incidentlog.domain.enums import RecordKind
 from incidentlog.services.bulk_edit import BulkEditService
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
+from incidentlog.services.duplicates import DuplicateService
 from incidentlog.services.evidence import EvidenceService
 from incidentlog.services.incidents import IncidentService
 from incidentlog.services.links import LinkService
+from incidentlog.services.merge import MergeService
 from incidentlog.services.queries import IncidentQuery, QuoteQuery, SourceQuery
 from incidentlog.services.records import (
     PeriodService,
@@ -54,6 +56,8 @@ class Services:
         self.source_query = SourceQuery(database)
         self.quote_query = QuoteQuery(database)
         self.vocabulary = VocabularyQuery(database)
+        self.duplicates = DuplicateService(database)
+        self.merge = MergeService(database, self.actor, self.notifier)
 
     def of_kind(self, kind: RecordKind) -> RecordService[Any]:
         """The use cases of one record kind (the trash view lists each kind's own)."""

@@ -350,7 +350,8 @@ class RecordService(Generic[R]):
         with self._db.write() as connection:
             trashed = (
                 connection.execute(
-                    select(self.table.c.uid).where(self.table.c.deleted_at.is_not(None))
+                    select(self.table.c.uid).where(self.table.c.deleted_at.is_not(None),
+                                                   *trash.tombstones_hidden(self.table))
                 )
                 .scalars()
                 .all()

@@ -9,10 +9,12 @@ letters, matches as a prefix.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, Engine, event, text
 from sqlalchemy.engine import Connection
 
+from incidentlog.store.backend import RANK_HALF
 from incidentlog.store.postgres_sql import DOCUMENT
 
 #: What FTS5's unicode61 tokenizer takes as one word: letters and digits (``_`` separates).
@@ -93,6 +95,21 @@ class PostgresBackend:
         return int(connection.execute(
             text(f"SELECT count(*) FROM incident WHERE {_TSQUERY}"), {"tsq": search}
         ).scalar_one())
+
+    def text_rank(
+        self, connection: Connection, words: Sequence[str], ids: Sequence[int]
+    ) -> dict[int, float]:
+        """0..1 per row of ``ids`` that has any of ``words``: ``ts_rank``, folded (duplicates)."""
+        terms = [_WORD.findall(word) for word in dict.fromkeys(words)]
+        quoted = [f"'{part}'" for parts in terms for part in parts]
+        if not quoted or not ids:
+            return {}
+        rank = (f"ts_rank({DOCUMENT}, to_tsquery('pg_catalog.simple', "
+                "incidentlog_fold(:tsq)))")
+        rows = connection.execute(text(
+            f"SELECT incident.id, {rank} * 10 FROM incident WHERE incident.id = ANY(:ids) "
+            f"AND {_TSQUERY}"), {"tsq": " | ".join(quoted), "ids": list(ids)})
+        return {row_id: float(value) / (float(value) + RANK_HALF) for row_id, value in rows}
 
     def check(self, connection: Connection, *, read_only: bool) -> list[str]:
         """Foreign keys, and the indexes through ``amcheck`` where the server has it."""

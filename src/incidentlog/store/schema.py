@@ -147,6 +147,9 @@ incident_table = Table(
     _column("status", String(12)),
     _column("confidence", Integer, nullable=True),
     *_record_tail(),
+    # The uid of the incident this one was merged into (migration 0010): a tombstone,
+    # kept in the trash so that the uid still resolves (services/merge.py).
+    _column("merged_into", String(36), nullable=True),
     CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude"),
     CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude"),
     CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates"),
@@ -173,6 +176,10 @@ incident_table = Table(
     _live_index("ix_incident_perpetrator", "perpetrator", "id"),
     _live_index("ix_incident_place", "place", "id"),
     _live_index("ix_incident_updated", "updated_at", "id"),
+    # Per precision, the incidents nearest in time, read from the index alone (deleted_at
+    # included, or SQLite reads each row to test it): the duplicate lookup (0010).
+    _live_index("ix_incident_precision", "time_precision", "occurred_at", "id", "occurred_end",
+                "country", "title", "deleted_at"),
     # The trash only: a full index on deleted_at would tempt SQLite to answer
     # "deleted_at IS NULL" with it and then sort every live row.
     Index("ix_incident_trash", "deleted_at", sqlite_where=TRASH, postgresql_where=TRASH),

@@ -11,6 +11,11 @@ from sqlalchemy.engine import Connection
 from incidentlog.store.schema import audit_table
 
 
+def tombstones_hidden(table: Any) -> list[Any]:
+    """A merged-away incident is not in the trash to restore or purge: its uid must resolve."""
+    return [table.c.merged_into.is_(None)] if "merged_into" in table.c else []
+
+
 def trash_page(
     connection: Connection, table: Any, *, limit: int, after: tuple[str, int] | None
 ) -> list[tuple[int, str]]:
@@ -20,7 +25,7 @@ def trash_page(
     last row of the previous page.
     """
     t = table
-    conditions = [t.c.deleted_at.is_not(None)]
+    conditions = [t.c.deleted_at.is_not(None), *tombstones_hidden(t)]
     if after is not None:
         deleted_at, last_id = after
         conditions.append(
@@ -36,7 +41,8 @@ def trash_page(
 
 
 def trash_count(connection: Connection, table: Any) -> int:
-    query = select(func.count()).select_from(table).where(table.c.deleted_at.is_not(None))
+    query = select(func.count()).select_from(table).where(
+        table.c.deleted_at.is_not(None), *tombstones_hidden(table))
     return int(connection.execute(query).scalar_one())
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from incidentlog.domain.errors import Cancelled, ExchangeError, IncidentLogError
@@ -55,6 +56,9 @@ def import_json(
     ticker = Ticker(progress, cancel, every=64)
     importer = _merged(services, path, ticker, dry_run, before_commit)
     report = importer.report(dry_run)
+    if not dry_run and importer.added_incidents:
+        report = replace(report, duplicates=services.duplicates.report_for(
+            importer.added_incidents))
     if not dry_run and report.changed:
         services.notifier.notify(
             Changes(

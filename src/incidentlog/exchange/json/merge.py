@@ -34,6 +34,7 @@ from incidentlog.exchange.reports import ImportReport, Ticker
 from incidentlog.exchange.scope import BATCH, Row
 from incidentlog.services import Services
 from incidentlog.store import audit, bulk, lineage
+from incidentlog.store import merge as store_merge
 from incidentlog.store import records as store_records
 from incidentlog.store.actors import ActorNames, actors_by_incident, write_actors
 from incidentlog.store.records import live_view_names
@@ -102,6 +103,8 @@ class Importer(ReviewMerge):
         #: normalized URL → (uid, label) of the source this import added with it
         self.added_by_url: dict[str, tuple[str, str]] = {}
         self.merged_notes: list[str] = []
+        self.merged_away: list[str] = []
+        self.added_incidents: list[str] = []  # uids, for the duplicates section of the report
         # (row id or 0 until known, uid, ref in the file, title, country, local year, changes)
         self.deferred: list[tuple[int, str, str | None, str, str | None, int, dict[str, Any]]] = []
         self.period_uids: set[str] = set()  # added or updated
@@ -121,6 +124,7 @@ class Importer(ReviewMerge):
             conflicts=list(self.conflicts),
             warnings=list(self.warnings),
             merged=list(self.merged_notes),
+            merged_away=list(self.merged_away),
             older=self.older,
             renumbered=list(self.renumbered),
             dry_run=dry_run,
@@ -280,7 +284,10 @@ class Importer(ReviewMerge):
                 SourceLink(alias.get(source, source), note) for source, note in cited
             )
             row = existing.get(meta.uid)
-            if row is None:
+            if row is not None and row["merged_into"] is not None:
+                # Merged here: never resurrected; its citations go to the survivor.
+                self._merged_incident(connection, plan, label, row, links, existing)
+            elif row is None:
                 self._new_incident(
                     plan, label, meta, values, (tuple(tags), file_actors), links,
                     (title, country, year),
@@ -297,6 +304,20 @@ class Importer(ReviewMerge):
                 )
             self.related.add(label, meta.uid, tuple(tuple(link) for link in related))
         self._write_incidents(connection, plan, existing)
+
+    def _merged_incident(self, connection: Connection, plan: _IncidentWrites, label: str,
+                         row: Row, links: list[SourceLink], existing: dict[str, Row]) -> None:
+        """An incident merged into another here (services/merge.py): the file's citations
+        are added to the survivor, its facts are not applied; reported."""
+        survivor = store_merge.survivors(connection, [row["uid"]]).get(row["uid"], "")
+        found = bulk.rows_by_uid(connection, incident_table, [survivor])
+        if survivor not in found or found[survivor]["deleted_at"] is not None:
+            self._trashed(self.tally["incidents"], RecordKind.INCIDENT, label, row["uid"])
+            return
+        existing[survivor] = found[survivor]
+        plan.links.append((label, survivor, links, False))
+        self.merged_away.append(f"{label}: merged into {found[survivor]['ref']} here; "
+                                "its sources are cited there, its facts were not applied")
 
     def _new_incident(
         self,
@@ -324,6 +345,7 @@ class Importer(ReviewMerge):
             changes.pop("ref", None)
             self.deferred.append((0, uid, ref, *about, changes))
         plan.inserts.append(values | self._new_meta(meta))
+        self.added_incidents.append(uid)
         plan.new_tags.append((uid, tags))
         plan.new_actors.append((uid, actors))
         plan.links.append((label, uid, links, False))
@@ -470,9 +492,9 @@ class Importer(ReviewMerge):
         tally = self.tally["quotes"]
         existing = self._existing(connection, quote_table, [item[1][0] for item in batch])
         alias = self.source_alias
-        incident_ids = bulk.ids_by_uid(
+        incident_ids = store_merge.follow_merged(connection, bulk.ids_by_uid(
             connection, incident_table, {item[3] for item in batch if item[3]}
-        )
+        ))
         source_ids = bulk.ids_by_uid(
             connection, source_table, {alias.get(item[4], item[4]) for item in batch if item[4]}
         )

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from incidentlog.domain.enums import AuditAction, RecordKind
 from incidentlog.exchange.json.rules import MergeRules, created
+from incidentlog.store.merge import follow_merged
 from incidentlog.store.schema import comment_table, incident_table, source_table, verdict_table
 
 __all__ = ["ReviewMerge"]
@@ -82,4 +83,6 @@ def _ids(connection: Connection, table: Any, uids: list[str | None]) -> dict[str
     if not wanted:
         return {}
     rows = connection.execute(select(table.c.uid, table.c.id).where(table.c.uid.in_(wanted)))
-    return {row.uid: row.id for row in rows}
+    found = {row.uid: row.id for row in rows}
+    # A comment or verdict on an incident merged here goes to the survivor.
+    return follow_merged(connection, found) if table is incident_table else found

@@ -43,12 +43,14 @@ from incidentlog.domain.records import Incident
 from incidentlog.domain.validation import clean_incident, incident_errors
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.forms.base import show_from_top
+from incidentlog.gui.forms.duplicate_panel import DuplicatePanel
 from incidentlog.gui.forms.incident_actors import cited_sources
 from incidentlog.gui.forms.incident_details import IncidentDetails
 from incidentlog.gui.forms.incident_harm import harm_of, load_harm
 from incidentlog.gui.forms.incident_links import IncidentQuotesTab, IncidentSourcesTab
 from incidentlog.gui.forms.incident_related import IncidentRelatedTab
 from incidentlog.gui.history import HistoryView
+from incidentlog.gui.merge_dialog import merge_into
 from incidentlog.gui.plain_text import plain_label
 from incidentlog.gui.settings import LAST_TIME_ZONE
 from incidentlog.gui.undo import (
@@ -202,6 +204,10 @@ class IncidentForm(IncidentDetails):
         buttons.addWidget(self.revert_button)
         buttons.addStretch(1)
         buttons.addWidget(self.save_button)
+        self.duplicates = DuplicatePanel(self._context, self)  # "possibly the same as …"
+        self.duplicates.openRequested.connect(self._context.state.set_current_incident)
+        self.duplicates.mergeRequested.connect(self._merge_into)
+        root.addWidget(self.duplicates)
         root.addLayout(buttons)
 
     def _set_tab_order(self) -> None:
@@ -267,6 +273,7 @@ class IncidentForm(IncidentDetails):
         self.sources_tab.set_read_only(read_only)
         self.quotes_tab.set_read_only(read_only)
         self.related_tab.set_read_only(read_only)
+        self.duplicates.set_merge_enabled(not read_only)
 
     def _set_state_current(self, uid: str | None) -> None:
         self._following = True
@@ -361,6 +368,7 @@ class IncidentForm(IncidentDetails):
         if record.meta.deleted_at is not None:
             self.notice.show_notice(self.tr("This incident is in the trash: restore it (Undo, "
                                             "or from the trash) to edit it."))
+        self.duplicates.probe(None)  # only what is being typed is looked up
         self._apply_read_only()
         self._update_header()
         self._update_review()
@@ -401,6 +409,14 @@ class IncidentForm(IncidentDetails):
 
     def _after_edit(self) -> None:
         self._update_hint()
+        self.duplicates.probe(self._collect()[0])
+
+    def _merge_into(self, survivor_uid: str) -> None:
+        """Merge this incident (saved first if new) into the one the panel offers."""
+        mine = self._ensure_saved()
+        if mine and mine != survivor_uid and merge_into(self._context, self, survivor_uid, mine):
+            self._set_state_current(survivor_uid)
+            self.load(survivor_uid)
 
     def _update_meta(self) -> None:
         meta = self._incident.meta if self._incident else None

@@ -1,0 +1,195 @@
+"""Whether two incidents may be the same one: a score and the reasons a person reads.
+
+Pure: no database. ``store/duplicates.py`` fetches the incidents near in time,
+``services/duplicates.py`` scores them here. Three things count
+(docs/user-guide.md, "Duplicates and merging"):
+
+- time: the two intervals the precisions imply ("20 Jan 2024" is a whole day)
+  overlap, or lie a few hours or days apart;
+- place: kilometres apart when both have coordinates, else the same place
+  name, else the same country;
+- text: how alike titles and summaries are (``rapidfuzz``), and the rank the
+  store's full-text index gives the candidate for the typed words.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from incidentlog.domain.records import Incident
+
+#: How far apart two intervals may lie and still be looked at.
+SLACK = timedelta(days=2)
+
+#: Below this score a candidate is not shown (the CLI's ``--min-score`` default).
+DEFAULT_MIN_SCORE = 0.55
+
+#: Kilometres under which two places count as the same site, and beyond which as unrelated.
+NEAR_KM = 5.0
+FAR_KM = 150.0
+
+#: The start of a summary compared: the lead says what happened; the rest costs time.
+SUMMARY_CHARS = 400
+
+_WEIGHTS = {"time": 0.35, "place": 0.25, "text": 0.40}
+_DAY = timedelta(days=1)
+
+
+_RAPIDFUZZ: tuple[Any, Any, Any] | None = None
+
+
+def rapidfuzz() -> tuple[Any, Any, Any]:
+    """``(fuzz, process, utils)``, imported on first use: start-up stays lean."""
+    global _RAPIDFUZZ
+    if _RAPIDFUZZ is None:
+        from rapidfuzz import fuzz, process, utils
+
+        _RAPIDFUZZ = (fuzz, process, utils)
+    return _RAPIDFUZZ
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """What is compared of an incident: typed in the form, imported, or stored."""
+
+    start: datetime
+    end: datetime
+    title: str = ""
+    summary: str = ""
+    place: str | None = None
+    country: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    uid: str | None = None
+
+    @classmethod
+    def of(cls, incident: Incident) -> Probe | None:
+        """The probe for ``incident``; None without a time (nothing to be near to)."""
+        if incident.occurred is None:
+            return None
+        start, end = incident.occurred.interval()
+        return cls(start, end, incident.title or "", incident.summary or "", incident.place,
+                   incident.country, incident.latitude, incident.longitude, incident.meta.uid)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A stored incident that may be the same as the probe."""
+
+    uid: str
+    ref: str
+    title: str
+    score: float  # 0..1
+    reasons: tuple[str, ...]
+    occurred_at: str = ""
+    place: str | None = None
+    country: str | None = None
+
+    @property
+    def percent(self) -> int:
+        return round(self.score * 100)
+
+
+def time_closeness(a: Probe, b: Probe) -> tuple[float, str] | None:
+    """0..1 and a reason; None when the intervals lie more than ``SLACK`` apart."""
+    gap = max(a.start, b.start) - min(a.end, b.end)
+    longest = max(a.end - a.start, b.end - b.start)
+    if gap <= timedelta(0):
+        if longest <= timedelta(hours=1):
+            return 1.0, "same hour"
+        if longest <= _DAY + timedelta(hours=1):  # a day is 23-25 h across DST
+            return 1.0, "same day"
+        if longest <= timedelta(days=8):
+            return 0.75, "same week"
+        if longest <= timedelta(days=32):
+            return 0.55, "same month"
+        return 0.35, "same year"
+    if gap > SLACK:
+        return None
+    closeness = 0.9 * (1 - gap / SLACK)
+    if gap < timedelta(hours=1):
+        minutes = max(1, round(gap / timedelta(minutes=1)))
+        return closeness, f"{minutes} minute{'s' if minutes != 1 else ''} apart"
+    if gap < _DAY:
+        hours = max(1, round(gap / timedelta(hours=1)))
+        return closeness, f"{hours} hour{'s' if hours != 1 else ''} apart"
+    days = round(gap / _DAY)
+    return closeness, f"{days} day{'s' if days != 1 else ''} apart"
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine, mean Earth radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def place_closeness(a: Probe, b: Probe) -> tuple[float, str | None]:
+    """0..1 and a reason (None when nothing is known either way)."""
+    if None not in (a.latitude, a.longitude, b.latitude, b.longitude):
+        km = distance_km(a.latitude, a.longitude, b.latitude, b.longitude)  # type: ignore[arg-type]
+        if km <= NEAR_KM:
+            return 1.0, "same site" if km < 0.5 else f"{km:.0f} km apart"
+        if km < FAR_KM:
+            return 1 - (km - NEAR_KM) / (FAR_KM - NEAR_KM), f"{km:.0f} km apart"
+        return 0.0, None
+    fuzz, _, utils = rapidfuzz()
+    if a.place and b.place and fuzz.ratio(a.place, b.place, processor=utils.default_process) >= 90:
+        return 1.0, "same place"
+    if a.country and b.country:
+        return (0.5, "same country") if a.country == b.country else (0.0, None)
+    return 0.3, None  # one side does not say where: neither for nor against
+
+
+def text_likeness(a: Probe, b: Probe, rank: float = 0.0) -> tuple[float, str | None]:
+    """0..1 from the titles, the summaries and the full-text ``rank`` (0..1)."""
+    fuzz, _, utils = rapidfuzz()
+    title = fuzz.token_set_ratio(a.title, b.title, processor=utils.default_process) / 100
+    parts = [(title, 0.6)]
+    if a.summary and b.summary:
+        summary = fuzz.token_set_ratio(a.summary[:SUMMARY_CHARS], b.summary[:SUMMARY_CHARS],
+                                       processor=utils.default_process) / 100
+        parts.append((summary, 0.25))
+    parts.append((rank, 0.15))
+    weight = sum(w for _, w in parts)
+    likeness = sum(v * w for v, w in parts) / weight
+    return likeness, f"title {title * 100:.0f} % alike" if title >= 0.5 else None
+
+
+def score(a: Probe, b: Probe, rank: float = 0.0) -> tuple[float, tuple[str, ...]] | None:
+    """How likely ``a`` and ``b`` are one incident, and why; None when too far apart in time."""
+    time = time_closeness(a, b)
+    if time is None:
+        return None
+    place, place_reason = place_closeness(a, b)
+    text, text_reason = text_likeness(a, b, rank)
+    total = (_WEIGHTS["time"] * time[0] + _WEIGHTS["place"] * place
+             + _WEIGHTS["text"] * text)
+    reasons = tuple(r for r in (time[1], place_reason, text_reason) if r)
+    return total, reasons
+
+
+def score_bound(a: Probe, b: Probe, title: float) -> float:
+    """The most ``score`` can give a pair whose titles are ``title`` (0..1) alike, without
+    the summaries (the costly part) or the full-text rank; 0 when too far apart in time."""
+    time = time_closeness(a, b)
+    if time is None:
+        return 0.0
+    place, _ = place_closeness(a, b)
+    # text_likeness is at most 0.6 title + 0.25 summary + 0.15 rank over weights <= 1.
+    text = min(1.0, 0.6 * title + 0.25 + 0.15)
+    return _WEIGHTS["time"] * time[0] + _WEIGHTS["place"] * place + _WEIGHTS["text"] * text
+
+
+def best_titles(title: str, titles: Sequence[str], keep: int) -> list[tuple[int, float]]:
+    """(index, 0..1) of the ``keep`` titles most like ``title`` (one call, in C++)."""
+    fuzz, process, utils = rapidfuzz()
+
+    found = process.extract(title, titles, scorer=fuzz.token_set_ratio,
+                            processor=utils.default_process, limit=keep)
+    return [(index, alike / 100) for _, alike, index in found]

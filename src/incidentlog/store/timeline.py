@@ -235,7 +235,7 @@ def last_end(
             f" AND occurred_end > :tl_start AND time_precision IN ({names})"
         )
     value = connection.execute(
-        text(f"SELECT max(e) FROM ({' UNION ALL '.join(parts)})"), params).scalar()
+        text(f"SELECT max(e) FROM ({' UNION ALL '.join(parts)}) AS ends"), params).scalar()
     return parse_utc(value) if value else None
 
 
@@ -336,10 +336,14 @@ def bin_counts(
             return {}
         value_rows = [f"(:tl_v{number})" for number in range(len(values))]
         _bind_list("tl_v", values, params)
+        # SQLite's ``IS`` matches NULL to NULL on the index; PostgreSQL has no such operator
+        # it can index (IS NOT DISTINCT FROM is not): one index condition or the other.
+        same = (f"{column} IS g.v" if backend.name == "sqlite"
+                else f"({column} = g.v OR ({column} IS NULL AND g.v IS NULL))")
         sql = (
             f"WITH b(i, lo, hi) AS ({bins_sql}), g(v) AS (VALUES {', '.join(value_rows)}) "
             f"SELECT g.v AS v, b.i AS i, (SELECT count(*) FROM {_from(backend, index)} "
-            f"WHERE {where.sql} AND {column} IS g.v "
+            f"WHERE {where.sql} AND {same} "
             "AND occurred_at >= b.lo AND occurred_at < b.hi) AS n FROM g, b"
         )
     return {(row.v, int(row.i)): int(row.n) for row in connection.execute(text(sql), params)
@@ -440,7 +444,7 @@ def long_intervals(
             "AND occurred_end > :tl_start AND occurred_at < :tl_end"
         )
     sql = (
-        f"SELECT a, e, p, v, count(*) AS n FROM ({' UNION ALL '.join(parts)}) "
+        f"SELECT a, e, p, v, count(*) AS n FROM ({' UNION ALL '.join(parts)}) AS starts "
         "GROUP BY a, e, p, v"
     )
     return [(row.a, row.e, row.p, row.v, int(row.n))

@@ -101,7 +101,6 @@ def appears(url: str, repeat: int) -> list[Figure]:
     added = Figure("team", "a second user's new incident appears in the open table", "ms",
                    limit=APPEARS_MS)
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    os.environ.setdefault("INCIDENTLOG_DATA_DIR", tempfile.mkdtemp(prefix="bench-team-"))
     window = build_main_window(["--db", url])
     window.resize(1400, 860)
     window.show()
@@ -137,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.log:
         from bench.server_log import scratch_copy
 
-        with scratch_copy(args.log) as copy:
+        with scratch_copy(args.log) as copy, \
+                tempfile.TemporaryDirectory(prefix="bench-team-") as data:
+            os.environ["INCIDENTLOG_DATA_DIR"] = data  # never the user's own settings
             figures = appears(copy, args.repeat)
         where = "a scratch copy of the server log"
     else:

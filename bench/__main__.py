@@ -3,6 +3,8 @@
     python -m bench --db LOG.sqlite3 [--repeat 3] [--only table,timeline,exchange]
     python -m bench --incidents 10000            # generates the log first
     python -m bench --db LOG --busy 2            # and again with 2 CPU-bound processes
+    python -m bench --db postgresql://… --sqlite LOG   # a server log beside a file
+    python -m bench --db LOG --pg-throwaway      # the same, LOG loaded into a throwaway server
 
 Each figure is the median of ``--repeat`` runs with the spread (min–max);
 each reference (``sqlite3`` for the exports, a raw ``executemany`` for the
@@ -25,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import PACKAGED_VARIABLE, Figure, markdown_table
+from bench.common import PACKAGED_VARIABLE, Figure, log_target, markdown_table
 from incidentlog.store.file_format import head_revision
 
 BENCHMARKS = ("table", "timeline", "exchange", "editing", "duplicates")
@@ -91,10 +93,41 @@ def _side_by_side(quiet: list[Figure], loaded: list[Figure], processes: int) -> 
     return side_by_side(quiet, loaded, processes)
 
 
+def _both_engines(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """A server log beside a file (bench/engines.py): the table and timeline only."""
+    from bench import engines
+
+    only = ",".join(engines.BOTH) if args.only == ",".join(BENCHMARKS) else args.only
+    wanted = [name.strip() for name in only.split(",") if name.strip()]
+    if set(wanted) - set(engines.BOTH) or not wanted:
+        parser.error(f"on a server log --only takes {', '.join(engines.BOTH)}")
+    if args.busy or args.repeat < 1:
+        parser.error("on a server log: --repeat 1 or more, and no --busy")
+    file = args.sqlite if isinstance(args.db, str) else args.db
+    if args.pg_throwaway and (isinstance(args.db, str) or args.sqlite is not None):
+        parser.error("--pg-throwaway takes the log file as --db (and no --sqlite)")
+    if file is None:
+        parser.error("a server log is measured beside a log file: add --sqlite FILE")
+    if not file.is_file():
+        parser.error(f"{file} does not exist: make one with python -m bench.generate")
+    if (revision := _revision(file)) != head_revision():
+        parser.error(f"{file} is at schema revision {revision}, not {head_revision()}: "
+                     f"upgrade it first with: incidentlog init --db {file}")
+    if args.pg_throwaway:
+        text = engines.throwaway_report(file, wanted, args.repeat, machine=machine())
+    else:
+        text = engines.report(args.db, file, wanted, args.repeat, machine=machine())
+    print(text)
+    if args.output is not None:
+        args.output.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--db", type=Path, help="the log to measure (never modified)")
+    source.add_argument("--db", type=log_target, help="the log to measure (never modified): "
+                        "a file, or a server log (postgresql://…, then with --sqlite)")
     source.add_argument("--incidents", type=int, default=10_000,
                         help="generate a log of this many incidents first (default 10,000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (default 3)")
@@ -107,11 +140,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--packaged", type=Path, metavar="PROGRAM",
                         help="also time the start of this packaged build "
                         "(dist/incidentlog/incidentlog from packaging/build.sh)")
+    parser.add_argument("--sqlite", type=Path, metavar="FILE",
+                        help="with a server --db: the log file measured beside it")
+    parser.add_argument("--pg-throwaway", action="store_true",
+                        help="load --db FILE into a throwaway PostgreSQL server and measure "
+                        "both side by side (docs/team.md)")
     args = parser.parse_args(argv)
     if args.packaged is not None:
         if not args.packaged.is_file():
             parser.error(f"{args.packaged} is not a program: build it with bash packaging/build.sh")
         os.environ[PACKAGED_VARIABLE] = str(args.packaged.resolve())
+    if isinstance(args.db, str) or args.pg_throwaway:
+        return _both_engines(parser, args)
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(wanted) - set(BENCHMARKS))
     if unknown:

@@ -47,7 +47,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import PACKAGED_VARIABLE, Figure, markdown_table, peak_rss_mib
+from bench.common import PACKAGED_VARIABLE, Figure, log_target, markdown_table, peak_rss_mib
+from incidentlog.store.server_address import is_server
 
 DEFAULT_DB = Path("/var/tmp/ilog/log-1m.sqlite3")
 RARE_WORD, COMMON_WORD = "Lemonnier", "attack"
@@ -106,7 +107,7 @@ def _application() -> tuple[Any, Any]:
     return app, settings
 
 
-def _table_run(db: Path) -> dict[str, float]:
+def _table_run(db: Path | str) -> dict[str, float]:
     """One run of the table figures, in this process (ms and MiB)."""
     app, settings = _application()
     from PySide6.QtCore import Qt
@@ -220,7 +221,7 @@ def _table_run(db: Path) -> dict[str, float]:
     return out
 
 
-def _save_run(copy: Path) -> list[float]:
+def _save_run(copy: Path | str) -> list[float]:
     """Save an edited incident from the form ``SAVES`` times on a writable copy (ms each)."""
     app, settings = _application()
     from incidentlog.app import build_main_window
@@ -340,48 +341,73 @@ def _child(args: list[str]) -> Any:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def measure(db: Path, repeat: int) -> list[Figure]:
+def measure(db: Path | str, repeat: int) -> list[Figure]:
+    """The table figures on a log file, or on a server log (``postgresql://…``): there the
+    start-up figures are left out (the first rows before the data layer are a file's,
+    gui/first_rows.py) and the save is timed on a scratch copy of the database."""
+    server = is_server(db)
     figures = {name: Figure("table", name, unit, limit=limit)
-               for name, (unit, limit) in FIGURES.items()}
+               for name, (unit, limit) in FIGURES.items()
+               if not (server and name.startswith(("start-up", "packaged build")))}
     compile_bytecode()
-    installed, packaged = _commands(db)
+    packaged = None if server else _commands(Path(db))[1]
+    if packaged is None:
+        figures = {name: figure for name, figure in figures.items()
+                   if not name.startswith("packaged build")}
     for _ in range(repeat):
-        ours, rows, workspace = _spawn_until_painted(installed, ("painted", "rows", "workspace"))
-        [bare] = _spawn_until_painted([sys.executable, "-c", BARE_WINDOW])
-        if packaged is not None:
-            [built] = _spawn_until_painted(packaged, ("rows",))
-            figures["packaged build: process start to the first rows painted"].add(built)
-            figures["packaged build: first rows ratio to the bare window"].add(built / bare)
-        figures["start-up: process start to painted window"].add(ours)
-        figures["start-up: bare PySide6 window process"].add(bare)
-        figures["start-up ratio to the bare window"].add(ours / bare)
-        figures["start-up: process start to the first rows painted"].add(rows)
-        figures["start-up: first rows ratio to the bare window"].add(rows / bare)
-        figures["start-up: process start to the table's own rows painted"].add(workspace)
+        if not server:
+            _startup_figures(Path(db), figures)
         for name, value in _child(["--db", str(db), "--one"]).items():
             if name in figures:
                 figures[name].add(value)
+    if server:
+        from bench.server_log import scratch_copy
+
+        with scratch_copy(str(db)) as copy:
+            samples = _child(["--db", copy, "--save"])
+    else:
+        samples = _save_on_copy(Path(db))
+    for sample in samples:
+        figures["save one edited incident"].add(sample)
+    return list(figures.values())
+
+
+def _startup_figures(db: Path, figures: dict[str, Figure]) -> None:
+    installed, packaged = _commands(db)
+    ours, rows, workspace = _spawn_until_painted(installed, ("painted", "rows", "workspace"))
+    [bare] = _spawn_until_painted([sys.executable, "-c", BARE_WINDOW])
+    if packaged is not None:
+        [built] = _spawn_until_painted(packaged, ("rows",))
+        figures["packaged build: process start to the first rows painted"].add(built)
+        figures["packaged build: first rows ratio to the bare window"].add(built / bare)
+    figures["start-up: process start to painted window"].add(ours)
+    figures["start-up: bare PySide6 window process"].add(bare)
+    figures["start-up ratio to the bare window"].add(ours / bare)
+    figures["start-up: process start to the first rows painted"].add(rows)
+    figures["start-up: first rows ratio to the bare window"].add(rows / bare)
+    figures["start-up: process start to the table's own rows painted"].add(workspace)
+
+
+def _save_on_copy(db: Path) -> list[float]:
     scratch = Path(tempfile.mkdtemp(prefix="bench-save-", dir=db.parent))
     try:
         copy = scratch / db.name
         shutil.copyfile(db, copy)
-        for sample in _child(["--db", str(copy), "--save"]):
-            figures["save one edited incident"].add(sample)
+        return list(_child(["--db", str(copy), "--save"]))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return [figure for name, figure in figures.items()
-            if packaged is not None or not name.startswith("packaged build")]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", type=Path, default=DEFAULT_DB)
+    parser.add_argument("--db", type=log_target, default=DEFAULT_DB,
+                        help="a log file, or a server log (postgresql://…)")
     parser.add_argument("--repeat", type=int, default=3)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     mode.add_argument("--save", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if not args.db.exists():
+    if not is_server(args.db) and not Path(args.db).exists():
         parser.error(f"{args.db} does not exist: make one with python -m bench.generate")
     if args.one:
         print(json.dumps(_table_run(args.db)))

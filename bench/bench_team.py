@@ -2,6 +2,7 @@
 
     python -m bench.bench_team [--pg postgresql://admin@host/postgres] [--incidents 100000]
                                [--repeat 20]
+    python -m bench.bench_team --log postgresql://user@host/db [--repeat 20]
 
 Without ``--pg`` a throwaway PostgreSQL server is started as the tests start theirs
 (tests/pg.py); with it, the server named (a login that may create databases) is used.
@@ -12,6 +13,9 @@ then saves, and the time from its commit to the window showing it is measured:
 - an edit of the incident on the table's first row (the row repainted);
 - a new incident (the table's ids reloaded, its count one more).
 
+With ``--log`` the log is a scratch copy of that server log (``python -m bench`` measures
+this on the 1,000,000-incident log it measures the table on).
+
 The window learns of both through LISTEN/NOTIFY (gui/server_listener.py).
 """
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 import tempfile
@@ -61,21 +66,11 @@ def _until(app: Any, done: Callable[[], bool]) -> float:
 
 
 def measure(server: Any, incidents: int, repeat: int) -> list[Figure]:
-    from PySide6.QtWidgets import QApplication
-
+    """On a log of ``incidents`` generated incidents copied to ``server``."""
     from bench.generate import generate
-    from incidentlog.app import build_main_window
-    from incidentlog.domain.records import Incident
-    from incidentlog.domain.when import parse_local
     from incidentlog.exchange.copy import copy_log
-    from incidentlog.services import Services
     from incidentlog.store.database import open_database
 
-    edited = Figure("team", "a second user's edit appears in the open table", "ms",
-                    limit=APPEARS_MS)
-    added = Figure("team", "a second user's new incident appears in the open table", "ms",
-                   limit=APPEARS_MS)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="bench-team-") as scratch:
         os.environ["INCIDENTLOG_DATA_DIR"] = str(Path(scratch) / "data")
         file = Path(scratch) / "log.sqlite3"
@@ -84,37 +79,76 @@ def measure(server: Any, incidents: int, repeat: int) -> list[Figure]:
         # As the log's owner: copy_log sets the sequences, which a lead may not.
         with open_database(file) as source, open_database(server.url(name)) as target:
             copy_log(source, target)
-        window = build_main_window(["--db", server.tester_url(name)])
-        window.resize(1400, 860)
-        window.show()
-        model = window.workspace.incident_table.incident_model
-        _until(app, lambda: not model.loading and window.team_flow.link.listener.connected)
-        with open_database(server.tester_url(name)) as database:
-            other = Services(database)
-            for run in range(repeat):
-                uid = model.uid_at(0)
-                title = f"Edited by another user, run {run}"
-                other.incidents.update(replace(other.incidents.get(uid), title=title))
-                edited.add(_until(app, lambda t=title: model.record_at(0).title == t))
-                before = model.matches
-                other.incidents.create(Incident(title=f"New incident, run {run}",
-                                                occurred=parse_local("2024-01-20", "UTC")))
-                added.add(_until(app, lambda n=before + 1: not model.loading
-                                 and model.matches == n))
-        window.close()
-        server.drop_database(name)
+        try:
+            return appears(server.tester_url(name), repeat)
+        finally:
+            server.drop_database(name)
+
+
+def appears(url: str, repeat: int) -> list[Figure]:
+    """The window open on the server log ``url``; another connection (another user to
+    the window: not one of its own connections) edits and adds ``repeat`` times."""
+    from PySide6.QtWidgets import QApplication
+
+    from incidentlog.app import build_main_window
+    from incidentlog.domain.records import Incident
+    from incidentlog.domain.when import parse_local
+    from incidentlog.services import Services
+    from incidentlog.store.database import open_database
+
+    edited = Figure("team", "a second user's edit appears in the open table", "ms",
+                    limit=APPEARS_MS)
+    added = Figure("team", "a second user's new incident appears in the open table", "ms",
+                   limit=APPEARS_MS)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = build_main_window(["--db", url])
+    window.resize(1400, 860)
+    window.show()
+    model = window.workspace.incident_table.incident_model
+    _until(app, lambda: not model.loading and window.team_flow.link.listener.connected)
+    with open_database(url) as database:
+        other = Services(database)
+        for run in range(repeat):
+            uid = model.uid_at(0)
+            title = f"Edited by another user, run {run}"
+            other.incidents.update(replace(other.incidents.get(uid), title=title))
+            edited.add(_until(app, lambda t=title: model.record_at(0).title == t))
+            before = model.matches
+            other.incidents.create(Incident(title=f"New incident, run {run}",
+                                            occurred=parse_local("2024-01-20", "UTC")))
+            added.add(_until(app, lambda n=before + 1: not model.loading
+                             and model.matches == n))
+    window.close()
     return [edited, added]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pg", help="an administrator's address on a server of your own")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--pg", help="an administrator's address on a server of your own")
+    source.add_argument("--log", help="a server log to measure on (a scratch copy of it, "
+                        "made with CREATE DATABASE … TEMPLATE and dropped after)")
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--json", action="store_true",
+                        help="print the samples as JSON (what python -m bench reads)")
     args = parser.parse_args(argv)
-    with _server(args.pg) as server:
-        figures = measure(server, args.incidents, args.repeat)
-    print(f"Server log of {args.incidents:,} generated incidents, {args.repeat} runs.")
+    if args.log:
+        from bench.server_log import scratch_copy
+
+        with scratch_copy(args.log) as copy, \
+                tempfile.TemporaryDirectory(prefix="bench-team-") as data:
+            os.environ["INCIDENTLOG_DATA_DIR"] = data  # never the user's own settings
+            figures = appears(copy, args.repeat)
+        where = "a scratch copy of the server log"
+    else:
+        with _server(args.pg) as server:
+            figures = measure(server, args.incidents, args.repeat)
+        where = f"a server log of {args.incidents:,} generated incidents"
+    if args.json:
+        print(json.dumps({figure.name: figure.samples for figure in figures}))
+        return 0
+    print(f"{where}, {args.repeat} runs.")
     print(markdown_table(figures))
     return 0
 

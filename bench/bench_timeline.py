@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import Figure
+from bench.common import Figure, log_target
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -169,7 +169,7 @@ def report(figures: Figures, incidents: int, runs: int, lanes: str | None) -> st
     return "\n".join(lines)
 
 
-def _collect(db: Path, runs: int, *, copy: bool,
+def _collect(db: Path | str, runs: int, *, copy: bool,
              lanes: str | None) -> tuple[Figures, int, dict[str, float]]:
     from PySide6.QtWidgets import QApplication
 
@@ -180,6 +180,7 @@ def _collect(db: Path, runs: int, *, copy: bool,
         os.environ["INCIDENTLOG_DATA_DIR"] = str(Path(folder) / "data")
         path = db
         if copy:
+            assert isinstance(db, Path)
             path = Path(folder) / db.name
             shutil.copyfile(db, path)
         database = open_database(path, read_only=True)
@@ -197,7 +198,7 @@ def _collect(db: Path, runs: int, *, copy: bool,
     return figures, int(incidents), extra
 
 
-def run(db: Path, runs: int = 5, *, copy: bool = True, lanes: str | None = None) -> str:
+def run(db: Path | str, runs: int = 5, *, copy: bool = True, lanes: str | None = None) -> str:
     """Run the benchmark on ``db`` (copied first unless ``copy`` is False) and report."""
     figures, incidents, extra = _collect(db, runs, copy=copy, lanes=lanes)
     text = report(figures, incidents, runs, lanes)
@@ -206,7 +207,7 @@ def run(db: Path, runs: int = 5, *, copy: bool = True, lanes: str | None = None)
     return text
 
 
-def measure(db: Path, repeat: int) -> list[Figure]:
+def measure(db: Path | str, repeat: int) -> list[Figure]:
     """The figures for the suite (``python -m bench``): each run in a fresh process (as the
     window's first use of the timeline is), the log opened read-only, not copied."""
     figures = Figures()
@@ -229,7 +230,7 @@ TIMED = ("first paint, zoomed out", "quote track drawn too", "spread of long int
          "after filter change (country = IQ)")
 
 
-def _one_run(db: Path) -> dict[str, float]:
+def _one_run(db: Path | str) -> dict[str, float]:
     """One run, no warm-up, in this (fresh) process: what ``measure`` spawns."""
     from PySide6.QtWidgets import QApplication
 
@@ -322,7 +323,8 @@ def render_screenshots(out: Path, ten_thousand: Path | None = None) -> list[Path
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="the log (copied first)")
+    parser.add_argument("--db", type=log_target, default=DEFAULT_DB,
+                        help="the log (copied first), or a server log (postgresql://…)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--lanes", choices=["country", "event_type", "perpetrator", "place"],
                         default=None, help="lanes to show (default: none)")
@@ -342,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         ten = args.db if args.db != DEFAULT_DB else None
         for path in render_screenshots(args.screenshots, ten):
             print(path)
+        return 0
+    if isinstance(args.db, str):  # a server log: opened read-only, never copied
+        print(run(args.db, args.runs, copy=False, lanes=args.lanes))
         return 0
     if not args.db.is_file():
         parser.error(f"{args.db} does not exist: python -m bench.generate --db {args.db} "

@@ -13,7 +13,10 @@ from __future__ import annotations
 import resource
 import statistics
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
+
+from incidentlog.store.server_address import is_server
 
 Comparison = Literal["<=", ">="]
 
@@ -49,6 +52,12 @@ class Figure:
         if self.comparison == "<=":
             return self.median <= self.limit
         return self.median >= self.limit
+
+
+def log_target(value: str) -> Path | str:
+    """A ``--db`` argument: a file's path, or a server log's address kept as typed
+    (``Path`` would fold its ``//``)."""
+    return value if is_server(value) else Path(value)
 
 
 def figure_by_name(figures: list[Figure], name: str) -> Figure:

@@ -73,7 +73,9 @@ class PgServer:
     # --- starting and stopping ----------------------------------------------------------
 
     @classmethod
-    def start(cls) -> PgServer:
+    def start(cls, settings: dict[str, str] | None = None) -> PgServer:
+        """``settings``: server parameters beyond the tests' own (the benchmarks give the
+        server the memory a desk's server would have)."""
         own = os.environ.get(ENV)
         if own:
             return cls(make_url(own))
@@ -94,6 +96,7 @@ class PgServer:
         port = _free_port()
         options = (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+        options += "".join(f" -c {name}={value}" for name, value in (settings or {}).items())
         try:
             _call([*run_as, pg_ctl, "-D", str(data), "-l", str(log), "-o", options,
                    "-w", "-t", "60", "start"], "pg_ctl start")
@@ -221,8 +224,8 @@ def _call(command: list[str], what: str) -> None:
 
 
 @contextlib.contextmanager
-def running_server() -> Iterator[PgServer]:
-    server = PgServer.start()
+def running_server(settings: dict[str, str] | None = None) -> Iterator[PgServer]:
+    server = PgServer.start(settings)
     try:
         yield server
     finally:

@@ -270,6 +270,15 @@ def test_search_folds_accents_and_reads_punctuation_as_space(
         assert found("hama الأسد") == set()
 
 
+def test_a_connection_never_compiles_queries_and_keeps_a_common_words_bitmap_exact(
+        pg_server: PgServer, log: str) -> None:
+    """The settings behind the search figures of docs/performance.md: JIT compiling costs a
+    count more than it saves, and a lossy bitmap recomputes every row's document."""
+    with open_database(pg_server.url(log)) as database, database.read() as connection:
+        assert connection.exec_driver_sql("SHOW jit").scalar() == "off"
+        assert connection.exec_driver_sql("SHOW work_mem").scalar() == "64MB"
+
+
 def test_check_reads_the_indexes_with_amcheck_where_installed(
         pg_server: PgServer, log: str) -> None:
     pg_server.execute("CREATE EXTENSION IF NOT EXISTS amcheck", log)

@@ -341,7 +341,8 @@ def _review_options(review: argparse.ArgumentParser) -> None:
         assert isinstance(sub, _Parser)
         sub.options_before_command = ("--read-only",)
         sub.add_argument(
-            "--db", type=_path, metavar="PATH", default=argparse.SUPPRESS, help="the database file"
+            "--db", type=_database, metavar="PATH", default=argparse.SUPPRESS,
+            help="the database file, or postgresql://user@host:port/db"
         )
         return sub
 

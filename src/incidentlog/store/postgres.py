@@ -68,6 +68,13 @@ class PostgresBackend:
             # A statement stuck behind another user's lock gives up rather than hang the
             # window: as SQLite's busy timeout (store/backend.py).
             cursor.execute("SET lock_timeout = '10s'")
+            # The window's queries are short; compiling one costs more than it saves (a
+            # search's count on a million incidents: +150 ms, docs/performance.md).
+            cursor.execute("SET jit = off")
+            # A word in most incidents matches ~850,000 rows: with the default 4 MB their
+            # bitmap turns lossy and every row of the table has incident_document()
+            # computed again (a count took 120 s instead of 2.7 s, docs/performance.md).
+            cursor.execute("SET work_mem = '64MB'")
             cursor.close()
             dbapi_connection.commit()  # type: ignore[attr-defined]
 

@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
 
 from incidentlog.domain.enums import (
     CONFIDENCE_MEANING,
+    STATUS_TRANSITIONS,
     GeoPrecision,
     Status,
     TimePrecision,
 )
 from incidentlog.domain.errors import IncidentLogError
+from incidentlog.domain.records import Incident
 from incidentlog.domain.when import zone_label
 from incidentlog.gui.forms.base import Field, FormBase, Section
 from incidentlog.gui.forms.incident_actors import ActorsEditor, vocabulary_from
@@ -266,3 +268,29 @@ class IncidentDetails(FormBase):
 
     def set_status(self, status: Status) -> bool:
         raise NotImplementedError
+
+    def show_review_state(self, incident: Incident | None, *, editable: bool) -> None:
+        """The status badge of ``incident`` and the review steps the workflow allows
+        from it (none for a new incident)."""
+        record = incident or Incident()
+        status = record.status
+        labels = {Status.DRAFT: self.tr("draft"), Status.IN_REVIEW: self.tr("in review"),
+                  Status.VERIFIED: self.tr("verified"), Status.DISPUTED: self.tr("disputed"),
+                  Status.ARCHIVED: self.tr("archived")}
+        foreground, background = _STATUS_COLOURS[status]
+        self.status.setText(labels[status])
+        self.status.setStyleSheet(
+            f"color: {foreground}; background: {background}; border-radius: 8px; "
+            f"padding: 2px 10px; font-weight: 600; border: 1px solid {foreground};")
+        self.status.setAccessibleDescription(self.tr("Status: {0}").format(labels[status]))
+        allowed = STATUS_TRANSITIONS[status] if incident is not None else frozenset()
+        # Only the steps the workflow allows from here, three to a row so that a
+        # narrow pane never cuts a button off.
+        for button in self._review_buttons.values():
+            self._review_grid.removeWidget(button)
+        shown = [b for s, b in self._review_buttons.items() if s in allowed]
+        for index, button in enumerate(shown):
+            self._review_grid.addWidget(button, index // 3, index % 3)
+        for target, button in self._review_buttons.items():
+            button.setVisible(target in allowed)
+            button.setEnabled(editable)

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 )
 
 from incidentlog.domain.enums import (
-    STATUS_TRANSITIONS,
     Attribution,
     GeoPrecision,
     Status,
@@ -63,15 +62,6 @@ from incidentlog.gui.widgets.completers import split_list
 from incidentlog.gui.widgets.notices import NoticeBar, report_error
 from incidentlog.services import Changes
 
-#: Badge colours of the statuses: readable at a glance, and never the only cue (the text is).
-_STATUS_COLOURS = {
-    Status.DRAFT: ("#5f6368", "#eceff1"),
-    Status.IN_REVIEW: ("#0b57d0", "#e8f0fe"),
-    Status.VERIFIED: ("#137333", "#e6f4ea"),
-    Status.DISPUTED: ("#b3261e", "#fce8e6"),
-    Status.ARCHIVED: ("#3c4043", "#dadce0"),
-}
-
 DETAILS_TAB, SOURCES_TAB, QUOTES_TAB, RELATED_TAB, HISTORY_TAB = range(5)
 
 
@@ -99,13 +89,6 @@ class IncidentForm(IncidentDetails):
         self._incident: Incident | None = None
         self._saving = False
         self._following = False
-        self._status_labels = {
-            Status.DRAFT: self.tr("draft"),
-            Status.IN_REVIEW: self.tr("in review"),
-            Status.VERIFIED: self.tr("verified"),
-            Status.DISPUTED: self.tr("disputed"),
-            Status.ARCHIVED: self.tr("archived"),
-        }
         self._stale_completions: set[QLineEdit] = set()
         self._build()
         for edit in self._completing_edits():
@@ -385,27 +368,7 @@ class IncidentForm(IncidentDetails):
         self.header.setText(text)
 
     def _update_review(self) -> None:
-        record = self._incident or Incident()
-        status = record.status
-        foreground, background = _STATUS_COLOURS[status]
-        self.status.setText(self._status_labels[status])
-        self.status.setStyleSheet(
-            f"color: {foreground}; background: {background}; border-radius: 8px; "
-            f"padding: 2px 10px; font-weight: 600; border: 1px solid {foreground};")
-        self.status.setAccessibleDescription(self.tr("Status: {0}").format(
-            self._status_labels[status]))
-        allowed = STATUS_TRANSITIONS[status] if self._incident is not None else frozenset()
-        editable = not self._effectively_read_only()
-        # Only the steps the workflow allows from here, three to a row so that a
-        # narrow pane never cuts a button off.
-        for button in self._review_buttons.values():
-            self._review_grid.removeWidget(button)
-        shown = [b for s, b in self._review_buttons.items() if s in allowed]
-        for index, button in enumerate(shown):
-            self._review_grid.addWidget(button, index // 3, index % 3)
-        for target, button in self._review_buttons.items():
-            button.setVisible(target in allowed)
-            button.setEnabled(editable)
+        self.show_review_state(self._incident, editable=not self._effectively_read_only())
 
     def _after_edit(self) -> None:
         self._update_hint()

@@ -40,9 +40,10 @@ FIELD_LABELS = {
     "admin1": "Region", "country": "Country", "latitude": "Latitude",
     "longitude": "Longitude", "geo_precision": "Location precision",
     "event_type": "Event type", "weapons": "Weapons", "launched": "Launched",
-    "intercepted": "Intercepted", "perpetrator": "Perpetrator", "attribution": "Attribution",
-    "target": "Target", "killed": "Killed", "injured": "Injured", "status": "Status",
-    "confidence": "Confidence",
+    "intercepted": "Intercepted", "actors": "Actors", "target": "Target",
+    "killed": "Killed", "killed_split": "Killed: split", "injured": "Injured",
+    "injured_split": "Injured: split", "injured_seriously": "Seriously injured",
+    "status": "Status", "confidence": "Confidence",
 }
 
 #: Longer values are cut in the dialog (a radio button's text does not wrap; the whole
@@ -85,8 +86,9 @@ class MergeDialog(QDialog):
         root = QVBoxLayout(self)
         intro = plain_label(self.tr(
             "{0} stays; {1} is merged into it and keeps only a pointer to it. Its sources, "
-            "quotes, comments, attachments and tags move to {0}. Choose the value to keep "
-            "where the two differ.").format(survivor.label, other.label), self)
+            "quotes, comments, attachments, tags and related incidents move to {0}, and "
+            "its actors join those of {0}. Choose the value to keep where the two differ."
+        ).format(survivor.label, other.label), self)
         intro.setWordWrap(True)
         root.addWidget(intro)
         scroll = QScrollArea(self)

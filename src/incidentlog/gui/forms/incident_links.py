@@ -76,6 +76,14 @@ class WrappingTable(QTableWidget):
     def sizeHintForRow(self, row: int) -> int:  # Qt override: a little air between rows
         return super().sizeHintForRow(row) + 8
 
+    def make_read_only_list(self) -> None:
+        """One row chosen at a time, nothing edited in place (a tab's list of records)."""
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.verticalHeader().setVisible(False)
+
 
 
 def _appeared_or_vanished(uid: str, changes: Changes) -> bool:
@@ -449,11 +457,7 @@ class IncidentQuotesTab(_TabBase):
         self.table = WrappingTable(0, 2, self)
         name_field(self.table, "quoteList", self.tr("Quotes"))
         self.table.setHorizontalHeaderLabels([self.tr("Who, when"), self.tr("Quote")])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
+        self.table.make_read_only_list()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)

@@ -221,3 +221,22 @@ def test_vocabularies_grow_with_use(services: Services) -> None:
     assert "odd" in services.vocabulary.vocabulary("tag")
     again = services.incidents.create(replace(AL_ASSAD, event_type="camel attack"))
     assert not again.changes.vocabulary
+
+
+def test_cited_reads_the_citations_with_their_sources_in_one_go(services: Services) -> None:
+    incident = services.incidents.create(Incident(
+        title="Rocket attack on al-Assad", occurred=parse_local("2024-01-20", "Asia/Baghdad"))
+    ).record
+    uid = incident.meta.uid or ""
+    ap = services.sources.create(Source(title="AP: failed rocket strike", outlet="AP")).record
+    post = services.sources.create(Source(title="CENTCOM post", outlet="CENTCOM")).record
+    services.incidents.link_source(uid, ap.meta.uid or "", "the time")
+    services.incidents.link_source(uid, post.meta.uid or "")
+    services.sources.delete(post.meta.uid or "")  # trashed sources are still cited
+    cited = services.incidents.cited(uid)
+    assert [(link.source_uid, link.note, source.title) for link, source in cited] == sorted(
+        [(ap.meta.uid, "the time", "AP: failed rocket strike"),
+         (post.meta.uid, None, "CENTCOM post")])
+    assert next(s for _, s in cited if s.title == "CENTCOM post").meta.deleted_at is not None
+    with pytest.raises(NotFoundError):
+        services.incidents.cited("00000000-0000-4000-8000-000000000000")

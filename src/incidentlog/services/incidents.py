@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from incidentlog.domain.actors import actors_beyond_legacy, actors_change, derived_perpetrator
 from incidentlog.domain.enums import STATUS_TRANSITIONS, AuditAction, RecordKind, Status
 from incidentlog.domain.errors import NotFoundError, ValidationError
-from incidentlog.domain.records import Incident, SourceLink
+from incidentlog.domain.records import Incident, Source, SourceLink
 from incidentlog.domain.validation import checked_incident
 from incidentlog.services.changes import Changes, Outcome
 from incidentlog.services.records import (
@@ -191,6 +191,18 @@ class IncidentService(RecordService[Incident]):
         with self._db.read() as connection:
             current = self._require(connection, uid)
             return rows.links_of(connection, current.meta.id or 0)
+
+    def cited(self, uid: str) -> list[tuple[SourceLink, Source]]:
+        """The incident's citations with their sources (trashed ones included), in one
+        read: what the form shows each time an incident is chosen."""
+        with self._db.read() as connection:
+            row = rows.get_incident_row(connection, uid)
+            if row is None:
+                raise NotFoundError(self.kind.label, uid)
+            links = rows.links_of(connection, row["id"])
+            sources = rows.load_sources_by_uid(connection, [link.source_uid for link in links])
+        return [(link, sources[link.source_uid]) for link in links
+                if link.source_uid in sources]
 
     def link_source(
         self, incident_uid: str, source_uid: str, note: str | None = None

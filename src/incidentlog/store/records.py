@@ -508,6 +508,17 @@ def load_sources(connection: Connection, ids: Sequence[int]) -> dict[int, Source
     return {row.id: source_from_row(row._mapping) for row in result}
 
 
+def load_sources_by_uid(connection: Connection, uids: Sequence[str]) -> dict[str, Source]:
+    """Sources by uid, trashed ones included; a uid not stored is absent."""
+    found: dict[str, Source] = {}
+    for start in range(0, len(uids), 500):
+        chunk = list(uids[start : start + 500])
+        for row in connection.execute(select(source_table).where(source_table.c.uid.in_(chunk))):
+            source = source_from_row(row._mapping)
+            found[source.meta.uid or ""] = source
+    return found
+
+
 def load_quotes(connection: Connection, ids: Sequence[int]) -> dict[int, Quote]:
     """Quotes by row id (a page of the quotes table)."""
     result = connection.execute(QUOTE_SELECT.where(quote_table.c.id.in_(ids)))

@@ -347,12 +347,8 @@ def cited_sources(services: Services, uid: str | None) -> list[tuple[str, str]]:
     """``(uid, label)`` of the live sources the incident ``uid`` cites, for the source combo."""
     if uid is None:
         return []
-    found = []
-    for link in services.incidents.links(uid):
-        source = services.sources.find(link.source_uid)
-        if source is not None and source.meta.deleted_at is None:
-            found.append((link.source_uid, source.label))
-    return found
+    return [(link.source_uid, source.label) for link, source in services.incidents.cited(uid)
+            if source.meta.deleted_at is None]
 
 
 def vocabulary_from(entries: Sequence[tuple[str, Sequence[str]]]) -> Vocabulary:

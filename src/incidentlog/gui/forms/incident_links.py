@@ -272,12 +272,10 @@ class IncidentSourcesTab(_TabBase):
         try:
             current = self.selected_source()
             self.table.setRowCount(0)
-            links = self._services.incidents.links(self._uid) if self._uid else []
-            kept = self._services.evidence.counts(OwnerKind.SOURCE, [k.source_uid for k in links])
-            for link in links:
-                source = self._services.sources.find(link.source_uid)
-                if source is None:
-                    continue
+            cited = self._services.incidents.cited(self._uid) if self._uid else []
+            kept = self._services.evidence.counts(
+                OwnerKind.SOURCE, [link.source_uid for link, _source in cited])
+            for link, source in cited:
                 row = self.table.rowCount()
                 self.table.insertRow(row)
                 details = source_details(source)

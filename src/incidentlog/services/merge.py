@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from incidentlog.domain.actors import derived_perpetrator
@@ -29,7 +28,6 @@ from incidentlog.store import audit
 from incidentlog.store import merge as children
 from incidentlog.store import records as rows
 from incidentlog.store.actors import ActorNames, replace_actors
-from incidentlog.store.schema import quote_table
 
 #: The facts a merge may take from either incident, in the dialog's order.
 MERGE_FIELDS: tuple[str, ...] = tuple(
@@ -149,10 +147,7 @@ class MergeService(IncidentService):
         ids = [key[0] for key in moved.get("quote", [])]
         if not ids:
             return
-        q = quote_table
-        connection.execute(update(q).where(q.c.id.in_(ids)).values(
-            version=q.c.version + 1, updated_at=at, updated_by=self._actor))
-        for uid, in connection.execute(select(q.c.uid).where(q.c.id.in_(ids))):
+        for uid in children.bump_quotes(connection, ids, at, self._actor):
             audit.append(connection, at=at, actor=self._actor, action=AuditAction.UPDATE.value,
                          kind=RecordKind.QUOTE.value, uid=uid, label=None,
                          changes={"incident": [old, new]})

@@ -143,3 +143,11 @@ def follow_merged(connection: Connection, ids: dict[str, int]) -> dict[str, int]
         t.c.uid.in_(list(set(moved.values()))))).all())
     return {uid: targets.get(moved[uid], row_id) if uid in moved else row_id
             for uid, row_id in ids.items()}
+
+
+def bump_quotes(connection: Connection, ids: Sequence[int], at: str, actor: str) -> list[str]:
+    """A new version of each quote of ``ids`` (moved to another incident); their uids."""
+    q = quote_table
+    connection.execute(update(q).where(q.c.id.in_(list(ids))).values(
+        version=q.c.version + 1, updated_at=at, updated_by=actor))
+    return [uid for uid, in connection.execute(select(q.c.uid).where(q.c.id.in_(list(ids))))]

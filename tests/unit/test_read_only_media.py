@@ -11,6 +11,7 @@ the test fails and says why; it never passes without having been tried.
 
 from __future__ import annotations
 
+import atexit
 import os
 import pwd
 import shutil
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+import incidentlog
 from incidentlog.services import Services
 from incidentlog.store.database import open_database
 from tests.reliability.child import incident
@@ -112,6 +114,45 @@ def interpreter() -> str:
                 f"(tried {candidates}): the opening cannot be tested as such an account")
 
 
+def world_readable(path: Path) -> bool:
+    """Whether any account may read ``path``: every folder above it may be entered."""
+    real = path.resolve()
+    return bool(real.stat().st_mode & stat.S_IROTH) and all(
+        folder.stat().st_mode & stat.S_IXOTH for folder in real.parents)
+
+
+#: Top-level entries of the environment the child never imports (Qt is most of its size).
+_NOT_COPIED = ("PySide6*", "shiboken6*", "mypy*", "*mypyc*", "pip", "setuptools", "ruff*",
+               "pygments", "__pycache__", "*.dist-info")
+
+
+def readable_copy() -> Path:
+    """incidentlog and this environment's packages (but Qt and the tools) copied where
+    ``nobody`` may read them: a checkout cloned into a private folder (``mktemp -d``,
+    0700) and its venv cannot be entered by another account. Made once per session."""
+    global _READABLE
+    if _READABLE is not None:
+        return _READABLE
+    folder = Path(tempfile.mkdtemp(prefix="incidentlog-readable-"))
+    atexit.register(shutil.rmtree, folder, True)
+    ignore = shutil.ignore_patterns(*_NOT_COPIED)
+    sources = Path(site.getsitepackages()[0])
+    for top in (*sources.iterdir(), Path(incidentlog.__file__).parent):
+        if ignore(str(top.parent), [top.name]) or top.name.startswith("__editable__"):
+            continue
+        if top.is_dir():
+            shutil.copytree(top, folder / top.name, ignore=ignore, dirs_exist_ok=True)
+        else:
+            shutil.copy2(top, folder / top.name)
+    for entry in (folder, *folder.rglob("*")):
+        entry.chmod(0o755 if entry.is_dir() else 0o644)
+    _READABLE = folder
+    return folder
+
+
+_READABLE: Path | None = None
+
+
 def run_unprivileged(code: str, *arguments: str) -> subprocess.CompletedProcess[str]:
     """Run ``code`` as ``nobody`` when we are root (else as ourselves), with this
     environment's packages (``site.addsitedir`` reads the editable install's hooks)."""
@@ -133,6 +174,8 @@ def run_unprivileged(code: str, *arguments: str) -> subprocess.CompletedProcess[
             os.setuid(nobody.pw_uid)
 
     prelude = f"import site, sys; site.addsitedir({site.getsitepackages()[0]!r})\n"
+    if drop is not None and not world_readable(Path(incidentlog.__file__)):
+        prelude += f"sys.path.insert(0, {str(readable_copy())!r})\n"
     try:
         result = subprocess.run([python, "-c", prelude + code, *arguments], capture_output=True,
                                 text=True, env=environment, preexec_fn=drop, timeout=120,

@@ -94,3 +94,27 @@ def test_a_stale_error_is_dropped_too(qtbot) -> None:  # type: ignore[no-untyped
             ).failure(errors.append).latest_in(latest).run_in_background(runner)
     runner.run_pending()
     assert errors == [] and answers == [2]
+
+
+def test_a_task_is_done_only_after_its_answer_reached_the_gui_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # A pool thread finishes the work long before the queued answer is delivered;
+    # ``done`` must not tell a caller to look before the success slot has run.
+    import threading
+
+    from incidentlog.gui.workers import TaskRunner
+
+    runner = TaskRunner()
+    release = threading.Event()
+    seen: list[tuple[str, bool]] = []
+
+    def work(_progress, _cancelled):  # type: ignore[no-untyped-def]
+        release.wait(10)
+        return "answer"
+
+    task = runner.start(work)
+    task.succeeded.connect(lambda result: seen.append((result, task.done)))
+    release.set()
+    runner.wait()  # the work has returned; its signals wait in the event queue
+    assert not task.done and seen == []
+    qtbot.waitUntil(lambda: task.done, timeout=5_000)
+    assert seen == [("answer", False)]

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
@@ -35,7 +35,10 @@ class Task(QObject):
         super().__init__(parent)
         self._work = work
         self._cancel = threading.Event()
+        # True once ``finished`` has reached this object's (the GUI) thread, so whoever
+        # sees it can rely on every ``succeeded``/``failed`` slot having run already.
         self.done = False
+        self.finished.connect(self._mark_done)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -52,8 +55,11 @@ class Task(QObject):
         else:
             self._emit(self.succeeded, result)
         finally:
-            self.done = True
             self._emit(self.finished)
+
+    @Slot()
+    def _mark_done(self) -> None:
+        self.done = True
 
     def _report(self, done: int, total: int) -> None:
         self._emit(self.progressed, done, total)

@@ -1,4 +1,5 @@
-"""The Details tab of the incident form: its inputs declared as data, completions, the UTC hint.
+"""The Details tab of the incident form: its inputs declared as data, completions, the UTC
+hint, and the incident's values put into the inputs and read back out of them.
 
 ``IncidentForm`` adds loading, saving, following the shared incident and the
 review actions; this class is what the tab holds and how it helps typing.
@@ -6,6 +7,7 @@ review actions; this class is what the tab holds and how it helps typing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -27,17 +29,26 @@ from PySide6.QtWidgets import (
 from incidentlog.domain.enums import (
     CONFIDENCE_MEANING,
     STATUS_TRANSITIONS,
+    Attribution,
     GeoPrecision,
     Status,
     TimePrecision,
 )
 from incidentlog.domain.errors import IncidentLogError
 from incidentlog.domain.records import Incident
+from incidentlog.domain.validation import clean_incident, incident_errors
 from incidentlog.domain.when import zone_label
 from incidentlog.gui.forms.base import Field, FormBase, Section
-from incidentlog.gui.forms.incident_actors import ActorsEditor, vocabulary_from
-from incidentlog.gui.forms.incident_harm import InjuredEdit, KilledEdit, alias_harm_fields
-from incidentlog.gui.widgets.completers import set_completions
+from incidentlog.gui.forms.incident_actors import ActorsEditor, cited_sources, vocabulary_from
+from incidentlog.gui.forms.incident_harm import (
+    InjuredEdit,
+    KilledEdit,
+    alias_harm_fields,
+    harm_of,
+    load_harm,
+)
+from incidentlog.gui.settings import LAST_TIME_ZONE
+from incidentlog.gui.widgets.completers import set_completions, split_list
 from incidentlog.gui.widgets.counts import OptionalFloatEdit, OptionalIntEdit
 from incidentlog.gui.widgets.moments import MomentEdit
 from incidentlog.gui.widgets.places import CountryCombo, TimeZoneCombo
@@ -85,6 +96,7 @@ class IncidentDetails(FormBase):
     status: QLabel
     utc_hint: QLabel
     _services: Services
+    _incident: Incident | None  # as last loaded or saved; None while a new one is typed
     _vocabulary: VocabularyQuery
     _stale_completions: set[QLineEdit]
 
@@ -265,6 +277,103 @@ class IncidentDetails(FormBase):
             self.utc_hint.setText(self.tr("= {0} to {1} · {2} {3}").format(
                 utc, end.strftime("%Y-%m-%d %H:%M UTC"), moment.display(), zone_label(tz)))
 
+
+    # --- values in and out ------------------------------------------------------------
+
+    def _last_zone(self) -> str:
+        return self._context.settings.get(LAST_TIME_ZONE)
+
+    def _fill_fields(self, record: Incident) -> None:
+        """Put ``record``'s values into the inputs (a new incident: the last zone used)."""
+        self.title.setText(record.title or "")
+        self.ref.setText(record.ref or "")
+        if record.occurred is not None:
+            self.occurred.set_moment(record.occurred)
+            self.tz.set_zone(record.occurred.tz)
+            self.approximate.setChecked(record.occurred.approximate)
+        else:
+            self.occurred.set_wall(None, TimePrecision.MINUTE)
+            self.tz.set_zone(self._last_zone())
+            self.approximate.setChecked(False)
+        self.place.setText(record.place or "")
+        self.admin1.setText(record.admin1 or "")
+        self.country.set_code(record.country)
+        self.latitude.set_value(record.latitude)
+        self.longitude.set_value(record.longitude)
+        self.geo_precision.setCurrentIndex(max(self.geo_precision.findData(
+            record.geo_precision.value), 0) if record.geo_precision else 0)
+        self.event_type.setText(record.event_type or "")
+        self.weapons.setText(record.weapons or "")
+        self.launched.set_value(record.launched)
+        self.intercepted.set_value(record.intercepted)
+        self.summary.setPlainText(record.summary or "")
+        self.actors.set_actors(record.actors, cited_sources(self._services, record.uid))
+        self.target.setText(record.target or "")
+        load_harm(self.killed, self.injured, record)
+        self.confidence.setCurrentIndex(max(self.confidence.findData(record.confidence), 0)
+                                        if record.confidence else 0)
+        self.tags.setText(", ".join(record.tags))
+
+    def _collect(self) -> tuple[Incident, dict[str, str]]:
+        """The incident the inputs describe, cleaned, and the problems found, by field."""
+        errors: dict[str, str] = {}
+        tz = self.tz.zone_name()
+        if not self.tz.is_valid():
+            errors["tz"] = self.zone_problem(tz)
+        occurred = None
+        try:
+            occurred = self.occurred.moment(tz if self.tz.is_valid() else "UTC",
+                                            self.approximate.isChecked())
+        except ValueError as exc:
+            errors["occurred_at"] = str(exc)
+        country_text = self.country.raw_text()
+        country = self.country.code()
+        if country_text and country is None:
+            errors["country"] = self.tr("“{0}” is not a country; type a name or an ISO code, "
+                                        "e.g. Iraq or IQ").format(country_text)
+        coordinates: dict[str, float | None] = {}
+        for name, edit in (("latitude", self.latitude), ("longitude", self.longitude)):
+            try:
+                coordinates[name] = edit.value()
+            except ValueError as exc:
+                errors[name] = str(exc)
+                coordinates[name] = None
+        geo = self.geo_precision.currentData()
+        harm, harm_errors = harm_of(self.killed, self.injured)
+        errors.update(harm_errors)
+        base = self._incident or Incident()
+        incident = replace(
+            base,
+            title=self.title.text(),
+            ref=self.ref.text(),
+            occurred=occurred,
+            summary=self.summary.toPlainText(),
+            place=self.place.text(),
+            admin1=self.admin1.text(),
+            country=country,
+            latitude=coordinates["latitude"],
+            longitude=coordinates["longitude"],
+            geo_precision=GeoPrecision(geo) if geo else None,
+            event_type=self.event_type.text(),
+            weapons=", ".join(split_list(self.weapons.text())),
+            launched=self.launched.value(),
+            intercepted=self.intercepted.value(),
+            actors=self.actors.actors(),  # the perpetrator is derived from them
+            perpetrator=None,
+            attribution=Attribution.UNKNOWN,
+            target=self.target.text(),
+            **harm,
+            confidence=self.confidence.currentData(),
+            tags=split_list(self.tags.text()),
+        )
+        cleaned = clean_incident(incident)
+        domain = incident_errors(cleaned)
+        if "latitude" in errors or "longitude" in errors:
+            # "give both" would only repeat the real problem: the number is not a number.
+            for name in ("latitude", "longitude"):
+                if domain.get(name, "").startswith("give both"):
+                    domain.pop(name)
+        return cleaned, {**domain, **errors}
 
     def set_status(self, status: Status) -> bool:
         raise NotImplementedError

@@ -15,7 +15,6 @@ records and act at once, each one undoable.
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -32,20 +31,15 @@ from PySide6.QtWidgets import (
 )
 
 from incidentlog.domain.enums import (
-    Attribution,
-    GeoPrecision,
     Status,
-    TimePrecision,
 )
 from incidentlog.domain.errors import ConflictError, IncidentLogError, ValidationError
 from incidentlog.domain.records import Incident
-from incidentlog.domain.validation import clean_incident, incident_errors
 from incidentlog.gui.context import AppContext
 from incidentlog.gui.forms.base import show_from_top
 from incidentlog.gui.forms.duplicate_panel import DuplicatePanel
 from incidentlog.gui.forms.incident_actors import cited_sources
 from incidentlog.gui.forms.incident_details import IncidentDetails
-from incidentlog.gui.forms.incident_harm import harm_of, load_harm
 from incidentlog.gui.forms.incident_links import IncidentQuotesTab, IncidentSourcesTab
 from incidentlog.gui.forms.incident_related import IncidentRelatedTab
 from incidentlog.gui.history import HistoryView
@@ -58,7 +52,6 @@ from incidentlog.gui.undo import (
     UpdateRecordCommand,
     push_command,
 )
-from incidentlog.gui.widgets.completers import split_list
 from incidentlog.gui.widgets.notices import NoticeBar, report_error
 from incidentlog.services import Changes
 
@@ -298,9 +291,6 @@ class IncidentForm(IncidentDetails):
     def revert(self) -> None:
         self._show(self._incident)
 
-    def _last_zone(self) -> str:
-        return self._context.settings.get(LAST_TIME_ZONE)
-
     def _show(self, incident: Incident | None, *, tabs_current: bool = False) -> None:
         """``tabs_current``: the Sources and Quotes tabs already show this incident (a save
         of its own fields changes neither; they follow their own changes)."""
@@ -308,34 +298,7 @@ class IncidentForm(IncidentDetails):
         record = incident or Incident()
         self._loading += 1
         try:
-            self.title.setText(record.title or "")
-            self.ref.setText(record.ref or "")
-            if record.occurred is not None:
-                self.occurred.set_moment(record.occurred)
-                self.tz.set_zone(record.occurred.tz)
-                self.approximate.setChecked(record.occurred.approximate)
-            else:
-                self.occurred.set_wall(None, TimePrecision.MINUTE)
-                self.tz.set_zone(self._last_zone())
-                self.approximate.setChecked(False)
-            self.place.setText(record.place or "")
-            self.admin1.setText(record.admin1 or "")
-            self.country.set_code(record.country)
-            self.latitude.set_value(record.latitude)
-            self.longitude.set_value(record.longitude)
-            self.geo_precision.setCurrentIndex(max(self.geo_precision.findData(
-                record.geo_precision.value), 0) if record.geo_precision else 0)
-            self.event_type.setText(record.event_type or "")
-            self.weapons.setText(record.weapons or "")
-            self.launched.set_value(record.launched)
-            self.intercepted.set_value(record.intercepted)
-            self.summary.setPlainText(record.summary or "")
-            self.actors.set_actors(record.actors, cited_sources(self._services, record.uid))
-            self.target.setText(record.target or "")
-            load_harm(self.killed, self.injured, record)
-            self.confidence.setCurrentIndex(max(self.confidence.findData(record.confidence), 0)
-                                            if record.confidence else 0)
-            self.tags.setText(", ".join(record.tags))
+            self._fill_fields(record)
         finally:
             self._loading -= 1
         self.clear_errors()
@@ -441,66 +404,6 @@ class IncidentForm(IncidentDetails):
         )
 
     # --- saving -------------------------------------------------------------------------------
-
-    def _collect(self) -> tuple[Incident, dict[str, str]]:
-        errors: dict[str, str] = {}
-        tz = self.tz.zone_name()
-        if not self.tz.is_valid():
-            errors["tz"] = self.zone_problem(tz)
-        occurred = None
-        try:
-            occurred = self.occurred.moment(tz if self.tz.is_valid() else "UTC",
-                                            self.approximate.isChecked())
-        except ValueError as exc:
-            errors["occurred_at"] = str(exc)
-        country_text = self.country.raw_text()
-        country = self.country.code()
-        if country_text and country is None:
-            errors["country"] = self.tr("“{0}” is not a country; type a name or an ISO code, "
-                                        "e.g. Iraq or IQ").format(country_text)
-        coordinates: dict[str, float | None] = {}
-        for name, edit in (("latitude", self.latitude), ("longitude", self.longitude)):
-            try:
-                coordinates[name] = edit.value()
-            except ValueError as exc:
-                errors[name] = str(exc)
-                coordinates[name] = None
-        geo = self.geo_precision.currentData()
-        harm, harm_errors = harm_of(self.killed, self.injured)
-        errors.update(harm_errors)
-        base = self._incident or Incident()
-        incident = replace(
-            base,
-            title=self.title.text(),
-            ref=self.ref.text(),
-            occurred=occurred,
-            summary=self.summary.toPlainText(),
-            place=self.place.text(),
-            admin1=self.admin1.text(),
-            country=country,
-            latitude=coordinates["latitude"],
-            longitude=coordinates["longitude"],
-            geo_precision=GeoPrecision(geo) if geo else None,
-            event_type=self.event_type.text(),
-            weapons=", ".join(split_list(self.weapons.text())),
-            launched=self.launched.value(),
-            intercepted=self.intercepted.value(),
-            actors=self.actors.actors(),  # the perpetrator is derived from them
-            perpetrator=None,
-            attribution=Attribution.UNKNOWN,
-            target=self.target.text(),
-            **harm,
-            confidence=self.confidence.currentData(),
-            tags=split_list(self.tags.text()),
-        )
-        cleaned = clean_incident(incident)
-        domain = incident_errors(cleaned)
-        if "latitude" in errors or "longitude" in errors:
-            # "give both" would only repeat the real problem: the number is not a number.
-            for name in ("latitude", "longitude"):
-                if domain.get(name, "").startswith("give both"):
-                    domain.pop(name)
-        return cleaned, {**domain, **errors}
 
     def save(self, *, force: bool = False) -> bool:
         """Validate, then create or update through the undo stack; ``saved(uid)`` on success.

@@ -124,7 +124,10 @@ def test_at_start_the_incident_table_has_the_focus_and_its_first_row(
     qtbot.waitUntil(lambda: table.currentIndex().isValid())
     assert table.currentIndex().row() == 0
     assert focused() is table
-    assert window.context.state.current_incident == table.incident_model.uid_at(0)
+    # The form beside follows once the rows are painted (the rows come first).
+    qtbot.waitUntil(
+        lambda: window.context.state.current_incident == table.incident_model.uid_at(0))
+    assert window.workspace.incident_form.uid() == table.incident_model.uid_at(0)
 
 
 # --- Tab follows the visual order ------------------------------------------------------------
@@ -246,3 +249,28 @@ def test_a_mnemonic_closes_the_completion_popup_of_the_field_it_leaves(
         press(qtbot, Qt.Key(ord(character.upper())))
     assert form.event_type.text() == "ballistic missile attack"
     assert form.weapons.text().lower() == "rockets"
+
+
+def test_the_first_rows_are_painted_before_the_form_reads_the_first_incident(
+        qtbot: Any, db_path: Path) -> None:
+    from PySide6.QtCore import QEvent, QObject
+
+    make_database(db_path)
+    window: Any = build_window(qtbot, ["--db", str(db_path)], runner=TaskRunner())
+    table = window.workspace.incident_table
+    seen: list[object] = []
+
+    class FirstRowsPaint(QObject):
+        def eventFilter(self, watched: Any, event: Any) -> bool:  # Qt override
+            if (event.type() == QEvent.Type.Paint and not seen
+                    and table.incident_model.rowCount()):
+                seen.append(window.context.state.current_incident)
+            return False
+
+    watcher = FirstRowsPaint()
+    table.viewport().installEventFilter(watcher)
+    window.show()
+    qtbot.waitUntil(lambda: bool(seen))
+    assert seen == [None]  # the rows on screen, the form not yet read
+    qtbot.waitUntil(lambda: window.workspace.incident_form.uid() == table.current_uid())
+    table.viewport().removeEventFilter(watcher)

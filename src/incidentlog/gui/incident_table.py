@@ -19,6 +19,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QKeyEvent,
+    QPaintEvent,
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
@@ -77,6 +78,7 @@ class IncidentTable(QTableView):
         # Open on the first incident, so the form beside shows a record, not a blank; rows
         # loaded on a worker arrive later, and the first page then brings it.
         self._choose_first_row = not context.state.current_incident
+        self._open_after_paint: str | None = None
         if context.state.current_incident:
             self.show_incident(context.state.current_incident)
         else:
@@ -272,14 +274,36 @@ class IncidentTable(QTableView):
         if not self.currentIndex().isValid():
             self._publish_selection()
 
+    def paintEvent(self, event: QPaintEvent) -> None:  # Qt override
+        super().paintEvent(event)
+        if self._open_after_paint is not None:
+            QTimer.singleShot(0, self, self._open_first_row_now)
+
+    def _open_first_row_now(self) -> None:
+        uid, self._open_after_paint = self._open_after_paint, None
+        if uid is not None and uid == self.current_uid() and (
+                self._context.state.current_incident is None):
+            self._context.state.set_current_incident(uid)
+
     def _open_on_first_row(self) -> None:
         """Once, when the log is opened: the first row becomes current as soon as it is there."""
         if not self._choose_first_row:
             return
         if self.incident_model.rowCount():
             self._choose_first_row = False
-            self.selectionModel().setCurrentIndex(
-                self.incident_model.index(0, self._first_visible_column()), SELECT_ROW)
+            index = self.incident_model.index(0, self._first_visible_column())
+            if not self.viewport().isVisible():
+                self.selectionModel().setCurrentIndex(index, SELECT_ROW)
+                return
+            # The row is selected now, but the form beside it reads and lays out its
+            # incident (~90 ms at 1M) only once these rows are painted: the rows are what
+            # the reviewer waits for (docs/performance.md).
+            self._following = True
+            try:
+                self.selectionModel().setCurrentIndex(index, SELECT_ROW)
+            finally:
+                self._following = False
+            self._open_after_paint = index.data(UID_ROLE)
         elif not self.incident_model.loading:
             self._choose_first_row = False  # an empty log: a later row is not "the first"
 

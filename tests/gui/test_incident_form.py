@@ -360,8 +360,11 @@ def test_the_seeds_claim_and_the_pentagons_attribution_are_entered_as_actors(
     assert first.actor.text() == "Islamic Resistance in Iraq"
     assert not first.basis.isEnabled()  # a claimant claimed it: nothing to choose
     assert form.is_dirty()
+    typed = form.actors.rows()
     with qtbot.waitSignal(form.saved):
         press(qtbot, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert form.actors.rows() == typed  # the saved actors are the rows typed: kept, not rebuilt
+    assert not form.is_dirty()
 
     back = services.incidents.get(stored.meta.uid)
     assert back is not None

@@ -112,3 +112,31 @@ def test_read_only_offers_no_adding_or_removing(
     assert not tab.add_button.isEnabled() and not tab.picker.isEnabled()
     assert not tab.remove_button.isEnabled() and tab.open_button.isEnabled()
     assert tab.remove_selected() is False
+
+
+def test_saving_the_incidents_own_fields_reads_neither_its_links_nor_its_sources_again(
+        qtbot: Any, form: IncidentForm, context: AppContext,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    services = context.services
+    assad, strikes = two(services)
+    services.links.link(strikes.uid or "", assad.uid or "", LinkKind.RETALIATION_FOR)
+    form.load(strikes.uid)
+    reads: list[str] = []
+    related, cited = services.links.related, services.incidents.cited
+    monkeypatch.setattr(services.links, "related",
+                        lambda uid: reads.append("links") or related(uid))
+    monkeypatch.setattr(services.incidents, "cited",
+                        lambda uid: reads.append("sources") or cited(uid))
+    form.title.setText("US strikes on militias in Iraq and Syria")
+    assert form.save()
+    assert reads == []  # a save of the fields: the list shows the other incidents
+    # The other incident's title changing elsewhere is shown, and a new link too.
+    services.incidents.update(replace(services.incidents.get(assad.uid or ""),
+                                      title="Attack on al-Assad Airbase"))
+    assert reads == ["links"]
+    assert form.related_tab.rows() == [
+        ("retaliation for", f"{assad.ref} — Attack on al-Assad Airbase", None)]
+    third = services.incidents.create(replace(BASE, title="Follow-up")).record
+    reads.clear()
+    services.links.link(third.uid or "", strikes.uid or "", LinkKind.FOLLOW_UP_OF)
+    assert reads.count("links") == 1 and len(form.related_tab.rows()) == 2

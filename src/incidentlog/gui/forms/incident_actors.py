@@ -218,6 +218,9 @@ class ActorsEditor(QWidget):
     def set_actors(self, actors: Sequence[IncidentActor],
                    sources: Sequence[tuple[str, str]] = ()) -> None:
         """Show ``actors``; ``sources``: ``(uid, label)`` of the sources the incident cites."""
+        if (list(sources) == self._sources and len(self._rows) == len(actors)
+                and self.actors() == tuple(actors)):
+            return  # what the rows hold already (the incident just saved from them)
         self._sources = list(sources)
         for row in self._rows:
             self._discard(row)
@@ -225,6 +228,10 @@ class ActorsEditor(QWidget):
         for actor in actors:
             self.add_row().set_actor(actor)
         self._rows_changed()
+
+    def sources(self) -> list[tuple[str, str]]:
+        """``(uid, label)`` of the sources the rows offer."""
+        return list(self._sources)
 
     def update_sources(self, sources: Sequence[tuple[str, str]]) -> None:
         """The incident cites other sources now: offered by every row, each keeping its own."""

@@ -283,8 +283,10 @@ class IncidentDetails(FormBase):
     def _last_zone(self) -> str:
         return self._context.settings.get(LAST_TIME_ZONE)
 
-    def _fill_fields(self, record: Incident) -> None:
-        """Put ``record``'s values into the inputs (a new incident: the last zone used)."""
+    def _fill_fields(self, record: Incident,
+                     sources: list[tuple[str, str]] | None = None) -> None:
+        """Put ``record``'s values into the inputs (a new incident: the last zone used);
+        ``sources``: the sources it cites when known already (else they are read)."""
         self.title.setText(record.title or "")
         self.ref.setText(record.ref or "")
         if record.occurred is not None:
@@ -307,7 +309,8 @@ class IncidentDetails(FormBase):
         self.launched.set_value(record.launched)
         self.intercepted.set_value(record.intercepted)
         self.summary.setPlainText(record.summary or "")
-        self.actors.set_actors(record.actors, cited_sources(self._services, record.uid))
+        self.actors.set_actors(record.actors, sources if sources is not None
+                              else cited_sources(self._services, record.uid))
         self.target.setText(record.target or "")
         load_harm(self.killed, self.injured, record)
         self.confidence.setCurrentIndex(max(self.confidence.findData(record.confidence), 0)

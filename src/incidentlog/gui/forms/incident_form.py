@@ -298,7 +298,9 @@ class IncidentForm(IncidentDetails):
         record = incident or Incident()
         self._loading += 1
         try:
-            self._fill_fields(record)
+            # A save of the incident's own fields cites the same sources as before.
+            self._fill_fields(record, self.actors.sources() if tabs_current and (
+                self.sources_tab.incident_uid() == record.uid) else None)
         finally:
             self._loading -= 1
         self.clear_errors()

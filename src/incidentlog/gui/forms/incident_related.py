@@ -216,8 +216,22 @@ class IncidentRelatedTab(_TabBase):
         self.remove_button.setEnabled(selected and editable)
 
     def _on_changes(self, changes: Changes) -> None:
-        if self._uid and (self._uid in changes.incidents or changes.rows_changed):
+        # A link's change names both its incidents; one naming this incident alone is a
+        # change of its own fields, which the list (the other incidents) does not show.
+        if self._uid and (changes.rows_changed or (
+                self._uid in changes.incidents and changes.incidents - {self._uid})
+                or (changes.incidents - {self._uid}) & self._shown_uids()):
             self.refresh()
+
+    def _shown_uids(self) -> set[str]:
+        """The other incidents listed (their titles are shown)."""
+        uids: set[str] = set()
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            entry = item.data(LINK_ROLE) if item is not None else None
+            if isinstance(entry, RelatedIncident):
+                uids.add(entry.other_uid)
+        return uids
 
     # --- actions ------------------------------------------------------------------------------
 

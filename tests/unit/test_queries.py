@@ -182,3 +182,23 @@ def test_occurred_instants_are_utc(services: Services, log: dict[str, str]) -> N
     stored = services.incidents.get(log["Rockets hit al-Assad Airbase"])
     assert stored.occurred is not None
     assert stored.occurred.utc == datetime(2024, 1, 20, 15, 30, tzinfo=UTC)
+
+
+def test_a_long_id_list_is_read_in_chunks_and_streamed_by_a_server(
+        services: Services, log: dict[str, str]) -> None:
+    from sqlalchemy import text
+
+    from incidentlog.store import queries as q
+
+    database = services.database
+    with database.read() as connection:
+        chunks = q.incident_ids(connection, IncidentFilter(), Sort(), database.backend, chunk=2)
+        first = next(chunks)
+        # On a server the answer stays there, read a chunk at a time: the client never
+        # holds a million rows at once.
+        if connection.dialect.name == "postgresql":
+            open_cursors = connection.execute(text("SELECT name FROM pg_cursors")).scalars()
+            assert "incidentlog_ids" in list(open_cursors)
+        rest = [i for chunk in chunks for i in chunk]
+    assert len(first) == 2
+    assert list(first) + rest == list(services.incident_query.ids(IncidentFilter(), Sort()))

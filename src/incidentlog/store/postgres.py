@@ -75,6 +75,9 @@ class PostgresBackend:
             # bitmap turns lossy and every row of the table has incident_document()
             # computed again (a count took 120 s instead of 2.7 s, docs/performance.md).
             cursor.execute("SET work_mem = '64MB'")
+            # Id lists stream through a server-side cursor and are read whole: plan them
+            # for all their rows, not for the first tenth (store/queries.py id_chunks).
+            cursor.execute("SET cursor_tuple_fraction = 1.0")
             cursor.close()
             dbapi_connection.commit()  # type: ignore[attr-defined]
 

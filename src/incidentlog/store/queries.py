@@ -238,7 +238,8 @@ _FROM_INCIDENT = re.compile(r"^FROM incident\b(?!_)", re.MULTILINE)
 
 
 def id_chunks(
-    connection: Connection, query: Select[Any], chunk: int = 50_000, *, index: str | None = None
+    connection: Connection, query: Select[Any], chunk: int = 50_000, *, index: str | None = None,
+    whole_list: bool = True,
 ) -> Iterator[array[int]]:
     """The single integer column of ``query``, in chunks of arrays of int64.
 
@@ -246,7 +247,8 @@ def id_chunks(
     through SQLAlchemy's Row objects take ~5x longer than the query itself, and
     a list of Python ints takes 4.5x the memory of an array. ``index`` makes
     SQLite walk that index of the incident table (SQLAlchemy has no SQLite
-    index hints, so it goes into the compiled text).
+    index hints, so it goes into the compiled text). ``whole_list``: a list that may be
+    long (not one page), streamed from a server in chunks.
     """
     compiled = query.compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
@@ -258,7 +260,14 @@ def id_chunks(
         statement, hinted = _FROM_INCIDENT.subn(f"FROM incident INDEXED BY {index}", statement, 1)
         if not hinted:
             raise ValueError("the query does not read the incident table")
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    driver = connection.connection.driver_connection
+    if whole_list and connection.dialect.name == "postgresql":
+        # A server-side cursor in binary: libpq would otherwise hold the whole answer (a
+        # million rows as text, ~40 MB) before the first chunk is read (docs/performance.md).
+        cursor = driver.cursor(name="incidentlog_ids", binary=True)  # type: ignore[union-attr]
+        cursor.itersize = chunk
+    else:
+        cursor = driver.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(statement, positional if compiled.positional else params)
         while True:
@@ -309,7 +318,8 @@ def incident_page(
         select(incident_table.c.id).where(*conditions).order_by(*_sort_columns(sort)).limit(limit)
     )
     found: list[int] = []
-    for ids in id_chunks(connection, query, max(limit, 1), index=plan.walk if plan else None):
+    for ids in id_chunks(connection, query, max(limit, 1), index=plan.walk if plan else None,
+                         whole_list=False):
         found.extend(ids)
     if with_count:
         if len(found) < limit:

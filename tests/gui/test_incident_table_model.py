@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from sample_data import Sample, populate
 
-from incidentlog.domain.enums import Status
+from incidentlog.domain.enums import RecordKind, Status
 from incidentlog.domain.query import IncidentFilter, Sort
 from incidentlog.domain.records import Incident
 from incidentlog.domain.when import Moment
@@ -258,3 +258,51 @@ def test_a_first_page_of_the_whole_log_comes_before_its_count(
     with qtbot.waitSignal(model.countsChanged) as counts:
         runner.run_pending()
     assert counts.args == [5, 5] and model.counted and model.rowCount() == 5
+
+
+def test_a_few_new_or_deleted_incidents_are_placed_without_reading_every_id(
+        qtbot, monkeypatch, services: Services, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+    from incidentlog.gui.workers import ManualRunner
+
+    runner = ManualRunner()
+    model = IncidentTableModel(services.incident_query, sort=Sort("title"), runner=runner)
+    runner.run_pending()
+    runner.run_pending()
+    assert model.rowCount() == 5 and not model.loading
+    services.notifier.subscribe(model.handle_changes)
+    lists: list[object] = []
+    ids = services.incident_query.ids
+    monkeypatch.setattr(services.incident_query, "ids",
+                        lambda *a, **k: lists.append(a) or ids(*a, **k))
+    created = services.incidents.create(Incident(
+        title="B-side attack", occurred=Moment(datetime(2024, 9, 1, tzinfo=UTC)),
+        country="IQ")).record
+    with qtbot.waitSignal(model.rowsInserted) as inserted, \
+            qtbot.assertNotEmitted(model.modelReset):
+        runner.run_pending()
+    in_order = ids(IncidentFilter(), Sort("title"))
+    found = services.incident_query.by_ids(list(in_order))
+    expected = [found[i].title for i in in_order]
+    assert column(model, "title") == expected and model.rowCount() == 6
+    assert inserted.args[1] == expected.index("B-side attack")
+    assert (model.matches, model.total) == (6, 6) and lists == []
+    # Gone to the trash: out of the list, in place.
+    with qtbot.waitSignal(model.rowsRemoved), qtbot.assertNotEmitted(model.modelReset):
+        services.incidents.delete(created.uid or "", created.meta.version)
+        runner.run_pending()
+    assert column(model, "title") == [t for t in expected if t != "B-side attack"]
+    assert (model.matches, model.total) == (5, 5) and lists == []
+    # Not matching the filter: counted in the log, not shown.
+    model.set_filter(IncidentFilter(countries=("JO",)))
+    runner.run_pending()
+    runner.run_pending()
+    lists.clear()
+    services.incidents.create(Incident(title="Elsewhere", country="SY",
+                                       occurred=Moment(datetime(2024, 9, 2, tzinfo=UTC))))
+    with qtbot.assertNotEmitted(model.rowsInserted):
+        runner.run_pending()
+    assert (model.rowCount(), model.matches, model.total) == (1, 1, 6) and lists == []
+    # Many at once (an import): the list is read again.
+    model.handle_changes(Changes.of(RecordKind.INCIDENT, frozenset(f"u{n}" for n in range(51)),
+                                    rows_changed=True))
+    assert model.loading

@@ -516,6 +516,9 @@ def test_a_new_filter_paints_the_table_once(qtbot, db_path: Path) -> None:  # ty
     window.resize(900, 420)  # fewer rows fit than the log has: a scroll bar, as on a large log
     window.show()
     qtbot.waitUntil(lambda: not model.loading and model.rowCount() > 0, timeout=10_000)
+    # The form beside follows the first row once the rows are painted (and lays itself out).
+    qtbot.waitUntil(lambda: window.workspace.incident_form.uid() == table.current_uid(),
+                    timeout=10_000)
     qtbot.wait(50)
 
     counter = PaintCounter()

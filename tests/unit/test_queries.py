@@ -202,3 +202,18 @@ def test_a_long_id_list_is_read_in_chunks_and_streamed_by_a_server(
         rest = [i for chunk in chunks for i in chunk]
     assert len(first) == 2
     assert list(first) + rest == list(services.incident_query.ids(IncidentFilter(), Sort()))
+
+
+@pytest.mark.parametrize("column", ["occurred_at", "title", "perpetrator", "killed", "country"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_a_rows_place_is_its_index_in_the_id_list(services: Services, log: dict[str, str],
+                                                  column: str, descending: bool) -> None:
+    sort = Sort(column, descending)
+    query = services.incident_query
+    for flt in (IncidentFilter(), IncidentFilter(countries=("IQ",)), IncidentFilter(text="rocket")):
+        ids = list(query.ids(flt, sort))
+        found, matches, total = query.places(flt, sort, [*log.values(), "no-such-uid"])
+        assert "no-such-uid" not in found and (matches, total) == (len(ids), 5)
+        for uid in log.values():
+            row_id, place = found[uid]
+            assert place == (ids.index(row_id) if row_id in ids else None), (flt, uid)

@@ -28,6 +28,7 @@ from incidentlog.gui.lazy_model import (
     LazyRecordModel,
     Loader,
 )
+from incidentlog.gui.operations import QueryOp
 from incidentlog.gui.workers import TaskRunner
 from incidentlog.services import Changes
 from incidentlog.services.queries import IncidentQuery
@@ -37,6 +38,8 @@ class IncidentTableModel(LazyRecordModel):
     """Incidents matching a filter, sorted in SQL; only the rows on screen are loaded."""
 
     context_name = "IncidentTableModel"
+    #: More incidents than this appearing at once (an import) read the ids again.
+    PLACE_AT_MOST = 50
 
     def __init__(self, query: IncidentQuery, flt: IncidentFilter = IncidentFilter(),
                  sort: Sort = DEFAULT_SORT, parent: Any = None,
@@ -47,6 +50,7 @@ class IncidentTableModel(LazyRecordModel):
         self._filter = flt
         self._total_known = False  # rows in the whole log: counted again only when they change
         self._counted_deleted = flt.deleted
+        self._unplaced: set[str] = set()  # asked where they stand, no answer yet
         self.reload()
 
     @property
@@ -59,13 +63,46 @@ class IncidentTableModel(LazyRecordModel):
             self.reload()
 
     def handle_changes(self, changes: Changes) -> None:
-        """Reload the ids when incidents appeared or vanished; else repaint the changed ones."""
+        """Place a few incidents that appeared or vanished where they belong (reload the
+        ids when many did); repaint the ones changed in place."""
         if changes.rows_changed and (changes.incidents or not (
                 changes.sources or changes.quotes or changes.periods)):
             self._total_known = False
-            self.reload()
+            if not self._place(changes.incidents):
+                self.reload()
         elif changes.incidents:
             self.refresh(changes.incidents)
+
+    def reload(self) -> None:
+        self._unplaced = set()  # the whole list read again places them too
+        super().reload()
+
+    def _place(self, uids: frozenset[str]) -> bool:
+        """Ask in the background where ``uids`` (and those still waiting) now stand; False
+        when the ids must be read again instead (many rows, or a load under way)."""
+        waiting = self._unplaced | uids
+        if (self._runner is None or not uids or len(waiting) > self.PLACE_AT_MOST
+                or self.loading or self.provisional):
+            self._unplaced = set()
+            return False
+        self._unplaced = set(waiting)
+        query, flt, sort, ids = self._query, self._filter, self._sort, self._ids
+        wanted = sorted(waiting)
+
+        def placed(answer: tuple[dict[str, tuple[int, int | None]], int, int]) -> None:
+            found, matches, total = answer
+            self._unplaced = set()
+            gone = [row_id for row_id, index in found.values() if index is None]
+            inside = [(row_id, index) for row_id, index in found.values() if index is not None]
+            if ids is not self._ids or not self.place_rows(gone, inside, matches, total):
+                self.reload()  # the list moved meanwhile, or disagrees: read it whole
+                return
+            self._total_known = True
+            self.refresh(found)
+
+        self._run(QueryOp(parent=self, op=lambda _cancelled: query.places(flt, sort, wanted),
+                          success=placed))
+        return True
 
     # --- LazyRecordModel hooks --------------------------------------------------
     def loader(self, sort: Sort) -> Loader:

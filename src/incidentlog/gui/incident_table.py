@@ -245,10 +245,16 @@ class IncidentTable(QTableView):
     def _publish_selection(self) -> None:
         self._context.state.set_selected_incidents(self.selected_uids())
 
-    def _rows_inserted(self, _parent: QModelIndex, first: int, _last: int) -> None:
+    def _rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
         # The full id list arriving below a first page: rows out of view.
         bottom = self.rowAt(self.viewport().height() - 1)
         self._appended_out_of_view = bottom != -1 and first > bottom
+        # A row placed where it belongs (an incident just created here or elsewhere):
+        # the one the form shows is selected once it is there.
+        uid = self._context.state.current_incident
+        if uid is not None and first == last and uid != self.current_uid() and (
+                self.incident_model.uid_at(first) == uid):
+            self.show_incident(uid)
 
     def doItemsLayout(self) -> None:
         if self._appended_out_of_view:

@@ -208,6 +208,43 @@ class LazyRecordModel(QAbstractTableModel):
         self._finish_loading()
         self.countsChanged.emit(len(self._ids), self._total)
 
+    def place_rows(self, gone: Iterable[int], placed: Sequence[tuple[int, int]],
+                   matches: int, total: int) -> bool:
+        """Rows ``gone`` out, and each ``(row id, index)`` of ``placed`` in at its index in
+        the final list (a row already there stays, with its selection); False, changing
+        nothing, when the result would not hold ``matches`` rows or not every row where
+        the database says (the list disagrees: read it again). Array searches and moves
+        only, at C speed: a few rows placed in a million in milliseconds."""
+        ids = array("q", self._ids)
+        gone_rows = sorted((row for row in map(_index_or_none(ids), gone) if row is not None),
+                           reverse=True)
+        for row in gone_rows:
+            del ids[row]
+        there = {row_id: index for row_id, index in placed
+                 if _index_or_none(ids)(row_id) is not None}
+        new = sorted(((row_id, index) for row_id, index in placed if row_id not in there),
+                     key=lambda entry: entry[1])
+        for row_id, index in new:
+            ids.insert(min(index, len(ids)), row_id)
+        if len(ids) != matches or any(
+                _index_or_none(ids)(row_id) != index for row_id, index in there.items()):
+            return False
+        shown = array("q", self._ids)
+        self._ids = shown
+        for row in gone_rows:
+            self._cache.pop(shown[row], None)
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del shown[row]
+            self.endRemoveRows()
+        for row_id, index in new:
+            row = min(index, len(shown))
+            self.beginInsertRows(QModelIndex(), row, row)
+            shown.insert(row, row_id)
+            self.endInsertRows()
+        self._matches, self._total = matches, total
+        self.countsChanged.emit(matches, total)
+        return True
+
     def _load_failed(self, error: BaseException) -> None:
         self._finish_loading()
         self.loadFailed.emit(error)
@@ -372,3 +409,13 @@ class LazyRecordModel(QAbstractTableModel):
             if column.key == key:
                 return number
         raise KeyError(key)
+
+
+def _index_or_none(ids: array[int]) -> Callable[[int], int | None]:
+    """``row_id → its index in ids``, None when absent."""
+    def index(row_id: int) -> int | None:
+        try:
+            return ids.index(row_id)
+        except ValueError:
+            return None
+    return index

@@ -34,6 +34,18 @@ class IncidentQuery:
                 found.extend(chunk)
         return found
 
+    def places(self, flt: IncidentFilter, sort: Sort, uids: Sequence[str]
+               ) -> tuple[dict[str, tuple[int, int | None]], int, int]:
+        """Where ``uids`` stand among the matches (``store.queries.incident_places``), how
+        many match, and how many rows the log (or trash) holds: one snapshot."""
+        everything = IncidentFilter(deleted=flt.deleted)
+        with self._db.read() as connection:
+            found = q.incident_places(connection, flt, sort, self._db.backend, uids)
+            matches = q.count_incidents(connection, flt, self._db.backend)
+            total = matches if flt == everything else q.count_incidents(
+                connection, everything, self._db.backend)
+        return found, matches, total
+
     def page(
         self,
         flt: IncidentFilter = IncidentFilter(),

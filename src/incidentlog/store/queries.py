@@ -279,6 +279,45 @@ def id_chunks(
         cursor.close()
 
 
+def _after_key(column: Any, value: Any, last_id: int, *, descending: bool) -> Any:
+    """The rows after the key ``(value, last_id)`` in the order of ``_sort_columns``."""
+    t = incident_table
+    if descending:
+        # NULLs sort first ascending, so they come last descending.
+        if value is None:
+            return and_(column.is_(None), t.c.id < last_id)
+        return or_(tuple_(column, t.c.id) < (value, last_id), column.is_(None))
+    if value is None:
+        return or_(and_(column.is_(None), t.c.id > last_id), column.is_not(None))
+    return tuple_(column, t.c.id) > (value, last_id)
+
+
+def incident_places(
+    connection: Connection, flt: IncidentFilter, sort: Sort, backend: Backend,
+    uids: Sequence[str],
+) -> dict[str, tuple[int, int | None]]:
+    """Where each of ``uids`` stands among the matches of ``flt`` in ``sort`` order:
+    ``uid → (row id, rows before it)``, the place None where it does not match; uids
+    with no row are left out. One indexed count each: an open table places a few new
+    rows without reading every id again (docs/performance.md)."""
+    t = incident_table
+    column = t.c[sort.column]
+    rows = connection.execute(select(t.c.uid, t.c.id).where(t.c.uid.in_(list(uids)))).all()
+    found: dict[str, tuple[int, int | None]] = {uid: (row_id, None) for uid, row_id in rows}
+    if not found:
+        return found
+    plan = text_plan(connection, flt, sort, backend, wanted=None)
+    conditions = incident_conditions(flt, backend, plan)
+    matching = connection.execute(
+        select(t.c.uid, column, t.c.id).where(*conditions, t.c.uid.in_(list(found)))).all()
+    for uid, value, row_id in matching:
+        before = _after_key(column, value, row_id, descending=not sort.descending)
+        count = connection.execute(
+            select(func.count()).select_from(t).where(*conditions, before)).scalar_one()
+        found[uid] = (row_id, int(count))
+    return found
+
+
 def incident_page(
     connection: Connection,
     flt: IncidentFilter,
@@ -299,21 +338,8 @@ def incident_page(
     conditions = incident_conditions(flt, backend, plan)
     if after is not None:
         value, last_id = after
-        column = incident_table.c[sort.column]
-        if sort.descending:
-            # NULLs sort first ascending, so they come last descending.
-            if value is None:
-                conditions.append(and_(column.is_(None), incident_table.c.id < last_id))
-            else:
-                conditions.append(
-                    or_(tuple_(column, incident_table.c.id) < (value, last_id), column.is_(None))
-                )
-        elif value is None:
-            conditions.append(
-                or_(and_(column.is_(None), incident_table.c.id > last_id), column.is_not(None))
-            )
-        else:
-            conditions.append(tuple_(column, incident_table.c.id) > (value, last_id))
+        conditions.append(_after_key(incident_table.c[sort.column], value, last_id,
+                                     descending=sort.descending))
     query = (
         select(incident_table.c.id).where(*conditions).order_by(*_sort_columns(sort)).limit(limit)
     )

@@ -129,6 +129,7 @@ class EvidencePanel(QWidget):
 
     def set_source(self, uid: str | None) -> None:
         self._uid = uid
+        self.status.setText("")  # what was said of the previous source
         enabled = uid is not None and not self._context.read_only
         for button in (self.attach_button, self.paste_button, self.capture_button,
                        self.archive_button):
@@ -158,7 +159,6 @@ class EvidencePanel(QWidget):
             placeholder = QListWidgetItem(self.tr("No preserved copy yet."), self.files)
             placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
         self.open_button.setEnabled(bool(found))
-        self.status.setText("")
 
     def _thumbnail(self, attachment: Attachment) -> QIcon | None:
         if not attachment.is_image or attachment.size > THUMBNAIL_LIMIT:
@@ -272,9 +272,15 @@ class EvidencePanel(QWidget):
         task = self._context.runner.start(work)
         self._tasks.append(task)
         task.failed.connect(self._failed)
-        task.succeeded.connect(lambda _result: self.refresh())
+        # The work's own words, if any, come after (their slots are connected later);
+        # a refresh for another reason (a change elsewhere) leaves them on screen.
+        task.succeeded.connect(lambda _result: self._finished_work())
         task.finished.connect(lambda: self._tasks.remove(task) if task in self._tasks else None)
         return task
+
+    def _finished_work(self) -> None:
+        self.refresh()
+        self.status.setText("")
 
     def _failed(self, error: BaseException) -> None:
         if isinstance(error, IncidentLogError):

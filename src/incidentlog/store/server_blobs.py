@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
-from sqlalchemy import and_, delete, exists, insert, select, update
+from sqlalchemy import and_, delete, exists, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -98,16 +98,18 @@ class TableBlobStore:
             if size is None:
                 return "its bytes are missing from the server log"
             hasher = hashlib.sha256()
-            total = 0
-            rows = connection.execution_options(stream_results=True, yield_per=4).execute(
-                select(_C.c.seq, _C.c.data).where(_C.c.sha256 == sha256).order_by(_C.c.seq))
-            for expected, (seq, data) in enumerate(rows):
-                if seq != expected:
-                    return f"its chunk {expected} is missing from the server log"
+            total = seq = 0
+            while total < size[0]:
+                data = read_chunk(connection, sha256, seq)
+                if data is None:
+                    return f"its chunk {seq} is missing from the server log"
                 hasher.update(data)
                 total += len(data)
+                seq += 1
+            chunks = connection.execute(select(func.count()).where(_C.c.sha256 == sha256)
+                                        ).scalar_one()
         digest = hasher.hexdigest()
-        if digest != sha256:
+        if digest != sha256 or chunks != seq:
             return f"its bytes no longer match their hash (they now hash to {digest})"
         if total != size[0]:
             return f"its stored bytes are {total:,} long, not the {size[0]:,} it says"
@@ -243,21 +245,31 @@ class _ChunkReader(io.RawIOBase):
         if self._connection is None:
             self._connection = self._db.engine.connect()
         with translate_errors(self._db.location):
-            data = self._connection.execute(
-                select(_C.c.data).where(_C.c.sha256 == self._sha256, _C.c.seq == self._seq)
-            ).scalar_one_or_none()
+            data = read_chunk(self._connection, self._sha256, self._seq)
             self._connection.rollback()  # no transaction held between two chunks
         if not data:
             raise StorageError(f"The evidence file {self._sha256} is cut short in "
                                f"{self._db.location} (chunk {self._seq} is missing).")
         self._seq += 1
-        return bytes(data)
+        return data
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
         super().close()
+
+
+def read_chunk(connection: Connection, sha256: str, seq: int) -> bytes | None:
+    """One chunk, or None. Asked for in binary: the driver's default, text, would send
+    the bytes as hex, twice their size, and decode them (a fifth of the speed)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor(binary=True) as cursor:
+        cursor.execute("SELECT data FROM blob_chunk WHERE sha256 = %s AND seq = %s",
+                       (sha256, seq))
+        row = cursor.fetchone()
+    return None if row is None else bytes(row[0])
 
 
 # --- purging ------------------------------------------------------------------------------

@@ -178,6 +178,10 @@ def test_an_officer_attaches_a_reader_reads_and_neither_removes_bytes(
         assert reader.evidence.check() == []
         with pytest.raises(ReadOnlyError):
             reader.evidence.attach_bytes(PDF, "r.pdf", OwnerKind.SOURCE, source)
+    with as_login(pg_server, log, "reviewer") as reviewer:
+        assert reviewer.database.review_only
+        with pytest.raises(ReadOnlyError):  # review mode: comments and verdicts only
+            reviewer.evidence.attach_bytes(PDF, "r.pdf", OwnerKind.SOURCE, source)
 
 
 class _Failing:

@@ -28,7 +28,7 @@ from sqlalchemy import and_, delete, exists, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from incidentlog.domain.errors import ReadOnlyError, StorageError
+from incidentlog.domain.errors import ReadOnlyError, ReviewModeError, StorageError
 from incidentlog.domain.evidence import StoredBlob, is_sha256
 from incidentlog.store.blobs import CHUNK, SNIFF_BYTES, Progress, sniff_media_type
 from incidentlog.store.database import Database, translate_errors
@@ -57,6 +57,8 @@ class TableBlobStore:
         takes the lock for the rows that follow (the audit log's chain needs it)."""
         if self._db.read_only:
             raise ReadOnlyError(f"The database {self._db.location}")
+        if self._db.review_only:  # comments and verdicts only (docs/review.md)
+            raise ReviewModeError(f"The database {self._db.location}")
         with (translate_errors(self._db.location), self._db.engine.connect() as connection,
               connection.begin()):
             yield connection

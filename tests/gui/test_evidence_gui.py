@@ -58,6 +58,7 @@ def _drop(target: Any, paths: list[Path]) -> QDropEvent:
     return drop
 
 
+@pytest.mark.both_engines  # a server keeps the bytes in its tables
 def test_a_png_and_a_pdf_dropped_on_a_source_are_kept_and_listed(
     qtbot: Any, form: SourceForm, tmp_path: Path
 ) -> None:
@@ -97,6 +98,7 @@ def test_a_new_unsaved_source_takes_no_files(qtbot: Any, context: AppContext,
     assert not widget.evidence.attach_button.isEnabled()
 
 
+@pytest.mark.both_engines  # a server keeps the bytes in its tables
 def test_an_image_pasted_from_the_clipboard_is_kept(
     qtbot: Any, form: SourceForm, services: Services
 ) -> None:
@@ -196,6 +198,7 @@ def test_file_attach_keeps_files_with_the_source_shown(
     assert [a.name for a in services.evidence.of(OwnerKind.SOURCE, uid)] == ["statement.pdf"]
 
 
+@pytest.mark.both_engines  # a server keeps the bytes in its tables
 def test_capture_from_the_form_runs_off_the_gui_thread_and_lists_the_warc(
     qtbot: Any, context: AppContext, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:

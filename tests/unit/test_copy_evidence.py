@@ -1,5 +1,5 @@
-"""``incidentlog copy`` carries the evidence files: file to file, re-hashed on the way;
-a log with files is not copied to a server, which cannot keep them yet."""
+"""``incidentlog copy`` carries the evidence files: file to file, re-hashed on the way
+(to and from a server: tests/unit/test_server_evidence.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from incidentlog.domain.records import Source
 from incidentlog.services import Services
 from incidentlog.store.blobs import FolderBlobStore
 from incidentlog.store.database import open_database
-from tests.pg import PgServer
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 WARC = b"WARC/1.0\r\nWARC-Type: response\r\n\r\n" + b"page " * 1000
@@ -53,17 +52,4 @@ def test_an_altered_file_stops_the_copy_before_any_row(tmp_path: Path, capsys) -
     assert cli.main(["copy", "--from", str(first), "--to", str(second)]) == 1
     assert "no longer matches its hash" in capsys.readouterr().err
     with open_database(second) as database:
-        assert Services(database).source_query.list() == []
-
-
-def test_a_log_with_files_is_not_copied_to_a_server(  # type: ignore[no-untyped-def]
-        pg_server: PgServer, tmp_path: Path, capsys) -> None:
-    first = tmp_path / "desk.sqlite3"
-    _log_with_files(first)
-    server = pg_server.url(pg_server.empty_database())
-    assert cli.main(["init", "--db", server]) == 0
-    capsys.readouterr()
-    assert cli.main(["copy", "--from", str(first), "--to", server]) == 1
-    assert "a server log cannot keep files yet" in capsys.readouterr().err
-    with open_database(server) as database:
         assert Services(database).source_query.list() == []

@@ -11,6 +11,7 @@ from incidentlog.cli.helpers import _plural, _pre_import_backup, _progress
 from incidentlog.cli.parser import UsageError
 from incidentlog.domain.errors import NotFoundError, StorageError
 from incidentlog.domain.evidence import OwnerKind
+from incidentlog.store.server_address import is_server
 
 if TYPE_CHECKING:
     from incidentlog.domain.query import IncidentFilter
@@ -78,7 +79,8 @@ def import_package_command(args: argparse.Namespace, path: Path, out: TextIO) ->
     from incidentlog.services import Services
     from incidentlog.store.database import open_database
 
-    backup = None if args.dry_run else _pre_import_backup(path, keep=args.keep)
+    # A server is backed up by its administrator (docs/team.md), not before each import.
+    backup = None if args.dry_run or is_server(path) else _pre_import_backup(path, keep=args.keep)
     with (
         _progress("Checking" if args.dry_run else "Importing") as progress,
         open_database(path, backup_keep=args.keep) as database,

@@ -8,10 +8,10 @@ but the time of export). A copy that does not verify is reported; the target
 keeps it for inspection (it was empty before).
 
 The evidence files go with the rows: each file an attachment names is copied from
-the source's evidence store into the target's, re-hashed on the way (a file that
-no longer matches its hash, or is missing, stops the copy before any row is
-written). A server log has no evidence store yet, so a log that holds files is
-not copied to a server (docs/evidence.md).
+the source's evidence store into the target's (a folder beside a log file, the
+``blob`` tables of a server), re-hashed on the way (a file that no longer matches
+its hash, or is missing, stops the copy before any row is written). On a server the
+bytes go into the copy's own transaction (docs/evidence.md).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 from incidentlog.domain.errors import StorageError
 from incidentlog.exchange.json.export import export_json
 from incidentlog.services import Services
+from incidentlog.store.blobs import FolderBlobStore
 from incidentlog.store.database import Database
 from incidentlog.store.schema import metadata
 
@@ -35,6 +36,8 @@ CHUNK = 2000
 #: Tables a new log already fills (the default vocabularies, the actors and their aliases):
 #: replaced by the source's (deleting an actor deletes its aliases).
 PREFILLED = ("vocabulary", "actor", "actor_alias")
+#: The bytes of a server's evidence: moved by the evidence stores, not as rows.
+BLOB_TABLES = ("blob", "blob_chunk")
 #: Tables that must be empty in the target for a copy to go there.
 RECORDS = ("incident", "source", "quote", "period", "saved_view", "audit_log")
 
@@ -58,7 +61,8 @@ class CopyReport:
 
 
 def _tables() -> list[Table]:
-    return [t for t in metadata.sorted_tables if t.name != "alembic_version"]
+    return [t for t in metadata.sorted_tables
+            if t.name != "alembic_version" and t.name not in BLOB_TABLES]
 
 
 def _count(connection: Connection, table: Table) -> int:
@@ -68,13 +72,13 @@ def _count(connection: Connection, table: Table) -> int:
 def copy_log(source: Database, target: Database) -> CopyReport:
     """Copy every row of ``source`` into the empty log ``target``, then verify the copy."""
     report = CopyReport()
-    report.files = _copy_files(source, target)
     with source.read() as reading, target.long_write() as writing:
         for name in RECORDS:
             if _count(writing, metadata.tables[name]):
                 raise StorageError(
                     f"{target.location} already holds records; a copy goes into a new, empty "
                     "log only (nothing was copied).", target.location)
+        report.files = _copy_files(source, target, writing)
         for table in _tables():
             if table.name in PREFILLED:
                 writing.execute(delete(table))
@@ -85,21 +89,23 @@ def copy_log(source: Database, target: Database) -> CopyReport:
     return report
 
 
-def _copy_files(source: Database, target: Database) -> int:
+def _copy_files(source: Database, target: Database, writing: Connection) -> int:
     """Every file the source's attachments name, into the target's evidence store (before
-    the rows: a missing or altered file stops the copy with no row written)."""
+    the rows: a missing or altered file stops the copy with no row written). A server
+    target takes them in the copy's transaction ``writing``."""
     from incidentlog.services.evidence import store_of
+    from incidentlog.store.blobs import BlobStore
+    from incidentlog.store.server_blobs import TableBlobStore
 
     with source.read() as reading:
         hashes = sorted({str(h) for h in reading.execute(
             select(metadata.tables["attachment"].c.sha256).distinct()).scalars()})
     if not hashes:
         return 0
-    if target.path is None:
-        raise StorageError(
-            f"{source.location} keeps {len(hashes):,} evidence files, and a server log cannot "
-            "keep files yet (docs/evidence.md); nothing was copied.", target.location)
-    from_store, to_store = store_of(source), store_of(target)
+    from_store = store_of(source)
+    to_store: BlobStore = store_of(target)
+    if isinstance(to_store, TableBlobStore):
+        to_store = to_store.bound(writing)
     for sha256 in hashes:
         if not from_store.has(sha256):
             raise StorageError(f"The evidence file {sha256} of {source.location} is missing. "
@@ -169,9 +175,11 @@ def backup_server(source: Database, out: Path) -> tuple[Path, CopyReport]:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         name = source.engine.url.database or "server"
         out = out / f"{name}-backup-{stamp}.sqlite3"
-    if out.exists():
-        raise StorageError(f"{out} exists; a backup of a server log is a new file "
-                           "(nothing was written).", str(out))
+    files = FolderBlobStore.beside(out).root
+    for taken in (out, files):
+        if taken.exists():
+            raise StorageError(f"{taken} exists; a backup of a server log is a new file "
+                               "(nothing was written).", str(taken))
     with tempfile.TemporaryDirectory(prefix=".incidentlog-backup-", dir=out.parent) as folder:
         partial = Path(folder) / "copy.sqlite3"
         with open_database(partial) as target:
@@ -180,5 +188,9 @@ def backup_server(source: Database, out: Path) -> tuple[Path, CopyReport]:
             raise StorageError(f"The backup of {source.location} did not verify: "
                                f"{'; '.join(report.problems)}. Nothing was written.")
         verify_backup(partial, None)
+        # The evidence first: the log file never appears without the files it names.
+        partial_files = FolderBlobStore.beside(partial).root
+        if partial_files.exists():
+            partial_files.replace(files)
         partial.replace(out)
     return out, report

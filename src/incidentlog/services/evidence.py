@@ -1,11 +1,13 @@
 """Evidence use cases: attach, list, detach, working copies, custody, the check of files.
 
-The bytes go into the evidence store first (``store/blobs.py``), the row and its
-custody entry in the audit log after, in one transaction: a failure while
-copying leaves the log as it was, and a failure of the transaction leaves at
-most a whole file under its hash that no row names, which the next attach
-of the same bytes reuses (it is never removed: another process may be
-naming it at that moment). See docs/evidence.md.
+A log file: the bytes go into the evidence store beside it first (``store/blobs.py``),
+the row and its custody entry in the audit log after, in one transaction: a failure
+while copying leaves the log as it was, and a failure of the transaction leaves at
+most a whole file under its hash that no row names, which the next attach of the
+same bytes reuses (it is never removed: another process may be naming it at that
+moment). A server log: the bytes go into the database (``store/server_blobs.py``) in
+the same transaction as the rows, which commit together or not at all. See
+docs/evidence.md.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
+
+from sqlalchemy.engine import Connection
 
 from incidentlog.domain.enums import RecordKind
 from incidentlog.domain.errors import NotFoundError, ReadOnlyError, StorageError
@@ -35,6 +39,9 @@ from incidentlog.store import audit
 from incidentlog.store.blobs import BlobStore, FolderBlobStore, Progress, file_digest, put_file
 from incidentlog.store.database import Database, new_uid
 from incidentlog.store.safe_paths import make_private_folder, open_private
+from incidentlog.store.server_blobs import TableBlobStore
+
+T = TypeVar("T")
 
 #: Problems ``check`` lists at most; the rest are counted.
 MAX_FILE_PROBLEMS = 50
@@ -55,13 +62,10 @@ def _stamp() -> str:
     return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def store_of(database: Database) -> FolderBlobStore:
-    """The evidence store of a log file. A log without a file (a server) has none yet."""
+def store_of(database: Database) -> FolderBlobStore | TableBlobStore:
+    """The evidence store of a log: a folder beside a log file, the tables of a server."""
     if database.path is None:
-        raise StorageError(
-            "This log has no evidence store: files can be attached only to a log file "
-            "for now.", database.location,
-        )
+        return TableBlobStore(database)
     return FolderBlobStore.beside(database.path)
 
 
@@ -87,17 +91,16 @@ class EvidenceService:
                     progress: Progress | None = None) -> Attachment:
         """Keep the file at ``path`` with a record; the same bytes twice are one row."""
         self._require_writable(kind, owner_uid)
-        blob = put_file(self.store, Path(path), progress)
-        return self._attach(blob, path.name, kind, owner_uid)
+        return self._attach(lambda store: put_file(store, Path(path), progress), path.name,
+                            kind, owner_uid)
 
     def attach_stream(self, reading: IO[bytes], name: str, kind: OwnerKind, owner_uid: str, *,
                       role: str = "file", details: Mapping[str, Any] | None = None,
                       action: CustodyAction = CustodyAction.ATTACH) -> Attachment:
         """Keep what ``reading`` gives (a pasted image, a capture) with a record."""
         self._require_writable(kind, owner_uid)
-        blob = self.store.put(reading)
-        return self._attach(blob, name, kind, owner_uid, role=role, details=details,
-                            action=action)
+        return self._attach(lambda store: store.put(reading), name, kind, owner_uid,
+                            role=role, details=details, action=action)
 
     def attach_bytes(self, data: bytes, name: str, kind: OwnerKind, owner_uid: str) -> Attachment:
         return self.attach_stream(io.BytesIO(data), name, kind, owner_uid)
@@ -107,13 +110,29 @@ class EvidenceService:
         """Keep several files with a record in one transaction (a capture's WARC, its
         screenshot and its PDF): all their rows and custody entries, or none."""
         self._require_writable(kind, owner_uid)
-        blobs = [self.store.put(item.reading) for item in items]
-        with self._db.write() as connection:
-            kept = [self._insert(connection, blob, item.name, kind, owner_uid, role=item.role,
-                                 details=item.details, action=item.action)
-                    for blob, item in zip(blobs, items, strict=True)]
+        kept = self._stored(
+            lambda store: [store.put(item.reading) for item in items],
+            lambda connection, blobs: [
+                self._insert(connection, blob, item.name, kind, owner_uid, role=item.role,
+                             details=item.details, action=item.action)
+                for blob, item in zip(blobs, items, strict=True)])
         self._notify(kind, owner_uid)
         return kept
+
+    def _stored(self, put: Callable[[BlobStore], Any],
+                rows_of: Callable[[Connection, Any], T]) -> T:
+        """``put`` the bytes, then write ``rows_of`` them. A server's bytes go into the
+        rows' own transaction, sent before its write lock is taken (a long upload does
+        not hold up the other desks); a log file's go beside it first."""
+        store = self.store
+        if isinstance(store, TableBlobStore):
+            with store.writing() as connection:
+                blobs = put(store.bound(connection))
+                store.lock_for_write(connection)
+                return rows_of(connection, blobs)
+        blobs = put(store)
+        with self._db.write() as connection:
+            return rows_of(connection, blobs)
 
     def _require_writable(self, kind: OwnerKind, owner_uid: str) -> None:
         """Refuse before any byte is copied: a read-only log, a record that is not there."""
@@ -124,12 +143,11 @@ class EvidenceService:
         if found is None:
             raise NotFoundError(kind.value, owner_uid)
 
-    def _attach(self, blob: StoredBlob, name: str, kind: OwnerKind, owner_uid: str, *,
-                role: str = "file", details: Mapping[str, Any] | None = None,
+    def _attach(self, put: Callable[[BlobStore], StoredBlob], name: str, kind: OwnerKind,
+                owner_uid: str, *, role: str = "file", details: Mapping[str, Any] | None = None,
                 action: CustodyAction = CustodyAction.ATTACH) -> Attachment:
-        with self._db.write() as connection:
-            attachment = self._insert(connection, blob, name, kind, owner_uid, role=role,
-                                      details=details, action=action)
+        attachment = self._stored(put, lambda connection, blob: self._insert(
+            connection, blob, name, kind, owner_uid, role=role, details=details, action=action))
         self._notify(kind, owner_uid)
         return attachment
 

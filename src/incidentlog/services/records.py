@@ -26,7 +26,7 @@ from incidentlog.domain.validation import (
 )
 from incidentlog.domain.when import utc_now
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
-from incidentlog.store import audit, lineage, trash
+from incidentlog.store import audit, lineage, server_blobs, trash
 from incidentlog.store import records as rows
 from incidentlog.store.database import Database, new_uid
 from incidentlog.store.schema import (
@@ -340,7 +340,10 @@ class RecordService(Generic[R]):
     def _purge_one(self, connection: Connection, record: R, at: str) -> None:
         uid = record.meta.uid or ""
         changes = self._purge_audit(connection, record)
+        # A server's evidence bytes go with the last record that names them.
+        hashes = server_blobs.attached_hashes(connection, self.table.name, uid)
         connection.execute(delete(self.table).where(self.table.c.uid == uid))
+        server_blobs.remove_unused(connection, hashes)
         lineage.forget(connection, [uid])
         self._audit(connection, AuditAction.PURGE, uid, record.label, changes, at)
 

@@ -19,6 +19,10 @@ schema of every server log: a change to it needs a new migration, not an edit.
   that another login verified back to review or draft (re-open, or undo of the
   verification): the review of a colleague is not undone by an officer,
   whatever the application does. Disputing it stays open to all who edit.
+- ``blob`` and ``blob_chunk`` keep the evidence bytes (docs/evidence.md): a blob row
+  seals its chunks, which from then on can be neither added to, changed nor removed;
+  a blob row is never changed, and removed (by a lead's purge) only once no attachment
+  names it.
 - ``incidentlog_identity`` holds the application id ("ILOG", as SQLite's
   ``PRAGMA application_id``): a database without it is another application's.
 """
@@ -161,6 +165,70 @@ DROP_STATEMENTS = (
     "DROP FUNCTION IF EXISTS incidentlog_fold(text)",
 )
 
+def blob_statements(schema: str) -> list[str]:
+    """What migration 0013 runs on a server after creating ``blob`` and ``blob_chunk``.
+
+    Chunks are written under a provisional key while the bytes are hashed, then given
+    their hash (an UPDATE of the key only: the bytes stay where TOAST put them) and
+    sealed by the blob row, in the same transaction.
+    """
+    return [
+        # Media is mostly compressed already: no attempt to compress it again.
+        "ALTER TABLE blob_chunk ALTER COLUMN data SET STORAGE EXTERNAL",
+        f"""CREATE FUNCTION blob_sealed() RETURNS trigger LANGUAGE plpgsql
+            AS $$ BEGIN
+                IF TG_OP = 'TRUNCATE' THEN
+                    RAISE EXCEPTION 'stored evidence is never truncated';
+                END IF;
+                IF TG_TABLE_NAME = 'blob' THEN
+                    IF TG_OP = 'UPDATE' THEN
+                        RAISE EXCEPTION 'stored evidence is never rewritten';
+                    END IF;
+                    IF EXISTS (SELECT 1 FROM "{schema}".attachment
+                               WHERE sha256 = OLD.sha256) THEN
+                        RAISE EXCEPTION 'the evidence % is still attached to a record',
+                            OLD.sha256;
+                    END IF;
+                    RETURN OLD;
+                END IF;
+                IF TG_OP <> 'INSERT' AND EXISTS (
+                        SELECT 1 FROM "{schema}".blob WHERE sha256 = OLD.sha256) THEN
+                    RAISE EXCEPTION 'stored evidence is never rewritten';
+                END IF;
+                IF TG_OP = 'DELETE' THEN
+                    RETURN OLD;
+                END IF;
+                IF EXISTS (SELECT 1 FROM "{schema}".blob WHERE sha256 = NEW.sha256)
+                   OR (TG_OP = 'UPDATE' AND NEW.seq <> OLD.seq) THEN
+                    RAISE EXCEPTION 'stored evidence is never rewritten';
+                END IF;
+                RETURN NEW;
+            END $$""",
+        """CREATE FUNCTION blob_chunk_data_fixed() RETURNS trigger LANGUAGE plpgsql
+            AS $$ BEGIN RAISE EXCEPTION 'stored evidence is never rewritten'; END $$""",
+        """CREATE TRIGGER blob_no_change BEFORE UPDATE OR DELETE ON blob
+            FOR EACH ROW EXECUTE FUNCTION blob_sealed()""",
+        """CREATE TRIGGER blob_no_truncate BEFORE TRUNCATE ON blob
+            FOR EACH STATEMENT EXECUTE FUNCTION blob_sealed()""",
+        """CREATE TRIGGER blob_chunk_sealed BEFORE INSERT OR UPDATE OR DELETE ON blob_chunk
+            FOR EACH ROW EXECUTE FUNCTION blob_sealed()""",
+        """CREATE TRIGGER blob_chunk_no_truncate BEFORE TRUNCATE ON blob_chunk
+            FOR EACH STATEMENT EXECUTE FUNCTION blob_sealed()""",
+        """CREATE TRIGGER blob_chunk_data BEFORE UPDATE OF data ON blob_chunk
+            FOR EACH ROW EXECUTE FUNCTION blob_chunk_data_fixed()""",
+    ]
+
+
+BLOB_DROP_STATEMENTS = (
+    "DROP TRIGGER IF EXISTS blob_chunk_data ON blob_chunk",
+    "DROP TRIGGER IF EXISTS blob_chunk_no_truncate ON blob_chunk",
+    "DROP TRIGGER IF EXISTS blob_chunk_sealed ON blob_chunk",
+    "DROP TRIGGER IF EXISTS blob_no_truncate ON blob",
+    "DROP TRIGGER IF EXISTS blob_no_change ON blob",
+    "DROP FUNCTION IF EXISTS blob_chunk_data_fixed()",
+    "DROP FUNCTION IF EXISTS blob_sealed()",
+)
+
 # --- roles --------------------------------------------------------------------------------
 
 READER, OFFICER, LEAD = "incidentlog_reader", "incidentlog_officer", "incidentlog_lead"
@@ -173,6 +241,9 @@ VERDICT_COLUMNS = ("status", "confidence", "version", "updated_at", "updated_by"
 REVIEW_TABLES = ("comment", "verdict", "record_lineage")
 #: Settings of the log itself (the two-person rule): changed by a lead only.
 LEAD_TABLES = ("log_setting",)
+#: The evidence bytes: an officer adds them (and names a chunk by its hash, as it is
+#: sealed), a lead removes those no attachment names when purging; nobody changes them.
+BLOB_TABLES = ("blob", "blob_chunk")
 #: Tables an officer may DELETE rows of: links and tags are replaced on every save. Records
 #: themselves go to the trash (an UPDATE); only a lead may purge them (DELETE).
 OFFICER_DELETES = ("incident_tag", "incident_source", "incident_actor", "incident_link",
@@ -197,7 +268,7 @@ def role_statements(tables: list[str], schema: str) -> list[str]:
     statements += [f"GRANT {READER} TO {REVIEWER}", f"GRANT {REVIEWER} TO {OFFICER}",
                    f"GRANT {OFFICER} TO {LEAD}"]
     statements.append(f"GRANT USAGE ON SCHEMA \"{schema}\" TO {READER}")
-    special = ("audit_log", "alembic_version", IDENTITY_TABLE, *LEAD_TABLES)
+    special = ("audit_log", "alembic_version", IDENTITY_TABLE, *LEAD_TABLES, *BLOB_TABLES)
     records = [t for t in tables if t not in special]
     for table in tables:
         statements.append(f"GRANT SELECT ON {table} TO {READER}")
@@ -213,6 +284,15 @@ def role_statements(tables: list[str], schema: str) -> list[str]:
         statements.append(f"GRANT UPDATE ({', '.join(VERDICT_COLUMNS)}) ON incident TO {REVIEWER}")
     for table in (t for t in LEAD_TABLES if t in tables):
         statements.append(f"GRANT INSERT, UPDATE ON {table} TO {LEAD}")
+    for table in (t for t in BLOB_TABLES if t in tables):
+        statements += [f"GRANT INSERT ON {table} TO {OFFICER}",
+                       f"GRANT DELETE ON {table} TO {LEAD}"]
+    if "blob_chunk" in tables:
+        # The chunks take their hash as they are sealed; on ``blob`` the column grant is
+        # what ``SELECT … FOR KEY SHARE`` asks (an attach holds the bytes it reuses against
+        # a purge). The triggers refuse any change to sealed bytes whatever the grants.
+        statements += [f"GRANT UPDATE (sha256) ON blob_chunk TO {OFFICER}",
+                       f"GRANT UPDATE (sha256) ON blob TO {OFFICER}"]
     statements.append(f"GRANT INSERT ON audit_log TO {REVIEWER}")
     statements.append(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA \"{schema}\" TO {REVIEWER}")
     # A lead restores a log into the server (``copy``), which moves the id sequences on

@@ -29,6 +29,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -450,4 +451,25 @@ incident_link_table = Table(
     CheckConstraint("from_id <> to_id", name="not_self"),
     Index("uq_incident_link_from_to_kind", "from_id", "to_id", "kind", unique=True),
     Index("ix_incident_link_to", "to_id", "from_id"),
+)
+
+# The evidence bytes of a server log (migration 0013, docs/evidence.md): a file log keeps
+# them in a folder beside it and leaves these empty. ``blob`` is written last, once every
+# chunk of the bytes is in: a blob row says its chunks are whole, and from then on the
+# server refuses any change to them (store/postgres_sql.py).
+blob_table = Table(
+    "blob",
+    metadata,
+    _column("sha256", String(64), primary_key=True),
+    _column("size", BigInteger),
+    _column("media_type", String(100)),
+    CheckConstraint("size > 0", name="size"),
+)
+
+blob_chunk_table = Table(
+    "blob_chunk",
+    metadata,
+    _column("sha256", String(64), primary_key=True),
+    _column("seq", Integer, primary_key=True),
+    _column("data", LargeBinary),
 )

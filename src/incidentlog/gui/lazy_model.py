@@ -4,7 +4,9 @@ The shape of Anki's browser model: the sorted ids of every matching row come
 from one SQL query (8 bytes a row: a million incidents in 8 MB), and the
 records themselves are fetched a page at a time, around the row a view asks
 for, into a least-recently-used cache. Sorting and filtering reload the ids
-in SQL; a change to a few records only drops those from the cache.
+in SQL; a change to a few records only drops those from the cache, and a few
+rows that appeared or vanished are placed or taken out where they stand
+(``place_rows``) rather than reading every id again.
 
 The incident, source and quote models differ only in their query, their
 columns (``incidentlog.domain.columns``, shared with the CSV export, so the

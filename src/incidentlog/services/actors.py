@@ -92,7 +92,7 @@ class ActorService(IncidentService):
                     dropped = alias
             before = self._incidents_naming(connection, [actor_id])
             vocab.set_actor_name(connection, actor_id, new_name)
-            changed = {"name": [old, new_name]}
+            changed: dict[str, list[str | None]] = {"name": [old, new_name]}
             if dropped is not None:
                 changed["alias"] = [dropped, None]
             self._audit_actor(connection, AuditAction.UPDATE, actor_id, new_name, changed, at)

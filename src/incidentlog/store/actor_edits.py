@@ -61,11 +61,13 @@ def actor_entries(connection: Connection) -> list[ActorEntry]:
         select(link.c.attributed_by_id.label("actor_id"), link.c.incident_id)
         .where(link.c.attributed_by_id.is_not(None)),
     ).subquery()
-    counts: dict[int, int] = dict(connection.execute(
+    counts: dict[int, int] = {}
+    for actor_id, count in connection.execute(
         select(naming.c.actor_id, func.count())
         .join(incident_table, incident_table.c.id == naming.c.incident_id)
         .where(incident_table.c.deleted_at.is_(None))
-        .group_by(naming.c.actor_id)).tuples().all())
+        .group_by(naming.c.actor_id)):
+        counts[actor_id] = count
     rows = connection.execute(
         select(actor_table.c.id, actor_table.c.name).order_by(func.lower(actor_table.c.name)))
     return [ActorEntry(actor_id, name, tuple(aliases.get(actor_id, ())),

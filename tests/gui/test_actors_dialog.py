@@ -38,7 +38,7 @@ def row_of(dialog: ActorsDialog, name: str) -> tuple[str, str, str]:
     for row in range(dialog.table.rowCount()):
         cells = tuple(dialog.table.item(row, column).text() for column in range(3))
         if cells[0] == name:
-            return cells  # type: ignore[return-value]
+            return (*cells[:2], cells[2] or "0")  # type: ignore[return-value]
     raise AssertionError(f"{name} is not listed")
 
 

@@ -25,7 +25,7 @@ def incident(title: str, *actors: IncidentActor) -> Incident:
 def entry(services: Services, name: str) -> tuple[str, tuple[str, ...], int]:
     found = [e for e in services.actors.entries() if e.name == name]
     assert found, name
-    return found[0].name, found[0].aliases, found[0].incidents
+    return found[0].name, found[0].aliases, found[0].incidents + found[0].attributions
 
 
 def test_a_rename_reaches_every_incident_is_audited_and_undone(services: Services) -> None:

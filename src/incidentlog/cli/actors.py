@@ -1,7 +1,7 @@
 """``incidentlog actors ACTION``: the actors' vocabulary for scripts (docs/cli.md).
 
 The same edits as Edit ▸ Actors… (services/actors.py): list the actors with their
-aliases and how many live incidents name each, add or remove an alias, rename an
+aliases and how many incidents name each, add or remove an alias, rename an
 actor, merge one into another. Each edit is audited like the window's.
 """
 
@@ -27,7 +27,9 @@ def cmd_actors(args: argparse.Namespace, out: TextIO) -> int:
         if action == "list":
             for entry in actors.entries():
                 aliases = f"  (also: {'; '.join(entry.aliases)})" if entry.aliases else ""
-                print(f"{entry.incidents:>7,}  {entry.name}{aliases}", file=out)
+                attributes = (f"  [attributes {entry.attributions:,}]"
+                              if entry.attributions else "")
+                print(f"{entry.incidents:>7,}  {entry.name}{aliases}{attributes}", file=out)
         elif action == "alias":
             for alias in args.aliases:
                 actors.add_alias(args.actor, alias)

@@ -392,7 +392,7 @@ def _actors_options(actors: argparse.ArgumentParser) -> None:
                          help="the database file, or postgresql://user@host:port/db")
         return sub
 
-    action("list", "every actor, its aliases and how many live incidents name it")
+    action("list", "every actor, its aliases and how many incidents name it")
     alias = action("alias", "add aliases: other names that find the actor")
     alias.add_argument("actor", metavar="ACTOR", help="the actor's name")
     alias.add_argument("aliases", metavar="ALIAS", nargs="+", help="another name of it")

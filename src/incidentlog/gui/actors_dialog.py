@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from incidentlog.gui.context import AppContext
 
 #: The table's columns.
-COLUMNS = ("Actor", "Aliases", "Incidents")
+COLUMNS = ("Actor", "Aliases", "Incidents", "Attributes")
 
 
 class ActorsDialog(QDialog):
@@ -73,6 +73,7 @@ class ActorsDialog(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         header.resizeSection(0, 260)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.itemDoubleClicked.connect(lambda _item: self.rename_clicked())
@@ -123,18 +124,22 @@ class ActorsDialog(QDialog):
         chosen = self.current()
         self.entries = self.context.services.actors.entries()
         self.table.setRowCount(len(self.entries))
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         for row, entry in enumerate(self.entries):
-            count = QTableWidgetItem(f"{entry.incidents:,}")
-            count.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             aliases = "; ".join(entry.aliases)
+            counts = [QTableWidgetItem(f"{number:,}" if number else "")
+                      for number in (entry.incidents, entry.attributions)]
+            for item in counts:
+                item.setTextAlignment(right)
             for column, item in enumerate((QTableWidgetItem(entry.name),
-                                           QTableWidgetItem(aliases), count)):
+                                           QTableWidgetItem(aliases), *counts)):
                 item.setToolTip(entry.name if column == 0 else aliases if column == 1 else "")
                 self.table.setItem(row, column, item)
-        used = sum(1 for entry in self.entries if entry.incidents)
-        self.summary.setText(self.tr("{0:,} actors, {1:,} named by live incidents. A rename or "
-                                     "a merge changes every incident naming the actor; "
-                                     "Edit ▸ Undo takes it back.").format(len(self.entries), used))
+        used = sum(1 for entry in self.entries if entry.incidents or entry.attributions)
+        self.summary.setText(self.tr("{0:,} actors, {1:,} named by incidents (the trash "
+                                     "included). A rename or a merge changes every incident "
+                                     "naming the actor; Edit ▸ Undo takes it back.")
+                             .format(len(self.entries), used))
         self._filter(self.search.text())
         if chosen is not None:
             self.choose(chosen.name)

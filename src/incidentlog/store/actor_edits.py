@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, or_, select, union, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from incidentlog.store.schema import (
     actor_alias_table,
     actor_table,
     incident_actor_table,
-    incident_table,
 )
 
 __all__ = [
@@ -43,35 +42,38 @@ class ActorEntry:
     id: int
     name: str
     aliases: tuple[str, ...]
-    #: Live incidents that name it, in any role or as who attributes a role.
+    #: Incidents naming it in a role (those in the trash included).
     incidents: int
+    #: Roles of incidents it attributes ("attributed by" it).
+    attributions: int = 0
 
 
 def actor_entries(connection: Connection) -> list[ActorEntry]:
-    """Every actor with its aliases and the number of live incidents naming it."""
+    """Every actor with its aliases and how many incidents name it.
+
+    Counted on the indexes of ``incident_actor`` alone (a fifth of a second at a million
+    incidents): telling live incidents from trashed ones would read every row of the log
+    (seconds)."""
     aliases: dict[int, list[str]] = {}
     for actor_id, alias in connection.execute(
             select(actor_alias_table.c.actor_id, actor_alias_table.c.alias)
             .order_by(func.lower(actor_alias_table.c.alias))):
         aliases.setdefault(actor_id, []).append(alias)
     link = incident_actor_table
-    naming = union(
-        select(link.c.actor_id.label("actor_id"), link.c.incident_id)
-        .where(link.c.actor_id.is_not(None)),
-        select(link.c.attributed_by_id.label("actor_id"), link.c.incident_id)
-        .where(link.c.attributed_by_id.is_not(None)),
-    ).subquery()
-    counts: dict[int, int] = {}
+    named: dict[int, int] = {}
     for actor_id, count in connection.execute(
-        select(naming.c.actor_id, func.count())
-        .join(incident_table, incident_table.c.id == naming.c.incident_id)
-        .where(incident_table.c.deleted_at.is_(None))
-        .group_by(naming.c.actor_id)):
-        counts[actor_id] = count
+            select(link.c.actor_id, func.count(link.c.incident_id.distinct()))
+            .where(link.c.actor_id.is_not(None)).group_by(link.c.actor_id)):
+        named[actor_id] = count
+    attributing: dict[int, int] = {}
+    for actor_id, count in connection.execute(
+            select(link.c.attributed_by_id, func.count())
+            .where(link.c.attributed_by_id.is_not(None)).group_by(link.c.attributed_by_id)):
+        attributing[actor_id] = count
     rows = connection.execute(
         select(actor_table.c.id, actor_table.c.name).order_by(func.lower(actor_table.c.name)))
     return [ActorEntry(actor_id, name, tuple(aliases.get(actor_id, ())),
-                       int(counts.get(actor_id, 0)))
+                       int(named.get(actor_id, 0)), int(attributing.get(actor_id, 0)))
             for actor_id, name in rows]
 
 

@@ -24,7 +24,8 @@ script (the 1024×700 ones end in ``-1024``):
 - ``discussion.png``  Edit ▸ Discussion… of an incident: verdicts, comments, replies;
 - ``table-import.png``  File ▸ Import from CSV or spreadsheet on a desk's sheet with a bad row;
 - ``duplicate-panel.png`` / ``merge-dialog.png``  an incident typed again: "Possibly the
-  same as …" in the form, and the merge dialog (render_duplicates.py).
+  same as …" in the form, and the merge dialog (render_duplicates.py);
+- ``actors-dialog.png``  Edit ▸ Actors…: the actors' vocabulary (render_actors.py).
 
 Run from a checkout: ``python docs/screenshots/render.py [--out FOLDER]``. The
 user's data folder and settings are never touched (a temporary
@@ -163,6 +164,9 @@ def _render_at(out: Path, width: int, height: int, suffix: str) -> list[Path]:
         from render_duplicates import duplicate_shots
 
         written += duplicate_shots(app, window, out, suffix, _settle, _composite, _centre)
+        from render_actors import actors_shots
+
+        written += actors_shots(app, window, out, suffix, _settle, _composite, _centre)
         window.close()
     return written
 

@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
+from incidentlog.cli.actors import cmd_actors
 from incidentlog.cli.duplicates import cmd_duplicates
 from incidentlog.cli.evidence import cmd_attach
 from incidentlog.cli.helpers import (
@@ -380,6 +381,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "check": cmd_check,
     "review": cmd_review,
     "duplicates": cmd_duplicates,
+    "actors": cmd_actors,
     "backup": cmd_backup,
     "restore": cmd_restore,
     "grant": cmd_grant,

@@ -281,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     _duplicates_options(command(
         "duplicates", "list the pairs of incidents that may be the same one, best first per "
         "incident"))
+    _actors_options(command(
+        "actors", "the actors' vocabulary: list with aliases and counts, add or remove an "
+        "alias, rename an actor, merge one into another"))
     _review_options(
         command("review", "the review queue, verdicts with reasons, comments, review files")
     )
@@ -373,6 +376,34 @@ def _review_options(review: argparse.ArgumentParser) -> None:
     receive.add_argument("file", type=_path, metavar="FILE", help="the review file")
     rule = action("rule", "switch the log's two-person rule on or off")
     rule.add_argument("state", choices=("on", "off"), help="on: authors cannot verify")
+
+
+def _actors_options(actors: argparse.ArgumentParser) -> None:
+    """``actors list|alias|unalias|rename|merge`` (cli/actors.py, docs/cli.md)."""
+    actions = actors.add_subparsers(
+        dest="actors_action", metavar="ACTION", parser_class=_Parser, required=True,
+        help="what to do ('incidentlog actors ACTION --help' for its options)")
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        assert isinstance(sub, _Parser)
+        sub.options_before_command = ("--read-only",)
+        sub.add_argument("--db", type=_database, metavar="PATH", default=argparse.SUPPRESS,
+                         help="the database file, or postgresql://user@host:port/db")
+        return sub
+
+    action("list", "every actor, its aliases and how many incidents name it")
+    alias = action("alias", "add aliases: other names that find the actor")
+    alias.add_argument("actor", metavar="ACTOR", help="the actor's name")
+    alias.add_argument("aliases", metavar="ALIAS", nargs="+", help="another name of it")
+    unalias = action("unalias", "remove aliases")
+    unalias.add_argument("aliases", metavar="ALIAS", nargs="+", help="an alias to remove")
+    rename = action("rename", "rename an actor, in every incident that names it")
+    rename.add_argument("actor", metavar="ACTOR", help="the actor's name")
+    rename.add_argument("name", metavar="NEW_NAME", help="its new name")
+    merge = action("merge", "merge an actor into another: its incidents and aliases move")
+    merge.add_argument("actor", metavar="ACTOR", help="the actor merged away")
+    merge.add_argument("into", metavar="INTO", help="the actor that stays")
 
 
 def _import_options(importer: argparse.ArgumentParser) -> None:

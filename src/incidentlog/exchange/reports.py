@@ -89,13 +89,17 @@ class ImportReport:
     merged_away: list[str] = field(default_factory=list)
     #: Incidents added that may be the same as one already here (services/duplicates.py).
     duplicates: list[str] = field(default_factory=list)
+    #: Names and aliases of the file's actors' vocabulary added (exchange/json/vocabulary.py).
+    actors_added: int = 0
+    #: Incidents the file says were merged: merged here too, or why not.
+    tombstones: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         """True when the import wrote (or, in a dry run, would write) anything."""
         kinds = (self.incidents, self.sources, self.quotes, self.periods, self.saved_views,
                  self.comments, self.verdicts)
-        return (self.links_added > 0 or self.related_added > 0
+        return (self.links_added > 0 or self.related_added > 0 or self.actors_added > 0
                 or any(k.added or k.updated for k in kinds))
 
     def summary(self) -> str:
@@ -121,6 +125,8 @@ class ImportReport:
             lines.append(f"Citations added to existing incidents: {self.links_added}.")
         if self.related_added:
             lines.append(f"Links between related incidents added: {self.related_added}.")
+        if self.actors_added:
+            lines.append(f"Actors' names and aliases added: {self.actors_added}.")
         if self.older:
             lines.append(
                 f"Older in the file than here (left as they are): {_plural(self.older, 'record')}."
@@ -131,6 +137,7 @@ class ImportReport:
             ("Sources merged (the same address twice in the file)", self.merged),
             ("Given a new ref (theirs was taken here)", self.renumbered),
             ("Merged here into another incident (that one was linked)", self.merged_away),
+            ("Merged in the file into another incident", self.tombstones),
             ("May be the same as an incident already here (imported all the same)",
              self.duplicates),
         ):

@@ -51,6 +51,12 @@ def attach_to_source(window: MainWindow) -> None:
             form.evidence.choose_files()
 
 
+def _show_actors(window: MainWindow) -> object:
+    from incidentlog.gui.workflows.actors import actors_flow
+
+    return actors_flow(window).show_actors()
+
+
 def N(text: str) -> str:
     """Marks a text of the tables for translation; it is translated when the action is made."""
     return text
@@ -168,6 +174,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                lambda w: w.bulk_edit_flow.edit_selection(), shortcut="Ctrl+Shift+E",
                tip=N("Change tags, event type, country, status or confidence of the "
                      "selected incidents at once")),
+    ActionSpec("actionActors", N("Act&ors…"), _show_actors, shortcut="Ctrl+Shift+A",
+               tip=N("The actors' names and aliases: rename, add aliases, merge two into one")),
     ActionSpec("actionTrash", N("T&rash…"), lambda w: w.trash_flow.show_trash(),
                tip=N("The deleted incidents, sources and quotes: restore or purge them")),
     ActionSpec("actionSaveView", N("&Save current view…"),
@@ -203,7 +211,8 @@ REVIEW_ACTIONS: tuple[str, ...] = ("actionSendReviews", "actionDiscussion")
 DATABASE_ACTIONS: tuple[str, ...] = ("actionExport", "actionBackup", "actionFind",
                                      "actionTrash", "actionManageViews", "actionReviewQueue",
                                      "actionExportReport", "actionExportTimelineJS",
-                                     "actionExportICalendar", "actionExportPackage")
+                                     "actionExportICalendar", "actionExportPackage",
+                                     "actionActors")
 
 MENUS: tuple[MenuSpec, ...] = (
     MenuSpec("menuFile", N("&File"), (
@@ -219,7 +228,7 @@ MENUS: tuple[MenuSpec, ...] = (
     MenuSpec("menuEdit", N("&Edit"), (
         "actionUndo", "actionRedo", SEPARATOR,
         "actionNewIncident", "actionNewSource", "actionNewQuote", "actionPastePost", SEPARATOR,
-        "actionSave", "actionRevert", "actionDelete", "actionBulkEdit",
+        "actionSave", "actionRevert", "actionDelete", "actionBulkEdit", "actionActors",
         MenuSpec("menuStatus", N("Set s&tatus"), (STATUS_GROUP,)), "actionDiscussion",
         "actionTwoPersonRule", SEPARATOR, "actionFind")),
     MenuSpec("menuView", N("&View"), (

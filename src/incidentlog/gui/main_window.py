@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
     actionRevert: QAction
     actionDelete: QAction
     actionBulkEdit: QAction
+    actionActors: QAction
     actionTrash: QAction
     actionSaveView: QAction
     actionManageViews: QAction

@@ -6,6 +6,7 @@ import getpass
 from typing import Any
 
 from incidentlog.domain.enums import RecordKind
+from incidentlog.services.actors import ActorService
 from incidentlog.services.bulk_edit import BulkEditService
 from incidentlog.services.changes import ChangeNotifier, Changes, Outcome
 from incidentlog.services.duplicates import DuplicateService
@@ -58,6 +59,7 @@ class Services:
         self.vocabulary = VocabularyQuery(database)
         self.duplicates = DuplicateService(database)
         self.merge = MergeService(database, self.actor, self.notifier)
+        self.actors = ActorService(database, self.actor, self.notifier)
 
     def of_kind(self, kind: RecordKind) -> RecordService[Any]:
         """The use cases of one record kind (the trash view lists each kind's own)."""

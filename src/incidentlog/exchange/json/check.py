@@ -25,6 +25,7 @@ from incidentlog.domain.errors import ExchangeError
 from incidentlog.exchange.json.reader import CountingReader, opened, read_document
 from incidentlog.exchange.json.records import BAD_RECORD, converted, record_error, record_label
 from incidentlog.exchange.json.schema import (
+    EXTRAS,
     FORMAT,
     KIND_OF_SECTION,
     SECTIONS,
@@ -54,6 +55,8 @@ class Checked:
 
     size: int
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
+    #: The optional ``actors`` and ``merged`` of the document (exchange/json/vocabulary.py).
+    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def records(self) -> int:
@@ -90,6 +93,7 @@ def check_file(
             head = _check_records(path, reader, uids, checked, ticker, spool)
         uids.flush()
         document = {**head, **{name: [] for name in SECTIONS if name in head}}
+        checked.extras = {name: head[name] for name in EXTRAS if name in head}
         problem = schema_problem("document", document)
         if problem is not None:
             name, message = problem

@@ -23,6 +23,7 @@ from incidentlog.exchange.files import output_file
 from incidentlog.exchange.harm import json_counts
 from incidentlog.exchange.json import review_records
 from incidentlog.exchange.json.schema import FORMAT, VERSION, now_text
+from incidentlog.exchange.json.vocabulary import actors_json, tombstones_json
 from incidentlog.exchange.reports import Cancel, ExportReport, Progress, Ticker
 from incidentlog.exchange.scope import IncidentBatch, Scope
 from incidentlog.services import Services
@@ -152,8 +153,22 @@ def _write_document(
         )
         written["comments"] = _write_section(handle, "comments", iter([comments]), ticker)
         written["verdicts"] = _write_section(handle, "verdicts", iter([verdicts]), ticker)
+    _write_vocabulary(handle, connection, scope)
     handle.write(b"\n}\n")
     return written
+
+def _write_vocabulary(handle: IO[bytes], connection: Connection, scope: Scope) -> None:
+    """The optional ``actors`` (the vocabulary beyond what a new log has) and ``merged``
+    (the tombstones of the incidents written), when there are any: a log without them
+    writes the same file as before (exchange/json/vocabulary.py)."""
+    extras = {"actors": actors_json(connection),
+              "merged": tombstones_json(connection, scope.incident_where())}
+    for name, value in extras.items():
+        if not value:
+            continue
+        # b'{\n  "name": [...]\n}': the lines between the braces, indented as the document's.
+        handle.write(b",\n" + orjson.dumps({name: value}, option=orjson.OPT_INDENT_2)[2:-2])
+
 
 def _with_lineage(connection: Connection, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each record with the fingerprints of its earlier versions (``store.lineage``), the

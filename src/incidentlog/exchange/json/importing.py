@@ -16,6 +16,7 @@ from pathlib import Path
 from incidentlog.domain.errors import Cancelled, ExchangeError, IncidentLogError
 from incidentlog.exchange.json.check import Spool, check_file
 from incidentlog.exchange.json.merge import Importer
+from incidentlog.exchange.json.vocabulary import merge_tombstones
 from incidentlog.exchange.reports import Cancel, ImportReport, Progress, Ticker
 from incidentlog.services import Changes, Services
 from incidentlog.store import bulk
@@ -56,6 +57,9 @@ def import_json(
     ticker = Ticker(progress, cancel, every=64)
     importer = _merged(services, path, ticker, dry_run, before_commit)
     report = importer.report(dry_run)
+    merged = importer.checked.extras.get("merged")
+    if merged:  # after the import's transaction: each merge is one of its own, audited
+        report = replace(report, tombstones=merge_tombstones(services, merged, dry_run=dry_run))
     if not dry_run and importer.added_incidents:
         report = replace(report, duplicates=services.duplicates.report_for(
             importer.added_incidents))
@@ -65,6 +69,7 @@ def import_json(
                 periods=frozenset(importer.period_uids),
                 views=frozenset(importer.view_uids),
                 rows_changed=True,
+                vocabulary=report.actors_added > 0,
             )
         )
     ticker.done = ticker.total

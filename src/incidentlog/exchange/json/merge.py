@@ -30,6 +30,7 @@ from incidentlog.exchange.json.rules import (
     link_change,
     tag_change,
 )
+from incidentlog.exchange.json.vocabulary import import_actors
 from incidentlog.exchange.reports import ImportReport, Ticker
 from incidentlog.exchange.scope import BATCH, Row
 from incidentlog.services import Services
@@ -110,6 +111,7 @@ class Importer(ReviewMerge):
         self.period_uids: set[str] = set()  # added or updated
         self.view_uids: set[str] = set()  # added or updated
         self.watermark = 0  # sources with a larger id were added by this import
+        self.actors_added = 0  # names and aliases of the file's vocabulary added here
         self.done = 0
 
     def report(self, dry_run: bool) -> ImportReport:
@@ -131,6 +133,7 @@ class Importer(ReviewMerge):
             links_added=self.links_added,
             related_added=self.related.added,
             path=self.path,
+            actors_added=self.actors_added,
         )
 
     # --- driving ---------------------------------------------------------------------------
@@ -148,6 +151,11 @@ class Importer(ReviewMerge):
             and bulk.tables_empty(connection)
             else None
         )
+        # The file's actors and aliases first: its incidents' names then find them.
+        self.actors_added = import_actors(
+            connection, self.checked.extras.get("actors") or (),
+            lambda *entry: self.pending_audit.append((self.now, self.actor, *entry)),
+            self.warnings)
         for section, handler in (
             ("sources", self._sources),
             ("incidents", self._incidents),

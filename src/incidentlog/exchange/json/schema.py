@@ -28,6 +28,8 @@ FORMAT = "incidentlog"
 VERSION = 1
 SCHEMA_FILE = "incidentlog-export-1.schema.json"
 SECTIONS = ("incidents", "sources", "quotes", "periods", "saved_views", "comments", "verdicts")
+#: Optional lists that are not records: read whole with the document's head.
+EXTRAS = ("actors", "merged")
 KIND_OF_SECTION = {
     "incidents": "incident",
     "sources": "source",

@@ -15,14 +15,15 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFocusEvent
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -101,7 +102,29 @@ class ActorRow(QWidget):
             combo.currentIndexChanged.connect(self.changed)
         for edit in (self.actor, self.attributed_by):
             edit.textChanged.connect(self.changed)
+            edit.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            edit.customContextMenuRequested.connect(
+                lambda at, edit=edit: self._show_menu(edit, at))
         self.remove.clicked.connect(lambda: self.removeRequested.emit(self))
+
+    def context_menu(self, edit: QLineEdit) -> QMenu:
+        """The text field's own menu, and the actors' vocabulary (Edit ▸ Actors…) opened on
+        the name it holds: where its aliases are added or two actors merged."""
+        from incidentlog.gui.workflows.actors import show_actors_from
+
+        menu = edit.createStandardContextMenu()
+        menu.addSeparator()
+        # After a tab, a menu shows the window's shortcut as a hint (not a second binding).
+        hint = QKeySequence("Ctrl+Shift+A").toString(QKeySequence.SequenceFormat.NativeText)
+        action = menu.addAction(self.tr("Actors: names and aliases…") + f"\t{hint}")
+        action.setObjectName("actorsVocabularyAction")
+        action.triggered.connect(lambda: show_actors_from(self, edit.text()))
+        return menu
+
+    def _show_menu(self, edit: QLineEdit, at: QPoint) -> None:
+        menu = self.context_menu(edit)
+        menu.exec(edit.mapToGlobal(at))
+        menu.deleteLater()
 
     def set_number(self, number: int) -> None:
         """Accessible names say which row: a screen reader hears "Actor 2: role"."""

@@ -1,6 +1,6 @@
 """``PostgresBackend``: store/backend.py's protocol on a PostgreSQL server (docs/team.md).
 
-Full-text search reads the GIN index over ``incident_document(…)``
+Full-text search reads the GIN index over the stored ``search_document``
 (store/postgres_sql.py) with the same rule as the FTS5 search: every word must
 appear, and the last one, unless followed by a space or shorter than two
 letters, matches as a prefix.
@@ -15,10 +15,12 @@ from sqlalchemy import ColumnElement, Engine, event, text
 from sqlalchemy.engine import Connection
 
 from incidentlog.store.backend import RANK_HALF
-from incidentlog.store.postgres_sql import DOCUMENT
+from incidentlog.store.postgres_sql import SEARCH_COLUMN
 
 #: What FTS5's unicode61 tokenizer takes as one word: letters and digits (``_`` separates).
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+#: The stored document (0012): no plan computes ``incident_document()`` again.
+DOCUMENT = f"incident.{SEARCH_COLUMN}"
 _TSQUERY = f"{DOCUMENT} @@ to_tsquery('pg_catalog.simple', incidentlog_fold(:tsq))"
 
 

@@ -58,9 +58,12 @@ def _incidents_of_actors(actor_ids: str) -> str:
             f"OR attributed_by_id IN ({actor_ids})")
 
 
-def _sqlite_refresh(ids: str) -> str:
-    return (f"UPDATE incident SET {COLUMN} = {sqlite_text('incident.id')} "
-            f"WHERE id IN ({ids});")
+def _sqlite_refresh(ids: str, *, guarded: bool = True) -> str:
+    # Where the text is already right the row is left alone, and its FTS entry with it (a
+    # copy from a server brings the text with the incident, before its actors).
+    fresh = sqlite_text("incident.id")
+    guard = f" AND {COLUMN} IS NOT {fresh}" if guarded else ""
+    return f"UPDATE incident SET {COLUMN} = {fresh} WHERE id IN ({ids}){guard};"
 
 
 #: (trigger name, what fires it, the incidents whose text it refreshes).
@@ -82,7 +85,7 @@ _SQLITE_TRIGGERS = (
 
 def sqlite_fill() -> str:
     """Every incident's actor text (a migration; before the FTS index is rebuilt)."""
-    return _sqlite_refresh("SELECT incident_id FROM incident_actor")
+    return _sqlite_refresh("SELECT incident_id FROM incident_actor", guarded=False)
 
 
 def sqlite_triggers() -> list[str]:

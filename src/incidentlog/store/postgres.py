@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy import ColumnElement, Engine, event, text
 from sqlalchemy.engine import Connection
@@ -95,9 +96,14 @@ class PostgresBackend:
     def search_match(
         self, id_column: ColumnElement[int], search: str, *, probe: bool
     ) -> ColumnElement[bool]:
-        """Rows matching a ``ts_query``; the planner chooses between probing and a list."""
-        return id_column.in_(
-            text(f"SELECT incident.id FROM incident WHERE {_TSQUERY}").bindparams(tsq=search))
+        """Rows matching a ``ts_query``: a condition on the row's own stored document, so
+        that the planner chooses between the GIN index (a bitmap, ANDed with the other
+        conditions' indexes) and testing the rows it walks in the sort's order; not a
+        list from a second pass over the table (``probe`` is SQLite's choice)."""
+        name = getattr(id_column, "table", None)
+        owner = "incident" if name is None else str(getattr(name, "name", "incident"))
+        return cast(ColumnElement[bool], text(
+            _TSQUERY.replace("incident.", f"{owner}.", 1)).bindparams(tsq=search))
 
     def search_count(self, connection: Connection, search: str) -> int:
         """Rows the full-text index matches, the trash included (as on SQLite)."""

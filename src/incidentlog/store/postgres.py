@@ -75,8 +75,9 @@ class PostgresBackend:
             # search's count on a million incidents: +150 ms, docs/performance.md).
             cursor.execute("SET jit = off")
             # A word in most incidents matches ~850,000 rows: with the default 4 MB their
-            # bitmap turns lossy and every row of the table has incident_document()
-            # computed again (a count took 120 s instead of 2.7 s, docs/performance.md).
+            # bitmap turns lossy and every row of the table is tested again (before the
+            # document was stored, 0012, a count took 120 s instead of 2.7 s,
+            # docs/performance.md).
             cursor.execute("SET work_mem = '64MB'")
             cursor.close()
             dbapi_connection.commit()  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
 """``PostgresBackend``: store/backend.py's protocol on a PostgreSQL server (docs/team.md).
 
-Full-text search reads the GIN index over ``incident_document(…)``
+Full-text search reads the GIN index over the stored ``search_document``
 (store/postgres_sql.py) with the same rule as the FTS5 search: every word must
 appear, and the last one, unless followed by a space or shorter than two
 letters, matches as a prefix.
@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy import ColumnElement, Engine, event, text
 from sqlalchemy.engine import Connection
 
 from incidentlog.store.backend import RANK_HALF
-from incidentlog.store.postgres_sql import DOCUMENT
+from incidentlog.store.postgres_sql import SEARCH_COLUMN
 
 #: What FTS5's unicode61 tokenizer takes as one word: letters and digits (``_`` separates).
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+#: The stored document (0012): no plan computes ``incident_document()`` again.
+DOCUMENT = f"incident.{SEARCH_COLUMN}"
 _TSQUERY = f"{DOCUMENT} @@ to_tsquery('pg_catalog.simple', incidentlog_fold(:tsq))"
 
 
@@ -72,8 +75,9 @@ class PostgresBackend:
             # search's count on a million incidents: +150 ms, docs/performance.md).
             cursor.execute("SET jit = off")
             # A word in most incidents matches ~850,000 rows: with the default 4 MB their
-            # bitmap turns lossy and every row of the table has incident_document()
-            # computed again (a count took 120 s instead of 2.7 s, docs/performance.md).
+            # bitmap turns lossy and every row of the table is tested again (before the
+            # document was stored, 0012, a count took 120 s instead of 2.7 s,
+            # docs/performance.md).
             cursor.execute("SET work_mem = '64MB'")
             # Id lists stream through a server-side cursor and are read whole: plan them
             # for all their rows, not for the first tenth (store/queries.py id_chunks).
@@ -96,9 +100,14 @@ class PostgresBackend:
     def search_match(
         self, id_column: ColumnElement[int], search: str, *, probe: bool
     ) -> ColumnElement[bool]:
-        """Rows matching a ``ts_query``; the planner chooses between probing and a list."""
-        return id_column.in_(
-            text(f"SELECT incident.id FROM incident WHERE {_TSQUERY}").bindparams(tsq=search))
+        """Rows matching a ``ts_query``: a condition on the row's own stored document, so
+        that the planner chooses between the GIN index (a bitmap, ANDed with the other
+        conditions' indexes) and testing the rows it walks in the sort's order; not a
+        list from a second pass over the table (``probe`` is SQLite's choice)."""
+        name = getattr(id_column, "table", None)
+        owner = "incident" if name is None else str(getattr(name, "name", "incident"))
+        return cast(ColumnElement[bool], text(
+            _TSQUERY.replace("incident.", f"{owner}.", 1)).bindparams(tsq=search))
 
     def search_count(self, connection: Connection, search: str) -> int:
         """Rows the full-text index matches, the trash included (as on SQLite)."""

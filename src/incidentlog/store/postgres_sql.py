@@ -8,8 +8,10 @@ schema of every server log: a change to it needs a new migration, not an edit.
   incident's text with the ``simple`` configuration (no stemming, no stop words:
   English and Arabic words in one log are indexed alike), accents folded by
   ``unaccent`` where the server has it and punctuation read as spaces, as FTS5's
-  ``unicode61 remove_diacritics 2`` tokenizer does; a GIN index over that
-  expression answers ``@@``, prefixes included (docs/team.md).
+  ``unicode61 remove_diacritics 2`` tokenizer does. Since migration 0012 it is
+  stored in the column ``search_document`` (its actors' names too,
+  store/actor_text.py) and a GIN index on that column answers ``@@``, prefixes
+  included (docs/team.md).
 - ``audit_log`` refuses UPDATE, DELETE and TRUNCATE (a trigger, as on SQLite).
 - ``incidentlog_changed`` NOTIFYs channel ``incidentlog`` after each statement that
   changes a record table, naming the table, the operation and the uids changed
@@ -35,7 +37,8 @@ from incidentlog.store.file_format import APPLICATION_ID
 
 FTS_COLUMNS = ("ref", "title", "summary", "place", "admin1", "perpetrator", "target",
                "weapons", "event_type")
-#: The expression the GIN index is built on; a query must spell it the same to use it.
+#: The expression the first schema's GIN index was built on (0001). Since 0012 the document
+#: is stored (``SEARCH_COLUMN``, over ``store.actor_text.FTS_COLUMNS``) and indexed there.
 DOCUMENT = f"incident_document({', '.join(f'incident.{c}' for c in FTS_COLUMNS)})"
 IDENTITY_TABLE = "incidentlog_identity"
 NOTIFY_CHANNEL = "incidentlog"
@@ -75,14 +78,9 @@ def _unaccent_schema(connection: Connection) -> str | None:
 def schema_statements(connection: Connection) -> list[str]:
     """What the first migration runs on PostgreSQL after creating the tables."""
     schema = str(connection.exec_driver_sql("SELECT current_schema()").scalar_one())
-    parameters = ", ".join(f"{column} text" for column in FTS_COLUMNS)
-    arguments = ", ".join(f"${i}" for i in range(1, len(FTS_COLUMNS) + 1))
     statements = [
         *_word_functions(schema, _unaccent_schema(connection)),
-        f"""CREATE FUNCTION incident_document({parameters}) RETURNS tsvector
-            LANGUAGE sql IMMUTABLE PARALLEL SAFE
-            AS $$ SELECT to_tsvector('pg_catalog.simple'::regconfig,
-                "{schema}".incidentlog_words(concat_ws(' ', {arguments}))) $$""",
+        document_function(schema, FTS_COLUMNS),
         f"CREATE INDEX ix_incident_fts ON incident USING gin ({DOCUMENT.replace('incident.', '')})",
         """CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql
             AS $$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$""",
@@ -127,6 +125,51 @@ def schema_statements(connection: Connection) -> list[str]:
     statements.extend(nulls_first_statements(("ix_incident_place", "place"),
                                              ("ix_incident_perpetrator", "perpetrator")))
     return statements
+
+
+def document_function(schema: str, columns: tuple[str, ...], cost: int | None = None) -> str:
+    """``incident_document(…)``: the ``tsvector`` of the texts ``columns`` name."""
+    parameters = ", ".join(f"{column} text" for column in columns)
+    arguments = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    return f"""CREATE FUNCTION incident_document({parameters}) RETURNS tsvector
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE{f' COST {cost}' if cost else ''}
+            AS $$ SELECT to_tsvector('pg_catalog.simple'::regconfig,
+                "{schema}".incidentlog_words(concat_ws(' ', {arguments}))) $$"""
+
+
+#: The stored document (migration 0012): what the search reads and its GIN index holds.
+SEARCH_COLUMN = "search_document"
+#: 0.28 ms a row on the benchmark's server: ~100,000 times an operator (cpu_operator_cost),
+#: so that a plan that would compute it again, rather than read the stored column, is
+#: priced as the dear thing it is.
+DOCUMENT_COST = 100_000
+
+
+def search_column_statements(schema: str, columns: tuple[str, ...]) -> list[str]:
+    """The index over ``incident_document(columns)`` replaced by a stored column of it and
+    a GIN index on that column (migration 0012): no plan computes the document again,
+    neither to check a lossy bitmap's rows nor to filter rows walked in another index's
+    order (docs/performance.md, "Team server")."""
+    old = ", ".join("text" for _ in FTS_COLUMNS)
+    return [
+        "DROP INDEX IF EXISTS ix_incident_fts",
+        f"DROP FUNCTION IF EXISTS incident_document({old})",
+        document_function(schema, columns, DOCUMENT_COST),
+        f"""ALTER TABLE incident ADD COLUMN {SEARCH_COLUMN} tsvector
+            GENERATED ALWAYS AS (incident_document({', '.join(columns)})) STORED""",
+        f"CREATE INDEX ix_incident_fts ON incident USING gin ({SEARCH_COLUMN})",
+    ]
+
+
+def search_column_drop_statements(schema: str, columns: tuple[str, ...]) -> list[str]:
+    """Back to the expression index of the first schema (0012's downgrade)."""
+    return [
+        "DROP INDEX IF EXISTS ix_incident_fts",
+        f"ALTER TABLE incident DROP COLUMN IF EXISTS {SEARCH_COLUMN}",
+        f"DROP FUNCTION IF EXISTS incident_document({', '.join('text' for _ in columns)})",
+        document_function(schema, FTS_COLUMNS),
+        f"CREATE INDEX ix_incident_fts ON incident USING gin ({DOCUMENT.replace('incident.', '')})",
+    ]
 
 
 def nulls_first_statements(*indexes: tuple[str, str]) -> list[str]:

@@ -51,8 +51,10 @@ TABLES: dict[str, Table] = {
     "period": period_table,
     "saved_view": saved_view_table,
 }
-#: Bookkeeping the audit log does not record field by field.
-_UNRECORDED = {"id", "uid", "version", "created_at", "created_by", "updated_at", "updated_by"}
+#: Bookkeeping the audit log does not record field by field, and what the database derives
+#: (the actors' names for the search, store/actor_text.py).
+_UNRECORDED = {"id", "uid", "version", "created_at", "created_by", "updated_at", "updated_by",
+               "actor_text"}
 #: Fields of a record kept outside its row, or recorded under another name.
 _EXTRA = {"incident": ("tags", "actors"), "quote": ("incident", "source")}
 #: A quote's references are recorded by uid (the services) or by row id (an import's

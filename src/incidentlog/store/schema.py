@@ -151,6 +151,9 @@ incident_table = Table(
     # The uid of the incident this one was merged into (migration 0010): a tombstone,
     # kept in the trash so that the uid still resolves (services/merge.py).
     _column("merged_into", String(36), nullable=True),
+    # The names and aliases of its actors, for the full-text search (migration 0012): kept
+    # by triggers, derived, never audited (store/actor_text.py).
+    _column("actor_text", Text, nullable=True),
     CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude"),
     CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude"),
     CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates"),

@@ -11,8 +11,10 @@ connection = context.config.attributes["connection"]
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool,
                    compare_to: object) -> bool:
-    # The FTS5 tables and PostgreSQL's identity table are created in SQL by the
-    # migrations, not mapped.
+    # The FTS5 tables, PostgreSQL's identity table and stored search document are created
+    # in SQL by the migrations, not mapped.
+    if type_ == "column" and name == "search_document":
+        return False
     return not (type_ == "table" and name is not None
                 and (name.startswith("incident_fts") or name == "incidentlog_identity"))
 

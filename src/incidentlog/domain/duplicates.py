@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -67,6 +67,9 @@ class Probe:
     latitude: float | None = None
     longitude: float | None = None
     uid: str | None = None
+    #: The title and the compared start of the summary already normalized (``fold``), when
+    #: one probe is compared with many: rapidfuzz need not normalize them each time.
+    folded: tuple[str, str] | None = None
 
     @classmethod
     def of(cls, incident: Incident) -> Probe | None:
@@ -112,6 +115,13 @@ def overlap_closeness(longest: timedelta) -> tuple[float, str]:
 
 #: The most time closeness two intervals lying apart can give (``time_closeness``).
 APART_MOST = 0.9
+
+
+def fold(probe: Probe) -> Probe:
+    """``probe`` with its ``folded`` texts (the same scores, less work per comparison)."""
+    _, _, utils = rapidfuzz()
+    return replace(probe, folded=(utils.default_process(probe.title),
+                                  utils.default_process(probe.summary[:SUMMARY_CHARS])))
 
 
 def time_closeness(a: Probe, b: Probe) -> tuple[float, str] | None:
@@ -160,11 +170,16 @@ def place_closeness(a: Probe, b: Probe) -> tuple[float, str | None]:
 def text_likeness(a: Probe, b: Probe, rank: float = 0.0) -> tuple[float, str | None]:
     """0..1 from the titles, the summaries and the full-text ``rank`` (0..1)."""
     fuzz, _, utils = rapidfuzz()
-    title = fuzz.token_set_ratio(a.title, b.title, processor=utils.default_process) / 100
+    if a.folded is not None and b.folded is not None:
+        titles, summaries, processor = (a.folded[0], b.folded[0]), (a.folded[1], b.folded[1]), None
+    else:
+        titles = (a.title, b.title)
+        summaries = (a.summary[:SUMMARY_CHARS], b.summary[:SUMMARY_CHARS])
+        processor = utils.default_process
+    title = fuzz.token_set_ratio(*titles, processor=processor) / 100
     parts = [(title, _TITLE)]
     if a.summary and b.summary:
-        summary = fuzz.token_set_ratio(a.summary[:SUMMARY_CHARS], b.summary[:SUMMARY_CHARS],
-                                       processor=utils.default_process) / 100
+        summary = fuzz.token_set_ratio(*summaries, processor=processor) / 100
         parts.append((summary, _SUMMARY))
     parts.append((rank, _RANK))
     weight = sum(w for _, w in parts)

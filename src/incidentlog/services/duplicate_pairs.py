@@ -37,12 +37,12 @@ from incidentlog.domain.duplicates import (
     SLACK,
     Probe,
     distance_km,
+    fold,
     overlap_closeness,
     place_closeness,
     rank_gain,
     rapidfuzz,
     score,
-    score_bound,
     title_needed,
 )
 from incidentlog.store.duplicates import BY_COUNTRY
@@ -154,17 +154,17 @@ class PairSweep:
         #: Per kind of probe: the blocks worth looking at, with the title likeness each
         #: needs (members overlapping the probe, members ended before it).
         self._plans: dict[tuple[_Where, float], list[tuple[_Block, float, float]]] = {}
-        fuzz, process, utils = rapidfuzz()
-        self._scorer, self._extract, self._normal = (
-            fuzz.token_set_ratio, process.extract, utils.default_process)
+        fuzz, process, _ = rapidfuzz()
+        self._scorer, self._extract = fuzz.token_set_ratio, process.extract
 
     def feed(self, row: dict[str, Any], probe: Probe) -> Iterator[tuple[Member, Member, _Scored]]:
         """The pairs of ``row`` with the incidents fed before it scoring ``min_score``."""
+        probe = fold(probe)
         start, end = probe.start.timestamp(), probe.end.timestamp()
         member = Member(probe, row["id"], row["uid"], row["ref"],
                         bool(probe.title.strip() or probe.summary.strip()), row["country"],
                         row["time_precision"] in _COARSE)
-        title = self._normal(probe.title)
+        title = probe.folded[0] if probe.folded else ""
         where = _where(row)
         # Members ended by then are too far (the lookup's window is open; dropped per batch).
         earliest = start - _SLACK_S
@@ -188,16 +188,15 @@ class PairSweep:
                  needed: float) -> Iterator[tuple[Member, Member, _Scored]]:
         others = block.members[low:high]
         if needed > 0:
-            hits = [(index, alike / 100) for _, alike, index in self._extract(
+            # No bound per pair after the cut: on a crowded log it let nine in ten through.
+            hits = [index for _, _, index in self._extract(
                 title, block.titles[low:high], scorer=self._scorer, processor=None,
                 score_cutoff=max(0.0, needed * 100 - 1e-6), limit=None)]
         else:
-            hits = [(index, -1.0) for index in range(len(others))]
-        for index, alike in hits:
+            hits = list(range(len(others)))
+        for index in hits:
             other = others[index]
             if not (member.looks_at(other) or other.looks_at(member)):
-                continue
-            if alike >= 0 and score_bound(other.probe, member.probe, alike) < self.min_score:
                 continue
             scored = score(other.probe, member.probe)
             if scored is None:

@@ -217,12 +217,28 @@ def _text_most(title: float) -> float:
     return min(1.0, _TITLE * title + _SUMMARY + _RANK)
 
 
-def title_needed(time: float, place: float, min_score: float) -> float:
-    """The least title likeness (0..1, token set) with which a pair whose time and place
-    closeness are at most ``time`` and ``place`` can still score ``min_score``: above 1
-    when none can, at most 0 when any can (``score_bound`` turned round)."""
-    text = (min_score - _WEIGHTS["time"] * time - _WEIGHTS["place"] * place) / _WEIGHTS["text"]
+def text_needed(time: float, place: float, min_score: float) -> float:
+    """The least text likeness with which a pair whose time and place closeness are at
+    most ``time`` and ``place`` can still score ``min_score``."""
+    return (min_score - _WEIGHTS["time"] * time - _WEIGHTS["place"] * place) / _WEIGHTS["text"]
+
+
+def title_needed(text: float) -> float:
+    """The least title likeness (0..1, token set) with which a pair can reach the text
+    likeness ``text`` (``score_bound`` turned round): above 1 when none can."""
     return (text - _SUMMARY - _RANK) / _TITLE
+
+
+def summary_needed(text: float, title: float) -> float:
+    """The least summary likeness with which a pair of both summaries and titles
+    ``title`` alike can reach the text likeness ``text`` (the rank at its most)."""
+    return (text - _TITLE * title - _RANK) / _SUMMARY
+
+
+def text_most_without_summaries(title: float) -> float:
+    """The most text likeness a pair lacking a summary on one side reaches, titles
+    ``title`` alike (the rank at its most)."""
+    return (_TITLE * title + _RANK) / (_TITLE + _RANK)
 
 
 def rank_gain(a: Probe, b: Probe) -> float:

@@ -43,6 +43,9 @@ from incidentlog.domain.duplicates import (
     rank_gain,
     rapidfuzz,
     score,
+    summary_needed,
+    text_most_without_summaries,
+    text_needed,
     title_needed,
 )
 from incidentlog.store.duplicates import BY_COUNTRY
@@ -151,7 +154,7 @@ class PairSweep:
         self.borderline: list[tuple[Member, Member]] = []
         self._blocks: dict[tuple[str, _Where], _Block] = {}
         self._place_most: dict[tuple[_Where, _Where], float] = {}
-        #: Per kind of probe: the blocks worth looking at, with the title likeness each
+        #: Per kind of probe: the blocks worth looking at, with the text likeness each
         #: needs (members overlapping the probe, members ended before it).
         self._plans: dict[tuple[_Where, float], list[tuple[_Block, float, float]]] = {}
         fuzz, process, _ = rapidfuzz()
@@ -173,9 +176,9 @@ class PairSweep:
             if not ends or ends[-1] <= earliest:
                 continue
             low, split = bisect.bisect_right(ends, earliest), bisect.bisect_left(ends, start)
-            if split < len(ends) and overlapping <= 1.0:
+            if split < len(ends) and title_needed(overlapping) <= 1.0:
                 yield from self._compare(member, title, block, split, len(ends), overlapping)
-            if low < split and apart <= 1.0:
+            if low < split and title_needed(apart) <= 1.0:
                 yield from self._compare(member, title, block, low, split, apart)
         self._add(row["time_precision"], where, end - start, end, title, member)
 
@@ -185,18 +188,31 @@ class PairSweep:
             block.drop_ended(by)
 
     def _compare(self, member: Member, title: str, block: _Block, low: int, high: int,
-                 needed: float) -> Iterator[tuple[Member, Member, _Scored]]:
+                 text: float) -> Iterator[tuple[Member, Member, _Scored]]:
+        """Score ``member`` with ``block``'s members ``low:high``, whose time and place
+        closeness to it can give at most what leaves ``text`` needed of the text."""
         others = block.members[low:high]
+        needed = title_needed(text)
         if needed > 0:
-            # No bound per pair after the cut: on a crowded log it let nine in ten through.
-            hits = [index for _, _, index in self._extract(
+            hits = [(index, alike / 100) for _, alike, index in self._extract(
                 title, block.titles[low:high], scorer=self._scorer, processor=None,
                 score_cutoff=max(0.0, needed * 100 - 1e-6), limit=None)]
         else:
-            hits = list(range(len(others)))
-        for index in hits:
+            hits = [(index, 1.0) for index in range(len(others))]
+        summary = member.probe.folded[1] if member.probe.summary else None
+        for index, alike in hits:
             other = others[index]
             if not (member.looks_at(other) or other.looks_at(member)):
+                continue
+            # The summaries compared in C++ first, against the least they need: most pairs
+            # of a crowded block fail here, before the full score in Python.
+            if summary is not None and other.probe.summary:
+                least = summary_needed(text, alike)
+                if least > 0 and not self._scorer(
+                        summary, other.probe.folded[1], processor=None,  # type: ignore[index]
+                        score_cutoff=least * 100 - 1e-6):
+                    continue
+            elif text_most_without_summaries(alike) < text:
                 continue
             scored = score(other.probe, member.probe)
             if scored is None:
@@ -219,10 +235,10 @@ class PairSweep:
         place = self._place_most.get((where, block.where))
         if place is None:
             place = self._place_most[where, block.where] = _place_most(where, block.where)
-        needed = (title_needed(min(time_most, block.closeness), place, self.min_score),
-                  title_needed(APART_MOST, place, self.min_score))
-        if min(needed) <= 1.0:
-            plan.append((block, *needed))
+        texts = (text_needed(min(time_most, block.closeness), place, self.min_score),
+                 text_needed(APART_MOST, place, self.min_score))
+        if min(title_needed(text) for text in texts) <= 1.0:
+            plan.append((block, *texts))
 
     def _add(self, precision: str, where: _Where, length: float, end: float, title: str,
              member: Member) -> None:

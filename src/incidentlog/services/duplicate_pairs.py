@@ -199,18 +199,19 @@ class PairSweep:
                 score_cutoff=max(0.0, needed * 100 - 1e-6), limit=None)]
         else:
             hits = [(index, 1.0) for index in range(len(others))]
-        summary = member.probe.folded[1] if member.probe.summary else None
+        folded = member.probe.folded
+        summary = folded[1] if folded is not None and member.probe.summary else None
         for index, alike in hits:
             other = others[index]
             if not (member.looks_at(other) or other.looks_at(member)):
                 continue
             # The summaries compared in C++ first, against the least they need: most pairs
             # of a crowded block fail here, before the full score in Python.
-            if summary is not None and other.probe.summary:
+            theirs = other.probe.folded
+            if summary is not None and other.probe.summary and theirs is not None:
                 least = summary_needed(text, alike)
-                if least > 0 and not self._scorer(
-                        summary, other.probe.folded[1], processor=None,  # type: ignore[index]
-                        score_cutoff=least * 100 - 1e-6):
+                if least > 0 and not self._scorer(summary, theirs[1], processor=None,
+                                                  score_cutoff=least * 100 - 1e-6):
                     continue
             elif text_most_without_summaries(alike) < text:
                 continue

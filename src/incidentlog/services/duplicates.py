@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -127,7 +127,8 @@ class DuplicateService:
         return lines
 
     def pairs(self, *, min_score: float = DEFAULT_MIN_SCORE, full_text: bool = True,
-              progress: Callable[[int, int], None] | None = None) -> Iterator[Pair]:
+              progress: Callable[[int, int], None] | None = None,
+              ) -> Generator[Pair, None, None]:
         """Every pair of live incidents that the lookup of either would show at
         ``min_score`` or more (services/duplicate_pairs.py), streamed in time order a batch
         at a time; ``full_text=False`` leaves out the rank (fewer pairs near the line)."""

@@ -223,6 +223,11 @@ def _duplicates_options(sub: argparse.ArgumentParser) -> None:
                      help="list pairs scoring at least this (default: 0.7)")
     sub.add_argument("--format", choices=("text", "csv"), default="text",
                      help="text for a person, csv for a spreadsheet (default: text)")
+    sub.add_argument("--limit", type=int, default=None, metavar="N",
+                     help="stop after N pairs")
+    sub.add_argument("--full-text", action="store_true",
+                     help="count the full-text rank as the form does where it decides a pair "
+                          "(the same pairs as looking up every incident; slower on a large log)")
 
 
 def build_parser() -> argparse.ArgumentParser:

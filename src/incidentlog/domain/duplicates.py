@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,8 @@ FAR_KM = 150.0
 SUMMARY_CHARS = 400
 
 _WEIGHTS = {"time": 0.35, "place": 0.25, "text": 0.40}
+#: Within the text: titles, summaries (when both have one), the full-text rank.
+_TITLE, _SUMMARY, _RANK = 0.6, 0.25, 0.15
 _DAY = timedelta(days=1)
 
 
@@ -65,6 +67,9 @@ class Probe:
     latitude: float | None = None
     longitude: float | None = None
     uid: str | None = None
+    #: The title and the compared start of the summary already normalized (``fold``), when
+    #: one probe is compared with many: rapidfuzz need not normalize them each time.
+    folded: tuple[str, str] | None = None
 
     @classmethod
     def of(cls, incident: Incident) -> Probe | None:
@@ -94,23 +99,39 @@ class Candidate:
         return round(self.score * 100)
 
 
+def overlap_closeness(longest: timedelta) -> tuple[float, str]:
+    """The closeness of two overlapping intervals, the longer ``longest``: the coarser
+    either's precision, the less an overlap says (never more for a longer one)."""
+    if longest <= timedelta(hours=1):
+        return 1.0, "same hour"
+    if longest <= _DAY + timedelta(hours=1):  # a day is 23-25 h across DST
+        return 1.0, "same day"
+    if longest <= timedelta(days=8):
+        return 0.75, "same week"
+    if longest <= timedelta(days=32):
+        return 0.55, "same month"
+    return 0.35, "same year"
+
+
+#: The most time closeness two intervals lying apart can give (``time_closeness``).
+APART_MOST = 0.9
+
+
+def fold(probe: Probe) -> Probe:
+    """``probe`` with its ``folded`` texts (the same scores, less work per comparison)."""
+    _, _, utils = rapidfuzz()
+    return replace(probe, folded=(utils.default_process(probe.title),
+                                  utils.default_process(probe.summary[:SUMMARY_CHARS])))
+
+
 def time_closeness(a: Probe, b: Probe) -> tuple[float, str] | None:
     """0..1 and a reason; None when the intervals lie more than ``SLACK`` apart."""
     gap = max(a.start, b.start) - min(a.end, b.end)
-    longest = max(a.end - a.start, b.end - b.start)
     if gap <= timedelta(0):
-        if longest <= timedelta(hours=1):
-            return 1.0, "same hour"
-        if longest <= _DAY + timedelta(hours=1):  # a day is 23-25 h across DST
-            return 1.0, "same day"
-        if longest <= timedelta(days=8):
-            return 0.75, "same week"
-        if longest <= timedelta(days=32):
-            return 0.55, "same month"
-        return 0.35, "same year"
+        return overlap_closeness(max(a.end - a.start, b.end - b.start))
     if gap > SLACK:
         return None
-    closeness = 0.9 * (1 - gap / SLACK)
+    closeness = APART_MOST * (1 - gap / SLACK)
     if gap < timedelta(hours=1):
         minutes = max(1, round(gap / timedelta(minutes=1)))
         return closeness, f"{minutes} minute{'s' if minutes != 1 else ''} apart"
@@ -149,13 +170,18 @@ def place_closeness(a: Probe, b: Probe) -> tuple[float, str | None]:
 def text_likeness(a: Probe, b: Probe, rank: float = 0.0) -> tuple[float, str | None]:
     """0..1 from the titles, the summaries and the full-text ``rank`` (0..1)."""
     fuzz, _, utils = rapidfuzz()
-    title = fuzz.token_set_ratio(a.title, b.title, processor=utils.default_process) / 100
-    parts = [(title, 0.6)]
+    if a.folded is not None and b.folded is not None:
+        titles, summaries, processor = (a.folded[0], b.folded[0]), (a.folded[1], b.folded[1]), None
+    else:
+        titles = (a.title, b.title)
+        summaries = (a.summary[:SUMMARY_CHARS], b.summary[:SUMMARY_CHARS])
+        processor = utils.default_process
+    title = fuzz.token_set_ratio(*titles, processor=processor) / 100
+    parts = [(title, _TITLE)]
     if a.summary and b.summary:
-        summary = fuzz.token_set_ratio(a.summary[:SUMMARY_CHARS], b.summary[:SUMMARY_CHARS],
-                                       processor=utils.default_process) / 100
-        parts.append((summary, 0.25))
-    parts.append((rank, 0.15))
+        summary = fuzz.token_set_ratio(*summaries, processor=processor) / 100
+        parts.append((summary, _SUMMARY))
+    parts.append((rank, _RANK))
     weight = sum(w for _, w in parts)
     likeness = sum(v * w for v, w in parts) / weight
     return likeness, f"title {title * 100:.0f} % alike" if title >= 0.5 else None
@@ -181,9 +207,44 @@ def score_bound(a: Probe, b: Probe, title: float) -> float:
     if time is None:
         return 0.0
     place, _ = place_closeness(a, b)
-    # text_likeness is at most 0.6 title + 0.25 summary + 0.15 rank over weights <= 1.
-    text = min(1.0, 0.6 * title + 0.25 + 0.15)
-    return _WEIGHTS["time"] * time[0] + _WEIGHTS["place"] * place + _WEIGHTS["text"] * text
+    return (_WEIGHTS["time"] * time[0] + _WEIGHTS["place"] * place
+            + _WEIGHTS["text"] * _text_most(title))
+
+
+def _text_most(title: float) -> float:
+    # text_likeness is at most 0.6 title + 0.25 summary + 0.15 rank over weights <= 1
+    # (without summaries (0.6 title + 0.15 rank) / 0.75, never more).
+    return min(1.0, _TITLE * title + _SUMMARY + _RANK)
+
+
+def text_needed(time: float, place: float, min_score: float) -> float:
+    """The least text likeness with which a pair whose time and place closeness are at
+    most ``time`` and ``place`` can still score ``min_score``."""
+    return (min_score - _WEIGHTS["time"] * time - _WEIGHTS["place"] * place) / _WEIGHTS["text"]
+
+
+def title_needed(text: float) -> float:
+    """The least title likeness (0..1, token set) with which a pair can reach the text
+    likeness ``text`` (``score_bound`` turned round): above 1 when none can."""
+    return (text - _SUMMARY - _RANK) / _TITLE
+
+
+def summary_needed(text: float, title: float) -> float:
+    """The least summary likeness with which a pair of both summaries and titles
+    ``title`` alike can reach the text likeness ``text`` (the rank at its most)."""
+    return (text - _TITLE * title - _RANK) / _SUMMARY
+
+
+def text_most_without_summaries(title: float) -> float:
+    """The most text likeness a pair lacking a summary on one side reaches, titles
+    ``title`` alike (the rank at its most)."""
+    return (_TITLE * title + _RANK) / (_TITLE + _RANK)
+
+
+def rank_gain(a: Probe, b: Probe) -> float:
+    """What a full-text rank of 1 adds to ``score(a, b)`` over a rank of 0."""
+    weight = _TITLE + (_SUMMARY if a.summary and b.summary else 0.0) + _RANK
+    return _WEIGHTS["text"] * _RANK / weight
 
 
 def best_titles(title: str, titles: Sequence[str], keep: int) -> list[tuple[int, float]]:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,21 +21,16 @@ from incidentlog.domain.duplicates import (
     Candidate,
     Probe,
     best_titles,
-    rapidfuzz,
     score,
-    score_bound,
 )
 from incidentlog.domain.records import Incident
 from incidentlog.domain.when import from_utc_text
+from incidentlog.services.duplicate_pairs import Pair, PairSweep, lift
 from incidentlog.store import duplicates as near
 from incidentlog.store.database import Database
 
 #: Candidates scored in full (summary, full-text rank) after the cut by title.
 SHORTLIST = 40
-
-#: The whole-log listing pairs only incidents whose titles are this alike (0-100, token
-#: set): a log of a million holds many incidents of one place and day (docs/cli.md).
-PAIR_TITLES = 60
 
 #: Added incidents an import looks up (a lookup takes tens of milliseconds on a large log).
 REPORT_MOST = 200
@@ -45,18 +39,6 @@ REPORT_SECONDS = 5.0
 _ZERO = timedelta(0)
 _WEEK = timedelta(days=8)
 _WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
-
-
-@dataclass(frozen=True, slots=True)
-class Pair:
-    """Two stored incidents that may be one; ``first`` is the earlier."""
-
-    first_uid: str
-    first_ref: str
-    second_uid: str
-    second_ref: str
-    score: float
-    reasons: tuple[str, ...]
 
 
 def _probe_of_row(row: dict[str, Any]) -> Probe:
@@ -144,62 +126,38 @@ class DuplicateService:
                          "looked at; `incidentlog duplicates` lists the whole log")
         return lines
 
-    def pairs(self, *, min_score: float = DEFAULT_MIN_SCORE,
-              progress: Callable[[int, int], None] | None = None) -> Iterator[Pair]:
-        """Every pair of live incidents scoring at least ``min_score``, streamed in time order.
-
-        The sweep keeps the incidents whose interval (plus the slack) has not ended
-        yet, in blocks: those dated to the minute, hour, day or week by country;
-        those dated only by month or year by country and place (their time counts
-        for little, so only the same place can lift a pair above the usual scores;
-        docs/cli.md). Each new incident is compared with its blocks by title in one
-        C++ call, and the alike ones are scored in full. The full-text rank is left
-        out: it would be one query a pair.
-        """
+    def pairs(self, *, min_score: float = DEFAULT_MIN_SCORE, full_text: bool = True,
+              progress: Callable[[int, int], None] | None = None,
+              ) -> Generator[Pair, None, None]:
+        """Every pair of live incidents that the lookup of either would show at
+        ``min_score`` or more (services/duplicate_pairs.py), streamed in time order a batch
+        at a time; ``full_text=False`` leaves out the rank (fewer pairs near the line)."""
+        sweep = PairSweep(min_score)
         with self._db.read() as connection:
+
+            def rank(probe: Any, others: list[Any]) -> dict[int, float]:
+                return self._db.backend.text_rank(connection, _words(probe.probe),
+                                                  [other.row_id for other in others])
+
             total = near.live_count(connection)
-            blocks: dict[tuple[str, ...], list[tuple[Probe, dict[str, Any]]]] = {}
             done = 0
             for batch in near.sweep(connection):
                 for row in batch:
-                    probe = _probe_of_row(row)
-                    keys = _blocks_of(row)
-                    for key in keys:
-                        yield from _compare(probe, row, blocks, key, min_score)
-                    blocks.setdefault(keys[0] if row["time_precision"] in _FINE
-                                      else keys[1], []).append((probe, row))
+                    for first, second, scored in sweep.feed(row, _probe_of_row(row)):
+                        yield _pair(first, second, scored)
+                if full_text:
+                    for first, second, scored in lift(sweep.borderline, min_score, rank):
+                        yield _pair(first, second, scored)
+                sweep.borderline.clear()
+                sweep.drop_ended(from_utc_text(batch[-1]["occurred_at"]).timestamp()
+                                 - SLACK.total_seconds())
                 done += len(batch)
                 if progress is not None:
                     progress(done, total)
 
-#: Precisions whose incidents are compared across a whole country; coarser ones by place.
-_FINE = frozenset({"minute", "hour", "day", "week"})
 
-
-def _blocks_of(row: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The country block and the (country, place) block of a row."""
-    country = row["country"] or ""
-    return ("country", country), ("place", country, (row["place"] or "").casefold())
-
-
-def _compare(probe: Probe, row: dict[str, Any],
-             blocks: dict[tuple[str, ...], list[tuple[Probe, dict[str, Any]]]],
-             key: tuple[str, ...], min_score: float) -> Iterator[Pair]:
-    fuzz, process, utils = rapidfuzz()
-    still = [(p, r) for p, r in blocks.get(key, ()) if p.end + SLACK > probe.start]
-    blocks[key] = still
-    if not still:
-        return
-    for _, alike, index in process.extract(
-            probe.title, [p.title for p, _ in still], scorer=fuzz.token_set_ratio,
-            processor=utils.default_process, score_cutoff=PAIR_TITLES, limit=None):
-        other, other_row = still[index]
-        if score_bound(other, probe, alike / 100) < min_score:
-            continue
-        scored = score(other, probe)
-        if scored is not None and scored[0] >= min_score:
-            yield Pair(other_row["uid"], other_row["ref"], row["uid"], row["ref"],
-                       scored[0], scored[1])
+def _pair(first: Any, second: Any, scored: tuple[float, tuple[str, ...]]) -> Pair:
+    return Pair(first.uid, first.ref, second.uid, second.ref, scored[0], scored[1])
 
 
 def _candidate(row: dict[str, Any], total: float, reasons: tuple[str, ...]) -> Candidate:

@@ -37,7 +37,7 @@ LONGEST = {
 PER_SIDE = 300
 
 #: Precisions at least this coarse are narrowed to the probe's country (or none).
-_BY_COUNTRY = {TimePrecision.MONTH, TimePrecision.YEAR}
+BY_COUNTRY = {TimePrecision.MONTH, TimePrecision.YEAR}
 
 #: What ``ix_incident_precision`` holds: the first cut needs no row.
 _NEAR = ("id", "occurred_at", "occurred_end", "country", "title")
@@ -66,7 +66,7 @@ def near_in_time(connection: Connection, window: Window) -> list[tuple[Any, ...]
     low, high = to_utc_text(window.start), to_utc_text(window.end)
     found: dict[int, tuple[Any, ...]] = {}
     for precision, longest in LONGEST.items():
-        by_country = precision in _BY_COUNTRY and bool(window.country)
+        by_country = precision in BY_COUNTRY and bool(window.country)
         pivot = to_utc_text(window.start + (window.end - window.start) / 2 - longest / 2)
         values = {"precision": precision.value, "earliest": to_utc_text(window.start - longest),
                   "high": high, "low": low, "pivot": pivot, "country": window.country,

@@ -269,3 +269,30 @@ def test_every_view_shows_imported_html_as_text(qtbot, hostile_log: Path,  # typ
     for text, text_format in shown_boxes:
         assert_literal("a message box", text, shown_text(text, text_format))
     assert sorted(set(FOUND)) == []
+
+
+@pytest.mark.parametrize("ask", ["text", "item"])
+def test_an_input_dialog_quoting_a_name_shows_it_as_text(qtbot, ask: str) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog, QLabel
+
+    from incidentlog.gui import plain_text
+
+    hostile = "<b>Islamic Resistance</b> &amp; <i>IRI</i>"
+    seen: list[tuple[str, Qt.TextFormat]] = []
+
+    def look_and_cancel() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(10, look_and_cancel)
+            return
+        seen.extend((label.text(), label.textFormat()) for label in dialog.findChildren(QLabel))
+        dialog.reject()
+
+    QTimer.singleShot(0, look_and_cancel)
+    label = f"New name of {hostile}:"
+    if ask == "text":
+        assert plain_text.get_text(None, "Rename actor", label, "x") is None
+    else:
+        assert plain_text.get_item(None, "Merge actors", label, ["a", "b"]) is None
+    assert (label, Qt.TextFormat.PlainText) in seen

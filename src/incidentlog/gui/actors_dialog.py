@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLineEdit,
     QPushButton,
     QTableWidget,
@@ -186,12 +185,10 @@ class ActorsDialog(QDialog):
     # --- asking (a test answers in place of the person) --------------------------------
 
     def ask_text(self, title: str, label: str, text: str = "") -> str | None:
-        answer, ok = QInputDialog.getText(self, title, label, QLineEdit.EchoMode.Normal, text)
-        return answer if ok else None
+        return plain_text.get_text(self, title, label, text)  # the label quotes a name
 
     def ask_choice(self, title: str, label: str, items: Sequence[str]) -> str | None:
-        answer, ok = QInputDialog.getItem(self, title, label, list(items), 0, False)
-        return answer if ok else None
+        return plain_text.get_item(self, title, label, list(items))
 
     # --- the edits ----------------------------------------------------------------------
 

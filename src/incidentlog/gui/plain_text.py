@@ -34,7 +34,9 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QHeaderView,
+    QInputDialog,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QToolTip,
     QWidget,
@@ -157,6 +159,33 @@ def critical(parent: QWidget | None, title: str, text: str,
              buttons: StandardButtons = StandardButton.Ok,
              default: StandardButton = StandardButton.NoButton) -> StandardButton:
     return _message(QMessageBox.Icon.Critical, parent, title, text, buttons, default)
+
+
+# --- input dialogs ------------------------------------------------------------------------
+def _input_dialog(parent: QWidget | None, title: str, label: str) -> QInputDialog:
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setLabelText("")  # makes its label, which is then told to show text as text
+    for child in dialog.findChildren(QLabel):
+        child.setTextFormat(Qt.TextFormat.PlainText)
+    dialog.setLabelText(label)
+    return dialog
+
+
+def get_text(parent: QWidget | None, title: str, label: str, text: str = "") -> str | None:
+    """What the person typed (None if cancelled), ``label`` shown as text."""
+    dialog = _input_dialog(parent, title, label)
+    dialog.setTextEchoMode(QLineEdit.EchoMode.Normal)
+    dialog.setTextValue(text)
+    return dialog.textValue() if dialog.exec() else None
+
+
+def get_item(parent: QWidget | None, title: str, label: str, items: list[str]) -> str | None:
+    """The item chosen from ``items`` (None if cancelled), ``label`` shown as text."""
+    dialog = _input_dialog(parent, title, label)
+    dialog.setComboBoxItems(items)
+    dialog.setComboBoxEditable(False)
+    return dialog.textValue() if dialog.exec() else None
 
 
 # --- labels -------------------------------------------------------------------------------

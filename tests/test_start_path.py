@@ -30,6 +30,8 @@ NOT_ON_THE_START_PATH = (
     "incidentlog.store.check", "incidentlog.store.restore", "incidentlog.store.replay",
     "incidentlog.gui.exchange_dialogs", "incidentlog.gui.trash_dialog",
     "incidentlog.gui.bulk_edit_dialog",
+    # The commands' parser: the window's own options need none (cli/entry.py).
+    "incidentlog.cli.parser", "incidentlog.cli.helpers",
 )
 
 CHILD = textwrap.dedent("""

@@ -20,7 +20,19 @@ of after a second of imports.
 
 from __future__ import annotations
 
+from typing import Any
+
 from incidentlog.cli.entry import main, split_qt_options
-from incidentlog.cli.parser import PRE_IMPORT_BACKUPS, build_parser
 
 __all__ = ["PRE_IMPORT_BACKUPS", "build_parser", "main", "split_qt_options"]
+
+
+def __getattr__(name: str) -> Any:
+    # The parser is imported when a command needs it, not by the desktop's start
+    # (``entry.main``, docs/performance.md): its imports and building it cost tens of
+    # milliseconds before the window paints.
+    if name in ("PRE_IMPORT_BACKUPS", "build_parser"):
+        from incidentlog.cli import parser
+
+        return getattr(parser, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

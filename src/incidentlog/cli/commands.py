@@ -29,9 +29,10 @@ from incidentlog.cli.helpers import (
     _unique,
     _warn_about_location,
 )
-from incidentlog.cli.parser import BRIEFING_FORMATS, UsageError
+from incidentlog.cli.parser import BRIEFING_FORMATS
 from incidentlog.cli.review import cmd_review
 from incidentlog.cli.sniff import refuse_unless_json
+from incidentlog.cli.usage import UsageError
 from incidentlog.domain.errors import StorageError
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.paths import default_database_path

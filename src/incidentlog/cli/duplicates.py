@@ -12,7 +12,7 @@ import sys
 import time
 from typing import TextIO
 
-from incidentlog.cli.parser import UsageError
+from incidentlog.cli.usage import UsageError
 
 __all__ = ["cmd_duplicates"]
 

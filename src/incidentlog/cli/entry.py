@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import errno
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from incidentlog.cli.helpers import _fail
-from incidentlog.cli.parser import PROG, UsageError, build_parser, command_names
+from incidentlog.cli.usage import PROG, UsageError
 from incidentlog.domain.errors import IncidentLogError, StorageError
 
 #: Qt's command-line options that take a value (QGuiApplication, QApplication).
@@ -42,22 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return render_page(arguments[1:])
     ours, qt_options = split_qt_options(arguments)
-    opened = _file_to_open(ours)
-    if opened is not None:
-        # ``incidentlog FILE``: the desktop's "open with" on an export (the .desktop
-        # file's Exec=incidentlog %f) — the application offers to import it.
-        rest = [token for token in arguments if token != opened]
-        try:
-            return _run_application([*rest, "--import-file", opened])
-        except IncidentLogError as exc:
-            _fail(exc.message)
-            return 1
+    # The window's own command line needs no parser of the commands: importing and
+    # building it would come before the window's first paint (docs/performance.md).
+    args = None if _desktop_options_only(ours) else _parse(arguments, ours)
+    if isinstance(args, int):
+        return args
     try:
-        args = build_parser().parse_args(ours)
-    except SystemExit as exc:  # argparse: --help, --version, usage errors
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    try:
-        if args.command is None:
+        if args is None or args.command is None:
             return _run_application(arguments)  # the application takes Qt's options too
         if qt_options:
             raise UsageError(f"{qt_options[0]} is an option of the desktop application only")
@@ -68,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"--read-only: the {args.command} command writes to the database")
         return COMMANDS[args.command](args, sys.stdout)
     except UsageError as exc:
-        _fail(f"{exc} (see '{PROG} {args.command} --help')")
+        _fail(f"{exc} (see '{PROG} {getattr(args, 'command', '')} --help')")
         return 2
     except KeyboardInterrupt:
         _fail("interrupted.")
@@ -85,8 +76,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _parse(arguments: list[str], ours: list[str]) -> argparse.Namespace | int:
+    """The command line parsed, or the exit status when there is nothing more to do
+    (``--help``, ``--version``, a usage error, an export opened in the window)."""
+    from incidentlog.cli.parser import build_parser
+
+    opened = _file_to_open(ours)
+    if opened is not None:
+        # ``incidentlog FILE``: the desktop's "open with" on an export (the .desktop
+        # file's Exec=incidentlog %f) — the application offers to import it.
+        rest = [token for token in arguments if token != opened]
+        try:
+            return _run_application([*rest, "--import-file", opened])
+        except IncidentLogError as exc:
+            _fail(exc.message)
+            return 1
+    try:
+        return build_parser().parse_args(ours)
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+
+
+def _fail(sentence: str) -> None:
+    from incidentlog.cli.helpers import _fail as fail
+
+    fail(sentence)
+
+
+def _desktop_options_only(ours: Sequence[str]) -> bool:
+    """Whether ``ours`` holds only the options the desktop application takes itself
+    (``--db LOG``, ``--read-only``): what the full parser would hand on unchanged."""
+    tokens = iter(ours)
+    for token in tokens:
+        if token == "--read-only":
+            continue
+        value = next(tokens, "") if token == "--db" else token.removeprefix("--db=")
+        if value is token or not value.strip() or value.startswith("-"):
+            return False
+    return True
+
+
 def _file_to_open(ours: Sequence[str]) -> str | None:
     """The export named as the first argument (not a command), if it is a file."""
+    from incidentlog.cli.parser import command_names
+
     first = next((token for token in ours if not token.startswith("-")), None)
     if first is None or first in command_names() or first == "help":
         return None

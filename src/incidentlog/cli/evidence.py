@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from incidentlog.cli.helpers import _plural, _pre_import_backup, _progress
-from incidentlog.cli.parser import UsageError
+from incidentlog.cli.usage import UsageError
 from incidentlog.domain.errors import NotFoundError, StorageError
 from incidentlog.domain.evidence import OwnerKind
 from incidentlog.store.server_address import is_server

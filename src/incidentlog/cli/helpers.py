@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from incidentlog.cli.parser import PRE_IMPORT_BACKUPS, PROG, UsageError
+from incidentlog.cli.parser import PRE_IMPORT_BACKUPS
+from incidentlog.cli.usage import PROG, UsageError
 from incidentlog.domain.errors import StorageError
 from incidentlog.store.location import storage_warnings
 

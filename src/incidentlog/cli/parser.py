@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from incidentlog import __version__
+from incidentlog.cli.usage import PROG
 from incidentlog.domain.actors import ActorRole
 from incidentlog.domain.countries import find_country
 from incidentlog.domain.enums import Status
 from incidentlog.domain.when import parse_local
 from incidentlog.paths import DATA_DIR_VARIABLE, default_database_path
-
-PROG = "incidentlog"
 
 #: The export formats for people (``exchange.briefing``): each one file.
 BRIEFING_FORMATS = ("timelinejs", "ics", "html", "pdf")
@@ -35,10 +34,6 @@ _OPTION = re.compile(r"--?[^\W\d]")
 
 #: True while a command line is parsed the first time, only to find unknown options.
 _FINDING_UNKNOWN: ContextVar[bool] = ContextVar("finding_unknown", default=False)
-
-
-class UsageError(Exception):
-    """The command line asks for something impossible; reported like argparse's errors."""
 
 
 class _Parser(argparse.ArgumentParser):

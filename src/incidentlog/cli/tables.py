@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from incidentlog.cli.parser import UsageError
+from incidentlog.cli.usage import UsageError
 from incidentlog.exchange.tabular import (
     BUILTIN_MAPPINGS,
     ColumnMapping,

@@ -15,8 +15,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import shutil
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -80,6 +78,10 @@ def qt_plugin(name: str) -> Path | None:
 def missing_libraries(plugin: Path) -> list[str]:
     """The shared libraries ``plugin`` needs that the loader cannot find (``ldd``);
     empty when ``ldd`` is not there to ask."""
+    # Imported here: on a headless platform the start never asks (docs/performance.md).
+    import shutil
+    import subprocess
+
     ldd = shutil.which("ldd")
     if ldd is None:
         return []

@@ -347,3 +347,26 @@ def test_the_cli_exports_the_incidents_of_an_actor_in_a_role(
     assert titles("--actor", "U.S. forces", "--actor-role", "target") == {"al-Assad"}
     assert titles("--actor", "IRI", "--actor", "kata'ib hezbollah") == {"al-Assad", "other"}
     capsys.readouterr()
+
+
+def test_a_save_that_keeps_the_actors_does_not_read_the_vocabulary(
+    db_targets: Callable[[str], str],
+) -> None:
+    """Resolving names reads every actor and alias: a save of the other fields needs none
+    of it (docs/performance.md, "save")."""
+    from sqlalchemy import event
+
+    with open_database(db_targets("x")) as database:
+        services = Services(database, actor="tester")
+        stored = services.incidents.create(incident("al-Assad", actors=assad_actors())).record
+        statements: list[str] = []
+        event.listen(database.engine, "before_cursor_execute",
+                     lambda _c, _cur, statement, *_rest: statements.append(statement))
+        services.incidents.update(replace(stored, title="Rocket attack on al-Assad"))
+        assert not [s for s in statements if "FROM actor_alias" in s]
+        statements.clear()
+        edited = services.incidents.get(stored.meta.uid or "")
+        actors = (*edited.actors, IncidentActor(ActorRole.TARGET, "Iraqi security forces"))
+        saved = services.incidents.update(replace(edited, actors=actors)).record
+        assert [s for s in statements if "FROM actor_alias" in s]  # new actors: resolved
+        assert saved.actors[-1].actor == "Iraqi Security Forces"  # the vocabulary's name

@@ -124,7 +124,8 @@ class IncidentService(RecordService[Incident]):
             if check_transition and incident.status != current.status:
                 _check_transition(current, incident.status)
             names = ActorNames(connection)
-            incident = _with_actor_names(incident, names)
+            if incident.actors != current.actors:  # stored ones are the vocabulary's names
+                incident = _with_actor_names(incident, names)
             old_values = rows.incident_values(current)
             new_values = rows.incident_values(incident)
             changed = diff(old_values, new_values) | _actors_change(current, incident)

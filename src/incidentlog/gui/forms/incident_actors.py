@@ -15,9 +15,10 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -211,6 +212,8 @@ class ActorsEditor(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self._vocabulary = vocabulary
         self._loaded: Vocabulary | None = None
+        #: Rows whose completions are older than the vocabulary: completed when entered.
+        self._stale: list[ActorRow] = []
         self._sources: list[tuple[str, str]] = []
         self._rows: list[ActorRow] = []
         self._read_only = False
@@ -279,9 +282,22 @@ class ActorsEditor(QWidget):
             row.set_read_only(read_only)
 
     def refresh_vocabulary(self) -> None:
-        """Read the names and aliases again (the log's actors may have grown)."""
+        """Read the names and aliases again (the log's actors may have grown) when a row's
+        name is next entered: not on every save, which refreshes the form's vocabularies."""
         self._loaded = None
-        for row in self._rows:
+        self._stale = list(self._rows)
+        focus = QApplication.focusWidget()
+        if any(focus in (row.actor, row.attributed_by) for row in self._rows):
+            self._complete_stale()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        if event.type() == QEvent.Type.FocusIn and self._stale:
+            self._complete_stale()
+        return False
+
+    def _complete_stale(self) -> None:
+        stale, self._stale = self._stale, []
+        for row in stale:
             self._complete(row)
 
     def set_tab_neighbours(self, before: QWidget, after: QWidget) -> None:
@@ -304,6 +320,8 @@ class ActorsEditor(QWidget):
         row.actor.editingFinished.connect(lambda r=row: self._to_name(r.actor))
         row.attributed_by.editingFinished.connect(lambda r=row: self._to_name(r.attributed_by))
         self._complete(row)
+        for edit in (row.actor, row.attributed_by):
+            edit.installEventFilter(self)
         self._rows.append(row)
         self._rows_box.addWidget(row)
         row.show()  # now, not when the layout gets round to it: Tab skips hidden widgets
@@ -331,6 +349,8 @@ class ActorsEditor(QWidget):
     def _discard(self, row: ActorRow) -> None:
         """Out of the layout and hidden now, deleted when the event loop comes round."""
         self._rows_box.removeWidget(row)
+        if row in self._stale:
+            self._stale.remove(row)
         row.hide()
         row.deleteLater()
 

@@ -232,3 +232,30 @@ def waiting_shows(qtbot: Any, window: MainWindow, text: str) -> None:
     """The status bar's count, which is counted in the background."""
     label = window.findChild(QLabel, "statusWaiting")
     qtbot.waitUntil(lambda: label.text() == text)
+
+
+def test_the_rule_is_read_when_the_edit_menu_shows_not_on_each_selection(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another user may switch the two-person rule: the Edit menu shows it as it is now,
+    and choosing incidents reads nothing for it (docs/performance.md)."""
+    from sqlalchemy import event
+
+    original = tmp_path / "desk.sqlite3"
+    uids = desk_log(original)
+    as_user(monkeypatch, "desk")
+    window: MainWindow = build_window(qtbot, ["--db", str(original)])  # type: ignore[assignment]
+    assert window.actionTwoPersonRule.isChecked()
+    statements: list[str] = []
+    event.listen(window.context.services.database.engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_rest: statements.append(statement))
+    for selected in ((uids[0],), (uids[1],), tuple(uids[:2])):
+        window.context.state.set_selected_incidents(selected)
+    assert not [s for s in statements if "log_setting" in s]
+    with open_database(original) as database:
+        Services(database, actor="lead").review.set_two_person_rule(False)
+    assert window.actionTwoPersonRule.isChecked()  # not read yet
+    edit_menu = next(action.menu() for action in window.menuBar().actions()
+                     if action.menu() is not None and action.menu().objectName() == "menuEdit")
+    edit_menu.aboutToShow.emit()
+    assert not window.actionTwoPersonRule.isChecked()

@@ -182,6 +182,8 @@ class MainWindow(QMainWindow):
             lambda: self.database_flow.fill_recent_menu(self.recent_menu))
         self.status_menu = menus["menuStatus"]
         self.status_menu.aboutToShow.connect(self.status_flow.update_actions)
+        # The rule is the log's, which another user may switch: read when looked at.
+        menus["menuEdit"].aboutToShow.connect(self.review_flow.read_rule)
         self.view_menu = menus["menuView"]
         self.timeline_menu = menus["menuTimeline"]
         self.saved_views_menu = menus["menuSavedViews"]

@@ -45,6 +45,7 @@ class ReviewWorkflow(Workflow):
         if context is not None:
             context.bus.changed.connect(self._changed)
         self.show_waiting()
+        self.read_rule()
 
     def _changed(self, changes: Changes) -> None:
         if changes.incidents or changes.rows_changed:
@@ -132,20 +133,26 @@ class ReviewWorkflow(Workflow):
             self.context.services.review.set_two_person_rule(on)
         except IncidentLogError as exc:
             show_error(self.window, exc)
-        self.update_rule_action()
+        self.read_rule()
 
-    def update_rule_action(self) -> None:
-        action = self.window.actionTwoPersonRule
+    def read_rule(self) -> None:
+        """Check the action as the log's setting says: when a log opens, when the rule is
+        switched, when the Edit menu shows it. Not on every selection (a read of the log
+        on the window's thread, docs/performance.md)."""
         on = False
         if self.context is not None:
             try:
                 on = self.context.services.review.two_person_rule
             except IncidentLogError:
                 on = False
+        action = self.window.actionTwoPersonRule
         action.blockSignals(True)
         action.setChecked(on)
         action.blockSignals(False)
-        action.setEnabled(self.context is not None and not self.read_only)
+
+    def update_rule_action(self) -> None:
+        self.window.actionTwoPersonRule.setEnabled(self.context is not None
+                                                   and not self.read_only)
 
     def open_for_review(self, path: str | Path | None = None) -> bool:
         """Open a copy of a log in review mode: facts read-only, reviews writable."""

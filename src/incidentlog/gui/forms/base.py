@@ -411,7 +411,10 @@ class FormBase(QWidget):
         keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Save)
         taken = window is not self and any(
             key in action.shortcuts()
-            for action in {*window.findChildren(QAction), *window.actions()}
+            # A window's own actions are its direct children (gui/actions.py): a search
+            # of every widget below costs milliseconds at each show.
+            for action in {*window.findChildren(
+                QAction, options=Qt.FindChildOption.FindDirectChildrenOnly), *window.actions()}
             for key in keys
         )
         self.save_shortcut.setEnabled(not taken)

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QBrush, QColor
 from sample_data import Sample, populate
 
@@ -231,7 +231,9 @@ def test_background_loading_shows_a_first_page_then_adds_the_rest(
     assert model.rowCount() == 2 and model.provisional and model.matches == 5
     assert [model.data(model.index(r, model.column_index("ref"))) for r in range(2)] \
         == ["IQ-2024-0001", "IQ-2024-0002"]
-    assert len(runner.pending) == 1  # the ids, asked for once the first page is shown
+    assert not runner.pending  # the ids are asked for once the first page is painted:
+    QCoreApplication.processEvents()  # the event loop turns (the view repaints first)
+    assert len(runner.pending) == 1
     with qtbot.waitSignal(model.rowsInserted) as inserted, \
             qtbot.assertNotEmitted(model.modelReset):
         runner.run_pending()  # the full list extends the page
@@ -254,6 +256,7 @@ def test_a_first_page_of_the_whole_log_comes_before_its_count(
     with qtbot.assertNotEmitted(model.countsChanged):
         runner.pending.pop(0).execute()  # the first page only: the ids are asked for next
     assert model.rowCount() == 2 and model.provisional and not model.counted
+    QCoreApplication.processEvents()  # painted: now the ids are asked for
     assert len(runner.pending) == 1
     with qtbot.waitSignal(model.countsChanged) as counts:
         runner.run_pending()
@@ -306,3 +309,4 @@ def test_a_few_new_or_deleted_incidents_are_placed_without_reading_every_id(
     model.handle_changes(Changes.of(RecordKind.INCIDENT, frozenset(f"u{n}" for n in range(51)),
                                     rows_changed=True))
     assert model.loading
+

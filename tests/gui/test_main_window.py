@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
@@ -569,10 +570,8 @@ def test_a_window_never_painted_still_opens_its_log(qtbot, db_path: Path) -> Non
     assert not window.opening
 
 
-def test_the_rest_of_the_ids_arriving_below_the_screen_repaints_nothing(
-        qtbot, db_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The full id list extends the first page out of view: only the scroll bar
-    changes, so the rows on screen are not painted again (~50 ms at 1M)."""
+def _window_of_80_incidents(qtbot: Any, db_path: Path) -> tuple[MainWindow, Any]:
+    """A window on 80 incidents, shown, with a runner the test drives."""
     from datetime import UTC, datetime
 
     from incidentlog.domain.records import Incident
@@ -592,30 +591,74 @@ def test_the_rest_of_the_ids_arriving_below_the_screen_repaints_nothing(
     window = build_window(qtbot, ["--db", str(db_path)], runner=runner)
     window.resize(900, 500)
     window.show()
+    return window, runner
+
+
+def _settle() -> None:
+    for _ in range(30):
+        QApplication.processEvents()
+
+
+def test_the_rest_of_the_ids_arriving_below_the_screen_repaints_nothing(
+        qtbot, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The full id list extends the first page out of view: only the scroll bar
+    changes, so the rows on screen are not painted again (~50 ms at 1M)."""
+    window, runner = _window_of_80_incidents(qtbot, db_path)
     table = window.workspace.incident_table
     model = table.incident_model
-
-    def settle() -> None:
-        for _ in range(30):
-            QApplication.processEvents()
-
     runner.run_pending()
-    settle()
+    _settle()
+    runner.run_pending()
     assert model.rowCount() == 80 and model.first_page_size == 50  # far more than fits
 
     counter = PaintCounter()
     table.viewport().installEventFilter(counter)
     model.sort(model.column_index("title"), Qt.SortOrder.AscendingOrder)
     runner.pending.pop(0).execute()  # the first page
-    settle()
+    _settle()
     assert model.rowCount() == 50 and model.provisional
     assert counter.paints == 1
     runner.run_pending()  # the rest of the ids, below the screen
-    settle()
+    _settle()
     assert model.rowCount() == 80 and not model.loading
     assert counter.paints == 1
     visible = table.viewport().height() // table.rowHeight(0)
     assert table.verticalScrollBar().maximum() == 80 - visible  # the scroll bar knows them
+
+
+def test_the_full_id_list_is_asked_for_once_the_first_page_is_painted(
+        qtbot, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Read beside the first paint, the id list slows it down (docs/performance.md)."""
+    window, runner = _window_of_80_incidents(qtbot, db_path)
+    table = window.workspace.incident_table
+    model = table.incident_model
+    runner.run_pending()
+    _settle()
+    runner.run_pending()
+    counter = PaintCounter()
+    table.viewport().installEventFilter(counter)
+    painted_when_asked: list[int] = []
+    submit = runner._submit
+    runner._submit = lambda task: (painted_when_asked.append(counter.paints), submit(task))
+    model.sort(model.column_index("title"), Qt.SortOrder.AscendingOrder)
+    painted_when_asked.clear()
+    runner.pending.pop(0).execute()  # the first page arrives
+    assert model.rowCount() == 50 and not runner.pending
+    _settle()
+    assert len(runner.pending) == 1 and painted_when_asked == [1]  # after the paint
+    # A sort asked for between a first page and its paint: no ids of the old one.
+    model.sort(model.column_index("ref"), Qt.SortOrder.AscendingOrder)
+    _ids_of_the_sort_before, first_page = runner.pending
+    runner.pending.clear()
+    first_page.execute()
+    model.sort(model.column_index("title"), Qt.SortOrder.DescendingOrder)
+    _settle()
+    assert len(runner.pending) == 1  # the newest sort's first page only
+    runner.run_pending()
+    _settle()
+    runner.run_pending()
+    assert model.rowCount() == 80 and not model.loading and not model.provisional
+    assert model.data(model.index(0, model.column_index("title"))) == "Incident 79"
 
 
 def test_the_tables_context_menus_act_on_the_selection(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]

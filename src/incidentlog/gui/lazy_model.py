@@ -24,6 +24,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QCoreApplication,
+    QEvent,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -40,6 +41,9 @@ Index = QModelIndex | QPersistentModelIndex
 UID_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
 SORT_KEY_ROLE = Qt.ItemDataRole.UserRole + 3
+
+#: Posted to a model to ask for its full id list once the first page is painted.
+_IDS_AFTER_PAINT = QEvent.Type(QEvent.registerEventType())
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -99,6 +103,8 @@ class LazyRecordModel(QAbstractTableModel):
         self._matches: int | None = 0
         self.loading = False
         self.fetches = 0  # round trips to the database, for tests and the benchmark
+        #: The id list to ask for once the first page is painted (``_ids_after_paint``).
+        self._ids_pending: Loader | None = None
 
     # --- what subclasses provide ------------------------------------------------
     def loader(self, sort: Sort) -> Loader:
@@ -151,6 +157,7 @@ class LazyRecordModel(QAbstractTableModel):
     def reload(self) -> None:
         """Ask SQL for the ids again (filter, sort or rows changed) and drop the cache."""
         load = self.loader(self._sort)
+        self._ids_pending = None  # an id list not asked for yet is not wanted any more
         if self._runner is None:
             self._latest.drop()
             self._loaded(load())
@@ -184,8 +191,29 @@ class LazyRecordModel(QAbstractTableModel):
         self._matches = matches
         if matches is not None and total is not None:
             self._total = total
+            if len(records) == matches:  # the first page holds every match: done
+                self._loaded((self._ids, total))
+                return
             self.countsChanged.emit(matches, total)
-        self._submit_ids(load)
+        self._ids_after_paint(load)
+
+    def _ids_after_paint(self, load: Loader) -> None:
+        """Ask for the full id list once the first page is on screen: reading it on two
+        cores beside the first paint (the other thread's Python holds the interpreter
+        in turns) slows that paint down, the more so on a busy machine
+        (docs/performance.md). The reset has just asked the views to repaint with an
+        event of low priority; this one, of the same priority, is handled after it."""
+        self._ids_pending = load
+        QCoreApplication.postEvent(self, QEvent(_IDS_AFTER_PAINT),
+                                   Qt.EventPriority.LowEventPriority.value)
+
+    def event(self, event: QEvent) -> bool:  # Qt override
+        if event.type() == _IDS_AFTER_PAINT:
+            load, self._ids_pending = self._ids_pending, None
+            if load is not None:
+                self._submit_ids(load)
+            return True
+        return super().event(event)
 
     def _loaded(self, result: tuple[Sequence[int], int]) -> None:
         ids, total = result

@@ -246,18 +246,18 @@ class LazyRecordModel(QAbstractTableModel):
         the database says (the list disagrees: read it again). Array searches and moves
         only, at C speed: a few rows placed in a million in milliseconds."""
         ids = array("q", self._ids)
-        gone_rows = sorted((row for row in map(_index_or_none(ids), gone) if row is not None),
-                           reverse=True)
+        gone_rows = sorted((row for row in (_index_or_none(ids, row_id) for row_id in gone)
+                            if row is not None), reverse=True)
         for row in gone_rows:
             del ids[row]
         there = {row_id: index for row_id, index in placed
-                 if _index_or_none(ids)(row_id) is not None}
+                 if _index_or_none(ids, row_id) is not None}
         new = sorted(((row_id, index) for row_id, index in placed if row_id not in there),
                      key=lambda entry: entry[1])
         for row_id, index in new:
             ids.insert(min(index, len(ids)), row_id)
         if len(ids) != matches or any(
-                _index_or_none(ids)(row_id) != index for row_id, index in there.items()):
+                _index_or_none(ids, row_id) != index for row_id, index in there.items()):
             return False
         shown = array("q", self._ids)
         self._ids = shown
@@ -441,11 +441,9 @@ class LazyRecordModel(QAbstractTableModel):
         raise KeyError(key)
 
 
-def _index_or_none(ids: array[int]) -> Callable[[int], int | None]:
-    """``row_id → its index in ids``, None when absent."""
-    def index(row_id: int) -> int | None:
-        try:
-            return ids.index(row_id)
-        except ValueError:
-            return None
-    return index
+def _index_or_none(ids: array[int], row_id: int) -> int | None:
+    """``row_id``'s index in ``ids``, None when absent."""
+    try:
+        return ids.index(row_id)
+    except ValueError:
+        return None

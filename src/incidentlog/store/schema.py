@@ -64,8 +64,15 @@ def _column(name: str, *args: Any, nullable: bool = False, **kwargs: Any) -> Col
     return Column(name, *args, nullable=nullable, **kwargs)
 
 
-def _live_index(name: str, *columns: str) -> Index:
-    """An index over live rows only: the trash never slows down the log."""
+def _live_index(name: str, *columns: str, with_id: bool = False) -> Index:
+    """An index over live rows only: the trash never slows down the log.
+
+    ``with_id``: on PostgreSQL the index also carries the row id (``INCLUDE``), so that a
+    filter's id list is read from the index alone, as SQLite's indexes always carry the
+    rowid (migration 0015, docs/performance.md)."""
+    if with_id:
+        return Index(name, *columns, sqlite_where=LIVE, postgresql_where=LIVE,
+                     postgresql_include=["id"])
     return Index(name, *columns, sqlite_where=LIVE, postgresql_where=LIVE)
 
 
@@ -173,10 +180,11 @@ incident_table = Table(
     _live_index("ix_incident_title", "title", "id"),
     # A column and a date range: the range scan answers from the index alone,
     # occurred_end included (0003), without reading a row per candidate.
-    _live_index("ix_incident_country", "country", "occurred_at", "occurred_end"),
+    _live_index("ix_incident_country", "country", "occurred_at", "occurred_end", with_id=True),
     _live_index("ix_incident_country_id", "country", "id"),  # the country sort (0003)
-    _live_index("ix_incident_event_type", "event_type", "occurred_at", "occurred_end"),
-    _live_index("ix_incident_status", "status", "occurred_at", "occurred_end"),
+    _live_index("ix_incident_event_type", "event_type", "occurred_at", "occurred_end",
+                with_id=True),
+    _live_index("ix_incident_status", "status", "occurred_at", "occurred_end", with_id=True),
     _live_index("ix_incident_perpetrator", "perpetrator", "id"),
     _live_index("ix_incident_place", "place", "id"),
     _live_index("ix_incident_updated", "updated_at", "id"),

@@ -234,6 +234,10 @@ def test_lanes_by_actor_put_an_incident_in_each_of_its_actors_lanes(
         "US-led coalition forces": {"SY-2024-0001"},
     }
     assert "4 incidents" in view.accessibleDescription()  # each once, in however many lanes
+    # The view goes to its topmost lane; the selection rings it in every lane.
+    assert view.row_of(assad.uid or "")[0] == "Iranian-backed militants"  # type: ignore[index]
+    assert {view.lanes()[p.lane] for p in view.layout_data.also[assad.uid or ""]} == {  # type: ignore[union-attr]
+        "Islamic Resistance in Iraq", "U.S. forces"}
     # By one role: the claimant's lane, and the rest in "no named claimant" (last).
     widget.lane_combo.setCurrentIndex(widget.lane_combo.findData("actors:claimant"))
     settle(qtbot, view)

@@ -138,7 +138,9 @@ class Layout:
     density_max: float = 0.0
     quote_density_max: float = 0.0
     hidden_quotes: int = 0
-    by_uid: dict[str, Placed] = field(default_factory=dict)
+    by_uid: dict[str, Placed] = field(default_factory=dict)  # in several lanes: the topmost
+    #: Lanes by actor: the other places of an incident drawn in several lanes.
+    also: dict[str, list[Placed]] = field(default_factory=dict)
     colour_column: str = "event_type"
     lane_column: str | None = None
     data: WindowData | None = None
@@ -299,7 +301,13 @@ def _stack_item_lanes(layout: Layout, y: float) -> float:
         lane = layout.lanes[placed.lane]
         band_rows = 1 if lane.band else 0
         placed.y = lane.y + caption + (placed.row + band_rows) * ROW
-        layout.by_uid.setdefault(placed.item.uid, placed)  # in several actor lanes: the first
+        first = layout.by_uid.get(placed.item.uid)
+        if first is None:
+            layout.by_uid[placed.item.uid] = placed
+            continue
+        if placed.lane < first.lane:  # the topmost lane is where the view scrolls to
+            layout.by_uid[placed.item.uid], placed = placed, first
+        layout.also.setdefault(placed.item.uid, []).append(placed)
     return y
 
 

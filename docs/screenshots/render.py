@@ -14,6 +14,8 @@ script (the 1024×700 ones end in ``-1024``):
 - ``sources-view.png``  the sources view (a source and the incidents that cite it);
 - ``quotes-view.png``  the quotes view;
 - ``timeline-view.png``  the Timeline tab (with the line of the demo's retaliation link).
+- ``timeline-actors.png``  the same in lanes by actor (any role): an incident in each
+  of its actors' lanes;
 - ``trash.png``  View ▸ Trash with a few deleted records;
 - ``bulk-edit.png``  Edit ▸ Edit selection… on four selected incidents;
 - ``saved-views.png``  View ▸ Saved views with two saved views, one applied;
@@ -155,6 +157,15 @@ def _render_at(out: Path, width: int, height: int, suffix: str) -> list[Path]:
             time.sleep(0.02)
             _settle(app)
         shot("timeline-view.png")
+        timeline.set_lane_column("actors")  # an incident in the lane of each of its actors
+        _settle(app)
+        for _ in range(100):
+            if not timeline.is_busy() and timeline.lanes() and timeline.lanes()[0] is not None:
+                break
+            time.sleep(0.02)
+            _settle(app)
+        shot("timeline-actors.png")
+        timeline.set_lane_column(None)
         workspace.setCurrentIndex(0)
         _settle(app)
         written += _review_shots(app, window, out, suffix)

@@ -207,6 +207,47 @@ def test_lanes_by_country_event_type_and_none(qtbot, widget: TimelineWidget,  # 
     assert view.context.settings.qsettings.value("timeline/lanes") == ""
 
 
+def test_lanes_by_actor_put_an_incident_in_each_of_its_actors_lanes(
+        qtbot, widget: TimelineWidget, services: Services,  # type: ignore[no-untyped-def]
+        demo: dict[str, Incident]) -> None:
+    from dataclasses import replace
+
+    from incidentlog.domain.actors import ActorRole, IncidentActor
+
+    assad = demo["IQ-2024-0001"]  # perpetrator Iranian-backed militants, target U.S. forces
+    services.incidents.update(replace(assad, actors=(
+        IncidentActor(ActorRole.CLAIMANT, "IRI"), *assad.actors)))
+    services.incidents.delete(demo["IQ-2024-0004"].uid or "")  # Iran-backed militia's only one
+    view = widget.view
+    widget.lane_combo.setCurrentIndex(widget.lane_combo.findData("actors"))
+    settle(qtbot, view)
+    assert view.lane_column == "actors"
+    assert view.lanes() == ["Iranian-backed militants", "Islamic Resistance in Iraq",
+                            "U.S. forces", "US-led coalition forces"]
+    in_lanes: dict[str | None, set[str]] = {}
+    for placed in view.layout_data.placed:  # type: ignore[union-attr]
+        in_lanes.setdefault(view.lanes()[placed.lane], set()).add(placed.item.ref)
+    assert in_lanes == {
+        "Islamic Resistance in Iraq": {"IQ-2024-0001"},
+        "Iranian-backed militants": {"IQ-2024-0001", "IQ-2024-0003"},
+        "U.S. forces": {"IQ-2024-0001", "IQ-2024-0002", "IQ-2024-0003"},
+        "US-led coalition forces": {"SY-2024-0001"},
+    }
+    assert "4 incidents" in view.accessibleDescription()  # each once, in however many lanes
+    # The view goes to its topmost lane; the selection rings it in every lane.
+    assert view.row_of(assad.uid or "")[0] == "Iranian-backed militants"  # type: ignore[index]
+    assert {view.lanes()[p.lane] for p in view.layout_data.also[assad.uid or ""]} == {  # type: ignore[union-attr]
+        "Islamic Resistance in Iraq", "U.S. forces"}
+    # By one role: the claimant's lane, and the rest in "no named claimant" (last).
+    widget.lane_combo.setCurrentIndex(widget.lane_combo.findData("actors:claimant"))
+    settle(qtbot, view)
+    assert view.lanes() == ["Islamic Resistance in Iraq", None]
+    assert view.row_of(assad.uid or "")[0] == "Islamic Resistance in Iraq"  # type: ignore[index]
+    assert view.row_of(demo["IQ-2024-0002"].uid or "")[0] is None  # type: ignore[index]
+    assert view.row_of(demo["IQ-2024-0004"].uid or "") is None  # in the trash: in no lane
+    assert view.context.settings.qsettings.value("timeline/lanes") == "actors:claimant"
+
+
 def test_colour_by_status_and_the_legend(qtbot, view: TimelineView) -> None:  # type: ignore[no-untyped-def]
     view.set_colour_column("status")
     settle(qtbot, view)

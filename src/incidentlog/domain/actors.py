@@ -30,6 +30,13 @@ class ActorRole(_Labelled):
     INTERVENING = "intervening"
 
 
+#: Timeline lanes by actor: the lane "column" and the role it keeps (None: any role). An
+#: incident is in the lane of each of its actors (store/timeline_actors.py reads them).
+ACTOR_LANES: dict[str, str | None] = {
+    "actors": None,
+    **{f"actors:{role.value}": role.value for role in ActorRole},
+}
+
 #: The roles that say who did it: the first of these is the incident's perpetrator.
 RESPONSIBLE_ROLES = (ActorRole.PERPETRATOR, ActorRole.CLAIMANT)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,6 +53,7 @@ from incidentlog.services.timeline_values import (
 )
 from incidentlog.store import timeline as st
 from incidentlog.store.database import Database
+from incidentlog.store.timeline_actors import is_actor_lane, item_actors
 
 #: What the timeline view imports from here (the values and bins live beside this module).
 __all__ = [
@@ -356,4 +358,8 @@ class TimelineQuery:
         rows = st.items(connection, flt, backend, start, end, request.limit + 1, precisions)
         truncated = len(rows) > request.limit
         pending = long_groups is None and not few
-        return tuple(item_of_row(row) for row in rows[: request.limit]), bands, truncated, pending
+        items = tuple(item_of_row(row) for row in rows[: request.limit])
+        if is_actor_lane(request.column):  # an incident is drawn in each of its actors' lanes
+            actors = item_actors(connection, [item.id for item in items])
+            items = tuple(replace(item, actors=actors.get(item.id, ())) for item in items)
+        return items, bands, truncated, pending

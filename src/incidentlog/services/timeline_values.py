@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+from incidentlog.domain.actors import ACTOR_LANES
 from incidentlog.domain.enums import CountQualifier, TimePrecision
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.records import Count
@@ -51,11 +52,23 @@ class TimelineItem:
     killed: Count = field(default_factory=Count)
     injured: Count = field(default_factory=Count)
     injured_seriously: Count = field(default_factory=Count)
+    #: The named actors as (role, name), read only for lanes by actor.
+    actors: tuple[tuple[str, str], ...] = ()
 
     @property
     def moment(self) -> Moment:
         return Moment(from_epoch(self.start), TimePrecision(self.precision), self.tz or "UTC",
                       self.approximate)
+
+    def lane_values(self, column: str | None) -> tuple[str | None, ...]:
+        """The lanes this incident is drawn in: one, or by actor one per named actor
+        (in the lane's role; None when it has none there)."""
+        if column not in ACTOR_LANES:
+            return (self.value(column),)
+        role = ACTOR_LANES[column]
+        names = tuple(dict.fromkeys(name for held, name in self.actors
+                                    if role is None or held == role))
+        return names or (None,)
 
     @property
     def is_point(self) -> bool:

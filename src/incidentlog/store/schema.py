@@ -239,6 +239,10 @@ incident_actor_table = Table(
     _column("source_uid", String(36), nullable=True),
     Index("ix_incident_actor_actor", "actor_id", "incident_id"),
     Index("ix_incident_actor_attributed_by", "attributed_by_id"),
+    # Timeline lanes by actor (migration 0014): an incident's actors, and one role's actors,
+    # from the index alone.
+    Index("ix_incident_actor_lane", "incident_id", "role", "actor_id"),
+    Index("ix_incident_actor_role", "role", "actor_id", "incident_id"),
 )
 
 source_table = Table(

@@ -46,7 +46,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from incidentlog.domain.query import IncidentFilter
+from incidentlog.store import timeline_actors as actor_lanes
 from incidentlog.store.backend import Backend
+from incidentlog.store.timeline_actors import is_actor_lane
 from incidentlog.store.timeline_quotes import (
     QUOTE_COLUMNS,
     quote_bin_counts,
@@ -257,6 +259,8 @@ def distinct_values(
     if column not in GROUP_COLUMNS:
         raise ValueError(f"no lanes by {column!r}")
     where = _where(flt, backend, connection.dialect)
+    if is_actor_lane(column):
+        return actor_lanes.lane_values(connection, flt, backend, column, where)
     source = _from(backend, None if flt.deleted else _HOLDING[column])
     found: list[str | None] = []
     step = text(
@@ -322,6 +326,9 @@ def bin_counts(
     flt = _date_free(flt)
     where = _where(flt, backend, connection.dialect)
     index = covering_index(flt, column)
+    if column is not None and is_actor_lane(column):
+        return actor_lanes.scan_counts(connection, flt, backend, edges, start, end, column,
+                                       where)
     if index is None:
         return _scan_counts(connection, flt, backend, edges, start, end, column, where)
     occupied = _occupied(connection, flt, backend, where, start, end)
@@ -453,19 +460,25 @@ def long_intervals(
     params = dict(where.params)
     params.update(tl_start=utc_text(start), tl_end=utc_text(end))
     names = _bind_list("tl_p", precisions, params)
-    group = column if column is not None else "NULL"
+    by_actor = column is not None and is_actor_lane(column)
+    # By actor: the incident's id, its actors joined to the grouped starts below.
+    group = "incident.id AS iid" if by_actor else f"{column or 'NULL'} AS v"
     parts = []
     for number, (lo, hi) in enumerate(ranges):
         params[f"tl_lo{number}"] = utc_text(lo)
         params[f"tl_hi{number}"] = utc_text(hi)
         parts.append(
-            f"SELECT occurred_at AS a, occurred_end AS e, time_precision AS p, {group} AS v "
+            f"SELECT occurred_at AS a, occurred_end AS e, time_precision AS p, {group} "
             f"FROM {_from(backend, _range_index(flt))} WHERE {where.sql} "
             f"AND occurred_at >= :tl_lo{number} AND occurred_at < :tl_hi{number} "
             "AND substr(occurred_at, 15, 2) IN ('00', '30', '45') "
             f"AND time_precision IN ({names}) "
             "AND occurred_end > :tl_start AND occurred_at < :tl_end"
         )
+    if by_actor:
+        assert column is not None
+        sql = actor_lanes.long_groups_sql(" UNION ALL ".join(parts), column, params, backend)
+        return actor_lanes.named_groups(connection, list(connection.execute(text(sql), params)))
     sql = (
         f"SELECT a, e, p, v, count(*) AS n FROM ({' UNION ALL '.join(parts)}) AS starts "
         "GROUP BY a, e, p, v"

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine.interfaces import BindTyping, Dialect
 
 from incidentlog.domain import calendar
+from incidentlog.domain.actors import ACTOR_LANES
 from incidentlog.domain.query import IncidentFilter
 from incidentlog.domain.when import to_utc_text
 from incidentlog.store.backend import Backend
@@ -25,7 +26,7 @@ from incidentlog.store.queries import incident_conditions
 from incidentlog.store.schema import incident_table
 
 #: Columns the timeline can put in lanes or colour by.
-GROUP_COLUMNS = ("country", "event_type", "perpetrator", "place", "status")
+GROUP_COLUMNS = ("country", "event_type", "perpetrator", "place", "status", *ACTOR_LANES)
 #: Index whose leading columns are (column, occurred_at): counts stay in the index.
 _COVERING = {
     None: "ix_incident_occurred",

@@ -138,7 +138,9 @@ class Layout:
     density_max: float = 0.0
     quote_density_max: float = 0.0
     hidden_quotes: int = 0
-    by_uid: dict[str, Placed] = field(default_factory=dict)
+    by_uid: dict[str, Placed] = field(default_factory=dict)  # in several lanes: the topmost
+    #: Lanes by actor: the other places of an incident drawn in several lanes.
+    also: dict[str, list[Placed]] = field(default_factory=dict)
     colour_column: str = "event_type"
     lane_column: str | None = None
     data: WindowData | None = None
@@ -299,7 +301,13 @@ def _stack_item_lanes(layout: Layout, y: float) -> float:
         lane = layout.lanes[placed.lane]
         band_rows = 1 if lane.band else 0
         placed.y = lane.y + caption + (placed.row + band_rows) * ROW
-        layout.by_uid[placed.item.uid] = placed
+        first = layout.by_uid.get(placed.item.uid)
+        if first is None:
+            layout.by_uid[placed.item.uid] = placed
+            continue
+        if placed.lane < first.lane:  # the topmost lane is where the view scrolls to
+            layout.by_uid[placed.item.uid], placed = placed, first
+        layout.also.setdefault(placed.item.uid, []).append(placed)
     return y
 
 
@@ -402,12 +410,6 @@ def _place_items(layout: Layout, data: WindowData, to_x: Callable[[float], float
     per_lane: dict[int, tuple[list[_Entry], list[_Entry]]] = {}
     with_labels = len(data.items) <= LABELS_IN_PACKING
     for item in data.items:
-        lane = index_of.get(item.value(lane_column) if lane_column else None)
-        if lane is None:
-            lane = len(layout.lanes)
-            index_of[item.value(lane_column)] = lane
-            layout.lanes.append(Lane(item.value(lane_column),
-                                     value_label(lane_column, item.value(lane_column))))
         x0, x1 = to_x(item.start), to_x(item.end)
         point = item.is_point and x1 - x0 < POINT_BAR_MIN
         if point:
@@ -415,13 +417,20 @@ def _place_items(layout: Layout, data: WindowData, to_x: Callable[[float], float
         else:
             left, right = x0, max(x1, x0 + 3.0)
         label = metrics.horizontalAdvance(label_text(item)) + 6 if with_labels else 0.0
-        # Incidents known to the day or better first, so that they take the top
-        # rows; month- and year-long bars (across the whole view when zoomed in)
-        # stack under them.
-        pair = per_lane.get(lane)
-        if pair is None:
-            pair = per_lane[lane] = ([], [])
-        pair[item.precision in _LONG].append((left, right, item, point, label))
+        # Lanes by actor: an incident with two actors is drawn in both lanes.
+        for value in item.lane_values(lane_column) if lane_column else (None,):
+            lane = index_of.get(value)
+            if lane is None:
+                lane = len(layout.lanes)
+                index_of[value] = lane
+                layout.lanes.append(Lane(value, value_label(lane_column, value)))
+            # Incidents known to the day or better first, so that they take the top
+            # rows; month- and year-long bars (across the whole view when zoomed in)
+            # stack under them.
+            pair = per_lane.get(lane)
+            if pair is None:
+                pair = per_lane[lane] = ([], [])
+            pair[item.precision in _LONG].append((left, right, item, point, label))
     for group in data.long_bands:
         lane = index_of.get(group.value if lane_column else None)
         if lane is not None:

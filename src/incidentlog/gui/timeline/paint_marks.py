@@ -209,12 +209,13 @@ def _paint_selection(painter: QPainter, layout: Layout, state: PaintState) -> No
         placed = layout.by_uid.get(uid or "")
         if placed is None:
             continue
-        rect = placed.rect().adjusted(-3, -3, 3, 3)
         painter.setPen(QPen(highlight, 2.4 if uid == state.current_uid else 1.6))
-        if placed.point:
-            painter.drawEllipse(rect)
-        else:
-            painter.drawRoundedRect(rect, 3, 3)
+        for mark in (placed, *layout.also.get(uid or "", ())):  # each lane it is drawn in
+            rect = mark.rect().adjusted(-3, -3, 3, 3)
+            if mark.point:
+                painter.drawEllipse(rect)
+            else:
+                painter.drawRoundedRect(rect, 3, 3)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
 
 

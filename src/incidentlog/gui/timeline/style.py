@@ -10,6 +10,7 @@ from hashlib import blake2b
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor
 
+from incidentlog.domain.actors import ACTOR_LANES
 from incidentlog.domain.countries import country_name
 from incidentlog.domain.enums import Status
 
@@ -83,6 +84,10 @@ def value_label(column: str | None, value: str | None) -> str:
             "place": _tr("Timeline", "unknown place"),
             "status": _tr("Timeline", "no status"),
         }
+        if column in ACTOR_LANES:
+            role = ACTOR_LANES[column]
+            return (_tr("Timeline", "no named actor") if role is None else
+                    _tr("Timeline", "no named %1").replace("%1", role.replace("_", " ")))
         return unknown.get(column or "", _tr("Timeline", "unknown"))
     if column == "country":
         return f"{country_name(value)} ({value})"

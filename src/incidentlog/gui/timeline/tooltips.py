@@ -124,7 +124,7 @@ def describe(layout: Layout | None, seconds: float) -> str:
         return _tr("Timeline of %1, too many incidents to draw one by one: "
                    "counts per period shown").replace("%1", span)
     return _tr("Timeline of %1 showing %2 incidents and %3 quotes").replace(
-        "%1", span).replace("%2", str(len(layout.placed))).replace(
+        "%1", span).replace("%2", str(len(layout.by_uid))).replace(
         "%3", str(len(layout.quotes)))
 
 
@@ -135,7 +135,7 @@ def shown_counts(layout: Layout | None) -> str:
     if layout.density is not None:
         return _tr("Too many incidents to draw one by one: counts per %1").replace(
             "%1", step_name(layout.data))
-    incidents, quotes = len(layout.placed), len(layout.quotes)
+    incidents, quotes = len(layout.by_uid), len(layout.quotes)  # by_uid: once per incident
     return _tr("On the timeline: %1, %2").replace(
         "%1", (_tr("1 incident") if incidents == 1 else _tr("%1 incidents")).replace(
             "%1", f"{incidents:,}")).replace(

@@ -77,6 +77,14 @@ LANE_CHOICES: tuple[tuple[str | None, str], ...] = (
     ("event_type", "Event type"),
     ("perpetrator", "Perpetrator"),
     ("place", "Place"),
+    # By actor: an incident is in the lane of each of its actors (in any role, or in one).
+    ("actors", "Actor (any role)"),
+    ("actors:perpetrator", "Actor as perpetrator"),
+    ("actors:claimant", "Actor as claimant"),
+    ("actors:target", "Actor as target"),
+    ("actors:victim", "Actor as victim"),
+    ("actors:attributed_by", "Actor as attributed by"),
+    ("actors:intervening", "Actor as intervening"),
 )
 COLOUR_CHOICES: tuple[tuple[str, str], ...] = (("event_type", "Event type"),
                                                ("status", "Status"))
@@ -267,7 +275,8 @@ class TimelineView(QGraphicsView):
         return self._layout
 
     def shown_items(self) -> list[TimelineItem]:
-        return [placed.item for placed in self._layout.placed] if self._layout else []
+        """The incidents drawn, each once (lanes by actor draw one in several lanes)."""
+        return [placed.item for placed in self._layout.by_uid.values()] if self._layout else []
 
     def shown_quotes(self) -> list[TimelineQuote]:
         return [placed.quote for placed in self._layout.quotes] if self._layout else []

@@ -6,7 +6,7 @@ indexes; SQLite's carry the rowid by themselves, PostgreSQL's must be told to
 (docs/performance.md). Nothing changes in a file.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-03
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -114,3 +114,45 @@ def test_merging_two_actors_moves_every_incident_and_is_undone(services: Service
     assert entry(services, "RF cell") == ("RF cell", ("RFc",), 2)
     assert entry(services, IRI) == (IRI, ("RF",), 1)
     assert check_database(services.database) == []
+
+
+def test_a_rename_and_a_merge_read_the_incidents_in_batches(
+        services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An actor of a large log is named by a sixth of it: the incidents are read a batch
+    at a time, and a rename leaves their actor rows as they are (the ids stay)."""
+    from sqlalchemy import event
+
+    from incidentlog.services import actors as actor_service
+    from incidentlog.store import records as store_records
+
+    monkeypatch.setattr(actor_service, "REWRITE_BATCH", 2)
+    loaded: list[int] = []
+    load = store_records.load_incidents
+    monkeypatch.setattr(store_records, "load_incidents",
+                        lambda connection, ids: (loaded.append(len(ids)), load(connection, ids))[1])
+    made = [services.incidents.create(incident(
+        f"attack {number}", IncidentActor(ActorRole.CLAIMANT, "Brigade 9"))).record
+        for number in range(5)]
+    statements: list[str] = []
+    event.listen(services.database.engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_rest: statements.append(statement))
+    loaded.clear()
+    outcome = services.actors.rename("Brigade 9", "Ninth Brigade")
+    assert loaded == [2, 2, 1]
+    assert not [s for s in statements if s.startswith(("INSERT INTO incident_actor",
+                                                       "DELETE FROM incident_actor"))]
+    assert outcome.changes.incidents == {i.meta.uid for i in made}
+    assert {services.incidents.get(i.meta.uid or "").perpetrator for i in made} == {
+        "Ninth Brigade"}
+    assert check_database(services.database) == []
+
+    loaded.clear()
+    merged = services.actors.merge("Ninth Brigade", "U.S. forces")
+    assert loaded == [2, 2, 1]
+    assert set(merged.record.before) == {i.meta.uid for i in made}
+    assert {services.incidents.get(i.meta.uid or "").perpetrator for i in made} == {
+        "U.S. forces"}
+    services.actors.unmerge(merged.record)
+    assert {services.incidents.get(i.meta.uid or "").perpetrator for i in made} == {
+        "Ninth Brigade"}
+    assert check_database(services.database) == []

@@ -11,23 +11,28 @@ undoes it (gui/actors_dialog.py pushes them on the window's undo stack).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Connection
 
 from incidentlog.domain.actors import MAX_ACTOR_NAME, IncidentActor, derived_perpetrator
-from incidentlog.domain.enums import AuditAction
+from incidentlog.domain.enums import AuditAction, RecordKind
 from incidentlog.domain.errors import NotFoundError, ValidationError, quoted
 from incidentlog.domain.records import Incident
 from incidentlog.services.changes import Changes, Outcome
 from incidentlog.services.incidents import IncidentService, _actors_change
 from incidentlog.services.records import _stamp, diff
 from incidentlog.store import actor_edits as vocab
-from incidentlog.store import audit
+from incidentlog.store import audit, lineage
 from incidentlog.store import records as rows
 from incidentlog.store.actors import ActorNames, replace_actors
+from incidentlog.store.schema import audit_table, incident_table
+
+#: Incidents read at a time when an edit of the vocabulary rewrites those naming an actor.
+REWRITE_BATCH = 2_000
 
 #: The audit log's kind for the vocabulary's own entries (not a record: no replay).
 ACTOR_KIND = "actor"
@@ -90,14 +95,17 @@ class ActorService(IncidentService):
                 if alias.casefold() == new_name.casefold():
                     vocab.drop_alias(connection, alias)
                     dropped = alias
-            before = self._incidents_naming(connection, [actor_id])
+            # The incidents first, read under the old name; their actor rows keep the
+            # actor's id, so only the incidents' versions, derived perpetrator and
+            # entries change, and the vocabulary's row last.
+            uids = self._rewrite(connection, self._incidents_naming(connection, [actor_id]),
+                                 lambda incident: _mapped(incident.actors, {old: new_name}), at,
+                                 same_rows=True)
             vocab.set_actor_name(connection, actor_id, new_name)
             changed: dict[str, list[str | None]] = {"name": [old, new_name]}
             if dropped is not None:
                 changed["alias"] = [dropped, None]
             self._audit_actor(connection, AuditAction.UPDATE, actor_id, new_name, changed, at)
-            uids = self._rewrite(connection, before,
-                                 lambda incident: _mapped(incident.actors, {old: new_name}), at)
         return self._done(Renamed(old, new_name, dropped), uids)
 
     def undo_rename(self, renamed: Renamed) -> Outcome[Renamed]:
@@ -145,13 +153,18 @@ class ActorService(IncidentService):
                 raise ValidationError({"merge": "an actor cannot be merged into itself"},
                                       record=f"actor {merged_name}")
             aliases = vocab.aliases_of(connection, merged_id)
-            before = self._incidents_naming(connection, [merged_id])
+            before: dict[str, tuple[IncidentActor, ...]] = {}
             # The incidents first: the merged actor's name must find the survivor's row.
             vocab.move_aliases(connection, merged_id, survivor_id)
             renamed = {merged_name: survivor_name}
             names = ActorNames(connection)
-            uids = self._rewrite(connection, before,
-                                 lambda incident: _mapped(incident.actors, renamed), at, names)
+
+            def merged_actors(incident: Incident) -> tuple[IncidentActor, ...]:
+                before[incident.meta.uid or ""] = incident.actors  # for the undo
+                return _mapped(incident.actors, renamed)
+
+            uids = self._rewrite(connection, self._incidents_naming(connection, [merged_id]),
+                                 merged_actors, at, names)
             vocab.delete_actor(connection, merged_id)
             vocab.put_alias(connection, survivor_id, merged_name)
             self._audit_actor(connection, AuditAction.MERGE, merged_id, merged_name,
@@ -160,8 +173,7 @@ class ActorService(IncidentService):
             self._audit_actor(connection, AuditAction.MERGE, survivor_id, survivor_name,
                               {"aliases": [None, [merged_name, *aliases]],
                                "incidents": [None, len(uids)]}, at)
-        receipt = ActorsMerged(merged_name, aliases, survivor_name,
-                               {incident.meta.uid or "": incident.actors for incident in before})
+        receipt = ActorsMerged(merged_name, aliases, survivor_name, before)
         return self._done(receipt, uids)
 
     def unmerge(self, receipt: ActorsMerged) -> Outcome[ActorsMerged]:
@@ -192,21 +204,29 @@ class ActorService(IncidentService):
             raise NotFoundError("actor", name)
         return found
 
-    def _incidents_naming(self, connection: Connection, actor_ids: Sequence[int]) -> list[Incident]:
+    def _incidents_naming(self, connection: Connection, actor_ids: Sequence[int]
+                          ) -> Iterator[Incident]:
+        """Every incident naming one of ``actor_ids``, read a batch at a time: an actor
+        of a million-incident log may be named by a sixth of it (docs/performance.md)."""
         ids = vocab.incident_ids_naming(connection, actor_ids)
-        return list(rows.load_incidents(connection, ids).values())
+        for start in range(0, len(ids), REWRITE_BATCH):
+            yield from rows.load_incidents(connection, ids[start:start + REWRITE_BATCH]).values()
 
     def _rewrite(
         self,
         connection: Connection,
-        incidents: Sequence[Incident],
+        incidents: Iterable[Incident],
         actors_of: Callable[[Incident], tuple[IncidentActor, ...]],
         at: str,
         names: ActorNames | None = None,
+        *,
+        same_rows: bool = False,
     ) -> frozenset[str]:
-        """Each incident with its actors changed: a new version, its rows and an entry."""
+        """Each incident with its actors changed: a new version, its rows and an entry.
+        ``same_rows``: the actors' rows stand as they are (a rename keeps the ids)."""
         names = names or ActorNames(connection)
         touched: set[str] = set()
+        batch: list[_Rewritten] = []
         for current in incidents:
             actors = actors_of(current)
             perpetrator, attribution = derived_perpetrator(actors)
@@ -214,15 +234,38 @@ class ActorService(IncidentService):
                              attribution=attribution)
             old_values, new_values = rows.incident_values(current), rows.incident_values(wanted)
             changed = diff(old_values, new_values) | _actors_change(current, wanted)
-            replace_actors(connection, current.meta.id or 0, actors, names)
-            if not changed:
-                continue
-            self._bump(connection, current, None,
-                       {**new_values, "updated_at": at, "updated_by": self._actor})
-            self._audit(connection, AuditAction.UPDATE, current.meta.uid or "", current.label,
-                        changed, at)
-            touched.add(current.meta.uid or "")
+            if not same_rows:
+                replace_actors(connection, current.meta.id or 0, actors, names)
+            if changed:
+                batch.append(_Rewritten(current, old_values, new_values, changed))
+                touched.add(current.meta.uid or "")
+            if len(batch) >= REWRITE_BATCH:
+                self._store_rewritten(connection, batch, at)
+                batch = []
+        self._store_rewritten(connection, batch, at)
         return frozenset(touched)
+
+    def _store_rewritten(self, connection: Connection, batch: Sequence[_Rewritten],
+                         at: str) -> None:
+        """A batch of rewritten incidents: their lineage, one UPDATE for all of them (only
+        the columns that change) and their audit entries, as ``update`` writes one."""
+        if not batch:
+            return
+        lineage.remember_all(connection, [edit.current for edit in batch])
+        t = incident_table
+        columns = sorted({name for edit in batch for name, value in edit.new.items()
+                          if edit.old.get(name) != value})
+        connection.execute(
+            update(t).where(t.c.id == bindparam("r_id")).values(
+                **{name: bindparam(f"r_{name}") for name in columns},
+                version=t.c.version + 1, updated_at=at, updated_by=self._actor),
+            [{"r_id": edit.current.meta.id} | {f"r_{name}": edit.new[name] for name in columns}
+             for edit in batch])
+        entries = [(at, self._actor, AuditAction.UPDATE.value, RecordKind.INCIDENT.value,
+                    edit.current.meta.uid or "", edit.current.label, edit.changed)
+                   for edit in batch]
+        audit_rows, _ = audit.audit_rows(audit.last_hash(connection), entries)
+        connection.execute(insert(audit_table), audit_rows)
 
     def _audit_actor(self, connection: Connection, action: AuditAction, actor_id: int,
                      name: str, changes: Mapping[str, Any], at: str) -> None:
@@ -233,6 +276,16 @@ class ActorService(IncidentService):
         changes = Changes(incidents=uids, vocabulary=True)
         self._notifier.notify(changes)
         return Outcome(record, changes)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rewritten:
+    """An incident whose actors changed: as it was, its columns then and now, the entry."""
+
+    current: Incident
+    old: Mapping[str, Any]
+    new: Mapping[str, Any]
+    changed: Mapping[str, Any]
 
 
 def _checked_name(text: str, field: str) -> str:

@@ -161,9 +161,20 @@ def remember(
     connection: Connection, current: Incident | Source | Quote | Period | SavedView
 ) -> None:
     """Before an edit replaces ``current``: its fingerprint becomes the newest ancestor."""
-    uid = current.meta.uid or ""
-    older = ancestors_of(connection, [uid]).get(uid, [])
-    previous = fingerprint(current)
-    if older[:1] == [previous]:
-        return
-    replace(connection, {uid: [previous, *older]})
+    remember_all(connection, [current])
+
+
+def remember_all(
+    connection: Connection, records: Sequence[Incident | Source | Quote | Period | SavedView]
+) -> None:
+    """``remember`` for many records at once (an edit of a batch of them)."""
+    known = ancestors_of(connection, [record.meta.uid or "" for record in records])
+    lineages: dict[str, list[str]] = {}
+    for record in records:
+        uid = record.meta.uid or ""
+        older = known.get(uid, [])
+        previous = fingerprint(record)
+        if older[:1] != [previous]:
+            lineages[uid] = [previous, *older]
+    if lineages:
+        replace(connection, lineages)

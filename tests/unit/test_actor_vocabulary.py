@@ -156,3 +156,17 @@ def test_a_rename_and_a_merge_read_the_incidents_in_batches(
     assert {services.incidents.get(i.meta.uid or "").perpetrator for i in made} == {
         "Ninth Brigade"}
     assert check_database(services.database) == []
+
+
+def test_a_rename_says_how_far_it_is(services: Services,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from incidentlog.services import actors as actor_service
+
+    monkeypatch.setattr(actor_service, "REWRITE_BATCH", 2)
+    for number in range(5):
+        services.incidents.create(incident(
+            f"attack {number}", IncidentActor(ActorRole.CLAIMANT, "Brigade 9")))
+    seen: list[tuple[int, int]] = []
+    services.actors.rename("Brigade 9", "Ninth Brigade",
+                           progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(0, 5), (2, 5), (4, 5)]

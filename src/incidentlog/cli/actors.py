@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from incidentlog.cli.helpers import _plural
+from incidentlog.cli.helpers import _plural, _progress
 
 __all__ = ["cmd_actors"]
 
@@ -40,11 +40,13 @@ def cmd_actors(args: argparse.Namespace, out: TextIO) -> int:
                 named = actors.remove_alias(alias).record
                 print(f"{alias} no longer names {named}.", file=out)
         elif action == "rename":
-            outcome = actors.rename(args.actor, args.name)
+            with _progress("Renaming in every incident") as progress:
+                outcome = actors.rename(args.actor, args.name, progress=progress)
             print(f"{outcome.record.old} is now {outcome.record.new} "
                   f"({_plural(len(outcome.changes.incidents), 'incident')} changed).", file=out)
         else:
-            merged = actors.merge(args.actor, args.into)
+            with _progress("Merging in every incident") as progress:
+                merged = actors.merge(args.actor, args.into, progress=progress)
             print(f"{merged.record.merged} merged into {merged.record.survivor} "
                   f"({_plural(len(merged.changes.incidents), 'incident')} changed).", file=out)
     return 0

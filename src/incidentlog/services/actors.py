@@ -31,6 +31,9 @@ from incidentlog.store import records as rows
 from incidentlog.store.actors import ActorNames, replace_actors
 from incidentlog.store.schema import audit_table, incident_table
 
+#: ``progress(done, total)``: how far a rewrite of the incidents naming an actor is.
+Progress = Callable[[int, int], None]
+
 #: Incidents read at a time when an edit of the vocabulary rewrites those naming an actor.
 REWRITE_BATCH = 2_000
 
@@ -78,8 +81,10 @@ class ActorService(IncidentService):
 
     # --- the edits ----------------------------------------------------------------------
 
-    def rename(self, name: str, new_name: str) -> Outcome[Renamed]:
-        """The actor ``name`` is called ``new_name`` from now on, in every incident."""
+    def rename(self, name: str, new_name: str, *, progress: Progress | None = None
+               ) -> Outcome[Renamed]:
+        """The actor ``name`` is called ``new_name`` from now on, in every incident;
+        ``progress(done, total)`` after each batch of them."""
         new_name = _checked_name(new_name, "name")
         at = _stamp()
         with self._db.write() as connection:
@@ -98,7 +103,8 @@ class ActorService(IncidentService):
             # The incidents first, read under the old name; their actor rows keep the
             # actor's id, so only the incidents' versions, derived perpetrator and
             # entries change, and the vocabulary's row last.
-            uids = self._rewrite(connection, self._incidents_naming(connection, [actor_id]),
+            uids = self._rewrite(connection,
+                                 self._incidents_naming(connection, [actor_id], progress),
                                  lambda incident: _mapped(incident.actors, {old: new_name}), at,
                                  same_rows=True)
             vocab.set_actor_name(connection, actor_id, new_name)
@@ -142,9 +148,11 @@ class ActorService(IncidentService):
                               {"alias": [alias.strip(), None]}, at)
         return self._done(owner[1], frozenset())
 
-    def merge(self, merged: str, survivor: str) -> Outcome[ActorsMerged]:
+    def merge(self, merged: str, survivor: str, *, progress: Progress | None = None
+              ) -> Outcome[ActorsMerged]:
         """``merged`` and its aliases become aliases of ``survivor``; every incident
-        naming ``merged`` names ``survivor`` instead (a repeat is dropped)."""
+        naming ``merged`` names ``survivor`` instead (a repeat is dropped);
+        ``progress(done, total)`` after each batch of them."""
         at = _stamp()
         with self._db.write() as connection:
             merged_id, merged_name = self._actor_named(connection, merged)
@@ -163,7 +171,8 @@ class ActorService(IncidentService):
                 before[incident.meta.uid or ""] = incident.actors  # for the undo
                 return _mapped(incident.actors, renamed)
 
-            uids = self._rewrite(connection, self._incidents_naming(connection, [merged_id]),
+            uids = self._rewrite(connection,
+                                 self._incidents_naming(connection, [merged_id], progress),
                                  merged_actors, at, names)
             vocab.delete_actor(connection, merged_id)
             vocab.put_alias(connection, survivor_id, merged_name)
@@ -204,12 +213,14 @@ class ActorService(IncidentService):
             raise NotFoundError("actor", name)
         return found
 
-    def _incidents_naming(self, connection: Connection, actor_ids: Sequence[int]
-                          ) -> Iterator[Incident]:
+    def _incidents_naming(self, connection: Connection, actor_ids: Sequence[int],
+                          progress: Progress | None = None) -> Iterator[Incident]:
         """Every incident naming one of ``actor_ids``, read a batch at a time: an actor
         of a million-incident log may be named by a sixth of it (docs/performance.md)."""
         ids = vocab.incident_ids_naming(connection, actor_ids)
         for start in range(0, len(ids), REWRITE_BATCH):
+            if progress is not None:
+                progress(start, len(ids))
             yield from rows.load_incidents(connection, ids[start:start + REWRITE_BATCH]).values()
 
     def _rewrite(

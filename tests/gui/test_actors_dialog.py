@@ -34,6 +34,12 @@ def answer(monkeypatch: pytest.MonkeyPatch, *answers: str | None) -> None:
     monkeypatch.setattr(ActorsDialog, "ask_choice", lambda *_args: pending.pop(0))
 
 
+def finish(qtbot: Any, dialog: ActorsDialog) -> None:
+    """A rename or a merge runs off the window's thread: wait until it is done."""
+    qtbot.waitUntil(lambda: dialog.edit_task is not None and dialog.edit_task.done,
+                    timeout=30_000)
+
+
 def row_of(dialog: ActorsDialog, name: str) -> tuple[str, str, str]:
     for row in range(dialog.table.rowCount()):
         cells = tuple(dialog.table.item(row, column).text() for column in range(3))
@@ -68,18 +74,21 @@ def test_rename_alias_and_merge_in_the_dialog_each_one_undo_step(
     assert not dialog.add_alias_clicked()
     assert "'rf' already names Resistance Front" in dialogs.of("warning")[-1][2]
     answer(monkeypatch, "  ")
-    assert not dialog.rename_clicked()
+    assert dialog.rename_clicked()  # it runs in the background, and fails there
+    finish(qtbot, dialog)
     assert "must not be empty" in dialogs.of("warning")[-1][2]
 
     assert dialog.choose("rf")  # by its alias
     answer(monkeypatch, "Resistance Front of Iraq")
     assert dialog.rename_clicked()
+    finish(qtbot, dialog)
     assert services.incidents.get(first.meta.uid or "").perpetrator == "Resistance Front of Iraq"
     assert dialog.current() is not None and dialog.current().name == "Resistance Front of Iraq"  # type: ignore[union-attr]
 
     assert dialog.choose("RF cell")
     answer(monkeypatch, "Resistance Front of Iraq")
     assert dialog.merge_clicked()
+    finish(qtbot, dialog)
     assert services.incidents.get(second.meta.uid or "").perpetrator == "Resistance Front of Iraq"
     assert row_of(dialog, "Resistance Front of Iraq") == (
         "Resistance Front of Iraq", "RF; RF cell", "2")
@@ -138,3 +147,31 @@ def test_reached_by_shortcut_and_from_the_actors_section(
     assert dialog.isVisible()
     assert dialog.current() is not None
     assert dialog.current().name == "Islamic Resistance in Iraq"  # type: ignore[union-attr]
+
+
+def test_a_rename_cancelled_in_its_progress_dialog_changes_nothing(
+        qtbot: Any, context: AppContext, dialogs: DialogRecorder,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from incidentlog.gui.workers import ManualRunner
+    from incidentlog.services import actors as actor_service
+
+    monkeypatch.setattr(actor_service, "REWRITE_BATCH", 1)
+    services = context.services
+    stored = [store_incident(services, title=f"Attack {n}",
+                             actors=(IncidentActor(ActorRole.CLAIMANT, GROUP),))
+              for n in range(3)]
+    context.runner = ManualRunner()
+    dialog = ActorsDialog(context, read_only=False)
+    qtbot.addWidget(dialog)
+    assert dialog.choose(GROUP)
+    answer(monkeypatch, "Resistance Front of Iraq")
+    depth = context.undo_stack.count()
+    assert dialog.rename_clicked()
+    assert services.incidents.get(stored[0].meta.uid or "").perpetrator == GROUP  # not yet
+    assert dialog.edit_task is not None
+    dialog.edit_task.cancel()  # Cancel in the progress dialog
+    context.runner.run_pending()
+    qtbot.waitUntil(lambda: dialog.edit_task is not None and dialog.edit_task.done)
+    assert [services.incidents.get(i.meta.uid or "").perpetrator for i in stored] == [GROUP] * 3
+    assert context.undo_stack.count() == depth and not dialogs.of("warning")
+    assert row_of(dialog, GROUP) == (GROUP, "", "3")

@@ -13,11 +13,14 @@ from incidentlog.services.actors import ActorsMerged, Renamed
 
 
 class RenameActorCommand(ServiceCommand):
-    def __init__(self, services: Services, name: str, new_name: str, text: str) -> None:
+    """Rename the actor ``name``; ``done``: the receipt of the rename run already."""
+
+    def __init__(self, services: Services, name: str, new_name: str, text: str,
+                 done: Renamed | None = None) -> None:
         super().__init__(text)
         self._actors = services.actors
         self._name, self._new = name, new_name
-        self.receipt: Renamed | None = None
+        self.receipt: Renamed | None = done
 
     def do(self) -> Any:
         old = self.receipt.old if self.receipt is not None else self._name
@@ -56,11 +59,12 @@ class AliasCommand(ServiceCommand):
 class MergeActorsCommand(ServiceCommand):
     """Merge the actor ``merged`` into ``survivor``; undo splits them again."""
 
-    def __init__(self, services: Services, merged: str, survivor: str, text: str) -> None:
+    def __init__(self, services: Services, merged: str, survivor: str, text: str,
+                 done: ActorsMerged | None = None) -> None:
         super().__init__(text)
         self._actors = services.actors
         self._merged, self._survivor = merged, survivor
-        self.receipt: ActorsMerged | None = None
+        self.receipt: ActorsMerged | None = done
 
     def do(self) -> Any:
         self.receipt = self._actors.merge(self._merged, self._survivor).record

@@ -10,7 +10,7 @@ whenever the log's vocabulary changes (an undo from the window, another desk).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -27,16 +27,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from incidentlog.domain.errors import IncidentLogError
+from incidentlog.domain.errors import Cancelled, IncidentLogError
 from incidentlog.gui import plain_text
 from incidentlog.gui.actor_commands import AliasCommand, MergeActorsCommand, RenameActorCommand
 from incidentlog.gui.errors import show_error
-from incidentlog.gui.undo import ServiceCommand, push_command
+from incidentlog.gui.undo import ServiceCommand, push_command, push_done
+from incidentlog.services.actors import Progress
 from incidentlog.services.changes import Changes
 from incidentlog.store.actor_edits import ActorEntry
 
 if TYPE_CHECKING:
     from incidentlog.gui.context import AppContext
+    from incidentlog.gui.workers import Task
 
 #: The table's columns.
 COLUMNS = ("Actor", "Aliases", "Incidents", "Attributes")
@@ -53,6 +55,8 @@ class ActorsDialog(QDialog):
         self.resize(760, 480)
         self.context = context
         self._read_only = read_only
+        #: The rename or merge running in the background, if any (``_run_long_edit``).
+        self.edit_task: Task | None = None
         self.entries: list[ActorEntry] = []
         self.search = QLineEdit(self)
         self.search.setObjectName("actorsFind")
@@ -200,9 +204,15 @@ class ActorsDialog(QDialog):
                             self.tr("New name of {0}:").format(entry.name), entry.name)
         if new is None:
             return False
-        command = RenameActorCommand(self.context.services, entry.name, new,
-                                     self.tr("Rename actor {0}").format(entry.name))
-        return self._push(command, new.strip())
+        actors, name, text = self.context.services.actors, entry.name, \
+            self.tr("Rename actor {0}").format(entry.name)
+        self._run_long_edit(
+            self.tr("Renaming {0} in every incident…").format(name),
+            lambda progress: actors.rename(name, new, progress=progress).record,
+            lambda receipt: RenameActorCommand(self.context.services, name, new, text,
+                                               done=receipt),
+            new.strip())
+        return True
 
     def add_alias_clicked(self) -> bool:
         entry = self.current()
@@ -240,10 +250,45 @@ class ActorsDialog(QDialog):
             others)
         if survivor is None:
             return False
-        command = MergeActorsCommand(self.context.services, entry.name, survivor,
-                                     self.tr("Merge actor {0} into {1}").format(entry.name,
-                                                                                survivor))
-        return self._push(command, survivor)
+        actors, name = self.context.services.actors, entry.name
+        text = self.tr("Merge actor {0} into {1}").format(name, survivor)
+        self._run_long_edit(
+            self.tr("Merging {0} into {1} in every incident…").format(name, survivor),
+            lambda progress: actors.merge(name, survivor, progress=progress).record,
+            lambda receipt: MergeActorsCommand(self.context.services, name, survivor, text,
+                                               done=receipt),
+            survivor)
+        return True
+
+    def _run_long_edit(self, title: str, edit: Callable[[Progress], Any],
+                       command: Callable[[Any], ServiceCommand], then_choose: str) -> None:
+        """An edit that rewrites every incident naming an actor (a sixth of a large log):
+        off the window's thread behind a progress dialog with Cancel, which rolls it all
+        back; once done it becomes one step on the undo stack."""
+        from incidentlog.gui.exchange_dialogs import run_with_progress
+
+        def work(report: Progress, cancelled: Callable[[], bool]) -> Any:
+            def progress(done: int, total: int) -> None:
+                if cancelled():
+                    raise Cancelled()
+                report(done, total)
+
+            return edit(progress)
+
+        def succeeded(receipt: Any) -> None:
+            push_done(self.context.undo_stack, command(receipt), receipt)
+            self.reload()
+            self.choose(then_choose)
+
+        def failed(error: BaseException) -> None:
+            if isinstance(error, Cancelled):
+                return
+            if isinstance(error, IncidentLogError):
+                show_error(self, error)
+                return
+            raise error  # a bug: the excepthook reports it
+
+        self.edit_task = run_with_progress(self.context, self, title, work, succeeded, failed)
 
     def _push(self, command: ServiceCommand, then_choose: str) -> bool:
         error: IncidentLogError | None = push_command(self.context.undo_stack, command)

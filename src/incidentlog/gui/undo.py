@@ -39,7 +39,13 @@ class ServiceCommand(QUndoCommand):
             self.error = exc
             self.setObsolete(True)
 
+    #: The first ``redo`` is skipped: the work ran already, in the background (``push_done``).
+    _done_already = False
+
     def redo(self) -> None:
+        if self._done_already:
+            self._done_already = False
+            return
         self._run(self.do)
 
     def undo(self) -> None:
@@ -56,6 +62,15 @@ def push_command(stack: QUndoStack, command: ServiceCommand) -> IncidentLogError
     """Push (which runs it) and return the error the user must be told about, if any."""
     stack.push(command)
     return command.error
+
+
+def push_done(stack: QUndoStack, command: ServiceCommand, result: Any) -> None:
+    """Push ``command`` whose work ran already, off the window's thread with a progress
+    dialog (a long edit): the stack records it without running it again, and its undo
+    and redo run as any command's."""
+    command.result = result
+    command._done_already = True
+    stack.push(command)
 
 
 class CreateRecordCommand(ServiceCommand):
